@@ -1,0 +1,21 @@
+// Bundles the CLI (and, once it exists, the extension) with esbuild into dist/.
+import { build } from 'esbuild';
+import { chmod, readFile } from 'node:fs/promises';
+
+const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Some dependencies ship ESM that calls createRequire(import.meta.url); give CJS a real URL.
+  define: { PACKAGE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__importMetaUrl' },
+  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
+await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' });
+await chmod('dist/cli.js', 0o755);

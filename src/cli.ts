@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/** glacier-backup: the command-line front end over src/core. Exit codes: 0 ok, 1 failure, 2 usage. */
+import { createS3Client } from './core/store/s3';
+import { describeError, GlacierError } from './core/errors';
+import { parse, storeConfig } from './cli/options';
+import { runBackup, runFiles, runList, type Context } from './cli/commands';
+
+declare const PACKAGE_VERSION: string;
+
+const usage = `usage: glacier-backup <command> [options]
+
+commands:
+  backup <path...> [--label TEXT] [--force]   back up files and folders; prints the archive id
+  list [--json]                                archives in the bucket
+  files <id> [--json]                          what an archive holds (from its manifest)
+
+store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
+            (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
+            the standard AWS chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)
+encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt;
+            or --recipient KEY.asc (repeatable) for public keys; --identity KEY.asc to read
+            manifests in public-key mode (its passphrase from GLACIER_BACKUP_KEY_PASSPHRASE)
+backup:     --exclude GLOB (repeatable) --no-default-excludes --follow-symlinks --concurrency N
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv);
+  if (values.version) {
+    process.stdout.write(`${typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : 'dev'}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(usage);
+    return command || values.help ? 0 : 2;
+  }
+  if (!['backup', 'list', 'files'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  const store = storeConfig(values, process.env);
+  const controller = new AbortController();
+  let interrupted = 0;
+  process.on('SIGINT', () => {
+    if (++interrupted > 1) process.exit(130);
+    process.stderr.write('\ncancelling… (press Ctrl-C again to quit at once)\n');
+    controller.abort();
+  });
+  process.on('SIGTERM', () => controller.abort());
+  const ctx: Context = {
+    client: createS3Client(store),
+    store,
+    options: values,
+    env: process.env,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    signal: controller.signal,
+    progress: Boolean(process.stderr.isTTY) && !values.quiet,
+  };
+  if (command === 'backup') await runBackup(ctx, rest);
+  else if (command === 'list') await runList(ctx);
+  else await runFiles(ctx, rest[0]);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`glacier-backup: ${describeError(err)}\n`);
+    if (process.env.GLACIER_BACKUP_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = err instanceof GlacierError && err.code === 'usage' ? 2 : 1;
+  },
+);

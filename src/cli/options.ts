@@ -1,0 +1,91 @@
+/**
+ * Command-line options and environment → engine configuration. Secrets never come from argv:
+ * only from the environment, a file, or a terminal prompt.
+ */
+import { parseArgs } from 'node:util';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { isStorageClass, normalisePrefix, storageClasses, type StoreConfig } from '../core/config';
+import { GlacierError } from '../core/errors';
+
+export const optionSpec = {
+  bucket: { type: 'string' },
+  prefix: { type: 'string' },
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+  'path-style': { type: 'boolean' },
+  'storage-class': { type: 'string' },
+  'passphrase-file': { type: 'string' },
+  recipient: { type: 'string', multiple: true },
+  identity: { type: 'string' },
+  label: { type: 'string' },
+  force: { type: 'boolean' },
+  exclude: { type: 'string', multiple: true },
+  'no-default-excludes': { type: 'boolean' },
+  'follow-symlinks': { type: 'boolean' },
+  concurrency: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  passphrase: { type: 'string' },
+} as const;
+
+export type Options = ReturnType<typeof parse>['values'];
+
+export function parse(argv: string[]): { values: ReturnType<typeof parseArgs<{ options: typeof optionSpec; allowPositionals: true }>>['values']; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: optionSpec, allowPositionals: true, strict: true });
+    if (values.passphrase !== undefined) {
+      throw new GlacierError(
+        'usage',
+        '--passphrase is not accepted: a passphrase on the command line is visible to other users; use GLACIER_BACKUP_PASSPHRASE or --passphrase-file',
+      );
+    }
+    return { values, positionals };
+  } catch (err) {
+    if (err instanceof GlacierError) throw err;
+    throw new GlacierError('usage', (err as Error).message);
+  }
+}
+
+export function storeConfig(o: Options, env: NodeJS.ProcessEnv): StoreConfig {
+  const bucket = o.bucket ?? env.GLACIER_BACKUP_BUCKET;
+  if (!bucket) throw new GlacierError('usage', 'no bucket: use --bucket or set GLACIER_BACKUP_BUCKET');
+  const storageClass = (o['storage-class'] ?? env.GLACIER_BACKUP_STORAGE_CLASS ?? 'DEEP_ARCHIVE').toUpperCase();
+  if (!isStorageClass(storageClass)) {
+    throw new GlacierError('usage', `unknown storage class "${storageClass}": use one of ${storageClasses.join(', ')}`);
+  }
+  const endpoint = o.endpoint ?? env.GLACIER_BACKUP_ENDPOINT;
+  const region = o.region ?? env.GLACIER_BACKUP_REGION;
+  return {
+    bucket,
+    prefix: normalisePrefix(o.prefix ?? env.GLACIER_BACKUP_PREFIX),
+    storageClass,
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint, forcePathStyle: o['path-style'] ?? true } : o['path-style'] ? { forcePathStyle: true } : {}),
+  };
+}
+
+export function concurrency(o: Options): number {
+  if (o.concurrency === undefined) return 4;
+  const n = Number(o.concurrency);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new GlacierError('usage', '--concurrency must be a whole number from 1 to 64');
+  return n;
+}
+
+export function stateDir(env: NodeJS.ProcessEnv): string {
+  if (env.GLACIER_BACKUP_STATE_DIR) return env.GLACIER_BACKUP_STATE_DIR;
+  const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return path.join(base, 'glacier-backup');
+}
+
+export async function readFileArg(file: string, what: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new GlacierError(code === 'ENOENT' ? 'not-found' : 'unreadable', `cannot read ${what} ${file}: ${code ?? String(err)}`);
+  }
+}

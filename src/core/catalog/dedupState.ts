@@ -1,0 +1,46 @@
+/**
+ * A small local record of the newest backup of each set of sources, per bucket and prefix, so
+ * that an unchanged backup is recognised without reading any manifest (public-key mode cannot
+ * read them). It is a cache: losing it only costs one catalog scan or one extra upload.
+ * Writes are atomic (temp file + rename), so two processes never leave a torn file.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { StoreConfig } from '../config';
+
+interface Record {
+  id: string;
+  fingerprint: string;
+}
+
+type StateFile = { [store: string]: { [sources: string]: Record } };
+
+const fileName = 'last-backups.json';
+
+function storeKey(store: StoreConfig): string {
+  return `${store.endpoint ?? 'aws'}|${store.bucket}|${store.prefix}`;
+}
+
+async function load(dir: string): Promise<StateFile> {
+  try {
+    const parsed = JSON.parse(await fs.readFile(path.join(dir, fileName), 'utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as StateFile) : {};
+  } catch {
+    return {};
+  }
+}
+
+export async function lastBackup(dir: string, store: StoreConfig, sources: string): Promise<Record | undefined> {
+  const r = (await load(dir))[storeKey(store)]?.[sources];
+  return r && typeof r.id === 'string' && typeof r.fingerprint === 'string' ? r : undefined;
+}
+
+export async function recordBackup(dir: string, store: StoreConfig, sources: string, record: Record): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const state = await load(dir);
+  (state[storeKey(store)] ??= {})[sources] = record;
+  const tmp = path.join(dir, `.${fileName}.${randomBytes(6).toString('hex')}`);
+  await fs.writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
+  await fs.rename(tmp, path.join(dir, fileName));
+}

@@ -1,0 +1,159 @@
+/**
+ * OpenPGP encryption as stock GnuPG 2.2 reads it: SEIPD v1 with MDC, no AEAD, no compression,
+ * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients.
+ * Owns key handling; never logs or echoes a passphrase or key material.
+ */
+import * as openpgp from 'openpgp';
+import { GlacierError, oneLine } from '../errors';
+
+export type Encryption =
+  | { mode: 'passphrase'; passphrase: string }
+  | { mode: 'public-key'; recipients: openpgp.PublicKey[] };
+
+/** What can open archives: a passphrase, or private keys (already decrypted). */
+export interface Decryption {
+  passphrase?: string;
+  privateKeys?: openpgp.PrivateKey[];
+}
+
+const writeConfig = {
+  aeadProtect: false,
+  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
+  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+  s2kType: openpgp.enums.s2k.iterated,
+  v6Keys: false,
+} as const;
+
+const readConfig = {
+  // Manifests and archives we read were written by us or by gpg; both are SEIPD v1 or AEAD.
+  allowUnauthenticatedMessages: false,
+  allowUnauthenticatedStream: false,
+} as const;
+
+/** Features flag "SEIPD v2 supported" (RFC 9580 §5.2.3.32); openpgp.js then writes AEAD. */
+const seipdv2Feature = 0x08;
+
+const gpg22UnreadableAlgorithms = new Set<number>([
+  openpgp.enums.publicKey.x25519,
+  openpgp.enums.publicKey.x448,
+  openpgp.enums.publicKey.ed25519,
+  openpgp.enums.publicKey.ed448,
+]);
+
+/**
+ * Parses armored (or binary) public keys given as recipients and refuses any that is not a valid
+ * public key, has no usable encryption key, or would make the output unreadable for GnuPG 2.2.
+ */
+export async function loadRecipients(keys: readonly { name: string; data: string | Uint8Array }[]): Promise<openpgp.PublicKey[]> {
+  if (keys.length === 0) throw new GlacierError('bad-key', 'public-key mode needs at least one recipient key');
+  const result: openpgp.PublicKey[] = [];
+  for (const { name, data } of keys) {
+    let parsed: openpgp.Key[];
+    try {
+      parsed =
+        typeof data === 'string' && data.includes('-----BEGIN PGP')
+          ? await openpgp.readKeys({ armoredKeys: data })
+          : await openpgp.readKeys({ binaryKeys: typeof data === 'string' ? Buffer.from(data, 'binary') : data });
+    } catch (err) {
+      throw new GlacierError('bad-key', `recipient key ${name} is not a valid OpenPGP public key (${oneLine(errorText(err))})`);
+    }
+    for (const key of parsed) {
+      if (key.isPrivate()) {
+        throw new GlacierError('bad-key', `recipient key ${name} is a private key: give the public key (gpg --armor --export)`);
+      }
+      const fpr = key.getFingerprint().toUpperCase();
+      if (key.keyPacket.version !== 4) {
+        throw new GlacierError('bad-key', `recipient key ${name} (${fpr}) is a v${key.keyPacket.version} key, which GnuPG 2.2 cannot read`);
+      }
+      let encKey: Awaited<ReturnType<openpgp.Key['getEncryptionKey']>>;
+      try {
+        encKey = await key.getEncryptionKey();
+      } catch (err) {
+        throw new GlacierError('bad-key', `recipient key ${name} (${fpr}) has no usable encryption key (${oneLine(errorText(err))})`);
+      }
+      if (gpg22UnreadableAlgorithms.has(encKey.getAlgorithmInfo().algorithm as unknown as number)) {
+        throw new GlacierError('bad-key', `recipient key ${name} (${fpr}) uses an algorithm GnuPG 2.2 cannot read`);
+      }
+      const selfSig = await (key as unknown as { getPrimarySelfSignature(): Promise<{ features?: number[] | null }> }).getPrimarySelfSignature();
+      const features = selfSig.features?.[0] ?? 0;
+      if (features & seipdv2Feature) {
+        throw new GlacierError('bad-key', `recipient key ${name} (${fpr}) asks for SEIPD v2 (AEAD) encryption, which GnuPG 2.2 cannot read`);
+      }
+      result.push(key as openpgp.PublicKey);
+    }
+  }
+  return result;
+}
+
+export function recipientFingerprints(enc: Encryption): string[] {
+  return enc.mode === 'public-key' ? enc.recipients.map((k) => k.getFingerprint().toUpperCase()) : [];
+}
+
+function target(enc: Encryption): { passwords: string[] } | { encryptionKeys: openpgp.PublicKey[] } {
+  return enc.mode === 'passphrase' ? { passwords: [enc.passphrase] } : { encryptionKeys: enc.recipients };
+}
+
+/** Encrypts a byte stream; the result is a web stream of the OpenPGP message (binary). */
+export async function encryptStream(source: ReadableStream<Uint8Array>, enc: Encryption): Promise<ReadableStream<Uint8Array>> {
+  const message = await openpgp.createMessage({ binary: source, format: 'binary' });
+  return (await openpgp.encrypt({ message, ...target(enc), format: 'binary', config: writeConfig })) as ReadableStream<Uint8Array>;
+}
+
+export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<Uint8Array> {
+  const message = await openpgp.createMessage({ binary: data, format: 'binary' });
+  return (await openpgp.encrypt({ message, ...target(enc), format: 'binary', config: writeConfig })) as Uint8Array;
+}
+
+/** Decrypts a whole (small) message, checking its integrity; wrong keys give a clear error. */
+export async function decryptBytes(data: Uint8Array, dec: Decryption, what: string): Promise<Uint8Array> {
+  if (!dec.passphrase && !dec.privateKeys?.length) {
+    throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
+  }
+  let message: openpgp.Message<Uint8Array>;
+  try {
+    message = await openpgp.readMessage({ binaryMessage: data });
+  } catch (err) {
+    throw new GlacierError('corrupt', `${what} is not an OpenPGP message (${oneLine(errorText(err))})`);
+  }
+  try {
+    const { data: plain } = await openpgp.decrypt({
+      message,
+      ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
+      ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
+      format: 'binary',
+      config: readConfig,
+    });
+    return plain as Uint8Array;
+  } catch (err) {
+    const text = errorText(err);
+    if (/session key|decrypt(ing)? (the )?session|no decryption key|incorrect key|password|Error decrypting message: Session/i.test(text)) {
+      throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key`);
+    }
+    throw new GlacierError('corrupt', `${what} failed its integrity check (${oneLine(text)})`);
+  }
+}
+
+/** Reads armored private keys (for restore and listing in public-key mode) and unlocks them. */
+export async function loadPrivateKeys(armored: string, passphrase?: string): Promise<openpgp.PrivateKey[]> {
+  let keys: openpgp.PrivateKey[];
+  try {
+    keys = await openpgp.readPrivateKeys({ armoredKeys: armored });
+  } catch (err) {
+    throw new GlacierError('bad-key', `not a valid OpenPGP private key (${oneLine(errorText(err))})`);
+  }
+  return Promise.all(
+    keys.map(async (key) => {
+      if (key.isDecrypted()) return key;
+      if (!passphrase) throw new GlacierError('bad-key', `private key ${key.getFingerprint().toUpperCase()} is protected: its passphrase is needed`);
+      try {
+        return await openpgp.decryptKey({ privateKey: key, passphrase });
+      } catch {
+        throw new GlacierError('bad-key', `wrong passphrase for private key ${key.getFingerprint().toUpperCase()}`);
+      }
+    }),
+  );
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

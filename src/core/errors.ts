@@ -1,0 +1,95 @@
+/**
+ * Errors the engine raises on purpose. Every message is one line a user can act on and never
+ * contains a secret (no passphrase, key material, credential or presigned URL).
+ */
+export type ErrorCode =
+  | 'usage'
+  | 'not-found'
+  | 'unreadable'
+  | 'config'
+  | 'no-bucket'
+  | 'access-denied'
+  | 'unreachable'
+  | 'crypto'
+  | 'bad-key'
+  | 'corrupt'
+  | 'cancelled'
+  | 'conflict'
+  | 's3';
+
+export class GlacierError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'GlacierError';
+  }
+}
+
+interface AwsLikeError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  Code?: string;
+}
+
+const networkCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Turns an error from the AWS SDK (or the network below it) into a one-line GlacierError. */
+export function s3Error(err: unknown, what: { bucket: string; endpoint?: string; action: string }): GlacierError {
+  if (err instanceof GlacierError) return err;
+  const e = (err ?? {}) as AwsLikeError;
+  const name = e.name ?? e.Code ?? e.code ?? '';
+  const status = e.$metadata?.httpStatusCode;
+  const where = what.endpoint ? ` at ${what.endpoint}` : '';
+  if (name === 'AbortError' || name === 'RequestAbortedError') {
+    return new GlacierError('cancelled', `${what.action} cancelled`, { cause: err });
+  }
+  if (name === 'NoSuchBucket' || (name === 'NotFound' && what.action.startsWith('check bucket'))) {
+    return new GlacierError('no-bucket', `bucket "${what.bucket}" does not exist${where}`, { cause: err });
+  }
+  if (
+    name === 'InvalidAccessKeyId' ||
+    name === 'SignatureDoesNotMatch' ||
+    name === 'InvalidClientTokenId' ||
+    name === 'ExpiredToken' ||
+    name === 'InvalidToken'
+  ) {
+    return new GlacierError('access-denied', `S3 rejected the credentials (${name}) while trying to ${what.action}`, { cause: err });
+  }
+  if (name === 'AccessDenied' || status === 403) {
+    return new GlacierError('access-denied', `access denied to bucket "${what.bucket}" while trying to ${what.action}`, { cause: err });
+  }
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e.message ?? '')) {
+    return new GlacierError(
+      'config',
+      'no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run "aws configure"',
+      { cause: err },
+    );
+  }
+  if (networkCodes.has(e.code ?? '') || networkCodes.has(name) || /ECONNREFUSED|ENOTFOUND|socket hang up/.test(e.message ?? '')) {
+    return new GlacierError('unreachable', `cannot reach S3${where || ' endpoint'} (${e.code ?? name})`, { cause: err });
+  }
+  const detail = oneLine(e.message ?? String(err)) || name || 'unknown error';
+  return new GlacierError('s3', `S3 error while trying to ${what.action}: ${name && !detail.includes(name) ? `${name}: ` : ''}${detail}`, {
+    cause: err,
+  });
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 400);
+}
+
+/** A message for any error, for front ends: GlacierError as is, anything else on one line. */
+export function describeError(err: unknown): string {
+  if (err instanceof GlacierError) return err.message;
+  if (err instanceof Error) return oneLine(err.message);
+  return oneLine(String(err));
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, action: string): void {
+  if (signal?.aborted) throw new GlacierError('cancelled', `${action} cancelled`);
+}

@@ -1,0 +1,236 @@
+/**
+ * The backup job: walk → tar → OpenPGP → multipart upload into the archive class, then the
+ * encrypted manifest into STANDARD. Progress flows out through a callback; cancellation comes in
+ * through an AbortSignal.
+ *
+ * Guarantees: a manifest is written only after its archive is complete, so the catalog never
+ * points at a partial archive; on failure or cancel the multipart upload is aborted and nothing is
+ * recorded. A backup whose walked metadata equals the newest archive of the same sources uploads
+ * nothing (unless forced) and returns that archive's id.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { keys, type StoreConfig } from '../config';
+import { recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
+import { GlacierError, s3Error, throwIfAborted } from '../errors';
+import { rechunk, toWebStream } from '../pack/rechunk';
+import { packTar, tarSizeBound } from '../pack/tarWriter';
+import { walk, type Skipped } from '../pack/walk';
+import { encryptStream } from '../crypto/openpgp';
+import { choosePartSize, uploadObject } from '../store/upload';
+import { listArchives, objectExists, readManifest, writeManifest } from '../catalog/catalog';
+import { contentFingerprint, manifestFormat, sourcesKey, type Manifest } from '../catalog/manifest';
+import { lastBackup, recordBackup } from '../catalog/dedupState';
+
+export interface BackupProgress {
+  phase: 'scanning' | 'checking' | 'uploading' | 'finishing';
+  filesTotal: number;
+  filesDone: number;
+  /** Sum of file sizes to read, and read so far. */
+  bytesTotal: number;
+  bytesRead: number;
+  /** Ciphertext bytes acknowledged by S3. */
+  bytesUploaded: number;
+}
+
+export interface BackupRequest {
+  client: S3Client;
+  store: StoreConfig;
+  paths: readonly string[];
+  encryption: Encryption;
+  /** Lets the job read existing manifests to recognise unchanged content (passphrase mode). */
+  decryption?: Decryption;
+  label?: string;
+  force?: boolean;
+  exclude?: readonly string[];
+  followSymlinks?: boolean;
+  /** Parts uploaded in parallel (default 4). */
+  concurrency?: number;
+  /** Folder for the local record of last backups (dedup without reading manifests). */
+  stateDir?: string;
+  /** Benchmarks: pack and encrypt, then discard instead of uploading. */
+  discardOutput?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+  /** Notes for the user (resumed, skipped, changed…); never contains secrets. */
+  onNotice?: (message: string) => void;
+}
+
+export interface BackupResult {
+  status: 'created' | 'unchanged';
+  id: string;
+  /** The new manifest (created) or undefined (unchanged). */
+  manifest?: Manifest;
+  skipped: Skipped[];
+  changed: string[];
+}
+
+export function newArchiveId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(8).toString('hex')}`;
+}
+
+export async function backup(req: BackupRequest): Promise<BackupResult> {
+  const { client, store, signal } = req;
+  const progress: BackupProgress = { phase: 'scanning', filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesRead: 0, bytesUploaded: 0 };
+  const report = (): void => req.onProgress?.({ ...progress });
+  report();
+
+  const scanned = await walk(req.paths, { exclude: req.exclude, followSymlinks: req.followSymlinks, signal });
+  for (const e of scanned.entries) {
+    if (e.type === 'file') {
+      progress.filesTotal++;
+      progress.bytesTotal += e.size;
+    }
+  }
+  const host = os.hostname();
+  const sources = sourcesKey(host, scanned.roots);
+  const fingerprint = contentFingerprint(scanned.roots, scanned.entries);
+
+  if (!req.discardOutput) {
+    progress.phase = 'checking';
+    report();
+    const existing = await findUnchanged(req, sources, fingerprint);
+    if (existing && !req.force) return { status: 'unchanged', id: existing, skipped: scanned.skipped, changed: [] };
+  }
+  throwIfAborted(signal, 'backup');
+
+  const id = newArchiveId();
+  const archiveKey = keys.archive(store.prefix, id);
+  const bound = tarSizeBound(scanned.entries);
+  const partSize = choosePartSize(bound + Math.ceil(bound / 1000) + (1 << 20));
+
+  progress.phase = 'uploading';
+  report();
+  const tar = packTar(scanned.entries, {
+    signal,
+    onProgress: (p) => {
+      progress.filesDone = p.entriesDone;
+      progress.bytesRead = p.bytesRead;
+      report();
+    },
+  });
+  const plain = { size: 0 };
+  const encrypted = await encryptStream(toWebStream(rechunk(count(tar.stream, plain))), req.encryption);
+  const cipher = { hash: createHash('sha256'), size: 0 };
+  const counted = countAndHash(encrypted, cipher);
+
+  try {
+    if (req.discardOutput) {
+      for await (const _ of counted) throwIfAborted(signal, 'backup');
+    } else {
+      await uploadObject({
+        client,
+        bucket: store.bucket,
+        key: archiveKey,
+        body: counted,
+        storageClass: store.storageClass,
+        partSize,
+        queueSize: req.concurrency ?? 4,
+        contentType: 'application/pgp-encrypted',
+        signal,
+        onUploaded: (bytes) => {
+          progress.bytesUploaded = bytes;
+          report();
+        },
+      });
+    }
+  } catch (err) {
+    // The tar side's own failure (a read error) explains more than the stream errors it caused.
+    const packFailure = await tar.report.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const cause = signal?.aborted ? new GlacierError('cancelled', 'backup cancelled') : (packFailure ?? err);
+    throw cause instanceof GlacierError ? cause : s3Error(cause, { bucket: store.bucket, endpoint: store.endpoint, action: 'upload the archive' });
+  }
+  const packed = await tar.report;
+  const skipped = [...scanned.skipped, ...packed.skipped];
+  for (const path of packed.changed) req.onNotice?.(`changed while reading: ${path}`);
+
+  const manifest: Manifest = {
+    format: manifestFormat,
+    version: 1,
+    id,
+    created: new Date().toISOString(),
+    label: req.label ?? scanned.roots.map((r) => r.name).join(', '),
+    host,
+    sources: scanned.roots,
+    fingerprint,
+    archive: {
+      key: archiveKey,
+      tarSize: plain.size,
+      size: cipher.size,
+      sha256: cipher.hash.digest('hex'),
+      storageClass: store.storageClass,
+    },
+    encryption: { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) },
+    fileCount: packed.entries.filter((e) => e.type === 'file').length,
+    fileBytes: packed.entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0),
+    entries: packed.entries,
+    skipped: skipped.map((s) => ({ path: s.path, reason: `${s.reason}: ${s.detail}` })),
+    changed: packed.changed,
+  };
+  if (req.discardOutput) return { status: 'created', id, manifest, skipped, changed: packed.changed };
+
+  progress.phase = 'finishing';
+  report();
+  try {
+    await writeManifest(client, store, manifest, req.encryption);
+  } catch (err) {
+    // An archive without a manifest is invisible to browsing: remove it rather than leave it.
+    await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: archiveKey })).catch(() => undefined);
+    throw err;
+  }
+  if (req.stateDir && packed.changed.length === 0) {
+    await recordBackup(req.stateDir, store, sources, { id, fingerprint }).catch(() => undefined);
+  }
+  return { status: 'created', id, manifest, skipped, changed: packed.changed };
+}
+
+async function* count(source: AsyncIterable<Uint8Array>, into: { size: number }): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    into.size += chunk.byteLength;
+    yield chunk;
+  }
+}
+
+async function* countAndHash(source: ReadableStream<Uint8Array>, into: { hash: ReturnType<typeof createHash>; size: number }): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source as unknown as AsyncIterable<Uint8Array>) {
+    into.hash.update(chunk);
+    into.size += chunk.byteLength;
+    yield chunk;
+  }
+}
+
+/** The id of the newest archive of these sources if its content fingerprint matches. */
+async function findUnchanged(req: BackupRequest, sources: string, fingerprint: string): Promise<string | undefined> {
+  const { client, store } = req;
+  if (req.stateDir) {
+    const last = await lastBackup(req.stateDir, store, sources);
+    if (last && last.fingerprint === fingerprint) {
+      const [archive, manifest] = await Promise.all([
+        objectExists(client, store, keys.archive(store.prefix, last.id)),
+        objectExists(client, store, keys.manifest(store.prefix, last.id)),
+      ]);
+      if (archive && manifest) return last.id;
+    }
+  }
+  // Listing also checks early that the bucket exists and the credentials work.
+  const listing = await listArchives(client, store, req.signal);
+  const dec = req.decryption;
+  if (!dec || (!dec.passphrase && !dec.privateKeys?.length)) return undefined;
+  for (const item of listing) {
+    if (!item.archive || !item.manifest) continue;
+    let m: Manifest;
+    try {
+      m = await readManifest(client, store, item.id, dec, req.signal);
+    } catch {
+      continue; // another key's archive, or damaged: not ours to compare
+    }
+    if (sourcesKey(m.host, m.sources) !== sources) continue;
+    return m.fingerprint === fingerprint && m.changed.length === 0 ? m.id : undefined;
+  }
+  return undefined;
+}
