@@ -15,7 +15,7 @@ export async function passphrase(o: Options, env: NodeJS.ProcessEnv, confirm: bo
     if (confirm && (await prompt('Repeat passphrase: ')) !== first) throw new GlacierError('usage', 'the passphrases do not match');
     return first;
   }
-  throw new GlacierError('usage', 'no passphrase: set GLACIER_BACKUP_PASSPHRASE, use --passphrase-file FILE, or run in a terminal');
+  throw new GlacierError('config', 'no passphrase: set GLACIER_BACKUP_PASSPHRASE, use --passphrase-file FILE, or run in a terminal');
 }
 
 /** Reads a line from the terminal without echoing it. */

@@ -1,0 +1,38 @@
+/** Runs the built CLI (dist/cli.js) as a user would, with a controlled environment. */
+import { spawn, type SpawnOptions } from 'node:child_process';
+import * as path from 'node:path';
+
+export const cliPath = path.resolve(__dirname, '../../dist/cli.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: no AWS settings of the developer's leak into tests. */
+export function baseEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(AWS_|GLACIER_BACKUP_)/.test(k)) env[k] = v;
+  }
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions & { onSpawn?: (pid: number) => void; wrap?: string[] } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const cmd = options.wrap ? options.wrap[0]! : process.execPath;
+    const argv = options.wrap ? [...options.wrap.slice(1), process.execPath, cliPath, ...args] : [cliPath, ...args];
+    const child = spawn(cmd, argv, { ...options, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    if (child.pid && options.onSpawn) options.onSpawn(child.pid);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}

@@ -1,0 +1,79 @@
+/** A real S3 server for tests: moto on a free loopback port, stopped when the test file ends. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { S3Client, CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, RestoreObjectCommand } from '@aws-sdk/client-s3';
+
+export interface Moto {
+  endpoint: string;
+  client: S3Client;
+  createBucket(name: string): Promise<void>;
+  /** All object keys in a bucket. */
+  keys(bucket: string): Promise<string[]>;
+  /** Open multipart uploads in a bucket (orphans if a job has ended). */
+  openUploads(bucket: string): Promise<string[]>;
+  restore(bucket: string, key: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startMoto(extraEnv: Record<string, string> = {}): Promise<Moto> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const proc: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...extraEnv },
+  });
+  let log = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-4000);
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await fetch(endpoint);
+      break;
+    } catch {
+      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`moto did not start: ${log}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  return {
+    endpoint,
+    client,
+    async createBucket(name) {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+    },
+    async keys(bucket) {
+      const res = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+      return (res.Contents ?? []).map((o) => o.Key!).sort();
+    },
+    async openUploads(bucket) {
+      const res = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      return (res.Uploads ?? []).map((u) => u.Key!);
+    },
+    async restore(bucket, key) {
+      await client.send(new RestoreObjectCommand({ Bucket: bucket, Key: key, RestoreRequest: { Days: 1, GlacierJobParameters: { Tier: 'Standard' } } }));
+    },
+    async stop() {
+      client.destroy();
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}
