@@ -1,0 +1,75 @@
+// `npm run demo`: a local S3 (moto on loopback) with a bucket, a sample folder backed up to it
+// with the real CLI, then listed and browsed. No AWS account is needed; nothing leaves the machine.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
+
+const port = await new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+const endpoint = `http://127.0.0.1:${port}`;
+const moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+const work = mkdtempSync(join(tmpdir(), 'glacier-backup-demo-'));
+const cleanup = () => {
+  moto.kill();
+  rmSync(work, { recursive: true, force: true });
+};
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+for (let i = 0; ; i++) {
+  try {
+    await fetch(endpoint);
+    break;
+  } catch {
+    if (i > 150) throw new Error('the local S3 emulator (moto) did not start');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const s3 = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } });
+await s3.send(new CreateBucketCommand({ Bucket: 'glacier-backup-demo' }));
+
+const sample = join(work, 'my-project');
+mkdirSync(join(sample, 'src'), { recursive: true });
+mkdirSync(join(sample, 'node_modules', 'left-pad'), { recursive: true });
+writeFileSync(join(sample, 'README.md'), '# My project\n\nImportant work.\n');
+writeFileSync(join(sample, 'src', 'main.ts'), 'console.log("hello");\n');
+writeFileSync(join(sample, 'src', 'notes — ünïcode.txt'), 'names with spaces and unicode work\n');
+writeFileSync(join(sample, 'node_modules', 'left-pad', 'index.js'), '// excluded by default\n');
+
+const env = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: 'demo',
+  AWS_SECRET_ACCESS_KEY: 'demo',
+  GLACIER_BACKUP_BUCKET: 'glacier-backup-demo',
+  GLACIER_BACKUP_ENDPOINT: endpoint,
+  GLACIER_BACKUP_PASSPHRASE: 'demo passphrase — use your own',
+  GLACIER_BACKUP_STATE_DIR: join(work, 'state'),
+};
+const cli = (...args) => {
+  console.log(`\n$ glacier-backup ${args.join(' ')}`);
+  const res = spawnSync(process.execPath, ['dist/cli.js', ...args], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (res.status !== 0) process.exit(res.status ?? 1);
+};
+
+console.log(`Local S3 emulator at ${endpoint}, bucket glacier-backup-demo; sample folder ${sample}`);
+cli('backup', sample, '--label', 'My project');
+cli('list');
+const ids = spawnSync(process.execPath, ['dist/cli.js', 'list', '--json'], { env }).stdout.toString();
+const id = JSON.parse(ids)[0].id;
+cli('files', id);
+cli('backup', sample);
+console.log(`
+What happened: the folder was packed into a tar, encrypted with OpenPGP (AES-256, readable by
+stock gpg) and uploaded by multipart to the DEEP_ARCHIVE storage class; an encrypted manifest
+went to STANDARD so that listing and browsing need no Glacier restore. The second backup found
+the content unchanged and uploaded nothing. Everything ran against a local emulator.`);
+cleanup();
+process.exit(0);

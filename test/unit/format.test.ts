@@ -1,0 +1,82 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { choosePartSize, maxObjectSize } from '../../src/core/store/upload';
+import { parseManifest } from '../../src/core/catalog/manifest';
+import { newArchiveId } from '../../src/core/jobs/backup';
+import { normalisePrefix, archiveIdPattern } from '../../src/core/config';
+import { s3Error } from '../../src/core/errors';
+
+const MiB = 1024 * 1024;
+
+describe('part size', () => {
+  it('is 8 MiB for small archives and grows so that any archive fits in 10,000 parts', () => {
+    assert.equal(choosePartSize(1000), 8 * MiB);
+    for (const size of [80 * 1024 * MiB, 1024 * 1024 * MiB, maxObjectSize]) {
+      const part = choosePartSize(size);
+      assert.ok(Math.ceil(size / part) <= 10_000, `size ${size}`);
+      assert.equal(part % MiB, 0);
+      assert.ok(part <= 5 * 1024 * MiB);
+    }
+    assert.throws(() => choosePartSize(maxObjectSize + 1), /5 TiB object limit/);
+  });
+});
+
+describe('ids and prefixes', () => {
+  it('archive ids sort by time and carry 64 random bits', () => {
+    const a = newArchiveId(new Date('2026-01-02T03:04:05.678Z'));
+    assert.match(a, /^20260102T030405Z-[0-9a-f]{16}$/);
+    assert.ok(archiveIdPattern.test(a));
+    assert.notEqual(newArchiveId(), newArchiveId());
+  });
+
+  it('prefixes are normalised to end with one slash', () => {
+    assert.equal(normalisePrefix(undefined), 'glacier-backup/');
+    assert.equal(normalisePrefix('/a/b//'), 'a/b/');
+    assert.equal(normalisePrefix(''), '');
+  });
+});
+
+describe('manifest parsing (untrusted input)', () => {
+  const id = '20260102T030405Z-0123456789abcdef';
+  const valid = {
+    format: 'glacier-backup/manifest',
+    version: 1,
+    id,
+    created: '2026-01-02T03:04:05.000Z',
+    label: 'x',
+    host: 'h',
+    sources: [],
+    fingerprint: 'f',
+    archive: { key: 'k', tarSize: 1024, size: 1100, sha256: 'ab', storageClass: 'DEEP_ARCHIVE' },
+    encryption: { mode: 'passphrase', recipients: [] },
+    fileCount: 1,
+    fileBytes: 3,
+    entries: [{ path: 'a', type: 'file', size: 3, mtime: 0, mode: 420, sha256: 'cd' }],
+    skipped: [],
+    changed: [],
+  };
+  const enc = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
+
+  it('accepts a well-formed manifest', () => {
+    assert.equal(parseManifest(enc(valid), id).entries.length, 1);
+  });
+
+  it('rejects garbage, other versions, a mismatched id and malformed entries', () => {
+    assert.throws(() => parseManifest(Buffer.from('{nope'), id), /not valid JSON/);
+    assert.throws(() => parseManifest(enc({ ...valid, version: 2 }), id), /format version 2 is not supported/);
+    assert.throws(() => parseManifest(enc(valid), '20260102T030405Z-ffffffffffffffff'), /id does not match/);
+    assert.throws(() => parseManifest(enc({ ...valid, entries: [{ path: 'a', type: 'fifo', size: 0, mtime: 0, mode: 0 }] }), id), /entry is malformed/);
+    assert.throws(() => parseManifest(enc({ ...valid, archive: { ...valid.archive, size: -1 } }), id), /"archive" is incomplete/);
+  });
+});
+
+describe('S3 errors', () => {
+  it('become one clear line', () => {
+    const ctx = { bucket: 'b', endpoint: 'http://x', action: 'list archives' };
+    assert.equal(s3Error({ name: 'NoSuchBucket' }, ctx).message, 'bucket "b" does not exist at http://x');
+    assert.match(s3Error({ name: 'InvalidAccessKeyId' }, ctx).message, /rejected the credentials/);
+    assert.match(s3Error({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }, ctx).message, /access denied to bucket "b"/);
+    assert.match(s3Error({ code: 'ECONNREFUSED', name: 'Error', message: 'connect ECONNREFUSED' }, ctx).message, /cannot reach S3 at http:\/\/x/);
+    assert.doesNotMatch(s3Error({ name: 'X', message: 'line1\n  line2' }, ctx).message, /\n/);
+  });
+});
