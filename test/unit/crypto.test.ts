@@ -3,8 +3,11 @@ import assert from 'node:assert/strict';
 import * as openpgp from 'openpgp';
 import { decryptBytes, encryptBytes, loadPrivateKeys, loadRecipients } from '../../src/core/crypto/openpgp';
 
-async function generate(options: Partial<openpgp.GenerateKeyOptions> & { config?: Partial<openpgp.Config> }): Promise<{ publicKey: string; privateKey: string }> {
-  return openpgp.generateKey({ userIDs: [{ name: 'Test', email: 'test@example.org' }], format: 'armored', ...options } as openpgp.GenerateKeyOptions & { format: 'armored' });
+type KeyOptions = { type: string; curve?: string; config?: Partial<openpgp.Config> };
+
+async function generate(options: KeyOptions): Promise<{ publicKey: string; privateKey: string }> {
+  const args = { userIDs: [{ name: 'Test', email: 'test@example.org' }], format: 'armored', ...options };
+  return (await openpgp.generateKey(args as Parameters<typeof openpgp.generateKey>[0])) as unknown as { publicKey: string; privateKey: string };
 }
 
 describe('recipient keys', () => {
