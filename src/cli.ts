@@ -30,9 +30,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...rest] = positionals;
-  if (values.help || !command) {
+  if (values.help) {
     process.stdout.write(usage);
-    return command || values.help ? 0 : 2;
+    return 0;
+  }
+  if (!command) {
+    process.stderr.write(usage);
+    return 2;
   }
   if (!['backup', 'list', 'files'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
   const store = storeConfig(values, process.env);
