@@ -4,6 +4,7 @@ import { createS3Client } from './core/store/s3';
 import { describeError, GlacierError } from './core/errors';
 import { parse, storeConfig } from './cli/options';
 import { runBackup, runFiles, runList, type Context } from './cli/commands';
+import { runDownload, runRestore, runStatus } from './cli/restoreCommands';
 
 declare const PACKAGE_VERSION: string;
 
@@ -13,6 +14,9 @@ commands:
   backup <path...> [--label TEXT] [--force]   back up files and folders; prints the archive id
   list [--json]                                archives in the bucket
   files <id> [--json]                          what an archive holds (from its manifest)
+  restore <id> [--tier Standard|Bulk] [--days N]  ask Glacier for a temporary copy (default 7 days)
+  status <id> [--json]                         archived, restoring, restored until…, or available
+  download <id> <dest> [--only PATH...]        decrypt, verify and unpack into a new folder in dest
 
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
@@ -20,6 +24,7 @@ store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --st
 encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt;
             or --recipient KEY.asc (repeatable) for public keys; --identity KEY.asc to read
             manifests in public-key mode (its passphrase from GLACIER_BACKUP_KEY_PASSPHRASE)
+download:   --allow-outside-links recreates symlinks that point outside the restored folder
 backup:     --exclude GLOB (repeatable) --no-default-excludes --follow-symlinks --concurrency N
 `;
 
@@ -38,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
-  if (!['backup', 'list', 'files'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  if (!['backup', 'list', 'files', 'restore', 'status', 'download'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
   const store = storeConfig(values, process.env);
   const controller = new AbortController();
   let interrupted = 0;
@@ -60,7 +65,10 @@ async function main(argv: string[]): Promise<number> {
   };
   if (command === 'backup') await runBackup(ctx, rest);
   else if (command === 'list') await runList(ctx);
-  else await runFiles(ctx, rest[0]);
+  else if (command === 'files') await runFiles(ctx, rest[0]);
+  else if (command === 'restore') await runRestore(ctx, rest[0]);
+  else if (command === 'status') await runStatus(ctx, rest[0]);
+  else await runDownload(ctx, rest[0], rest[1]);
   return 0;
 }
 

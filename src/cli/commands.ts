@@ -8,6 +8,8 @@ import type { Manifest } from '../core/catalog/manifest';
 import { backup, type BackupProgress } from '../core/jobs/backup';
 import { defaultExcludes } from '../core/pack/walk';
 import { formatBytes } from '../core/store/upload';
+import { describeState, glacierState } from '../core/store/glacierState';
+import { archiveStatus } from '../core/store/restore';
 import { concurrency, readFileArg, stateDir, type Options } from './options';
 import { passphrase } from './secrets';
 
@@ -32,7 +34,7 @@ async function encryption(ctx: Context): Promise<Encryption> {
 }
 
 /** What opens manifests: a private key (--identity) or the passphrase; undefined if neither is at hand. */
-async function decryption(ctx: Context, required: boolean): Promise<Decryption | undefined> {
+export async function decryption(ctx: Context, required: boolean): Promise<Decryption | undefined> {
   if (ctx.options.identity) {
     const armored = await readFileArg(ctx.options.identity, 'private key');
     return { privateKeys: await loadPrivateKeys(armored, ctx.env.GLACIER_BACKUP_KEY_PASSPHRASE) };
@@ -91,8 +93,16 @@ export async function runList(ctx: Context): Promise<void> {
         problem ??= err instanceof GlacierError ? err.message : 'manifest unreadable';
       }
     }
+    // Listing does not report restore status; one HEAD per archive in a Glacier class does.
+    const glacier = !item.archive
+      ? undefined
+      : item.archive.storageClass === 'GLACIER' || item.archive.storageClass === 'DEEP_ARCHIVE'
+        ? (await archiveStatus(ctx.client, ctx.store, item.id, ctx.signal)).glacier
+        : glacierState(item.archive.storageClass, undefined);
     rows.push({
       id: item.id,
+      state: glacier ? glacier.state : null,
+      ...(glacier?.state === 'restored' && glacier.expiry ? { expiry: glacier.expiry.toISOString() } : {}),
       created: m?.created ?? item.archive?.lastModified?.toISOString() ?? null,
       label: m?.label ?? null,
       size: item.archive?.size ?? null,
@@ -109,11 +119,11 @@ export async function runList(ctx: Context): Promise<void> {
     ctx.err(`no archives in s3://${ctx.store.bucket}/${ctx.store.prefix}`);
     return;
   }
-  ctx.out(['ID', 'CREATED', 'SIZE', 'CLASS', 'FILES', 'LABEL'].join('\t'));
+  ctx.out(['ID', 'CREATED', 'SIZE', 'CLASS', 'STATE', 'FILES', 'LABEL'].join('\t'));
   for (const r of rows) {
     const created = typeof r.created === 'string' ? r.created.replace(/\.\d+Z$/, 'Z') : '-';
     const label = r.problem ? `(${String(r.problem)})` : ((r.label as string | null) ?? '(encrypted)');
-    ctx.out([r.id, created, r.size === null ? '-' : formatBytes(r.size as number), r.storageClass ?? '-', r.files ?? '-', label].join('\t'));
+    ctx.out([r.id, created, r.size === null ? '-' : formatBytes(r.size as number), r.storageClass ?? '-', stateText(r), r.files ?? '-', label].join('\t'));
   }
 }
 
@@ -156,4 +166,10 @@ function progressMeter(ctx: Context): { update: (p: BackupProgress) => void; don
       if (shown) process.stderr.write('\r\x1b[K');
     },
   };
+}
+
+function stateText(r: Record<string, unknown>): string {
+  if (typeof r.state !== 'string') return '-';
+  if (r.state === 'restored' && typeof r.expiry === 'string') return describeState({ state: 'restored', expiry: new Date(r.expiry) });
+  return r.state;
 }

@@ -30,6 +30,10 @@ export const optionSpec = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   passphrase: { type: 'string' },
+  tier: { type: 'string' },
+  days: { type: 'string' },
+  only: { type: 'string', multiple: true },
+  'allow-outside-links': { type: 'boolean' },
 } as const;
 
 export type Options = ReturnType<typeof parse>['values'];

@@ -157,3 +157,43 @@ export async function loadPrivateKeys(armored: string, passphrase?: string): Pro
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Decrypts a streamed message. Plaintext flows before the integrity check (MDC) at the end has
+ * been verified, so memory stays bounded; the returned stream errors if the check fails, and
+ * callers must keep what they write unpublished (a staging folder) until the stream has ended.
+ * A wrong passphrase or key fails here, before any plaintext.
+ */
+export async function decryptStream(source: ReadableStream<Uint8Array>, dec: Decryption, what: string): Promise<ReadableStream<Uint8Array>> {
+  if (!dec.passphrase && !dec.privateKeys?.length) {
+    throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
+  }
+  let message: openpgp.Message<ReadableStream<Uint8Array>>;
+  try {
+    message = await openpgp.readMessage({ binaryMessage: source });
+  } catch (err) {
+    throw new GlacierError('corrupt', `${what} is not an OpenPGP message (${oneLine(errorText(err))})`);
+  }
+  try {
+    const { data } = await openpgp.decrypt({
+      message,
+      ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
+      ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
+      format: 'binary',
+      config: { allowUnauthenticatedStream: true, allowUnauthenticatedMessages: false },
+    });
+    return data as ReadableStream<Uint8Array>;
+  } catch (err) {
+    const text = errorText(err);
+    if (/session key|no decryption key|incorrect key|password/i.test(text)) {
+      throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key`);
+    }
+    throw new GlacierError('corrupt', `${what} is damaged (${oneLine(text)})`);
+  }
+}
+
+/** Names an error raised while reading a decrypted stream: integrity failures are corruption. */
+export function streamDecryptError(err: unknown, what: string): GlacierError {
+  if (err instanceof GlacierError) return err;
+  return new GlacierError('corrupt', `${what} failed its integrity check (${oneLine(errorText(err))})`);
+}

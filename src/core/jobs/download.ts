@@ -1,0 +1,168 @@
+/**
+ * The download job: GET the restored archive → sha256 → OpenPGP decrypt → safe untar into a
+ * staging folder next to the destination → verify → move into place.
+ *
+ * Guarantees: nothing appears at the destination unless the OpenPGP integrity check passed, the
+ * ciphertext's sha256 and size match the manifest and every file's sha256 matches it; on any
+ * failure or cancel the staging folder is removed and the destination is untouched. Never
+ * overwrites: the result goes to a new folder `<dest>/<label>-<date>` (suffixed -2, -3… if taken).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import picomatch from 'picomatch';
+import { keys, type StoreConfig } from '../config';
+import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
+import { GlacierError, s3Error, throwIfAborted } from '../errors';
+import { readManifest } from '../catalog/catalog';
+import type { Manifest } from '../catalog/manifest';
+import type { ManifestEntry } from '../pack/tarWriter';
+import { toWebStream } from '../pack/rechunk';
+import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
+import { archiveStatus } from '../store/restore';
+import { describeState } from '../store/glacierState';
+
+export interface DownloadProgress {
+  bytesDownloaded: number;
+  bytesTotal: number;
+  entries: number;
+}
+
+export interface DownloadRequest {
+  client: S3Client;
+  store: StoreConfig;
+  id: string;
+  decryption: Decryption;
+  /** Folder in which the new folder is created. */
+  dest: string;
+  /** Name of the new folder; default `<label or id>-<YYYY-MM-DD>`. */
+  folderName?: string;
+  /** Subset: archive paths (a folder includes what is inside it) or globs. */
+  only?: readonly string[];
+  /** Recreate symlinks that point outside the restored folder (absolute links in the user's own data). They are never followed while restoring. */
+  allowOutsideLinks?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: DownloadProgress) => void;
+}
+
+export interface DownloadResult {
+  path: string;
+  manifest: Manifest;
+  entries: ExtractedEntry[];
+}
+
+export async function download(req: DownloadRequest): Promise<DownloadResult> {
+  const { client, store, id, signal } = req;
+  const manifest = await readManifest(client, store, id, req.decryption, signal);
+  const status = await archiveStatus(client, store, id, signal);
+  if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
+    throw new GlacierError(
+      'not-found',
+      status.glacier.state === 'archived'
+        ? `archive ${id} is in ${status.storageClass} and not restored: request a restore first (glacier-backup restore ${id})`
+        : `archive ${id} is still being restored from ${status.storageClass}; try again when it is ${describeState({ state: 'restored' })}`,
+    );
+  }
+  const filter = subsetFilter(req.only);
+  const expected = manifest.entries.filter((e) => filter(e.path));
+  if (req.only?.length && expected.length === 0) throw new GlacierError('usage', `nothing in archive ${id} matches ${req.only.join(', ')}`);
+
+  const dest = path.resolve(req.dest);
+  await fs.mkdir(dest, { recursive: true });
+  const staging = path.join(dest, `.glacier-backup-staging-${id}-${randomBytes(4).toString('hex')}`);
+  await fs.mkdir(staging, { mode: 0o700 });
+  try {
+    const progress: DownloadProgress = { bytesDownloaded: 0, bytesTotal: status.size, entries: 0 };
+    const cipher = { hash: createHash('sha256'), size: 0 };
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: store.bucket, Key: keys.archive(store.prefix, id) }), { abortSignal: signal });
+      body = res.Body as unknown as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      if ((err as { name?: string }).name === 'InvalidObjectState') {
+        throw new GlacierError('not-found', `archive ${id} is not restored: request a restore first (glacier-backup restore ${id})`);
+      }
+      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `download archive ${id}` });
+    }
+    const counted = (async function* () {
+      for await (const chunk of body) {
+        cipher.hash.update(chunk);
+        cipher.size += chunk.byteLength;
+        progress.bytesDownloaded = cipher.size;
+        req.onProgress?.({ ...progress });
+        yield chunk;
+      }
+    })();
+    const plain = await decryptStream(toWebStream(counted), req.decryption, `archive ${id}`);
+    const plainIter = (plain as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    // The extractor may stop at the tar's end blocks; the rest must still be read, because the
+    // OpenPGP integrity check happens at the very end of the message.
+    const shared: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => plainIter.next() }) };
+    let entries: ExtractedEntry[];
+    try {
+      entries = await extractTar(shared, {
+        root: staging,
+        filter,
+        allowOutsideSymlinks: req.allowOutsideLinks ?? false,
+        signal,
+        onProgress: (p) => {
+          progress.entries = p.entries;
+        },
+      });
+      for (let r = await plainIter.next(); !r.done; r = await plainIter.next()) throwIfAborted(signal, 'restore');
+    } catch (err) {
+      if (signal?.aborted) throw new GlacierError('cancelled', 'restore cancelled');
+      throw streamDecryptError(err, `archive ${id}`);
+    }
+    verify(manifest, cipher.size, cipher.hash.digest('hex'), expected, entries);
+    const final = await freeName(dest, req.folderName ?? defaultFolderName(manifest));
+    await fs.rename(staging, final);
+    return { path: final, manifest, entries };
+  } catch (err) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function verify(m: Manifest, size: number, sha256: string, expected: readonly ManifestEntry[], got: readonly ExtractedEntry[]): void {
+  if (size !== m.archive.size || sha256 !== m.archive.sha256) {
+    throw new GlacierError('corrupt', `archive ${m.id} does not match its manifest (size or sha256 of the stored object differs)`);
+  }
+  const byPath = new Map(got.map((e) => [e.path, e]));
+  for (const want of expected) {
+    const e = byPath.get(want.path);
+    if (!e) throw new GlacierError('corrupt', `archive ${m.id} lacks "${want.path}", which its manifest lists`);
+    if (e.type !== want.type) throw new GlacierError('corrupt', `"${want.path}" is a ${e.type} in the archive but a ${want.type} in the manifest`);
+    if (want.type === 'file' && e.sha256 !== want.sha256) throw new GlacierError('corrupt', `"${want.path}" does not match the sha256 in the manifest`);
+    byPath.delete(want.path);
+  }
+  const extra = [...byPath.keys()].find((p) => !expected.some((e) => p.startsWith(`${e.path}/`)));
+  if (extra !== undefined) throw new GlacierError('corrupt', `archive ${m.id} holds "${extra}", which its manifest does not list`);
+}
+
+export function subsetFilter(only: readonly string[] | undefined): (archivePath: string) => boolean {
+  if (!only?.length) return () => true;
+  const matchers = only.map((p) => {
+    const clean = p.replace(/^\.?\/+/, '').replace(/\/+$/, '');
+    const glob = /[*?[\]{}]/.test(clean) ? picomatch(clean, { dot: true }) : undefined;
+    return (candidate: string): boolean => (glob ? glob(candidate) : candidate === clean || candidate.startsWith(`${clean}/`));
+  });
+  return (archivePath) => matchers.some((m) => m(archivePath));
+}
+
+export function defaultFolderName(m: Manifest): string {
+  const label = m.label.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 80);
+  return `${label || m.id}-${m.created.slice(0, 10)}`;
+}
+
+async function freeName(dir: string, name: string): Promise<string> {
+  for (let i = 1; ; i++) {
+    const candidate = path.join(dir, i === 1 ? name : `${name}-${i}`);
+    try {
+      await fs.lstat(candidate);
+    } catch {
+      return candidate;
+    }
+  }
+}

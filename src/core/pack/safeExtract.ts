@@ -1,0 +1,488 @@
+/**
+ * Extracts a tar into an empty staging folder, treating the archive as hostile: anyone who can
+ * write the bucket can plant one.
+ *
+ * Guarantees: nothing is created, changed or followed outside `root`. Every name is checked
+ * before anything is written (no absolute paths, drive letters, backslashes, `..` segments, NUL
+ * bytes, over-long names); hard links, devices, FIFOs and unknown types are refused; symlinks may
+ * not point out of the root, and nothing is ever written through a symlink (each parent is
+ * lstat-ed, files are opened O_EXCL|O_NOFOLLOW). Refusals are GlacierError('corrupt') naming the
+ * entry. Memory stays bounded: file data streams to disk with back-pressure. setuid, setgid and
+ * sticky bits are dropped. A malformed or truncated tar is 'corrupt'; an error of the source
+ * itself (such as a failed decryption) is rethrown unchanged. Nothing is cleaned up on failure:
+ * the caller removes the staging folder.
+ */
+import { createHash } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as tar from 'tar-stream';
+import { GlacierError, oneLine } from '../errors';
+
+export interface ExtractedEntry {
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+  size: number;
+  /** Modification time, milliseconds since the epoch (whole seconds, as the tar header keeps). */
+  mtime: number;
+  /** The mode applied: permission bits only (`& 0o777`), setuid, setgid and sticky dropped. */
+  mode: number;
+  /** Hex sha256 of the content written, files only. */
+  sha256?: string;
+  linkTarget?: string;
+}
+
+export interface ExtractOptions {
+  /** Existing, empty staging directory; nothing is ever written outside it. */
+  root: string;
+  /**
+   * Subset restore: only entries whose archive path passes are written (parent directories of
+   * written entries are created). Entries that fail the filter are still read (to continue the
+   * stream) and still validated.
+   */
+  filter?: (archivePath: string) => boolean;
+  /** Default 5 000 000. */
+  maxEntries?: number;
+  /** Longest entry name or symlink target, in UTF-8 bytes; default 4096. */
+  maxPathBytes?: number;
+  /**
+   * Create symlinks whose target is absolute or leaves the root, as they are (they are still
+   * never followed while extracting). Default false: such entries are refused.
+   */
+  allowOutsideSymlinks?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: { entries: number; bytes: number }) => void;
+}
+
+type Kind = ExtractedEntry['type'];
+/** What the archive made of a path so far; 'implicit' is a parent of an entry, never listed. */
+type Seen = Kind | 'implicit';
+
+interface State {
+  root: string;
+  /** Archive-level view of every path, written or not: catches type changes and links as parents. */
+  seen: Map<string, Seen>;
+  /** Paths (relative, '/'-separated) known to be real directories on disk. */
+  dirsOnDisk: Set<string>;
+  /** Final mode and mtime of directory entries, applied at the end. */
+  dirs: Map<string, { abs: string; mode: number; mtime: number; result: ExtractedEntry }>;
+  results: ExtractedEntry[];
+  progress: { entries: number; bytes: number };
+  /** Set when the source iterable itself threw: that error wins over what the parser makes of it. */
+  sourceFailure?: { error: unknown };
+  /** Bytes handed to the parser, the trailing run of zero bytes among them, and where the last entry ends. */
+  fed: number;
+  zeroTail: number;
+  lastEnd: number;
+}
+
+/** One tar entry: its header, and a stream of its data. */
+type Entry = tar.Extract extends AsyncIterable<infer S> ? S : never;
+
+const defaultMaxEntries = 5_000_000;
+const defaultMaxPathBytes = 4096;
+const progressStep = 16 << 20;
+const openFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+export async function extractTar(source: AsyncIterable<Uint8Array>, options: ExtractOptions): Promise<ExtractedEntry[]> {
+  const { signal } = options;
+  const maxEntries = options.maxEntries ?? defaultMaxEntries;
+  const maxPathBytes = options.maxPathBytes ?? defaultMaxPathBytes;
+  if (signal?.aborted) throw cancelled();
+  const root = path.resolve(options.root);
+  if (!(await fs.stat(root)).isDirectory()) throw new GlacierError('usage', `${root} is not a folder`);
+
+  const state: State = {
+    root,
+    seen: new Map(),
+    dirsOnDisk: new Set(),
+    dirs: new Map(),
+    results: [],
+    progress: { entries: 0, bytes: 0 },
+    fed: 0,
+    zeroTail: 0,
+    lastEnd: 0,
+  };
+  const extract = tar.extract();
+  // The parser's own error is kept: a data stream it tears down only says "Stream was destroyed".
+  let parserError: unknown;
+  extract.on('error', (err: unknown) => {
+    parserError ??= err;
+  });
+  const onAbort = (): void => extract.destroy(cancelled());
+  signal?.addEventListener('abort', onAbort);
+  const feeding = feed(source, extract, state);
+
+  /** A failure while pulling from the parser: the source's own error, a cancel, or a bad tar. */
+  const tarFailure = async (err: unknown): Promise<unknown> => {
+    if (extract.destroying && !extract.destroyed) await new Promise<void>((resolve) => extract.once('close', () => resolve()));
+    if (state.sourceFailure) return state.sourceFailure.error;
+    if (signal?.aborted) return cancelled();
+    const cause = (err as { code?: string } | undefined)?.code === 'STREAM_DESTROYED' && parserError !== undefined ? parserError : err;
+    if (cause instanceof GlacierError) return cause;
+    const detail = oneLine(cause instanceof Error ? cause.message : String(cause));
+    const why = detail === 'Unexpected end of data' ? 'it ends in the middle of an entry: truncated?' : detail;
+    return new GlacierError('corrupt', `the archive is not a valid tar stream (${why})`, { cause });
+  };
+
+  try {
+    // Entries are pulled one at a time, each fully consumed before the next (the explicit
+    // iterator tells parser failures apart from failures while writing).
+    const entries = extract[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<Entry>;
+      try {
+        next = await entries.next();
+      } catch (err) {
+        throw await tarFailure(err);
+      }
+      if (next.done) break;
+      if (signal?.aborted) throw cancelled();
+      const entry = next.value;
+      state.progress.entries++;
+      if (state.progress.entries > maxEntries) refuse(entry.header.name, `the archive has more than ${maxEntries} entries`);
+      await extractEntry(entry, state, options, maxPathBytes, tarFailure);
+      options.onProgress?.({ ...state.progress });
+    }
+    await feeding;
+    if (state.sourceFailure) throw state.sourceFailure.error;
+    if (state.fed - state.lastEnd < 1024 || state.zeroTail < 1024) {
+      throw new GlacierError('corrupt', 'the archive is not a valid tar stream (it ends without the end-of-archive blocks: truncated?)');
+    }
+    await applyDirectoryModes(state);
+    return state.results;
+  } catch (err) {
+    extract.destroy();
+    if (signal?.aborted) throw cancelled();
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Writes the source into the parser, waiting for it to drain; records a failure of the source. */
+async function feed(source: AsyncIterable<Uint8Array>, extract: tar.Extract, state: State): Promise<void> {
+  try {
+    for await (const data of source) {
+      if (extract.destroying) return;
+      if (data.byteLength === 0) continue;
+      const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      state.fed += chunk.byteLength;
+      let last = chunk.byteLength - 1;
+      while (last >= 0 && chunk[last] === 0) last--;
+      state.zeroTail = last < 0 ? state.zeroTail + chunk.byteLength : chunk.byteLength - 1 - last;
+      if (!extract.write(chunk)) await drained(extract);
+    }
+  } catch (err) {
+    if (extract.destroying) return; // we stopped first: our own error explains it
+    state.sourceFailure = { error: err };
+    extract.destroy(err instanceof Error ? err : new Error(String(err)));
+    return;
+  }
+  if (!extract.destroying) extract.end(null);
+}
+
+function drained(extract: tar.Extract): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      extract.off('drain', done);
+      extract.off('close', done);
+      resolve();
+    };
+    extract.on('drain', done);
+    extract.on('close', done);
+  });
+}
+
+async function extractEntry(
+  entry: Entry,
+  state: State,
+  options: ExtractOptions,
+  maxPathBytes: number,
+  tarFailure: (err: unknown) => Promise<unknown>,
+): Promise<void> {
+  const { header } = entry;
+  const name = header.name;
+  const kind = kindOf(header.type as string | null, name);
+  const segments = splitName(name, kind === 'directory', maxPathBytes);
+  const rel = segments.join('/');
+  const size = header.size;
+  if (kind !== 'file' && size !== 0) refuse(name, `a ${kind} entry with data`);
+  const linkTarget = kind === 'symlink' ? checkLinkTarget(name, header.linkname ?? '', segments, maxPathBytes, options.allowOutsideSymlinks ?? false) : undefined;
+  checkStructure(name, rel, kind, state.seen);
+  state.lastEnd = entry.offset + 512 + Math.ceil(size / 512) * 512;
+
+  const mtimeMs = header.mtime.getTime();
+  const mtime = Number.isFinite(mtimeMs) ? mtimeMs : 0;
+  const mode = (Number.isFinite(header.mode) ? header.mode : 0) & 0o777;
+  const wanted = options.filter ? options.filter(rel) : true;
+
+  if (kind === 'file') {
+    if (!wanted) {
+      await consume(entry, name, size, state, options, tarFailure);
+      return;
+    }
+    await ensureDirs(state, segments, segments.length - 1, name);
+    const abs = path.join(state.root, ...segments);
+    const sha256 = await writeFile(entry, abs, name, size, mode, state, options, tarFailure);
+    await fs.utimes(abs, mtime / 1000, mtime / 1000);
+    state.results.push({ path: rel, type: 'file', size, mtime, mode, sha256 });
+    return;
+  }
+  if (!wanted) return;
+  const abs = path.join(state.root, ...segments);
+  if (kind === 'directory') {
+    await ensureDirs(state, segments, segments.length, name);
+    const known = state.dirs.get(rel);
+    if (known) {
+      // the same directory again: the last entry's mode and mtime win
+      known.mode = mode;
+      known.mtime = mtime;
+      known.result.mode = mode;
+      known.result.mtime = mtime;
+      return;
+    }
+    const result: ExtractedEntry = { path: rel, type: 'directory', size: 0, mtime, mode };
+    state.dirs.set(rel, { abs, mode, mtime, result });
+    state.results.push(result);
+    return;
+  }
+  await ensureDirs(state, segments, segments.length - 1, name);
+  const target = linkTarget ?? '';
+  try {
+    await fs.symlink(target, abs);
+  } catch (err) {
+    if (errno(err) === 'EEXIST') refuse(name, 'the path already exists');
+    throw err;
+  }
+  try {
+    await fs.lutimes(abs, mtime / 1000, mtime / 1000);
+  } catch {
+    // a symlink's own mtime is cosmetic, and not every platform can set it
+  }
+  state.results.push({ path: rel, type: 'symlink', size: 0, mtime, mode, linkTarget: target });
+}
+
+function kindOf(type: string | null, name: string): Kind {
+  switch (type) {
+    case 'file':
+    case 'directory':
+    case 'symlink':
+      return type;
+    case 'link':
+      return refuse(name, 'hard links are not restored');
+    case 'character-device':
+    case 'block-device':
+      return refuse(name, 'device files are not restored');
+    case 'fifo':
+      return refuse(name, 'FIFOs are not restored');
+    case 'contiguous-file':
+      return refuse(name, 'contiguous files are not supported');
+    default:
+      return refuse(name, 'unsupported entry type');
+  }
+}
+
+/** The name's segments, once it is known to stay inside the root. */
+function splitName(name: string, isDirectory: boolean, maxPathBytes: number): string[] {
+  if (Buffer.byteLength(name) > maxPathBytes) refuse(name, `the name is longer than ${maxPathBytes} bytes`);
+  if (name.includes('\0')) refuse(name, 'NUL byte in the name');
+  if (name.startsWith('/')) refuse(name, 'absolute path');
+  if (name.includes('\\')) refuse(name, 'backslash in the name');
+  let rel = isDirectory && name.endsWith('/') ? name.slice(0, -1) : name;
+  if (rel.startsWith('./')) rel = rel.slice(2);
+  if (rel === '') refuse(name, 'empty name');
+  if (/^[A-Za-z]:/.test(rel)) refuse(name, 'Windows drive letter');
+  const segments = rel.split('/');
+  for (const s of segments) {
+    if (s === '') refuse(name, 'empty path segment');
+    if (s === '..') refuse(name, '".." segment');
+    if (s === '.') refuse(name, '"." segment');
+  }
+  return segments;
+}
+
+/**
+ * A symlink may not point out of the root, resolved from its own folder in the archive. Besides
+ * the lexical check, ".." may only lead the target: after a name that name could itself be a
+ * link ("s" -> "." makes "s/../x" leave the root although it reads as "x").
+ */
+function checkLinkTarget(name: string, target: string, segments: readonly string[], maxPathBytes: number, allowOutside: boolean): string {
+  if (target === '') refuse(name, 'empty symlink target');
+  if (Buffer.byteLength(target) > maxPathBytes) refuse(name, `the symlink target is longer than ${maxPathBytes} bytes`);
+  if (target.includes('\0')) refuse(name, 'NUL byte in the symlink target');
+  if (allowOutside) return target;
+  const shown = `symlink target "${printable(target)}"`;
+  if (target.startsWith('/')) refuse(name, `absolute ${shown}`);
+  if (target.includes('\\') || /^[A-Za-z]:/.test(target)) refuse(name, `${shown} has a backslash or drive letter`);
+  let depth = segments.length - 1;
+  let afterName = false;
+  for (const s of target.split('/')) {
+    if (s === '' || s === '.') continue;
+    if (s === '..') {
+      if (afterName) refuse(name, `${shown} has ".." after a name`);
+      if (--depth < 0) refuse(name, `${shown} leaves the root`);
+    } else {
+      afterName = true;
+      depth++;
+    }
+  }
+  return target;
+}
+
+/** Archive-level rules, applied to every entry whether or not it is written. */
+function checkStructure(name: string, rel: string, kind: Kind, seen: Map<string, Seen>): void {
+  // Parents, deepest first, until one already known as a directory (its own parents were checked).
+  const missing: string[] = [];
+  for (let end = rel.lastIndexOf('/'); end > 0; end = rel.lastIndexOf('/', end - 1)) {
+    const parent = rel.slice(0, end);
+    const before = seen.get(parent);
+    if (before === 'directory' || before === 'implicit') break;
+    if (before === 'symlink') refuse(name, `writes through a symlink ("${printable(parent)}")`);
+    if (before === 'file') refuse(name, `a parent ("${printable(parent)}") is a file`);
+    missing.push(parent);
+  }
+  const before = seen.get(rel);
+  if (before !== undefined) {
+    if (kind === 'directory' && (before === 'directory' || before === 'implicit')) {
+      seen.set(rel, 'directory');
+    } else if (before === kind) {
+      refuse(name, 'duplicate entry');
+    } else {
+      refuse(name, 'duplicate path changes type');
+    }
+  } else {
+    seen.set(rel, kind);
+  }
+  for (const p of missing) seen.set(p, 'implicit');
+}
+
+/** Makes the first `count` segments real directories on disk, refusing symlinks and files among them. */
+async function ensureDirs(state: State, segments: readonly string[], count: number, name: string): Promise<void> {
+  if (count === 0 || state.dirsOnDisk.has(segments.slice(0, count).join('/'))) return;
+  let rel = '';
+  let abs = state.root;
+  for (let i = 0; i < count; i++) {
+    const s = segments[i] as string;
+    rel = rel ? `${rel}/${s}` : s;
+    abs = path.join(abs, s);
+    if (state.dirsOnDisk.has(rel)) continue;
+    try {
+      await fs.mkdir(abs, { mode: 0o700 });
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw err;
+      const st = await fs.lstat(abs);
+      if (st.isSymbolicLink()) refuse(name, `writes through a symlink ("${printable(rel)}")`);
+      if (!st.isDirectory()) refuse(name, i === count - 1 && count === segments.length ? 'the path already exists' : `a parent ("${printable(rel)}") is not a folder`);
+    }
+    state.dirsOnDisk.add(rel);
+  }
+}
+
+async function writeFile(
+  entry: Entry,
+  abs: string,
+  name: string,
+  size: number,
+  mode: number,
+  state: State,
+  options: ExtractOptions,
+  tarFailure: (err: unknown) => Promise<unknown>,
+): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(abs, openFlags, 0o600);
+  } catch (err) {
+    if (errno(err) === 'EEXIST') refuse(name, 'the path already exists');
+    if (errno(err) === 'ELOOP') refuse(name, 'writes through a symlink');
+    throw err;
+  }
+  try {
+    const hash = createHash('sha256');
+    await eachChunk(entry, name, size, state, options, tarFailure, async (chunk) => {
+      hash.update(chunk);
+      for (let off = 0; off < chunk.byteLength; ) {
+        const { bytesWritten } = await handle.write(chunk, off, chunk.byteLength - off);
+        off += bytesWritten;
+      }
+    });
+    await handle.chmod(mode);
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads a file entry that is not written, so the stream goes on. */
+function consume(entry: Entry, name: string, size: number, state: State, options: ExtractOptions, tarFailure: (err: unknown) => Promise<unknown>): Promise<void> {
+  return eachChunk(entry, name, size, state, options, tarFailure, () => Promise.resolve());
+}
+
+async function eachChunk(
+  entry: Entry,
+  name: string,
+  size: number,
+  state: State,
+  options: ExtractOptions,
+  tarFailure: (err: unknown) => Promise<unknown>,
+  use: (chunk: Buffer) => Promise<void>,
+): Promise<void> {
+  const chunks = (entry as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  let read = 0;
+  for (;;) {
+    let next: IteratorResult<unknown>;
+    try {
+      next = await chunks.next();
+    } catch (err) {
+      throw await tarFailure(err);
+    }
+    if (next.done) break;
+    if (options.signal?.aborted) throw cancelled();
+    const chunk = next.value as Buffer;
+    read += chunk.byteLength;
+    const before = state.progress.bytes;
+    state.progress.bytes += chunk.byteLength;
+    if (Math.floor(before / progressStep) !== Math.floor(state.progress.bytes / progressStep)) options.onProgress?.({ ...state.progress });
+    await use(chunk);
+  }
+  if (read !== size) throw new GlacierError('corrupt', `the archive is not a valid tar stream ("${printable(name)}" holds ${read} of ${size} bytes)`);
+}
+
+/** Directory modes and mtimes, deepest first: a read-only or unsearchable folder blocks nothing. */
+async function applyDirectoryModes(state: State): Promise<void> {
+  const dirs = [...state.dirs.values()].sort((a, b) => depth(b.result.path) - depth(a.result.path));
+  for (const d of dirs) {
+    const st = await fs.lstat(d.abs);
+    if (!st.isDirectory()) throw new GlacierError('corrupt', `refused entry "${printable(d.result.path)}": it is no longer a folder`);
+    await fs.chmod(d.abs, d.mode);
+    await fs.utimes(d.abs, d.mtime / 1000, d.mtime / 1000);
+  }
+}
+
+function depth(rel: string): number {
+  let n = 1;
+  for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) n++;
+  return n;
+}
+
+function refuse(name: string, reason: string): never {
+  throw new GlacierError('corrupt', `refused entry "${printable(name)}": ${reason}`);
+}
+
+/** A name fit for a one-line message: control and invisible characters escaped, at most ~200 characters. */
+function printable(name: string): string {
+  const escaped = name
+    .slice(0, 400)
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"\\]/g, (c) =>
+      c === '"' || c === '\\' ? `\\${c}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  const chars = Array.from(escaped);
+  return chars.length > 200 || name.length > 400 ? `${chars.slice(0, 200).join('')}…` : escaped;
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function cancelled(): GlacierError {
+  return new GlacierError('cancelled', 'restore cancelled');
+}
