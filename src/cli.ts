@@ -4,7 +4,8 @@ import { createS3Client } from './core/store/s3';
 import { describeError, GlacierError } from './core/errors';
 import { parse, storeConfig } from './cli/options';
 import { runBackup, runFiles, runList, type Context } from './cli/commands';
-import { runDownload, runRestore, runStatus } from './cli/restoreCommands';
+import { runDownload, runRestore, runStatus, runWait } from './cli/restoreCommands';
+import { parseTarget, runDownloadKey } from './cli/foreignCommands';
 
 declare const PACKAGE_VERSION: string;
 
@@ -16,7 +17,9 @@ commands:
   files <id> [--json]                          what an archive holds (from its manifest)
   restore <id> [--tier Standard|Bulk] [--days N]  ask Glacier for a temporary copy (default 7 days)
   status <id> [--json]                         archived, restoring, restored until…, or available
+  wait <id> [--interval SECONDS]               poll until the archive is restored (for scripts)
   download <id> <dest> [--only PATH...]        decrypt, verify and unpack into a new folder in dest
+  download-key <bucket/key> <dest>             the same for a foreign "tar | gpg -c" object (no manifest)
 
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
@@ -43,8 +46,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'download'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
-  const store = storeConfig(values, process.env);
+  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  // download-key names its bucket itself; no configured bucket is needed.
+  const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
   const controller = new AbortController();
   let interrupted = 0;
   process.on('SIGINT', () => {
@@ -68,6 +72,8 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'files') await runFiles(ctx, rest[0]);
   else if (command === 'restore') await runRestore(ctx, rest[0]);
   else if (command === 'status') await runStatus(ctx, rest[0]);
+  else if (command === 'wait') await runWait(ctx, rest[0]);
+  else if (command === 'download-key') await runDownloadKey(ctx, rest[0], rest[1]);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;
 }

@@ -32,6 +32,8 @@ export const optionSpec = {
   passphrase: { type: 'string' },
   tier: { type: 'string' },
   days: { type: 'string' },
+  interval: { type: 'string' },
+  timeout: { type: 'string' },
   only: { type: 'string', multiple: true },
   'allow-outside-links': { type: 'boolean' },
 } as const;
@@ -92,4 +94,17 @@ export async function readFileArg(file: string, what: string): Promise<string> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new GlacierError(code === 'ENOENT' ? 'not-found' : 'unreadable', `cannot read ${what} ${file}: ${code ?? String(err)}`);
   }
+}
+
+export function configDir(env: NodeJS.ProcessEnv): string {
+  if (env.GLACIER_BACKUP_CONFIG_DIR) return env.GLACIER_BACKUP_CONFIG_DIR;
+  return path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'glacier-backup');
+}
+
+/** A duration option in seconds (fractions allowed), or the default. */
+export function seconds(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new GlacierError('usage', `--${name} must be a positive number of seconds`);
+  return n;
 }

@@ -5,6 +5,19 @@ import { describeState } from '../core/store/glacierState';
 import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/store/restore';
 import { formatBytes } from '../core/store/upload';
 import { decryption, type Context } from './commands';
+import * as path from 'node:path';
+import { FilePendingStore, RestoreTracker } from '../core/jobs/restoreTracker';
+import { configDir, seconds } from './options';
+
+function tracker(ctx: Context, intervalMs = 15 * 60_000): RestoreTracker {
+  return new RestoreTracker({
+    client: ctx.client,
+    store: ctx.store,
+    pending: new FilePendingStore(path.join(configDir(ctx.env), 'pending-restores.json')),
+    interval: intervalMs,
+    maxInterval: Math.max(intervalMs, Math.min(intervalMs * 8, 60 * 60_000)),
+  });
+}
 
 function needId(id: string | undefined, command: string): string {
   if (!id) throw new GlacierError('usage', `${command} needs an archive id (see "glacier-backup list")`);
@@ -25,6 +38,7 @@ export async function runRestore(ctx: Context, id: string | undefined): Promise<
     'not-needed': `archive ${id} is in ${res.status.storageClass} and needs no restore`,
   }[res.outcome];
   ctx.err(said);
+  if (res.outcome !== 'not-needed') await tracker(ctx).add(res.status.id, { tier, days });
   ctx.out(res.status.glacier.state);
 }
 
@@ -56,7 +70,53 @@ export async function runDownload(ctx: Context, id: string | undefined, dest: st
     }
     throw err;
   });
+  await tracker(ctx).remove(res.manifest.id);
   const files = res.entries.filter((e) => e.type === 'file').length;
   ctx.err(`restored ${files} files from ${res.manifest.id}, verified against its manifest`);
   ctx.out(res.path);
+}
+
+/** Polls until the archive is restored (exit 0), or fails / times out (exit 1). For scripts. */
+export async function runWait(ctx: Context, idArg: string | undefined): Promise<void> {
+  const id = needId(idArg, 'wait');
+  const intervalMs = seconds(ctx.options.interval, 'interval', 15 * 60) * 1000;
+  const timeoutMs = ctx.options.timeout === undefined ? Infinity : seconds(ctx.options.timeout, 'timeout', 0) * 1000;
+  const t = tracker(ctx, intervalMs);
+  if (!(await t.pending()).some((p) => p.id === id)) {
+    const s = await archiveStatus(ctx.client, ctx.store, id, ctx.signal);
+    if (s.glacier.state === 'archived') throw new GlacierError('usage', `no restore of ${id} was requested: run "glacier-backup restore ${id}" first`);
+    await t.add(id);
+  }
+  const started = Date.now();
+  for (;;) {
+    for (const e of await t.checkDue(ctx.signal)) {
+      if (e.id !== id) continue;
+      if (e.type === 'ready') {
+        ctx.err(`archive ${id} is ready${e.expiry ? ` until ${e.expiry.toISOString().replace(/\.\d+Z$/, 'Z')}` : ''}: glacier-backup download ${id} DEST`);
+        ctx.out('restored');
+        return;
+      }
+      if (e.type === 'failed' || e.type === 'expired') {
+        await t.remove(id);
+        throw new GlacierError('s3', e.type === 'failed' ? e.message : `the restored copy of ${id} expired before it was downloaded`);
+      }
+      ctx.err(`archive ${id} is still being restored (${Math.round((Date.now() - started) / 1000)}s)`);
+    }
+    const mine = (await t.pending()).find((p) => p.id === id);
+    if (!mine) throw new GlacierError('s3', `archive ${id} is no longer tracked`);
+    if (mine.state === 'ready') {
+      ctx.out('restored');
+      return;
+    }
+    if (Date.now() - started > timeoutMs) throw new GlacierError('s3', `archive ${id} is still being restored after ${Math.round(timeoutMs / 1000)}s`);
+    const wait = Math.max(50, Math.min(mine.nextCheck - Date.now(), timeoutMs - (Date.now() - started) + 50));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      ctx.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+    if (ctx.signal.aborted) throw new GlacierError('cancelled', 'wait cancelled');
+  }
 }

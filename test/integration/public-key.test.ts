@@ -118,6 +118,26 @@ describe('backup to public keys', () => {
     assert.equal(res.stdout.trim(), id);
   });
 
+  it('downloads with the private key, and refuses a wrong private key', async () => {
+    const dest = path.join(work, 'pk-dest');
+    const res = await runCli(['download', id, dest, '--identity', path.join(work, 'alice-secret.asc'), '--allow-outside-links'], env({ GLACIER_BACKUP_KEY_PASSPHRASE: 'alice-key-pass' }));
+    assert.equal(res.code, 0, res.stderr);
+    const got = snapshot(path.join(res.stdout.trim(), 'pk-src'));
+    const want = snapshot(source, (rel) => rel.startsWith('node_modules'));
+    for (const [rel, w] of want) assert.equal(got.get(rel)?.sha256, w.sha256, rel);
+
+    const carol = new Gpg();
+    try {
+      const carolKey = carol.generateKey('Carol <carol@example.org>', 'carol-pass', 'future-default');
+      writeFileSync(path.join(work, 'carol-secret.asc'), carolKey.secretKey);
+      const wrong = await runCli(['download', id, path.join(work, 'carol-dest'), '--identity', path.join(work, 'carol-secret.asc')], env({ GLACIER_BACKUP_KEY_PASSPHRASE: 'carol-pass' }));
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /^glacier-backup: cannot open the manifest of .*: wrong passphrase or key\n$/);
+    } finally {
+      carol.dispose();
+    }
+  });
+
   it('refuses a private key given as recipient', async () => {
     const res = await runCli(['backup', source, '--recipient', path.join(work, 'alice-secret.asc')], env());
     assert.equal(res.code, 1);

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar-stream';
 import { extractTar, type ExtractOptions } from '../../src/core/pack/safeExtract';
@@ -142,6 +143,47 @@ describe('safe extract', () => {
       ],
     );
     assert.equal(statSync(path.join(s.root, 'a')).mode & 0o7777, 0o711);
+  });
+
+  it('skips the top folder "./" of a `tar -c .` archive, and refuses an empty name of any other type', async () => {
+    const s = stage();
+    const bytes = await makeTar([
+      { name: './', type: 'directory', mode: 0o777, mtime: dirWhen },
+      { name: './a/', type: 'directory', mode: 0o750, mtime: dirWhen },
+      { name: './a/b', type: 'file', mode: 0o640, mtime: when, body: 'b' },
+      { name: '.', type: 'directory', mode: 0o700, mtime: when },
+      { name: './top.txt', type: 'file', mode: 0o600, mtime: when, body: 'top' },
+    ]);
+    const rootMode = statSync(s.root).mode & 0o7777;
+    const got = await extractTar(from(bytes, 100), { root: s.root });
+    assert.deepEqual(
+      got.map((e) => [e.path, e.type, e.mode]),
+      [
+        ['a', 'directory', 0o750],
+        ['a/b', 'file', 0o640],
+        ['top.txt', 'file', 0o600],
+      ],
+    );
+    assert.deepEqual(readdirSync(s.root).sort(), ['a', 'top.txt']);
+    assert.equal(readFileSync(path.join(s.root, 'a/b'), 'utf8'), 'b');
+    assert.equal(statSync(s.root).mode & 0o7777, rootMode, 'the root keeps its own mode');
+    assertNothingOutside(s);
+
+    // The real thing: GNU tar's own "./" entry first.
+    const src = tempDir('gb-extract-src-');
+    mkdirSync(path.join(src, 'd'));
+    writeFileSync(path.join(src, 'd', 'f.txt'), 'from GNU tar\n');
+    const gnu = spawnSync('tar', ['-C', src, '-cf', '-', '.'], { maxBuffer: 1 << 20 });
+    assert.equal(gnu.status, 0, gnu.stderr.toString());
+    const t = stage();
+    const fromGnu = await extractTar(from(gnu.stdout), { root: t.root });
+    assert.deepEqual(fromGnu.map((e) => e.path).sort(), ['d', 'd/f.txt']);
+    assert.equal(readFileSync(path.join(t.root, 'd', 'f.txt'), 'utf8'), 'from GNU tar\n');
+    rmSync(src, { recursive: true, force: true });
+
+    await assertRefused([{ name: './', type: 'file', body: '' }], /refused entry "\.\/": empty name/);
+    await assertRefused([{ name: './', type: 'symlink', linkname: 'x' }], /refused entry "\.\/": empty name/);
+    await assertRefused([{ name: './', type: 'directory', size: 1 } as Spec], /refused entry "\.\/": a directory entry with data/);
   });
 
   for (const [label, entries, message] of [

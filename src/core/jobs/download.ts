@@ -10,7 +10,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { rangedGet } from '../store/rangedGet';
 import picomatch from 'picomatch';
 import { keys, type StoreConfig } from '../config';
 import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
@@ -44,6 +45,8 @@ export interface DownloadRequest {
   allowOutsideLinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
+  /** A dropped connection is being resumed from this byte offset. */
+  onResume?: (offset: number) => void;
 }
 
 export interface DownloadResult {
@@ -75,24 +78,25 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
   try {
     const progress: DownloadProgress = { bytesDownloaded: 0, bytesTotal: status.size, entries: 0 };
     const cipher = { hash: createHash('sha256'), size: 0 };
-    let body: AsyncIterable<Uint8Array>;
-    try {
-      const res = await client.send(new GetObjectCommand({ Bucket: store.bucket, Key: keys.archive(store.prefix, id) }), { abortSignal: signal });
-      body = res.Body as unknown as AsyncIterable<Uint8Array>;
-    } catch (err) {
+    const body = rangedGet({ client, bucket: store.bucket, key: keys.archive(store.prefix, id), signal, onResume: req.onResume });
+    // Surface first-request errors (not restored, unreachable) before decrypting anything.
+    const first = await body.next().catch((err: unknown) => {
       if ((err as { name?: string }).name === 'InvalidObjectState') {
         throw new GlacierError('not-found', `archive ${id} is not restored: request a restore first (glacier-backup restore ${id})`);
       }
       throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `download archive ${id}` });
-    }
+    });
     const counted = (async function* () {
-      for await (const chunk of body) {
+      if (first.done) return;
+      const count = (chunk: Uint8Array): Uint8Array => {
         cipher.hash.update(chunk);
         cipher.size += chunk.byteLength;
         progress.bytesDownloaded = cipher.size;
         req.onProgress?.({ ...progress });
-        yield chunk;
-      }
+        return chunk;
+      };
+      yield count(first.value);
+      for (let r = await body.next(); !r.done; r = await body.next()) yield count(r.value);
     })();
     const plain = await decryptStream(toWebStream(counted), req.decryption, `archive ${id}`);
     const plainIter = (plain as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();

@@ -8,7 +8,8 @@
  * not point out of the root, and nothing is ever written through a symlink (each parent is
  * lstat-ed, files are opened O_EXCL|O_NOFOLLOW). Refusals are GlacierError('corrupt') naming the
  * entry. Memory stays bounded: file data streams to disk with back-pressure. setuid, setgid and
- * sticky bits are dropped. A malformed or truncated tar is 'corrupt'; an error of the source
+ * sticky bits are dropped. The archive's own top folder (a directory "./", as `tar -C DIR -cf - .`
+ * writes it first) stands for the root: it is skipped, neither written nor returned. A malformed or truncated tar is 'corrupt'; an error of the source
  * itself (such as a failed decryption) is rethrown unchanged. Nothing is cleaned up on failure:
  * the caller removes the staging folder.
  */
@@ -204,9 +205,15 @@ async function extractEntry(
   const name = header.name;
   const kind = kindOf(header.type as string | null, name);
   const segments = splitName(name, kind === 'directory', maxPathBytes);
-  const rel = segments.join('/');
   const size = header.size;
   if (kind !== 'file' && size !== 0) refuse(name, `a ${kind} entry with data`);
+  if (segments.length === 0) {
+    // The archive's own top folder ("./", as `tar -C DIR -cf - .` writes it): the staging root
+    // stands for it, so nothing is written and it is not returned.
+    state.lastEnd = entry.offset + 512;
+    return;
+  }
+  const rel = segments.join('/');
   const linkTarget = kind === 'symlink' ? checkLinkTarget(name, header.linkname ?? '', segments, maxPathBytes, options.allowOutsideSymlinks ?? false) : undefined;
   checkStructure(name, rel, kind, state.seen);
   state.lastEnd = entry.offset + 512 + Math.ceil(size / 512) * 512;
@@ -282,7 +289,11 @@ function kindOf(type: string | null, name: string): Kind {
   }
 }
 
-/** The name's segments, once it is known to stay inside the root. */
+/**
+ * The name's segments, once it is known to stay inside the root. A directory whose name is empty
+ * once normalised ("." or "./": the archive's top folder, the root itself) gives no segments;
+ * an empty name of any other type is refused.
+ */
 function splitName(name: string, isDirectory: boolean, maxPathBytes: number): string[] {
   if (Buffer.byteLength(name) > maxPathBytes) refuse(name, `the name is longer than ${maxPathBytes} bytes`);
   if (name.includes('\0')) refuse(name, 'NUL byte in the name');
@@ -290,6 +301,7 @@ function splitName(name: string, isDirectory: boolean, maxPathBytes: number): st
   if (name.includes('\\')) refuse(name, 'backslash in the name');
   let rel = isDirectory && name.endsWith('/') ? name.slice(0, -1) : name;
   if (rel.startsWith('./')) rel = rel.slice(2);
+  if (isDirectory && (rel === '' || rel === '.')) return [];
   if (rel === '') refuse(name, 'empty name');
   if (/^[A-Za-z]:/.test(rel)) refuse(name, 'Windows drive letter');
   const segments = rel.split('/');

@@ -1,0 +1,45 @@
+/**
+ * CLI command for archives made outside this tool: `download-key <bucket/key> <dest>` restores a
+ * single `tar | gpg` object (the old seed scripts' format, no manifest) with the same safety as
+ * `download`. The bucket is named on the command line; the S3 client (endpoint, region,
+ * credentials) is the configured one.
+ */
+import { GlacierError } from '../core/errors';
+import { downloadForeign } from '../core/jobs/downloadForeign';
+import { decryption, type Context } from './commands';
+
+const usage = 'download-key needs a bucket/key (such as my-bucket/old/backup-2024.tar.gpg) and a destination folder';
+
+/** Splits `bucket/key` (or `s3://bucket/key`) at the first "/". */
+export function parseTarget(target: string | undefined): { bucket: string; key: string } {
+  const text = (target ?? '').replace(/^s3:\/\//i, '');
+  const slash = text.indexOf('/');
+  const bucket = slash > 0 ? text.slice(0, slash) : '';
+  const key = slash > 0 ? text.slice(slash + 1) : '';
+  if (!bucket || !key || key.endsWith('/')) throw new GlacierError('usage', usage);
+  return { bucket, key };
+}
+
+export async function runDownloadKey(ctx: Context, target: string | undefined, dest: string | undefined): Promise<void> {
+  const { bucket, key } = parseTarget(target);
+  if (!dest) throw new GlacierError('usage', usage);
+  const dec = await decryption(ctx, true);
+  const res = await downloadForeign({
+    client: ctx.client,
+    bucket,
+    key,
+    decryption: dec!,
+    dest,
+    only: ctx.options.only,
+    allowOutsideLinks: ctx.options['allow-outside-links'],
+    signal: ctx.signal,
+  }).catch((err: unknown) => {
+    if (err instanceof GlacierError && /symlink target ".*" (leaves the root|has "\.\." after a name)|absolute symlink target/.test(err.message)) {
+      throw new GlacierError(err.code, `${err.message} (if the archive is your own, --allow-outside-links restores such links)`);
+    }
+    throw err;
+  });
+  const files = res.entries.filter((e) => e.type === 'file').length;
+  ctx.err(`restored ${files} files from s3://${bucket}/${key.replace(/[\u0000-\u001f\u007f]/g, '?')}, checked by its OpenPGP integrity check (it has no manifest)`);
+  ctx.out(res.path);
+}

@@ -1,0 +1,213 @@
+/**
+ * Restores a "foreign" archive: one object made outside this tool by the old seed scripts,
+ * `tar -C DIR -cf - . | gpg --symmetric` (or `tar -cf - somedir | gpg -c`, or `gpg -e` to keys),
+ * uploaded as is, with no manifest. HEAD (refuse if still in Glacier) → GET → OpenPGP decrypt
+ * (gpg's default ZIP/ZLIB compression is undone by openpgp.js) → safe untar into a staging folder
+ * next to the destination → read the decrypted stream to its end → move into place.
+ *
+ * Integrity: there is no manifest, so nothing records the archive's size, its sha256 or the
+ * files it should hold. Integrity rests on the OpenPGP MDC alone (SEIPD v1's SHA-1 check over the
+ * whole plaintext, verified at the very end of the message): the staging folder is published only
+ * after the decrypted stream has been read to its end and that check has passed. A message
+ * without integrity protection (old SED packets) is refused by the decryption layer. That proves
+ * the object is what someone holding the passphrase or key encrypted, not which files it ought
+ * to contain.
+ *
+ * Safety is that of `download()`: the tar is hostile (see safeExtract: nothing escapes the staging
+ * folder, links out of it only with allowOutsideLinks, no hardlinks/devices/FIFOs, setuid dropped);
+ * nothing appears at the destination unless every step passed; on any failure or cancel the
+ * staging folder is removed; an existing folder is never overwritten: the result goes to a new
+ * folder `<dest>/<basename of key without .tar.gpg/.gpg/.tar>-<YYYY-MM-DD>` (-2, -3… if taken).
+ * Errors are one line and never contain the passphrase.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
+import { GlacierError, s3Error, throwIfAborted } from '../errors';
+import { toWebStream } from '../pack/rechunk';
+import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
+import { describeState, glacierState } from '../store/glacierState';
+import { subsetFilter } from './download';
+
+export interface ForeignDownloadProgress {
+  bytesDownloaded: number;
+  bytesTotal: number;
+  entries: number;
+}
+
+export interface ForeignDownloadRequest {
+  client: S3Client;
+  bucket: string;
+  /** The object's key, such as `old/backup-2024.tar.gpg`. */
+  key: string;
+  decryption: Decryption;
+  /** Folder in which the new folder is created. */
+  dest: string;
+  /** Name of the new folder; default `<basename of key without .tar.gpg/.gpg/.tar>-<YYYY-MM-DD>`. */
+  folderName?: string;
+  /** Subset: archive paths (a folder includes what is inside it) or globs. */
+  only?: readonly string[];
+  /** Recreate symlinks that point outside the restored folder. They are never followed while restoring. */
+  allowOutsideLinks?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: ForeignDownloadProgress) => void;
+}
+
+export interface ForeignDownloadResult {
+  path: string;
+  entries: ExtractedEntry[];
+}
+
+export async function downloadForeign(req: ForeignDownloadRequest): Promise<ForeignDownloadResult> {
+  const { client, bucket, key, signal } = req;
+  if (!bucket || !key) throw new GlacierError('usage', 'a foreign archive needs a bucket and a key');
+  const what = `s3://${printable(bucket)}/${printable(key)}`;
+  const folder = req.folderName ?? defaultForeignFolderName(key);
+  if (folder === '' || folder === '.' || folder === '..' || /[/\\\0]/.test(folder)) {
+    throw new GlacierError('usage', `"${printable(folder)}" is not a folder name`);
+  }
+  throwIfAborted(signal, 'restore');
+
+  let head: HeadObjectCommandOutput;
+  try {
+    head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) {
+      throw new GlacierError('not-found', `${what} does not exist (or the bucket does not)`);
+    }
+    throw s3Error(err, { bucket, action: `check ${what}` });
+  }
+  const storageClass = head.StorageClass ?? 'STANDARD';
+  const state = glacierState(storageClass, head.Restore);
+  if (state.state === 'archived') {
+    throw new GlacierError('not-found', `${what} is in ${storageClass} and not restored: request a restore first (${restoreCommand(bucket, key)})`);
+  }
+  if (state.state === 'restoring') {
+    throw new GlacierError('not-found', `${what} is still being restored from ${storageClass}; try again when it is ${describeState({ state: 'restored' })}`);
+  }
+  const filter = subsetFilter(req.only);
+
+  const dest = path.resolve(req.dest);
+  await fs.mkdir(dest, { recursive: true });
+  const staging = path.join(dest, `.glacier-backup-staging-${randomBytes(6).toString('hex')}`);
+  await fs.mkdir(staging, { mode: 0o700 });
+  let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+  try {
+    const progress: ForeignDownloadProgress = { bytesDownloaded: 0, bytesTotal: head.ContentLength ?? 0, entries: 0 };
+    try {
+      // If-Match: the object read is the one just checked, not one replaced in between.
+      const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(head.ETag ? { IfMatch: head.ETag } : {}) }), { abortSignal: signal });
+      body = res.Body as unknown as AsyncIterable<Uint8Array> & { destroy?: () => void };
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if (name === 'InvalidObjectState') {
+        throw new GlacierError('not-found', `${what} is not restored: request a restore first (${restoreCommand(bucket, key)})`);
+      }
+      if (name === 'PreconditionFailed') throw new GlacierError('conflict', `${what} was replaced while it was being read; try again`);
+      throw s3Error(err, { bucket, action: `download ${what}` });
+    }
+    const source = body;
+    const counted = (async function* () {
+      for await (const chunk of source) {
+        progress.bytesDownloaded += chunk.byteLength;
+        req.onProgress?.({ ...progress });
+        yield chunk;
+      }
+    })();
+    let plain: ReadableStream<Uint8Array>;
+    try {
+      plain = await decryptStream(toWebStream(counted), req.decryption, what);
+    } catch (err) {
+      throw openError(err, what);
+    }
+    const plainIter = (plain as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    // The extractor may stop at the tar's end blocks; the rest must still be read, because the
+    // OpenPGP integrity check happens at the very end of the message.
+    const shared: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => plainIter.next() }) };
+    let entries: ExtractedEntry[];
+    try {
+      entries = await extractTar(shared, {
+        root: staging,
+        filter,
+        allowOutsideSymlinks: req.allowOutsideLinks ?? false,
+        signal,
+        onProgress: (p) => {
+          progress.entries = p.entries;
+        },
+      });
+      for (let r = await plainIter.next(); !r.done; r = await plainIter.next()) throwIfAborted(signal, 'restore');
+    } catch (err) {
+      if (signal?.aborted) throw new GlacierError('cancelled', 'restore cancelled');
+      if (err instanceof GlacierError && progress.entries === 0 && /^the archive is not a valid tar stream/.test(err.message)) {
+        // Garbage from the first byte: most likely a wrong passphrase that slipped past the first
+        // packet's parse, or something else than a plain tar inside.
+        throw new GlacierError(err.code, `${what}: ${err.message} (wrong passphrase, or not a plain tar inside?)`, { cause: err });
+      }
+      throw streamDecryptError(err, what);
+    }
+    if (req.only?.length && entries.length === 0) {
+      throw new GlacierError('usage', `nothing in ${what} matches ${req.only.map(printable).join(', ')}`);
+    }
+    const final = await freeName(dest, folder);
+    await fs.rename(staging, final);
+    return { path: final, entries };
+  } catch (err) {
+    body?.destroy?.();
+    await fs.rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** `<basename of key without .tar.gpg/.gpg/.tar>-<YYYY-MM-DD>` (today, local time), fit for a folder name. */
+export function defaultForeignFolderName(key: string, today = new Date()): string {
+  const base = key.replace(/\/+$/, '').split('/').pop() ?? '';
+  const stem = base.replace(/\.tar\.gpg$|\.gpg$|\.tar$/i, '');
+  const clean = stem.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 80);
+  const date = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
+  return `${clean || 'restore'}-${date}`;
+}
+
+/**
+ * A decryption that fails before any plaintext. gpg's `--symmetric` derives the session key from
+ * the passphrase directly (no encrypted session key to check), so a wrong passphrase only shows
+ * as garbage: the message cannot be told apart from a damaged one.
+ */
+function openError(err: unknown, what: string): GlacierError {
+  if (err instanceof GlacierError && err.code === 'corrupt' && !/is not an OpenPGP message/.test(err.message)) {
+    return new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key, or the object is damaged`, { cause: err });
+  }
+  if (err instanceof GlacierError) return err;
+  return streamDecryptError(err, what);
+}
+
+/** The AWS CLI command that requests a restore, quoted for a POSIX shell. */
+function restoreCommand(bucket: string, key: string): string {
+  return `aws s3api restore-object --bucket ${shellQuote(bucket)} --key ${shellQuote(key)} --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Standard"}}'`;
+}
+
+function shellQuote(s: string): string {
+  const shown = printable(s);
+  return /^[A-Za-z0-9._\-/+=:@,]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A bucket, key or path fit for a one-line message: control and invisible characters escaped. */
+function printable(s: string): string {
+  const escaped = s
+    .slice(0, 400)
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.length > 400 ? `${escaped}…` : escaped;
+}
+
+async function freeName(dir: string, name: string): Promise<string> {
+  for (let i = 1; ; i++) {
+    const candidate = path.join(dir, i === 1 ? name : `${name}-${i}`);
+    try {
+      await fs.lstat(candidate);
+    } catch {
+      return candidate;
+    }
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Tracks pending restores until they are ready: restores take 12–48 hours, so the list lives in a
+ * small persistent store (VS Code: globalState; CLI: a file under the user's config folder) and
+ * survives restarts.
+ *
+ * Guarantees: at most one status request (HEAD) per archive per interval, even when checkDue is
+ * called often or concurrently; the interval backs off (×2 per unchanged check, up to maxInterval).
+ * Events: `restoring` (still pending), `ready` (once, with expiry), `expired` (a ready copy went
+ * back to Glacier before it was taken), `failed` (the archive is gone or checks keep failing).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { StoreConfig } from '../config';
+import { describeError, GlacierError } from '../errors';
+import { archiveStatus } from '../store/restore';
+
+export interface PendingRestore {
+  id: string;
+  /** Which store the archive is in (endpoint|bucket|prefix), so one list can serve several. */
+  store: string;
+  requestedAt: string;
+  tier?: string;
+  days?: number;
+  state: 'restoring' | 'ready';
+  expiry?: string;
+  /** Epoch ms of the next allowed status request. */
+  nextCheck: number;
+  /** Checks in a row without a change (drives the backoff). */
+  unchanged: number;
+  failures: number;
+}
+
+/** Where pending restores persist. Implementations must make save() atomic. */
+export interface PendingStore {
+  load(): Promise<PendingRestore[]>;
+  save(list: PendingRestore[]): Promise<void>;
+}
+
+export class MemoryPendingStore implements PendingStore {
+  private list: PendingRestore[] = [];
+  async load(): Promise<PendingRestore[]> {
+    return this.list.map((p) => ({ ...p }));
+  }
+  async save(list: PendingRestore[]): Promise<void> {
+    this.list = list.map((p) => ({ ...p }));
+  }
+}
+
+/** A JSON file, replaced atomically (temp file + rename). A damaged file reads as empty. */
+export class FilePendingStore implements PendingStore {
+  constructor(private readonly file: string) {}
+  async load(): Promise<PendingRestore[]> {
+    try {
+      const parsed = JSON.parse(await fs.readFile(this.file, 'utf8')) as unknown;
+      return Array.isArray(parsed) ? (parsed.filter((p) => typeof p?.id === 'string' && typeof p?.store === 'string') as PendingRestore[]) : [];
+    } catch {
+      return [];
+    }
+  }
+  async save(list: PendingRestore[]): Promise<void> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(list, null, 1), { mode: 0o600 });
+    await fs.rename(tmp, this.file);
+  }
+}
+
+export type TrackerEvent =
+  | { type: 'restoring'; id: string }
+  | { type: 'ready'; id: string; expiry?: Date }
+  | { type: 'expired'; id: string }
+  | { type: 'failed'; id: string; message: string };
+
+export interface TrackerOptions {
+  client: S3Client;
+  store: StoreConfig;
+  pending: PendingStore;
+  /** First wait between checks, ms (default 15 minutes). */
+  interval?: number;
+  maxInterval?: number;
+  /** Consecutive failed checks before giving up on an archive (default 10). */
+  maxFailures?: number;
+  now?: () => number;
+}
+
+export function storeId(store: StoreConfig): string {
+  return `${store.endpoint ?? 'aws'}|${store.bucket}|${store.prefix}`;
+}
+
+export class RestoreTracker {
+  private readonly interval: number;
+  private readonly maxInterval: number;
+  private readonly now: () => number;
+  private readonly inFlight = new Set<string>();
+
+  constructor(private readonly options: TrackerOptions) {
+    this.interval = options.interval ?? 15 * 60_000;
+    this.maxInterval = Math.max(options.maxInterval ?? 4 * 60 * 60_000, this.interval);
+    this.now = options.now ?? Date.now;
+  }
+
+  private mine(p: PendingRestore): boolean {
+    return p.store === storeId(this.options.store);
+  }
+
+  async pending(): Promise<PendingRestore[]> {
+    return (await this.options.pending.load()).filter((p) => this.mine(p));
+  }
+
+  /** Starts tracking (or re-tracks) an archive whose restore was just requested. */
+  async add(id: string, request: { tier?: string; days?: number } = {}): Promise<void> {
+    const list = (await this.options.pending.load()).filter((p) => !(p.id === id && this.mine(p)));
+    list.push({
+      id,
+      store: storeId(this.options.store),
+      requestedAt: new Date(this.now()).toISOString(),
+      ...request,
+      state: 'restoring',
+      nextCheck: this.now(),
+      unchanged: 0,
+      failures: 0,
+    });
+    await this.options.pending.save(list);
+  }
+
+  /** Stops tracking (after a download, or when the user gives up). */
+  async remove(id: string): Promise<void> {
+    const list = await this.options.pending.load();
+    await this.options.pending.save(list.filter((p) => !(p.id === id && this.mine(p))));
+  }
+
+  /** Checks every archive whose next check is due; returns what changed (and `restoring` for still pending). */
+  async checkDue(signal?: AbortSignal): Promise<TrackerEvent[]> {
+    const events: TrackerEvent[] = [];
+    const due = (await this.pending()).filter((p) => p.nextCheck <= this.now() && !this.inFlight.has(p.id));
+    for (const item of due) {
+      if (signal?.aborted) break;
+      this.inFlight.add(item.id);
+      try {
+        const event = await this.checkOne(item, signal);
+        if (event) events.push(event);
+      } finally {
+        this.inFlight.delete(item.id);
+      }
+    }
+    return events;
+  }
+
+  private async checkOne(item: PendingRestore, signal?: AbortSignal): Promise<TrackerEvent | undefined> {
+    // Claim the slot first, so another caller (window) sees this check as done for the interval.
+    await this.update(item.id, (p) => ({ ...p, nextCheck: this.now() + this.backoff(p.unchanged) }));
+    let event: TrackerEvent | undefined;
+    let change: ((p: PendingRestore) => PendingRestore | undefined) | undefined;
+    try {
+      const { glacier } = await archiveStatus(this.options.client, this.options.store, item.id, signal);
+      if (glacier.state === 'restored' || glacier.state === 'available') {
+        const expiry = glacier.state === 'restored' ? glacier.expiry : undefined;
+        if (item.state !== 'ready') event = { type: 'ready', id: item.id, ...(expiry ? { expiry } : {}) };
+        change = (p) => ({ ...p, state: 'ready', ...(expiry ? { expiry: expiry.toISOString() } : {}), unchanged: p.state === 'ready' ? p.unchanged + 1 : 0, failures: 0 });
+      } else if (glacier.state === 'restoring') {
+        event = { type: 'restoring', id: item.id };
+        change = (p) => ({ ...p, unchanged: p.unchanged + 1, failures: 0 });
+      } else if (item.state === 'ready') {
+        event = { type: 'expired', id: item.id };
+        change = () => undefined;
+      } else {
+        // Archived although requested: S3 may not show a fresh request yet; keep looking.
+        event = { type: 'restoring', id: item.id };
+        change = (p) => ({ ...p, unchanged: p.unchanged + 1, failures: 0 });
+      }
+    } catch (err) {
+      if (signal?.aborted) return undefined;
+      const message = describeError(err);
+      if (err instanceof GlacierError && err.code === 'not-found') {
+        event = { type: 'failed', id: item.id, message };
+        change = () => undefined;
+      } else if (item.failures + 1 >= (this.options.maxFailures ?? 10)) {
+        event = { type: 'failed', id: item.id, message };
+        change = () => undefined;
+      } else {
+        change = (p) => ({ ...p, failures: p.failures + 1 });
+      }
+    }
+    await this.update(item.id, (p) => {
+      const next = change!(p);
+      return next ? { ...next, nextCheck: this.now() + this.backoff(next.unchanged) } : undefined;
+    });
+    return event;
+  }
+
+  private backoff(unchanged: number): number {
+    return Math.min(this.maxInterval, this.interval * 2 ** Math.min(unchanged, 16));
+  }
+
+  private async update(id: string, f: (p: PendingRestore) => PendingRestore | undefined): Promise<void> {
+    const list = await this.options.pending.load();
+    const out: PendingRestore[] = [];
+    for (const p of list) {
+      if (p.id === id && this.mine(p)) {
+        const next = f(p);
+        if (next) out.push(next);
+      } else out.push(p);
+    }
+    await this.options.pending.save(out);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Reads a whole object as a stream that survives dropped connections: when the body fails midway
+ * it asks again for the remaining bytes (Range + If-Match on the first ETag, so a replaced object
+ * is never spliced in), with a short backoff, a bounded number of times.
+ */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GlacierError } from '../errors';
+
+export interface RangedGetOptions {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  signal?: AbortSignal;
+  /** Attempts to resume after a failure (default 5). */
+  maxResumes?: number;
+  /** Called when a resume starts, with the offset it resumes from. */
+  onResume?: (offset: number) => void;
+}
+
+/** First request errors (not restored, no such key…) propagate unchanged to the caller. */
+export async function* rangedGet(options: RangedGetOptions): AsyncGenerator<Uint8Array> {
+  const { client, bucket, key, signal } = options;
+  let offset = 0;
+  let etag: string | undefined;
+  let size: number | undefined;
+  let resumes = 0;
+  for (;;) {
+    const res = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(offset > 0 ? { Range: `bytes=${offset}-`, IfMatch: etag } : {}) }),
+      { abortSignal: signal },
+    );
+    if (offset === 0) {
+      etag = res.ETag;
+      size = res.ContentLength;
+    }
+    try {
+      for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
+        offset += chunk.byteLength;
+        yield chunk;
+      }
+      if (size !== undefined && offset < size) throw new Error(`body ended early at ${offset} of ${size} bytes`);
+      return;
+    } catch (err) {
+      if (signal?.aborted) throw new GlacierError('cancelled', 'download cancelled', { cause: err });
+      if (err instanceof GlacierError || ++resumes > (options.maxResumes ?? 5)) {
+        throw err instanceof GlacierError ? err : new GlacierError('unreachable', `the download of ${key} kept failing at byte ${offset} (${(err as Error).message})`);
+      }
+      options.onResume?.(offset);
+      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** resumes, 5000)));
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Restores that take time: a proxy makes moto report `ongoing-request="true"` for the first HEADs;
+ * the tracker reports restoring, then ready, without ever checking an archive twice per interval;
+ * `glacier-backup wait` polls until ready.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { startMoto, type Moto } from '../helpers/moto';
+import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
+import { baseEnv, runCli } from '../helpers/cli';
+import { tempDir } from '../helpers/tree';
+import { createS3Client } from '../../src/core/store/s3';
+import { FilePendingStore, MemoryPendingStore, RestoreTracker, type TrackerEvent } from '../../src/core/jobs/restoreTracker';
+import { requestRestore } from '../../src/core/store/restore';
+import { normalisePrefix, type StoreConfig } from '../../src/core/config';
+
+const bucket = 'pending-tests';
+let moto: Moto;
+let work: string;
+
+function env(endpoint: string): NodeJS.ProcessEnv {
+  return baseEnv({
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    GLACIER_BACKUP_BUCKET: bucket,
+    GLACIER_BACKUP_ENDPOINT: endpoint,
+    GLACIER_BACKUP_PASSPHRASE: 'pw',
+    GLACIER_BACKUP_STATE_DIR: path.join(work, 'state'),
+    GLACIER_BACKUP_CONFIG_DIR: path.join(work, 'config'),
+  });
+}
+
+async function backupOne(name: string): Promise<string> {
+  const dir = path.join(work, name);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'f.txt'), name);
+  const res = await runCli(['backup', dir], env(moto.endpoint));
+  assert.equal(res.code, 0, res.stderr);
+  return res.stdout.trim();
+}
+
+before(async () => {
+  work = tempDir();
+  moto = await startMoto();
+  await moto.createBucket(bucket);
+});
+
+after(async () => {
+  await moto.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the restore tracker', () => {
+  let proxy: RestoreProxy;
+  before(async () => {
+    proxy = await startRestoreProxy(moto.endpoint, 4); // 2 HEADs by the request itself, 2 by the tracker
+  });
+  after(async () => proxy.close());
+
+  it('reports restoring, then ready once, with at most one check per interval', async () => {
+    const id = await backupOne('tracked');
+    const store: StoreConfig = { bucket, prefix: normalisePrefix(undefined), storageClass: 'DEEP_ARCHIVE', endpoint: proxy.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+    const client = createS3Client(store);
+    let clock = 1_000_000;
+    const tracker = new RestoreTracker({ client, store, pending: new MemoryPendingStore(), interval: 1000, now: () => clock });
+    const req = await requestRestore(client, store, id, { tier: 'Bulk', days: 2 });
+    assert.equal(req.outcome, 'requested');
+    assert.equal(req.status.glacier.state, 'restoring', 'the proxy shows the restore as pending');
+    await tracker.add(id, { tier: 'Bulk', days: 2 });
+    const key = `/${bucket}/glacier-backup/archives/${id}.tar.gpg`;
+    const headsBefore = proxy.heads.get(key) ?? 0;
+
+    const seen: TrackerEvent['type'][] = [];
+    for (let i = 0; i < 40 && !seen.includes('ready'); i++) {
+      // Many calls within one interval make one request at most.
+      for (let j = 0; j < 3; j++) for (const e of await tracker.checkDue()) seen.push(e.type);
+      clock += 1000;
+    }
+    assert.deepEqual(seen, ['restoring', 'restoring', 'ready']);
+    assert.ok((proxy.heads.get(key) ?? 0) - headsBefore <= 3, `HEADs: ${proxy.heads.get(key)}`);
+    const [pending] = await tracker.pending();
+    assert.equal(pending?.state, 'ready');
+    assert.ok(pending?.expiry && Date.parse(pending.expiry) > Date.now());
+    assert.deepEqual(await tracker.checkDue(), [], 'ready is reported once');
+    client.destroy();
+  });
+
+  it('survives a restart: the file store keeps pending restores', async () => {
+    const file = path.join(work, 'pending.json');
+    const store: StoreConfig = { bucket, prefix: 'glacier-backup/', storageClass: 'DEEP_ARCHIVE', endpoint: moto.endpoint };
+    const a = new RestoreTracker({ client: moto.client, store, pending: new FilePendingStore(file) });
+    await a.add('20260101T000000Z-00000000000000aa', { tier: 'Standard', days: 1 });
+    const b = new RestoreTracker({ client: moto.client, store, pending: new FilePendingStore(file) });
+    assert.deepEqual((await b.pending()).map((p) => [p.id, p.tier, p.state]), [['20260101T000000Z-00000000000000aa', 'Standard', 'restoring']]);
+    const events = await b.checkDue();
+    assert.equal(events[0]?.type, 'failed', 'an archive that does not exist fails');
+    assert.match((events[0] as { message: string }).message, /does not exist/);
+    assert.deepEqual(await b.pending(), []);
+  });
+});
+
+describe('glacier-backup wait', () => {
+  it('polls through the pending state until the archive is restored', async () => {
+    const proxy = await startRestoreProxy(moto.endpoint, 4);
+    try {
+      const id = await backupOne('waited');
+      const restore = await runCli(['restore', id, '--tier', 'Bulk'], env(proxy.endpoint));
+      assert.equal(restore.code, 0, restore.stderr);
+      assert.match(restore.stderr, /within 48 hours/);
+      const res = await runCli(['wait', id, '--interval', '0.1'], env(proxy.endpoint));
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stdout.trim(), 'restored');
+      assert.match(res.stderr, /still being restored/);
+      assert.match(res.stderr, new RegExp(`archive ${id} is ready until \\d{4}-`));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('refuses to wait for an archive nobody asked to restore', async () => {
+    const id = await backupOne('never-restored');
+    const res = await runCli(['wait', id, '--interval', '0.1'], env(moto.endpoint));
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /no restore of .* was requested/);
+  });
+});
