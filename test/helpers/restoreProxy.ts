@@ -16,8 +16,18 @@ export interface RestoreProxy {
 export async function startRestoreProxy(target: string, pendingHeads: number): Promise<RestoreProxy> {
   const upstream = new URL(target);
   const heads = new Map<string, number>();
+  const requested = new Set<string>();
   const server = http.createServer((req, res) => {
     const key = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
+    // While "pending", a second restore request gets AWS's 409 RestoreAlreadyInProgress.
+    const restoreRequest = req.method === 'POST' && /[?&]restore/.test(req.url ?? '');
+    if (restoreRequest && requested.has(key) && (heads.get(key) ?? 0) < pendingHeads) {
+      req.resume();
+      res.writeHead(409, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>RestoreAlreadyInProgress</Code><Message>Object restore is already in progress</Message></Error>');
+      return;
+    }
+    if (restoreRequest) requested.add(key);
     let pending = false;
     if (req.method === 'HEAD' && key.includes('/archives/')) {
       const n = (heads.get(key) ?? 0) + 1;

@@ -55,7 +55,7 @@ after(async () => {
 describe('the restore tracker', () => {
   let proxy: RestoreProxy;
   before(async () => {
-    proxy = await startRestoreProxy(moto.endpoint, 4); // 2 HEADs by the request itself, 2 by the tracker
+    proxy = await startRestoreProxy(moto.endpoint, 5); // 3 HEADs by the two requests, 2 by the tracker
   });
   after(async () => proxy.close());
 
@@ -68,6 +68,8 @@ describe('the restore tracker', () => {
     const req = await requestRestore(client, store, id, { tier: 'Bulk', days: 2 });
     assert.equal(req.outcome, 'requested');
     assert.equal(req.status.glacier.state, 'restoring', 'the proxy shows the restore as pending');
+    const again = await requestRestore(client, store, id, { tier: 'Bulk', days: 2 });
+    assert.equal(again.outcome, 'already-in-progress', 'a second request while pending counts as success');
     await tracker.add(id, { tier: 'Bulk', days: 2 });
     const key = `/${bucket}/glacier-backup/archives/${id}.tar.gpg`;
     const headsBefore = proxy.heads.get(key) ?? 0;
