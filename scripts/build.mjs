@@ -19,3 +19,4 @@ const common = {
 
 await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' });
 await chmod('dist/cli.js', 0o755);
+await build({ ...common, entryPoints: ['bench/pack-null.ts'], outfile: 'dist/bench-pack.js' });
