@@ -7,22 +7,21 @@
  * failure or cancel the staging folder is removed and the destination is untouched. Never
  * overwrites: the result goes to a new folder `<dest>/<label>-<date>` (suffixed -2, -3… if taken).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { rangedGet } from '../store/rangedGet';
 import picomatch from 'picomatch';
 import { keys, type StoreConfig } from '../config';
-import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
-import { GlacierError, s3Error, throwIfAborted } from '../errors';
+import type { Decryption } from '../crypto/openpgp';
+import { GlacierError } from '../errors';
 import { readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
 import type { ManifestEntry } from '../pack/tarWriter';
-import { toWebStream } from '../pack/rechunk';
-import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
+import type { ExtractedEntry } from '../pack/safeExtract';
 import { archiveStatus } from '../store/restore';
 import { describeState } from '../store/glacierState';
+import { fetchDecryptUnpack, freeName } from './unpack';
 
 export interface DownloadProgress {
   bytesDownloaded: number;
@@ -76,50 +75,22 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
   const staging = path.join(dest, `.glacier-backup-staging-${id}-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(staging, { mode: 0o700 });
   try {
-    const progress: DownloadProgress = { bytesDownloaded: 0, bytesTotal: status.size, entries: 0 };
-    const cipher = { hash: createHash('sha256'), size: 0 };
-    const body = rangedGet({ client, bucket: store.bucket, key: keys.archive(store.prefix, id), signal, onResume: req.onResume });
-    // Surface first-request errors (not restored, unreachable) before decrypting anything.
-    const first = await body.next().catch((err: unknown) => {
-      if ((err as { name?: string }).name === 'InvalidObjectState') {
-        throw new GlacierError('not-found', `archive ${id} is not restored: request a restore first (glacier-backup restore ${id})`);
-      }
-      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `download archive ${id}` });
+    const got = await fetchDecryptUnpack({
+      client,
+      bucket: store.bucket,
+      key: keys.archive(store.prefix, id),
+      decryption: req.decryption,
+      staging,
+      filter,
+      allowOutsideLinks: req.allowOutsideLinks,
+      signal,
+      what: `archive ${id}`,
+      notRestored: `archive ${id} is not restored: request a restore first (glacier-backup restore ${id})`,
+      onProgress: (p) => req.onProgress?.({ ...p, bytesTotal: status.size }),
+      onResume: req.onResume,
     });
-    const counted = (async function* () {
-      if (first.done) return;
-      const count = (chunk: Uint8Array): Uint8Array => {
-        cipher.hash.update(chunk);
-        cipher.size += chunk.byteLength;
-        progress.bytesDownloaded = cipher.size;
-        req.onProgress?.({ ...progress });
-        return chunk;
-      };
-      yield count(first.value);
-      for (let r = await body.next(); !r.done; r = await body.next()) yield count(r.value);
-    })();
-    const plain = await decryptStream(toWebStream(counted), req.decryption, `archive ${id}`);
-    const plainIter = (plain as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    // The extractor may stop at the tar's end blocks; the rest must still be read, because the
-    // OpenPGP integrity check happens at the very end of the message.
-    const shared: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => plainIter.next() }) };
-    let entries: ExtractedEntry[];
-    try {
-      entries = await extractTar(shared, {
-        root: staging,
-        filter,
-        allowOutsideSymlinks: req.allowOutsideLinks ?? false,
-        signal,
-        onProgress: (p) => {
-          progress.entries = p.entries;
-        },
-      });
-      for (let r = await plainIter.next(); !r.done; r = await plainIter.next()) throwIfAborted(signal, 'restore');
-    } catch (err) {
-      if (signal?.aborted) throw new GlacierError('cancelled', 'restore cancelled');
-      throw streamDecryptError(err, `archive ${id}`);
-    }
-    verify(manifest, cipher.size, cipher.hash.digest('hex'), expected, entries);
+    const entries = got.entries;
+    verify(manifest, got.size, got.sha256, expected, entries);
     const final = await freeName(dest, req.folderName ?? defaultFolderName(manifest));
     await fs.rename(staging, final);
     return { path: final, manifest, entries };
@@ -158,15 +129,4 @@ export function subsetFilter(only: readonly string[] | undefined): (archivePath:
 export function defaultFolderName(m: Manifest): string {
   const label = m.label.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 80);
   return `${label || m.id}-${m.created.slice(0, 10)}`;
-}
-
-async function freeName(dir: string, name: string): Promise<string> {
-  for (let i = 1; ; i++) {
-    const candidate = path.join(dir, i === 1 ? name : `${name}-${i}`);
-    try {
-      await fs.lstat(candidate);
-    } catch {
-      return candidate;
-    }
-  }
 }

@@ -23,13 +23,13 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
+import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { streamDecryptError, type Decryption } from '../crypto/openpgp';
 import { GlacierError, s3Error, throwIfAborted } from '../errors';
-import { toWebStream } from '../pack/rechunk';
-import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
+import type { ExtractedEntry } from '../pack/safeExtract';
 import { describeState, glacierState } from '../store/glacierState';
 import { subsetFilter } from './download';
+import { fetchDecryptUnpack, freeName } from './unpack';
 
 export interface ForeignDownloadProgress {
   bytesDownloaded: number;
@@ -94,60 +94,22 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
   await fs.mkdir(dest, { recursive: true });
   const staging = path.join(dest, `.glacier-backup-staging-${randomBytes(6).toString('hex')}`);
   await fs.mkdir(staging, { mode: 0o700 });
-  let body: (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
   try {
-    const progress: ForeignDownloadProgress = { bytesDownloaded: 0, bytesTotal: head.ContentLength ?? 0, entries: 0 };
-    try {
-      // If-Match: the object read is the one just checked, not one replaced in between.
-      const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(head.ETag ? { IfMatch: head.ETag } : {}) }), { abortSignal: signal });
-      body = res.Body as unknown as AsyncIterable<Uint8Array> & { destroy?: () => void };
-    } catch (err) {
-      const name = (err as { name?: string }).name;
-      if (name === 'InvalidObjectState') {
-        throw new GlacierError('not-found', `${what} is not restored: request a restore first (${restoreCommand(bucket, key)})`);
-      }
-      if (name === 'PreconditionFailed') throw new GlacierError('conflict', `${what} was replaced while it was being read; try again`);
-      throw s3Error(err, { bucket, action: `download ${what}` });
-    }
-    const source = body;
-    const counted = (async function* () {
-      for await (const chunk of source) {
-        progress.bytesDownloaded += chunk.byteLength;
-        req.onProgress?.({ ...progress });
-        yield chunk;
-      }
-    })();
-    let plain: ReadableStream<Uint8Array>;
-    try {
-      plain = await decryptStream(toWebStream(counted), req.decryption, what);
-    } catch (err) {
-      throw openError(err, what);
-    }
-    const plainIter = (plain as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
-    // The extractor may stop at the tar's end blocks; the rest must still be read, because the
-    // OpenPGP integrity check happens at the very end of the message.
-    const shared: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => plainIter.next() }) };
-    let entries: ExtractedEntry[];
-    try {
-      entries = await extractTar(shared, {
-        root: staging,
-        filter,
-        allowOutsideSymlinks: req.allowOutsideLinks ?? false,
-        signal,
-        onProgress: (p) => {
-          progress.entries = p.entries;
-        },
-      });
-      for (let r = await plainIter.next(); !r.done; r = await plainIter.next()) throwIfAborted(signal, 'restore');
-    } catch (err) {
-      if (signal?.aborted) throw new GlacierError('cancelled', 'restore cancelled');
-      if (err instanceof GlacierError && progress.entries === 0 && /^the archive is not a valid tar stream/.test(err.message)) {
-        // Garbage from the first byte: most likely a wrong passphrase that slipped past the first
-        // packet's parse, or something else than a plain tar inside.
-        throw new GlacierError(err.code, `${what}: ${err.message} (wrong passphrase, or not a plain tar inside?)`, { cause: err });
-      }
-      throw streamDecryptError(err, what);
-    }
+    const { entries } = await fetchDecryptUnpack({
+      client,
+      bucket,
+      key,
+      ...(head.ETag ? { etag: head.ETag } : {}),
+      decryption: req.decryption,
+      staging,
+      filter,
+      allowOutsideLinks: req.allowOutsideLinks,
+      signal,
+      what,
+      notRestored: `${what} is not restored: request a restore first (${restoreCommand(bucket, key)})`,
+      mapOpenError: (err) => openError(err, what),
+      onProgress: (p) => req.onProgress?.({ ...p, bytesTotal: head.ContentLength ?? 0 }),
+    });
     if (req.only?.length && entries.length === 0) {
       throw new GlacierError('usage', `nothing in ${what} matches ${req.only.map(printable).join(', ')}`);
     }
@@ -155,7 +117,6 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
     await fs.rename(staging, final);
     return { path: final, entries };
   } catch (err) {
-    body?.destroy?.();
     await fs.rm(staging, { recursive: true, force: true });
     throw err;
   }
@@ -199,15 +160,4 @@ function printable(s: string): string {
     .slice(0, 400)
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return s.length > 400 ? `${escaped}…` : escaped;
-}
-
-async function freeName(dir: string, name: string): Promise<string> {
-  for (let i = 1; ; i++) {
-    const candidate = path.join(dir, i === 1 ? name : `${name}-${i}`);
-    try {
-      await fs.lstat(candidate);
-    } catch {
-      return candidate;
-    }
-  }
 }

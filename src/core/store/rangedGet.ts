@@ -10,6 +10,8 @@ export interface RangedGetOptions {
   client: S3Client;
   bucket: string;
   key: string;
+  /** Read exactly this version (If-Match from the first byte); else the first response's ETag. */
+  etag?: string;
   signal?: AbortSignal;
   /** Attempts to resume after a failure (default 5). */
   maxResumes?: number;
@@ -21,16 +23,16 @@ export interface RangedGetOptions {
 export async function* rangedGet(options: RangedGetOptions): AsyncGenerator<Uint8Array> {
   const { client, bucket, key, signal } = options;
   let offset = 0;
-  let etag: string | undefined;
+  let etag = options.etag;
   let size: number | undefined;
   let resumes = 0;
   for (;;) {
     const res = await client.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, ...(offset > 0 ? { Range: `bytes=${offset}-`, IfMatch: etag } : {}) }),
+      new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) }),
       { abortSignal: signal },
     );
     if (offset === 0) {
-      etag = res.ETag;
+      etag ??= res.ETag;
       size = res.ContentLength;
     }
     try {

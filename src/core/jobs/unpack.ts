@@ -1,0 +1,112 @@
+/**
+ * The restore pipeline shared by `download` (our archives) and `downloadForeign` (tar|gpg
+ * objects): ranged, resumable GET → sha256 and size → OpenPGP streaming decrypt → safe untar into
+ * a staging folder → the rest of the message read to its end, so the integrity check (MDC) at the
+ * very end has passed when this resolves. Publishing the staging folder is the caller's step.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
+import { GlacierError, s3Error, throwIfAborted } from '../errors';
+import { toWebStream } from '../pack/rechunk';
+import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
+import { rangedGet } from '../store/rangedGet';
+
+export interface UnpackRequest {
+  client: S3Client;
+  bucket: string;
+  key: string;
+  /** The ETag seen by HEAD: the object read must be that one (If-Match). */
+  etag?: string;
+  decryption: Decryption;
+  staging: string;
+  filter: (archivePath: string) => boolean;
+  allowOutsideLinks?: boolean;
+  signal?: AbortSignal;
+  /** How messages name the object. */
+  what: string;
+  /** The message when S3 says the object is not restored. */
+  notRestored: string;
+  /** Errors from opening the message (wrong key…), before any plaintext. */
+  mapOpenError?: (err: unknown) => GlacierError;
+  onProgress?: (p: { bytesDownloaded: number; entries: number }) => void;
+  onResume?: (offset: number) => void;
+}
+
+export interface UnpackResult {
+  entries: ExtractedEntry[];
+  /** Size and sha256 of the ciphertext as read. */
+  size: number;
+  sha256: string;
+}
+
+export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResult> {
+  const { signal, what } = req;
+  const body = rangedGet({ client: req.client, bucket: req.bucket, key: req.key, etag: req.etag, signal, onResume: req.onResume });
+  // First-request errors (not restored, replaced, unreachable) surface before any decryption.
+  const first = await body.next().catch((err: unknown) => {
+    const name = (err as { name?: string }).name;
+    if (name === 'InvalidObjectState') throw new GlacierError('not-found', req.notRestored);
+    if (name === 'PreconditionFailed') throw new GlacierError('conflict', `${what} was replaced while it was being read; try again`);
+    throw s3Error(err, { bucket: req.bucket, action: `download ${what}` });
+  });
+  const hash = createHash('sha256');
+  const progress = { bytesDownloaded: 0, entries: 0 };
+  const counted = (async function* () {
+    if (first.done) return;
+    const count = (chunk: Uint8Array): Uint8Array => {
+      hash.update(chunk);
+      progress.bytesDownloaded += chunk.byteLength;
+      req.onProgress?.({ ...progress });
+      return chunk;
+    };
+    yield count(first.value);
+    for (let r = await body.next(); !r.done; r = await body.next()) yield count(r.value);
+  })();
+  let plain: ReadableStream<Uint8Array>;
+  try {
+    plain = await decryptStream(toWebStream(counted), req.decryption, what);
+  } catch (err) {
+    throw req.mapOpenError ? req.mapOpenError(err) : err;
+  }
+  const plainIter = (plain as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  // The extractor may stop at the tar's end blocks; the rest must still be read, because the
+  // OpenPGP integrity check happens at the very end of the message.
+  const shared: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => plainIter.next() }) };
+  try {
+    const entries = await extractTar(shared, {
+      root: req.staging,
+      filter: req.filter,
+      allowOutsideSymlinks: req.allowOutsideLinks ?? false,
+      signal,
+      onProgress: (p) => {
+        progress.entries = p.entries;
+      },
+    });
+    for (let r = await plainIter.next(); !r.done; r = await plainIter.next()) throwIfAborted(signal, 'restore');
+    return { entries, size: progress.bytesDownloaded, sha256: hash.digest('hex') };
+  } catch (err) {
+    await body.return(undefined);
+    if (signal?.aborted) throw new GlacierError('cancelled', 'restore cancelled');
+    if (err instanceof GlacierError && progress.entries === 0 && /^the archive is not a valid tar stream/.test(err.message)) {
+      // Garbage from the first byte: most likely a wrong passphrase for a message without an
+      // encrypted session key (gpg -c), or something else than a tar inside.
+      throw new GlacierError(err.code, `${what}: ${err.message} (wrong passphrase, or not a plain tar inside?)`, { cause: err });
+    }
+    throw streamDecryptError(err, what);
+  }
+}
+
+/** `dir/name`, or `dir/name-2`, `-3`… : the first that does not exist. Never an existing folder. */
+export async function freeName(dir: string, name: string): Promise<string> {
+  for (let i = 1; ; i++) {
+    const candidate = path.join(dir, i === 1 ? name : `${name}-${i}`);
+    try {
+      await fs.lstat(candidate);
+    } catch {
+      return candidate;
+    }
+  }
+}
