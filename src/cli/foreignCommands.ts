@@ -6,6 +6,7 @@
  */
 import { GlacierError } from '../core/errors';
 import { downloadForeign } from '../core/jobs/downloadForeign';
+import { outsideLinkHint } from './restoreCommands';
 import { decryption, type Context } from './commands';
 
 const usage = 'download-key needs a bucket/key (such as my-bucket/old/backup-2024.tar.gpg) and a destination folder';
@@ -33,12 +34,7 @@ export async function runDownloadKey(ctx: Context, target: string | undefined, d
     only: ctx.options.only,
     allowOutsideLinks: ctx.options['allow-outside-links'],
     signal: ctx.signal,
-  }).catch((err: unknown) => {
-    if (err instanceof GlacierError && /symlink target ".*" (leaves the root|has "\.\." after a name)|absolute symlink target/.test(err.message)) {
-      throw new GlacierError(err.code, `${err.message} (if the archive is your own, --allow-outside-links restores such links)`);
-    }
-    throw err;
-  });
+  }).catch(outsideLinkHint);
   const files = res.entries.filter((e) => e.type === 'file').length;
   ctx.err(`restored ${files} files from s3://${bucket}/${key.replace(/[\u0000-\u001f\u007f]/g, '?')}, checked by its OpenPGP integrity check (it has no manifest)`);
   ctx.out(res.path);

@@ -64,12 +64,7 @@ export async function runDownload(ctx: Context, id: string | undefined, dest: st
     only: ctx.options.only,
     allowOutsideLinks: ctx.options['allow-outside-links'],
     signal: ctx.signal,
-  }).catch((err: unknown) => {
-    if (err instanceof GlacierError && /symlink target ".*" (leaves the root|has "\.\." after a name)|absolute symlink target/.test(err.message)) {
-      throw new GlacierError(err.code, `${err.message} (if the archive is your own, --allow-outside-links restores such links)`);
-    }
-    throw err;
-  });
+  }).catch(outsideLinkHint);
   await tracker(ctx).remove(res.manifest.id);
   const files = res.entries.filter((e) => e.type === 'file').length;
   ctx.err(`restored ${files} files from ${res.manifest.id}, verified against its manifest`);
@@ -119,4 +114,12 @@ export async function runWait(ctx: Context, idArg: string | undefined): Promise<
     });
     if (ctx.signal.aborted) throw new GlacierError('cancelled', 'wait cancelled');
   }
+}
+
+/** Adds how to restore links that point outside the folder, when that is what was refused. */
+export function outsideLinkHint(err: unknown): never {
+  if (err instanceof GlacierError && /symlink target ".*" (leaves the root|has "\.\." after a name)|absolute symlink target/.test(err.message)) {
+    throw new GlacierError(err.code, `${err.message} (if the archive is your own, --allow-outside-links restores such links)`);
+  }
+  throw err;
 }
