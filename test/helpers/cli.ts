@@ -36,3 +36,23 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: SpawnOpt
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/**
+ * The environment of a CLI run against a test server: test credentials, one bucket, and state and
+ * config folders inside the test's own work folder (never the developer's ~/.config).
+ */
+export function cliEnv(
+  target: { endpoint: string; bucket: string; work: string; passphrase?: string },
+  extra: Record<string, string | undefined> = {},
+): NodeJS.ProcessEnv {
+  return baseEnv({
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    GLACIER_BACKUP_BUCKET: target.bucket,
+    GLACIER_BACKUP_ENDPOINT: target.endpoint,
+    GLACIER_BACKUP_PASSPHRASE: target.passphrase,
+    GLACIER_BACKUP_STATE_DIR: path.join(target.work, 'state'),
+    GLACIER_BACKUP_CONFIG_DIR: path.join(target.work, 'config'),
+    ...extra,
+  });
+}

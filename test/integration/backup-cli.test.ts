@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startMoto, type Moto } from '../helpers/moto';
 import { Gpg } from '../helpers/gpg';
-import { baseEnv, runCli } from '../helpers/cli';
+import { cliEnv, runCli } from '../helpers/cli';
 import { makeTree, snapshot, tempDir } from '../helpers/tree';
 
 const bucket = 'backup-cli-tests';
@@ -20,15 +20,7 @@ let moto: Moto;
 let work: string;
 
 function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  return baseEnv({
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    GLACIER_BACKUP_BUCKET: bucket,
-    GLACIER_BACKUP_ENDPOINT: moto.endpoint,
-    GLACIER_BACKUP_PASSPHRASE: passphrase,
-    GLACIER_BACKUP_STATE_DIR: path.join(work, 'state'),
-    ...extra,
-  });
+  return cliEnv({ endpoint: moto.endpoint, bucket: bucket, work, passphrase: passphrase }, extra);
 }
 
 async function fetchObject(key: string): Promise<Buffer> {

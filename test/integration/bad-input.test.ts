@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startMoto, type Moto } from '../helpers/moto';
-import { baseEnv, runCli, type CliResult } from '../helpers/cli';
+import { cliEnv, runCli, type CliResult } from '../helpers/cli';
 import { tempDir } from '../helpers/tree';
 
 const bucket = 'bad-input-tests';
@@ -17,15 +17,7 @@ let work: string;
 let source: string;
 
 function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  return baseEnv({
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    GLACIER_BACKUP_BUCKET: bucket,
-    GLACIER_BACKUP_ENDPOINT: moto.endpoint,
-    GLACIER_BACKUP_PASSPHRASE: 'pw',
-    GLACIER_BACKUP_STATE_DIR: path.join(work, 'state'),
-    ...extra,
-  });
+  return cliEnv({ endpoint: moto.endpoint, bucket: bucket, work, passphrase: 'pw' }, extra);
 }
 
 function assertOneLineFailure(res: CliResult, pattern: RegExp, code = 1): void {

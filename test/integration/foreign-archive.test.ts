@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import * as path from 'node:path';
 import { startMoto, type Moto } from '../helpers/moto';
 import { Gpg } from '../helpers/gpg';
-import { baseEnv, runCli } from '../helpers/cli';
+import { baseEnv, cliEnv, runCli } from '../helpers/cli';
 import { makeTree, snapshot, tempDir } from '../helpers/tree';
 
 const bucket = 'foreign-archive-tests';
@@ -25,16 +25,7 @@ const gpg = new Gpg();
 
 /** The CLI's environment: the configured bucket is another one, to show the named bucket is used. */
 function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  return baseEnv({
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    GLACIER_BACKUP_BUCKET: 'some-other-bucket',
-    GLACIER_BACKUP_ENDPOINT: moto.endpoint,
-    GLACIER_BACKUP_PASSPHRASE: passphrase,
-    GLACIER_BACKUP_STATE_DIR: path.join(work, 'state'),
-    GLACIER_BACKUP_CONFIG_DIR: path.join(work, 'config'),
-    ...extra,
-  });
+  return cliEnv({ endpoint: moto.endpoint, bucket: 'some-other-bucket', work, passphrase: passphrase }, extra);
 }
 
 /** What the seed script did: tar piped into gpg, the passphrase on fd 0 ahead of the tar stream. */

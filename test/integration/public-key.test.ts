@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { startMoto, type Moto } from '../helpers/moto';
 import { Gpg } from '../helpers/gpg';
-import { baseEnv, runCli } from '../helpers/cli';
+import { cliEnv, runCli } from '../helpers/cli';
 import { makeTree, snapshot, tempDir } from '../helpers/tree';
 
 const bucket = 'public-key-tests';
@@ -22,15 +22,7 @@ let aliceKey: ReturnType<Gpg['generateKey']>;
 let bobKey: ReturnType<Gpg['generateKey']>;
 
 function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  return baseEnv({
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    GLACIER_BACKUP_BUCKET: bucket,
-    GLACIER_BACKUP_ENDPOINT: moto.endpoint,
-    GLACIER_BACKUP_STORAGE_CLASS: 'STANDARD',
-    GLACIER_BACKUP_STATE_DIR: path.join(work, 'state'),
-    ...extra,
-  });
+  return cliEnv({ endpoint: moto.endpoint, bucket: bucket, work }, { GLACIER_BACKUP_STORAGE_CLASS: 'STANDARD', ...extra });
 }
 
 async function download(key: string): Promise<string> {

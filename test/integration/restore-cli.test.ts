@@ -12,7 +12,7 @@ import * as tar from 'tar-stream';
 import { encryptBytes } from '../../src/core/crypto/openpgp';
 import { startMoto, type Moto } from '../helpers/moto';
 import { startCuttingProxy } from '../helpers/restoreProxy';
-import { baseEnv, runCli } from '../helpers/cli';
+import { cliEnv, runCli } from '../helpers/cli';
 import { makeTree, snapshot, tempDir } from '../helpers/tree';
 
 const bucket = 'restore-cli-tests';
@@ -21,15 +21,7 @@ let moto: Moto;
 let work: string;
 
 function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  return baseEnv({
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    GLACIER_BACKUP_BUCKET: bucket,
-    GLACIER_BACKUP_ENDPOINT: moto.endpoint,
-    GLACIER_BACKUP_PASSPHRASE: passphrase,
-    GLACIER_BACKUP_STATE_DIR: path.join(work, 'state'),
-    ...extra,
-  });
+  return cliEnv({ endpoint: moto.endpoint, bucket: bucket, work, passphrase: passphrase }, extra);
 }
 
 async function backupTiny(name: string): Promise<string> {

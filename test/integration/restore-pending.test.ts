@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startMoto, type Moto } from '../helpers/moto';
 import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
-import { baseEnv, runCli } from '../helpers/cli';
+import { cliEnv, runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/tree';
 import { createS3Client } from '../../src/core/store/s3';
 import { FilePendingStore, MemoryPendingStore, RestoreTracker, type TrackerEvent } from '../../src/core/jobs/restoreTracker';
@@ -21,15 +21,7 @@ let moto: Moto;
 let work: string;
 
 function env(endpoint: string): NodeJS.ProcessEnv {
-  return baseEnv({
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    GLACIER_BACKUP_BUCKET: bucket,
-    GLACIER_BACKUP_ENDPOINT: endpoint,
-    GLACIER_BACKUP_PASSPHRASE: 'pw',
-    GLACIER_BACKUP_STATE_DIR: path.join(work, 'state'),
-    GLACIER_BACKUP_CONFIG_DIR: path.join(work, 'config'),
-  });
+  return cliEnv({ endpoint, bucket, work, passphrase: 'pw' });
 }
 
 async function backupOne(name: string): Promise<string> {
