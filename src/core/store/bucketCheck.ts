@@ -1,0 +1,119 @@
+/**
+ * "Check bucket": can we reach and use the bucket, is versioning on, and is there a lifecycle rule
+ * that aborts incomplete multipart uploads (so an interrupted upload never costs storage forever)?
+ * Also the minimal IAM policies for a back-up-only machine and for restoring.
+ */
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketVersioningCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutBucketLifecycleConfigurationCommand,
+  type LifecycleRule,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { StoreConfig } from '../config';
+import { s3Error } from '../errors';
+
+export interface BucketReport {
+  bucket: string;
+  prefix: string;
+  /** Listing the prefix works (the permission every command needs). */
+  canList: boolean;
+  versioning: 'Enabled' | 'Suspended' | 'Off' | 'unknown';
+  /** Days after which incomplete uploads under the prefix are aborted, if a rule covers it. */
+  abortIncompleteDays?: number;
+  /** Why a part of the check could not be done (e.g. no permission to read the lifecycle). */
+  notes: string[];
+}
+
+export const abortRuleId = 'glacier-backup-abort-incomplete-uploads';
+
+export async function checkBucket(client: S3Client, store: StoreConfig): Promise<BucketReport> {
+  const where = { bucket: store.bucket, endpoint: store.endpoint };
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: store.bucket }));
+  } catch (err) {
+    throw s3Error(err, { ...where, action: 'check bucket access' });
+  }
+  const report: BucketReport = { bucket: store.bucket, prefix: store.prefix, canList: false, versioning: 'unknown', notes: [] };
+  try {
+    await client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: store.prefix, MaxKeys: 1 }));
+    report.canList = true;
+  } catch (err) {
+    report.notes.push(s3Error(err, { ...where, action: 'list the prefix' }).message);
+  }
+  try {
+    const v = await client.send(new GetBucketVersioningCommand({ Bucket: store.bucket }));
+    report.versioning = v.Status === 'Enabled' || v.Status === 'Suspended' ? v.Status : 'Off';
+  } catch (err) {
+    report.notes.push(`versioning unknown: ${s3Error(err, { ...where, action: 'read the versioning setting' }).message}`);
+  }
+  try {
+    const rules = await lifecycleRules(client, store.bucket);
+    report.abortIncompleteDays = abortDays(rules, store.prefix);
+  } catch (err) {
+    report.notes.push(`lifecycle unknown: ${s3Error(err, { ...where, action: 'read the lifecycle rules' }).message}`);
+  }
+  return report;
+}
+
+async function lifecycleRules(client: S3Client, bucket: string): Promise<LifecycleRule[]> {
+  try {
+    return (await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).Rules ?? [];
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchLifecycleConfiguration') return [];
+    throw err;
+  }
+}
+
+/** The shortest abort-incomplete-upload period of an enabled rule covering the whole prefix. */
+export function abortDays(rules: readonly LifecycleRule[], prefix: string): number | undefined {
+  let best: number | undefined;
+  for (const r of rules) {
+    const days = r.AbortIncompleteMultipartUpload?.DaysAfterInitiation;
+    if (r.Status !== 'Enabled' || days === undefined) continue;
+    const rulePrefix = r.Filter?.Prefix ?? r.Filter?.And?.Prefix ?? r.Prefix ?? '';
+    if (r.Filter?.Tag || r.Filter?.And?.Tags?.length) continue; // our uploads carry no tags
+    if (!prefix.startsWith(rulePrefix)) continue;
+    best = best === undefined ? days : Math.min(best, days);
+  }
+  return best;
+}
+
+/** Adds (keeping every existing rule) a rule aborting incomplete uploads under the prefix after `days`. */
+export async function addAbortRule(client: S3Client, store: StoreConfig, days = 7): Promise<void> {
+  const where = { bucket: store.bucket, endpoint: store.endpoint, action: 'add the lifecycle rule' };
+  try {
+    const rules = (await lifecycleRules(client, store.bucket)).filter((r) => r.ID !== abortRuleId);
+    rules.push({ ID: abortRuleId, Status: 'Enabled', Filter: { Prefix: store.prefix }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: days } });
+    await client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: store.bucket, LifecycleConfiguration: { Rules: rules } }));
+  } catch (err) {
+    throw s3Error(err, where);
+  }
+}
+
+/** Minimal IAM policies: back up only (cannot read archives back), and restore. */
+export function iamPolicies(bucket: string, prefix: string): { backupOnly: object; restore: object } {
+  const arn = `arn:aws:s3:::${bucket}`;
+  const list = { Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } };
+  return {
+    backupOnly: {
+      Version: '2012-10-17',
+      Statement: [
+        list,
+        {
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          Resource: [`${arn}/${prefix}archives/*`, `${arn}/${prefix}catalog/*`],
+        },
+        // Reading manifests (small, in STANDARD) lets unchanged content be recognised; drop it in public-key mode.
+        { Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${arn}/${prefix}catalog/*` },
+      ],
+    },
+    restore: {
+      Version: '2012-10-17',
+      Statement: [list, { Effect: 'Allow', Action: ['s3:GetObject', 's3:RestoreObject'], Resource: [`${arn}/${prefix}archives/*`, `${arn}/${prefix}catalog/*`] }],
+    },
+  };
+}
