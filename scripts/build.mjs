@@ -1,4 +1,4 @@
-// Bundles the CLI (and, once it exists, the extension) with esbuild into dist/.
+// Bundles the CLI, the VS Code extension and the benchmark entry point with esbuild into dist/.
 import { build } from 'esbuild';
 import { chmod, readFile } from 'node:fs/promises';
 
@@ -19,4 +19,5 @@ const common = {
 
 await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' });
 await chmod('dist/cli.js', 0o755);
+await build({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
 await build({ ...common, entryPoints: ['bench/pack-null.ts'], outfile: 'dist/bench-pack.js' });

@@ -55,6 +55,8 @@ export interface BackupRequest {
   onProgress?: (p: BackupProgress) => void;
   /** Notes for the user (resumed, skipped, changed…); never contains secrets. */
   onNotice?: (message: string) => void;
+  /** Asked once the selection is scanned and found changed, before anything is uploaded; false cancels. */
+  confirm?: (scan: { files: number; bytes: number }) => Promise<boolean> | boolean;
 }
 
 export interface BackupResult {
@@ -95,6 +97,9 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     if (existing && !req.force) return { status: 'unchanged', id: existing, skipped: scanned.skipped, changed: [] };
   }
   throwIfAborted(signal, 'backup');
+  if (req.confirm && !(await req.confirm({ files: progress.filesTotal, bytes: progress.bytesTotal }))) {
+    throw new GlacierError('cancelled', 'backup cancelled');
+  }
 
   const id = newArchiveId();
   const archiveKey = keys.archive(store.prefix, id);

@@ -1,0 +1,110 @@
+/**
+ * Settings + secrets → what the engine needs: an S3 client for the configured store, the
+ * encryption for new archives and the decryption for reading them.
+ */
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import * as vscode from 'vscode';
+import type { StoreConfig } from '../core/config';
+import { loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
+import { GlacierError } from '../core/errors';
+import { createS3Client } from '../core/store/s3';
+import type { Log } from './log';
+import type { Secrets } from './secrets';
+import { readSettings, storeSettings, type Settings } from './settings';
+
+export interface Connected {
+  client: S3Client;
+  store: StoreConfig;
+  settings: Settings;
+}
+
+export class Connection {
+  private cached?: { key: string; value: Connected };
+
+  constructor(
+    readonly secrets: Secrets,
+    private readonly log: Log,
+  ) {}
+
+  settings(): Settings {
+    return readSettings();
+  }
+
+  /** The client for the current settings (re-created when they or the stored keys change). */
+  async connect(askForCredentials = true): Promise<Connected> {
+    const settings = readSettings();
+    const base = storeSettings(settings);
+    const credentials = settings.credentials === 'secretStorage' ? await this.secrets.awsCredentials(askForCredentials) : undefined;
+    if (settings.credentials === 'secretStorage' && !credentials) {
+      throw new GlacierError('config', 'no AWS access key stored: run "Glacier Backup: Set AWS access key…"');
+    }
+    const store: StoreConfig = { ...base, ...(credentials ? { credentials } : {}) };
+    const key = JSON.stringify([base, credentials?.accessKeyId ?? null, credentials ? hashOf(credentials.secretAccessKey + (credentials.sessionToken ?? '')) : null]);
+    if (this.cached?.key !== key) {
+      this.cached?.value.client.destroy();
+      this.cached = { key, value: { client: createS3Client(store), store, settings } };
+      this.log.info(`using s3://${store.bucket}/${store.prefix}${store.endpoint ? ` at ${store.endpoint}` : ''} (${store.storageClass})`);
+    }
+    return { ...this.cached.value, settings };
+  }
+
+  /** Forgets the client, e.g. after the credentials were changed or forgotten. */
+  reset(): void {
+    this.cached?.value.client.destroy();
+    this.cached = undefined;
+  }
+
+  async encryption(settings: Settings): Promise<Encryption> {
+    if (settings.encryption === 'publicKey') {
+      if (settings.recipients.length === 0) {
+        throw new GlacierError('config', 'public-key mode needs at least one recipient key in glacierBackup.recipients');
+      }
+      const keys = await Promise.all(settings.recipients.map(readRecipient));
+      return { mode: 'public-key', recipients: await loadRecipients(keys) };
+    }
+    return { mode: 'passphrase', passphrase: await this.secrets.passphraseForBackup() };
+  }
+
+  /**
+   * What opens manifests and archives. With ask=false, only what is stored (undefined when nothing
+   * is); with ask=true the user is asked. `fresh` tells the caller the passphrase was typed now and
+   * should be remembered once it has opened something.
+   */
+  async decryption(settings: Settings, ask: boolean, reason: string): Promise<{ dec: Decryption; fresh?: string } | undefined> {
+    if (settings.encryption === 'publicKey') {
+      const dec = await this.secrets.privateKeyDecryption(ask);
+      return dec ? { dec } : undefined;
+    }
+    if (!ask) {
+      const stored = await this.secrets.storedPassphrase();
+      return stored ? { dec: { passphrase: stored } } : undefined;
+    }
+    const got = await this.secrets.passphraseForReading(reason);
+    return { dec: { passphrase: got.passphrase }, ...(got.stored ? {} : { fresh: got.passphrase }) };
+  }
+}
+
+/** A recipient is an armored public key inline, or a path to one (absolute, ~/…, or relative to the first workspace folder). */
+async function readRecipient(entry: string): Promise<{ name: string; data: string }> {
+  const text = entry.trim();
+  if (text.includes('BEGIN PGP PUBLIC KEY BLOCK')) return { name: 'recipient key from settings', data: text };
+  let file = text.startsWith('~/') ? path.join(os.homedir(), text.slice(2)) : text;
+  if (!path.isAbsolute(file)) {
+    const ws = vscode.workspace.workspaceFolders?.[0];
+    if (!ws) throw new GlacierError('config', `recipient key path "${text}" is relative but no folder is open`);
+    file = path.join(ws.uri.fsPath, file);
+  }
+  try {
+    return { name: file, data: Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(file))).toString('utf8') };
+  } catch {
+    throw new GlacierError('not-found', `recipient key file not found: ${file}`);
+  }
+}
+
+/** Only to notice that the stored keys changed; kept in memory, never stored or logged. */
+function hashOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,67 @@
+/**
+ * Glacier Backup for VS Code: wires the engine (src/core) to the Explorer, the Archives view, the
+ * status bar and SecretStorage. Everything here is thin; the work happens in the engine's jobs.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ArchivesView } from './archivesView';
+import { Catalog } from './catalog';
+import { registerCommands } from './commands';
+import { Connection } from './connection';
+import { JobQueue } from './jobs';
+import { createLog } from './log';
+import { RestorePoller } from './restorePoller';
+import { Secrets } from './secrets';
+import { section } from './settings';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = createLog();
+  const secrets = new Secrets(context.secrets, log);
+  const connection = new Connection(secrets, log);
+  const catalog = new Catalog(connection, path.join(context.globalStorageUri.fsPath, 'catalog'), log);
+  const jobs = new JobQueue(log);
+  const poller = new RestorePoller(context.globalState, connection, catalog, log);
+  const view = new ArchivesView(catalog, jobs);
+  const treeView = vscode.window.createTreeView('glacierBackup.archives', { treeDataProvider: view, showCollapseAll: true });
+  context.subscriptions.push(log, catalog, jobs, poller, view, treeView);
+
+  registerCommands({
+    context,
+    connection,
+    catalog,
+    jobs,
+    poller,
+    log,
+    revealArchive: async (id) => {
+      const node = view.archiveNode(id);
+      if (node) await treeView.reveal(node, { select: true, focus: true });
+    },
+  });
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(section)) return;
+      connection.reset();
+      poller.start();
+      void catalog.refresh();
+    }),
+    context.secrets.onDidChange(() => connection.reset()),
+  );
+
+  // The catalog is listed when the view is first shown (not at start-up); pending restores are
+  // watched from activation on, so they survive reloads without the view being open.
+  let listed = false;
+  const listOnce = (): void => {
+    if (listed || !treeView.visible) return;
+    listed = true;
+    void catalog.refresh();
+  };
+  context.subscriptions.push(treeView.onDidChangeVisibility(listOnce));
+  listOnce();
+  log.info(`Glacier Backup ${context.extension.packageJSON.version as string} activated`);
+  poller.start();
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context stop the timers and cancel running jobs.
+}

@@ -1,0 +1,156 @@
+/**
+ * Backups and downloads run one at a time, in the order they were asked for. The running job shows
+ * in the status bar (percent, speed, time left; a click offers details and Cancel), in a
+ * cancellable progress notification and in the Archives view; a failed job stays in the view until
+ * dismissed.
+ */
+import * as vscode from 'vscode';
+import { describeError, GlacierError } from '../core/errors';
+import type { Log } from './log';
+import { jobLook, progressText, type JobInfo } from './model';
+
+export interface JobContext {
+  signal: AbortSignal;
+  /** Bytes done of total; drives percent, speed and time left. */
+  report(done: number, total: number, phase?: string): void;
+}
+
+interface Job {
+  info: JobInfo;
+  controller: AbortController;
+  started: number;
+  lastPercent: number;
+  progress?: vscode.Progress<{ message?: string; increment?: number }>;
+}
+
+export class JobQueue implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly jobs: Job[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+  private nextKey = 1;
+
+  constructor(private readonly log: Log) {
+    this.statusItem = vscode.window.createStatusBarItem('glacierBackup.job', vscode.StatusBarAlignment.Left, 50);
+    this.statusItem.name = 'Glacier Backup job';
+    this.statusItem.command = 'glacierBackup.showJobs';
+  }
+
+  dispose(): void {
+    for (const j of this.jobs) j.controller.abort();
+    this.statusItem.dispose();
+    this.changed.dispose();
+  }
+
+  list(): JobInfo[] {
+    return this.jobs.map((j) => ({ ...j.info }));
+  }
+
+  /** Queues a job; resolves with its result, or undefined when it was cancelled or failed (already shown to the user). */
+  run<T>(title: string, work: (ctx: JobContext) => Promise<T>): Promise<T | undefined> {
+    const job: Job = { info: { key: this.nextKey++, title, state: 'queued' }, controller: new AbortController(), started: 0, lastPercent: 0 };
+    this.jobs.push(job);
+    this.update();
+    const result = this.tail.then(() => this.execute(job, work));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async execute<T>(job: Job, work: (ctx: JobContext) => Promise<T>): Promise<T | undefined> {
+    if (job.controller.signal.aborted) {
+      this.remove(job);
+      return undefined;
+    }
+    job.info.state = 'running';
+    job.started = Date.now();
+    this.update();
+    this.log.info(`${job.info.title}: started`);
+    try {
+      const value = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Glacier Backup: ${job.info.title}`, cancellable: true },
+        async (progress, token) => {
+          job.progress = progress;
+          token.onCancellationRequested(() => job.controller.abort());
+          return work({ signal: job.controller.signal, report: (done, total, phase) => this.report(job, done, total, phase) });
+        },
+      );
+      this.log.info(`${job.info.title}: done in ${((Date.now() - job.started) / 1000).toFixed(1)} s`);
+      this.remove(job);
+      return value;
+    } catch (err) {
+      const message = describeError(err);
+      if (job.controller.signal.aborted || (err instanceof GlacierError && err.code === 'cancelled')) {
+        this.log.info(`${job.info.title}: cancelled`);
+        this.remove(job);
+        void vscode.window.showInformationMessage(`Glacier Backup: ${job.info.title} cancelled; nothing was kept.`);
+        return undefined;
+      }
+      this.log.error(`${job.info.title}: ${message}`);
+      job.info.state = 'failed';
+      job.info.error = message;
+      this.update();
+      void vscode.window.showErrorMessage(`Glacier Backup: ${message}`, 'Show Log').then((pick) => pick && this.log.show(true));
+      return undefined;
+    }
+  }
+
+  private report(job: Job, done: number, total: number, phase?: string): void {
+    const p = progressText(done, total, Date.now() - job.started);
+    job.info.percent = p.percent;
+    job.info.detail = phase ? phase : p.text;
+    if (job.progress) {
+      job.progress.report({ message: job.info.detail, increment: Math.max(0, p.percent - job.lastPercent) });
+      job.lastPercent = Math.max(job.lastPercent, p.percent);
+    }
+    this.update();
+  }
+
+  private remove(job: Job): void {
+    const i = this.jobs.indexOf(job);
+    if (i >= 0) this.jobs.splice(i, 1);
+    this.update();
+  }
+
+  dismiss(key: number): void {
+    const job = this.jobs.find((j) => j.info.key === key);
+    if (job && job.info.state === 'failed') this.remove(job);
+  }
+
+  cancel(key: number): void {
+    const job = this.jobs.find((j) => j.info.key === key);
+    if (!job) return;
+    job.controller.abort();
+    if (job.info.state === 'queued') this.remove(job);
+  }
+
+  private update(): void {
+    const running = this.jobs.find((j) => j.info.state === 'running');
+    const queued = this.jobs.filter((j) => j.info.state === 'queued').length;
+    if (running) {
+      const look = jobLook(running.info);
+      this.statusItem.text = `$(cloud-upload) ${running.info.title}: ${look.description || 'starting…'}${queued ? ` (+${queued} queued)` : ''}`;
+      this.statusItem.tooltip = 'Glacier Backup: click for details or to cancel';
+      this.statusItem.show();
+    } else {
+      this.statusItem.hide();
+    }
+    this.changed.fire();
+  }
+
+  /** The status bar's click: details of every job, and Cancel. */
+  async showJobs(): Promise<void> {
+    const items = this.jobs.map((j) => ({ label: `$(${jobLook(j.info).icon}) ${j.info.title}`, description: jobLook(j.info).description, key: j.info.key, state: j.info.state }));
+    if (items.length === 0) {
+      void vscode.window.showInformationMessage('Glacier Backup: no job is running.');
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(items, { title: 'Glacier Backup jobs', placeHolder: 'Pick a job to cancel it (or dismiss a failed one)' });
+    if (!pick) return;
+    if (pick.state === 'failed') this.dismiss(pick.key);
+    else {
+      const sure = await vscode.window.showWarningMessage(`Cancel "${pick.label.replace(/^\$\([^)]*\) /, '')}"? Nothing of it is kept.`, 'Cancel Job');
+      if (sure) this.cancel(pick.key);
+    }
+  }
+}

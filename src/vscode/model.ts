@@ -1,0 +1,331 @@
+/**
+ * The pure part of the VS Code layer: what the Archives view shows for an archive, a folder inside
+ * it or a job, and the cost figures the prompts quote. No `vscode` import, so it is unit-tested
+ * directly; archivesView.ts only maps these descriptions onto TreeItems.
+ */
+import type { Manifest } from '../core/catalog/manifest';
+import type { GlacierState } from '../core/store/glacierState';
+import type { ManifestEntry } from '../core/pack/tarWriter';
+import { formatBytes } from '../core/store/upload';
+
+/** What the view knows about one archive: the listing, its Glacier state and, once read, its manifest summary. */
+export interface ArchiveInfo {
+  id: string;
+  /** Archive object size (bytes), storage class and upload time; absent for a manifest without archive. */
+  size?: number;
+  storageClass?: string;
+  lastModified?: Date;
+  state?: GlacierState;
+  /** From the local pending-restore list: when the restore was requested and with what tier. */
+  restore?: { requestedAt: string; tier?: string };
+  summary?: ArchiveSummary;
+  /** Why the archive cannot be used as is (no manifest, manifest unreadable…). */
+  problem?: string;
+}
+
+/** The parts of a manifest the tree and the quick picks need; small enough to cache. */
+export interface ArchiveSummary {
+  label: string;
+  created: string;
+  host: string;
+  sources: string[];
+  fileCount: number;
+  fileBytes: number;
+}
+
+export function summarise(m: Manifest): ArchiveSummary {
+  return { label: m.label, created: m.created, host: m.host, sources: m.sources.map((s) => s.path), fileCount: m.fileCount, fileBytes: m.fileBytes };
+}
+
+/** The icon ids are VS Code product icons (codicons). */
+export interface NodeLook {
+  label: string;
+  description: string;
+  icon: string;
+  /** Drives the context menus through `viewItem` when clauses (package.json). */
+  contextValue: string;
+  tooltip: string;
+}
+
+export type ArchiveKind = 'archived' | 'restoring' | 'restored' | 'available' | 'problem' | 'unknown';
+
+export function archiveKind(a: ArchiveInfo): ArchiveKind {
+  if (a.problem || a.size === undefined) return 'problem';
+  if (!a.state) return 'unknown';
+  return a.state.state;
+}
+
+const kindIcon: Record<ArchiveKind, string> = {
+  archived: 'archive',
+  restoring: 'sync~spin',
+  restored: 'cloud-download',
+  available: 'pass',
+  problem: 'warning',
+  unknown: 'circle-outline',
+};
+
+/** Deep Archive list prices in us-east-1 (USD): storage per GB-month, retrieval per GB by tier. */
+export const prices = {
+  storagePerGbMonth: { DEEP_ARCHIVE: 0.00099, GLACIER: 0.0036, GLACIER_IR: 0.004, STANDARD_IA: 0.0125, STANDARD: 0.023 } as Record<string, number>,
+  minimumDays: { DEEP_ARCHIVE: 180, GLACIER: 90, GLACIER_IR: 90, STANDARD_IA: 30 } as Record<string, number>,
+  retrievalPerGb: {
+    DEEP_ARCHIVE: { Standard: 0.02, Bulk: 0.0025 },
+    GLACIER: { Expedited: 0.03, Standard: 0.01, Bulk: 0 },
+  } as Record<string, Record<string, number>>,
+  /** What a retrieval request costs per 1,000 requests, by tier. */
+  requestPer1000: {
+    DEEP_ARCHIVE: { Standard: 0.1, Bulk: 0.025 },
+    GLACIER: { Expedited: 10, Standard: 0.05, Bulk: 0.025 },
+  } as Record<string, Record<string, number>>,
+  transferOutPerGb: 0.09,
+};
+
+/** How long a restore takes, by storage class and tier, as AWS documents it. */
+export const restoreTimes: Record<string, Record<string, string>> = {
+  DEEP_ARCHIVE: { Standard: 'within 12 hours', Bulk: 'within 48 hours' },
+  GLACIER: { Expedited: '1–5 minutes', Standard: '3–5 hours', Bulk: '5–12 hours' },
+};
+const restoreHours: Record<string, Record<string, number>> = {
+  DEEP_ARCHIVE: { Standard: 12, Bulk: 48 },
+  GLACIER: { Expedited: 0.1, Standard: 5, Bulk: 12 },
+};
+
+const GB = 1024 ** 3;
+
+export function monthlyCost(bytes: number, storageClass = 'DEEP_ARCHIVE'): number {
+  return (bytes / GB) * (prices.storagePerGbMonth[storageClass] ?? prices.storagePerGbMonth.STANDARD!);
+}
+
+/** The fee for deleting now: the storage of the days left in the class's minimum, charged pro rata. */
+export function earlyDeletionFee(bytes: number, storageClass: string, uploaded: Date | undefined, now = new Date()): number {
+  const minimum = prices.minimumDays[storageClass];
+  if (!minimum || !uploaded) return 0;
+  const ageDays = (now.getTime() - uploaded.getTime()) / 86_400_000;
+  const daysLeft = Math.max(0, minimum - ageDays);
+  return (monthlyCost(bytes, storageClass) / 30) * daysLeft;
+}
+
+export function retrievalCost(bytes: number, storageClass: string, tier: string): number {
+  const perGb = prices.retrievalPerGb[storageClass]?.[tier] ?? 0;
+  const request = (prices.requestPer1000[storageClass]?.[tier] ?? 0) / 1000;
+  return (bytes / GB) * perGb + request;
+}
+
+export function dollars(amount: number): string {
+  if (amount === 0) return '$0';
+  if (amount < 0.01) return '< $0.01';
+  return `$${amount.toFixed(2)}`;
+}
+
+/** "2026-11-23 14:05" in UTC: short, unambiguous and independent of the test machine's zone. */
+export function shortDate(iso: string | Date): string {
+  const d = typeof iso === 'string' ? new Date(iso) : iso;
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().slice(0, 16).replace('T', ' ');
+}
+
+export function stateText(a: ArchiveInfo, now = new Date()): string {
+  const kind = archiveKind(a);
+  switch (kind) {
+    case 'restoring': {
+      if (!a.restore) return 'restoring';
+      const tier = a.restore.tier ?? 'Standard';
+      const hours = restoreHours[a.storageClass ?? 'DEEP_ARCHIVE']?.[tier];
+      const since = new Date(a.restore.requestedAt);
+      const by = hours === undefined ? '' : `, expected by ${shortDate(new Date(since.getTime() + hours * 3_600_000))}`;
+      return `restoring since ${shortDate(since)} (${tier}${by})`;
+    }
+    case 'restored': {
+      const expiry = a.state?.state === 'restored' ? a.state.expiry : undefined;
+      if (!expiry) return 'restored';
+      const hoursLeft = (expiry.getTime() - now.getTime()) / 3_600_000;
+      return `restored until ${shortDate(expiry)}${hoursLeft < 24 ? ' (expires soon)' : ''}`;
+    }
+    case 'problem':
+      return a.problem ?? 'archive missing';
+    case 'unknown':
+      return 'state unknown';
+    default:
+      return kind;
+  }
+}
+
+export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, now = new Date()): NodeLook {
+  const kind = archiveKind(a);
+  const label = a.summary?.label ?? a.id;
+  const when = a.summary?.created ?? a.lastModified?.toISOString();
+  const parts = [when ? shortDate(when) : undefined, a.size === undefined ? undefined : formatBytes(a.size), stateText(a, now)];
+  const cls = a.storageClass ?? 'DEEP_ARCHIVE';
+  const lines = [
+    `**${escapeMarkdown(label)}**`,
+    '',
+    `- Id: \`${a.id}\``,
+    `- S3 URI: \`s3://${bucket}/${archiveKey}\``,
+    `- State: ${escapeMarkdown(stateText(a, now))}`,
+  ];
+  if (a.summary) {
+    lines.push(`- Files: ${a.summary.fileCount} (${formatBytes(a.summary.fileBytes)})`);
+    lines.push(`- From: ${a.summary.sources.map((s) => `\`${s}\``).join(', ')} on ${escapeMarkdown(a.summary.host)}`);
+  }
+  if (a.size !== undefined) {
+    lines.push(`- Stored: ${formatBytes(a.size)} in ${cls}, about ${dollars(monthlyCost(a.size, cls))} per month`);
+    const fee = earlyDeletionFee(a.size, cls, a.lastModified, now);
+    if (fee > 0) lines.push(`- Deleting it now costs an early-deletion fee of about ${dollars(fee)}`);
+  }
+  return {
+    label,
+    description: parts.filter(Boolean).join(' · '),
+    icon: kindIcon[kind],
+    contextValue: `archive.${kind}`,
+    tooltip: lines.join('\n'),
+  };
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+/** Archives grouped by where they came from (host + selected paths), newest group first. */
+export interface SourceGroup {
+  key: string;
+  label: string;
+  description: string;
+  archives: ArchiveInfo[];
+}
+
+export function groupBySource(archives: readonly ArchiveInfo[]): SourceGroup[] {
+  const groups = new Map<string, SourceGroup>();
+  for (const a of archives) {
+    const key = a.summary ? JSON.stringify([a.summary.host, [...a.summary.sources].sort()]) : '?';
+    let g = groups.get(key);
+    if (!g) {
+      const label = a.summary ? a.summary.sources.map(baseName).join(', ') : 'Archives without a readable manifest';
+      const description = a.summary ? `${a.summary.host}` : '';
+      g = { key, label, description, archives: [] };
+      groups.set(key, g);
+    }
+    g.archives.push(a);
+  }
+  for (const g of groups.values()) g.archives.sort((x, y) => (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
+  return [...groups.values()].sort((x, y) => {
+    if (x.key === '?' || y.key === '?') return x.key === '?' ? 1 : -1;
+    return x.archives[0]!.id < y.archives[0]!.id ? 1 : -1;
+  });
+}
+
+function baseName(p: string): string {
+  const parts = p.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? p;
+}
+
+/**
+ * The folders of a manifest, indexed once so expanding any folder is a lookup: children of "" are
+ * the top level. Folders that only appear as parents of entries are created implicitly.
+ */
+export interface FolderIndex {
+  children(folder: string): readonly ManifestEntry[];
+}
+
+export function indexEntries(entries: readonly ManifestEntry[]): FolderIndex {
+  const byParent = new Map<string, ManifestEntry[]>();
+  const seenDirs = new Set<string>();
+  const add = (e: ManifestEntry): void => {
+    const parent = parentOf(e.path);
+    let list = byParent.get(parent);
+    if (!list) byParent.set(parent, (list = []));
+    list.push(e);
+  };
+  for (const e of entries) {
+    if (e.type === 'directory') seenDirs.add(e.path);
+  }
+  for (const e of entries) {
+    add(e);
+    // Make sure every ancestor exists as a directory entry.
+    let p = parentOf(e.path);
+    while (p !== '' && !seenDirs.has(p)) {
+      seenDirs.add(p);
+      add({ path: p, type: 'directory', size: 0, mode: 0o755, mtime: e.mtime } as ManifestEntry);
+      p = parentOf(p);
+    }
+  }
+  for (const list of byParent.values()) {
+    list.sort((a, b) => (a.type === 'directory') !== (b.type === 'directory') ? (a.type === 'directory' ? -1 : 1) : a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  }
+  return { children: (folder) => byParent.get(folder) ?? [] };
+}
+
+export function parentOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
+export function entryLook(e: ManifestEntry): { label: string; description: string; icon: string; collapsible: boolean } {
+  const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+  if (e.type === 'directory') return { label: name, description: '', icon: 'folder', collapsible: true };
+  if (e.type === 'symlink') return { label: name, description: `→ ${e.linkTarget ?? ''}`, icon: 'file-symlink-file', collapsible: false };
+  return { label: name, description: formatBytes(e.size), icon: 'file', collapsible: false };
+}
+
+/** A running, queued or failed job as the view and the status bar show it. */
+export interface JobInfo {
+  key: number;
+  title: string;
+  state: 'queued' | 'running' | 'failed';
+  /** 0–100 while running. */
+  percent?: number;
+  detail?: string;
+  error?: string;
+}
+
+export function jobLook(j: JobInfo): NodeLook {
+  if (j.state === 'failed') {
+    return { label: j.title, description: `failed: ${j.error ?? ''}`, icon: 'error', contextValue: 'job.failed', tooltip: j.error ?? '' };
+  }
+  if (j.state === 'queued') return { label: j.title, description: 'queued', icon: 'clock', contextValue: 'job.queued', tooltip: 'Waiting for the job before it' };
+  const pct = j.percent === undefined ? '' : `${Math.floor(j.percent)}%`;
+  return {
+    label: j.title,
+    description: [pct, j.detail].filter(Boolean).join(' · '),
+    icon: 'cloud-upload',
+    contextValue: 'job.running',
+    tooltip: j.detail ?? '',
+  };
+}
+
+/** Status-bar text for a running transfer: "42% · 12.5 MB/s · 1m 20s left". */
+export function progressText(done: number, total: number, elapsedMs: number): { percent: number; text: string } {
+  const percent = total > 0 ? Math.min(100, (100 * done) / total) : 0;
+  const secs = elapsedMs / 1000;
+  const rate = secs > 0.5 ? done / secs : 0;
+  const parts = [`${Math.floor(percent)}%`];
+  if (rate > 0) parts.push(`${formatBytes(rate)}/s`);
+  if (rate > 0 && total > done) parts.push(`${duration((total - done) / rate)} left`);
+  return { percent, text: parts.join(' · ') };
+}
+
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** Finds files by name across loaded manifests for the Restore… quick pick (case-insensitive substring). */
+export function searchFiles(
+  manifests: readonly { id: string; label: string; entries: readonly ManifestEntry[] }[],
+  query: string,
+  limit = 200,
+): { id: string; label: string; path: string; size: number }[] {
+  const q = query.trim().toLowerCase();
+  if (q.length < 2) return [];
+  const hits: { id: string; label: string; path: string; size: number }[] = [];
+  for (const m of manifests) {
+    for (const e of m.entries) {
+      if (e.type === 'directory') continue;
+      if (e.path.toLowerCase().includes(q)) {
+        hits.push({ id: m.id, label: m.label, path: e.path, size: e.size });
+        if (hits.length >= limit) return hits;
+      }
+    }
+  }
+  return hits;
+}

@@ -1,0 +1,160 @@
+/**
+ * Watches pending restores in the background. The list lives in globalState (ids, tiers and
+ * times; nothing secret), so it survives reloads and restarts; the engine's RestoreTracker makes
+ * at most one HEAD per archive per interval, backing off while nothing changes. A status bar item
+ * counts pending restores; a ready archive raises a notification offering Download…, and a
+ * restored copy about to expire is warned about once.
+ */
+import * as vscode from 'vscode';
+import { describeError } from '../core/errors';
+import { RestoreTracker, type PendingRestore, type PendingStore } from '../core/jobs/restoreTracker';
+import type { RestoreTier } from '../core/store/restore';
+import type { Catalog } from './catalog';
+import type { Connection } from './connection';
+import type { Log } from './log';
+import { shortDate } from './model';
+
+const stateKey = 'glacierBackup.pendingRestores';
+
+class GlobalStatePendingStore implements PendingStore {
+  constructor(private readonly memento: vscode.Memento) {}
+  async load(): Promise<PendingRestore[]> {
+    const list = this.memento.get<unknown>(stateKey, []);
+    return Array.isArray(list) ? (list.filter((p) => typeof p?.id === 'string' && typeof p?.store === 'string') as PendingRestore[]) : [];
+  }
+  async save(list: PendingRestore[]): Promise<void> {
+    await this.memento.update(stateKey, list);
+  }
+}
+
+export class RestorePoller implements vscode.Disposable {
+  private readonly store: GlobalStatePendingStore;
+  private readonly statusItem: vscode.StatusBarItem;
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+  private readonly warnedExpiry = new Set<string>();
+  private tracker?: { key: string; tracker: RestoreTracker };
+
+  constructor(
+    memento: vscode.Memento,
+    private readonly connection: Connection,
+    private readonly catalog: Catalog,
+    private readonly log: Log,
+  ) {
+    this.store = new GlobalStatePendingStore(memento);
+    this.statusItem = vscode.window.createStatusBarItem('glacierBackup.restores', vscode.StatusBarAlignment.Left, 49);
+    this.statusItem.name = 'Glacier Backup restores';
+    this.statusItem.command = 'glacierBackup.archives.focus';
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.statusItem.dispose();
+  }
+
+  /** Starts the timer (ticks are cheap: the tracker only checks archives whose time has come). */
+  start(): void {
+    const every = Math.min(60, this.connection.settings().pollIntervalSeconds) * 1000;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = setInterval(() => void this.tick(), Math.max(2000, Math.floor(every / 2)));
+    void this.tick();
+  }
+
+  private async currentTracker(): Promise<RestoreTracker> {
+    const { client, store, settings } = await this.connection.connect(false);
+    const key = JSON.stringify([store.bucket, store.prefix, store.endpoint, settings.pollIntervalSeconds]);
+    if (this.tracker?.key !== key) {
+      this.tracker = { key, tracker: new RestoreTracker({ client, store, pending: this.store, interval: settings.pollIntervalSeconds * 1000 }) };
+    }
+    return this.tracker.tracker;
+  }
+
+  async add(id: string, request: { tier: RestoreTier; days: number }): Promise<void> {
+    await (await this.currentTracker()).add(id, request);
+    await this.publish();
+  }
+
+  async remove(id: string): Promise<void> {
+    await (await this.currentTracker()).remove(id);
+    await this.publish();
+  }
+
+  async pending(): Promise<PendingRestore[]> {
+    try {
+      return await (await this.currentTracker()).pending();
+    } catch {
+      return [];
+    }
+  }
+
+  /** One round: checks what is due and tells the user what changed. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const tracker = await this.currentTracker();
+      const events = await tracker.checkDue();
+      for (const e of events) {
+        switch (e.type) {
+          case 'restoring':
+            this.catalog.setState(e.id, { state: 'restoring' });
+            break;
+          case 'ready': {
+            this.catalog.setState(e.id, { state: 'restored', ...(e.expiry ? { expiry: e.expiry } : {}) });
+            const label = this.catalog.get(e.id)?.summary?.label ?? e.id;
+            this.log.info(`restore of ${e.id} is ready${e.expiry ? ` until ${e.expiry.toISOString()}` : ''}`);
+            const until = e.expiry ? ` It stays downloadable until ${shortDate(e.expiry)} UTC.` : '';
+            void vscode.window.showInformationMessage(`Glacier Backup: "${label}" is restored and ready to download.${until}`, 'Download…').then((pick) => {
+              if (pick) void vscode.commands.executeCommand('glacierBackup.download', e.id);
+            });
+            break;
+          }
+          case 'expired':
+            this.catalog.setState(e.id, { state: 'archived' });
+            void vscode.window.showWarningMessage(`Glacier Backup: the restored copy of ${this.catalog.get(e.id)?.summary?.label ?? e.id} expired before it was downloaded; request a new restore.`);
+            break;
+          case 'failed':
+            this.log.warn(`stopped watching the restore of ${e.id}: ${e.message}`);
+            void vscode.window.showErrorMessage(`Glacier Backup: stopped watching the restore of ${e.id}: ${e.message}`);
+            break;
+        }
+      }
+      this.warnExpiringSoon(await tracker.pending());
+      await this.publish();
+    } catch (err) {
+      this.log.debug(`restore poll skipped: ${describeError(err)}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private warnExpiringSoon(list: PendingRestore[]): void {
+    for (const p of list) {
+      if (p.state !== 'ready' || !p.expiry || this.warnedExpiry.has(p.id)) continue;
+      const hoursLeft = (new Date(p.expiry).getTime() - Date.now()) / 3_600_000;
+      if (hoursLeft < 24 && hoursLeft > 0) {
+        this.warnedExpiry.add(p.id);
+        void vscode.window.showWarningMessage(`Glacier Backup: the restored copy of ${this.catalog.get(p.id)?.summary?.label ?? p.id} expires at ${shortDate(p.expiry)} UTC.`, 'Download…').then((pick) => {
+          if (pick) void vscode.commands.executeCommand('glacierBackup.download', p.id);
+        });
+      }
+    }
+  }
+
+  private async publish(): Promise<void> {
+    const list = await this.pending();
+    this.catalog.setPending(list);
+    const waiting = list.filter((p) => p.state === 'restoring').length;
+    const ready = list.filter((p) => p.state === 'ready').length;
+    if (waiting + ready === 0) {
+      this.statusItem.hide();
+      return;
+    }
+    const parts = [];
+    if (waiting) parts.push(`${waiting} restore${waiting === 1 ? '' : 's'} pending`);
+    if (ready) parts.push(`${ready} ready`);
+    this.statusItem.text = `$(history) ${parts.join(', ')}`;
+    this.statusItem.tooltip = 'Glacier Backup: restores being watched. Click to show the Archives view.';
+    this.statusItem.show();
+  }
+}

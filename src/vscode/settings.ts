@@ -1,0 +1,66 @@
+/** `glacierBackup.*` settings → engine configuration. Settings never hold a secret. */
+import * as vscode from 'vscode';
+import { isStorageClass, normalisePrefix, type StorageClass, type StoreConfig } from '../core/config';
+import { GlacierError } from '../core/errors';
+import type { RestoreTier } from '../core/store/restore';
+
+export const section = 'glacierBackup';
+
+export interface Settings {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint: string;
+  forcePathStyle: boolean;
+  storageClass: StorageClass;
+  credentials: 'awsChain' | 'secretStorage';
+  awsProfile: string;
+  encryption: 'passphrase' | 'publicKey';
+  recipients: string[];
+  exclude: string[];
+  followSymlinks: boolean;
+  restoreTier: RestoreTier;
+  restoreDays: number;
+  pollIntervalSeconds: number;
+  confirmLargeUploads: boolean;
+  largeUploadThresholdMB: number;
+  uploadConcurrency: number;
+}
+
+export function readSettings(scope?: vscode.Uri): Settings {
+  const c = vscode.workspace.getConfiguration(section, scope);
+  const storageClass = c.get<string>('storageClass', 'DEEP_ARCHIVE');
+  return {
+    bucket: c.get<string>('bucket', '').trim(),
+    prefix: normalisePrefix(c.get<string>('prefix', 'glacier-backup/')),
+    region: c.get<string>('region', '').trim(),
+    endpoint: c.get<string>('endpoint', '').trim(),
+    forcePathStyle: c.get<boolean>('forcePathStyle', false),
+    storageClass: isStorageClass(storageClass) ? storageClass : 'DEEP_ARCHIVE',
+    credentials: c.get<'awsChain' | 'secretStorage'>('credentials', 'awsChain'),
+    awsProfile: c.get<string>('awsProfile', '').trim(),
+    encryption: c.get<'passphrase' | 'publicKey'>('encryption', 'passphrase'),
+    recipients: c.get<string[]>('recipients', []),
+    exclude: c.get<string[]>('exclude', ['**/node_modules/**']),
+    followSymlinks: c.get<boolean>('followSymlinks', false),
+    restoreTier: c.get<RestoreTier>('restoreTier', 'Standard'),
+    restoreDays: c.get<number>('restoreDays', 7),
+    pollIntervalSeconds: Math.max(5, c.get<number>('pollIntervalSeconds', 900)),
+    confirmLargeUploads: c.get<boolean>('confirmLargeUploads', true),
+    largeUploadThresholdMB: c.get<number>('largeUploadThresholdMB', 1024),
+    uploadConcurrency: Math.min(16, Math.max(1, c.get<number>('uploadConcurrency', 4))),
+  };
+}
+
+/** The store part, without credentials (those come from Secrets). Throws a usage error without a bucket. */
+export function storeSettings(s: Settings): Omit<StoreConfig, 'credentials'> {
+  if (!s.bucket) throw new GlacierError('config', 'no bucket configured: run "Glacier Backup: Set up…" or set glacierBackup.bucket');
+  return {
+    bucket: s.bucket,
+    prefix: s.prefix,
+    storageClass: s.storageClass,
+    ...(s.region ? { region: s.region } : {}),
+    ...(s.endpoint ? { endpoint: s.endpoint, forcePathStyle: true } : s.forcePathStyle ? { forcePathStyle: true } : {}),
+    ...(s.credentials === 'awsChain' && s.awsProfile ? { profile: s.awsProfile } : {}),
+  };
+}
