@@ -10,6 +10,8 @@ export interface RestoreProxy {
   endpoint: string;
   /** HEAD requests seen per object key. */
   heads: Map<string, number>;
+  /** Ends the pending period: from now on restores moto reports show as they are (done). */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -17,11 +19,12 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
   const upstream = new URL(target);
   const heads = new Map<string, number>();
   const requested = new Set<string>();
+  let limit = pendingHeads;
   const server = http.createServer((req, res) => {
     const key = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
     // While "pending", a second restore request gets AWS's 409 RestoreAlreadyInProgress.
     const restoreRequest = req.method === 'POST' && /[?&]restore/.test(req.url ?? '');
-    if (restoreRequest && requested.has(key) && (heads.get(key) ?? 0) < pendingHeads) {
+    if (restoreRequest && requested.has(key) && (heads.get(key) ?? 0) < limit) {
       req.resume();
       res.writeHead(409, { 'content-type': 'application/xml' });
       res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>RestoreAlreadyInProgress</Code><Message>Object restore is already in progress</Message></Error>');
@@ -32,7 +35,7 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
     if (req.method === 'HEAD' && key.includes('/archives/')) {
       const n = (heads.get(key) ?? 0) + 1;
       heads.set(key, n);
-      pending = n <= pendingHeads;
+      pending = n <= limit;
     }
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
@@ -51,6 +54,9 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
   return {
     endpoint: `http://127.0.0.1:${port}`,
     heads,
+    release: () => {
+      limit = 0;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,147 @@
+/**
+ * Glacier Backup as a user meets it: the packaged extension in a real VS Code (code-server),
+ * driven by headless Chromium, against the moto S3 server. A loopback proxy in front of moto makes
+ * restores take time as on AWS (moto completes them at once) until the test releases them.
+ * Screenshots of every step land in test-artifacts/e2e/<test>/.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { buildVsix } from './helpers/codeServer';
+import { startVsCode, type VsCodeSession } from './helpers/session';
+import { startMoto, type Moto } from '../helpers/moto';
+import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
+import { snapshot, tempDir } from '../helpers/tree';
+
+const bucket = 'e2e-bucket';
+const passphrase = 'correct horse battery staple';
+let work: string;
+let workspace: string;
+let moto: Moto;
+let proxy: RestoreProxy;
+let vs: VsCodeSession;
+
+before(async () => {
+  work = tempDir('gb-e2e-');
+  workspace = path.join(work, 'project');
+  const src = path.join(workspace, 'src');
+  mkdirSync(path.join(src, 'nested', 'déjà vu'), { recursive: true });
+  writeFileSync(path.join(src, 'README.md'), '# project\n');
+  writeFileSync(path.join(src, 'nested', 'déjà vu', 'notes with spaces.txt'), 'ünïcödé\n');
+  writeFileSync(path.join(src, 'empty.txt'), '');
+  // Large enough for a multipart upload and a visible progress bar.
+  const big = Buffer.alloc(96 * 1024 * 1024);
+  for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
+  writeFileSync(path.join(src, 'nested', 'data.bin'), big);
+  moto = await startMoto();
+  await moto.createBucket(bucket);
+  // Every restore shows as pending ("ongoing-request") until proxy.release().
+  proxy = await startRestoreProxy(moto.endpoint, Number.MAX_SAFE_INTEGER);
+  vs = await startVsCode({
+    name: 'extension',
+    workspace,
+    vsix: await buildVsix(),
+    settings: {
+      'glacierBackup.bucket': bucket,
+      'glacierBackup.endpoint': proxy.endpoint,
+      'glacierBackup.region': 'us-east-1',
+      'glacierBackup.pollIntervalSeconds': 5,
+    },
+    env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '' },
+  });
+});
+
+after(async () => {
+  await vs?.stop();
+  await proxy?.close();
+  await moto?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Folders in the workspace other than the source: where restores land. */
+function restoredFolders(): string[] {
+  return readdirSync(workspace).filter((n) => n !== 'src');
+}
+
+describe('Glacier Backup in VS Code', () => {
+  it('backs up a folder from the Explorer: passphrase prompt, status bar progress, archive in the tree', async () => {
+    const { wb } = vs;
+    await wb.run('backup', async () => {
+      await wb.explorerContextAction('src', 'Back up to Glacier');
+      const first = await wb.fillInputBox(passphrase, { expectPassword: true });
+      assert.match(first.title, /encryption passphrase/);
+      await wb.screenshot('passphrase');
+      const second = await wb.fillInputBox(passphrase, { expectPassword: true });
+      assert.match(second.title, /confirm the passphrase/);
+      const progress = await wb.waitForStatusBarItem(/^Back up src: (\d+% ·|scanning|checking|uploading)/, 60_000);
+      assert.match(progress, /^Back up src/);
+      await wb.screenshot('status-bar-progress');
+      const done = await wb.waitForNotification(/backed up src as archive \d{8}T\d{6}Z-[0-9a-f]{16}: 5 files/, { timeout: 120_000 });
+      assert.match(done, /in DEEP_ARCHIVE/);
+      await wb.screenshot('backed-up');
+      const keys = await moto.keys(bucket);
+      assert.equal(keys.filter((k) => k.endsWith('.tar.gpg')).length, 1);
+      assert.equal(keys.filter((k) => k.endsWith('.json.gpg')).length, 1);
+      assert.deepEqual(await moto.openUploads(bucket), []);
+
+      await wb.openViewContainer('Glacier Backup');
+      const row = await wb.treeRow('Archives', /^src \d{4}-\d\d-\d\d \d\d:\d\d · 96\.0 MiB · archived$/);
+      assert.ok(row);
+      await wb.expandTreeRow('Archives', /^src .* · archived$/);
+      const labels = await wb.treeLabels('Archives');
+      assert.ok(labels.includes('src'), JSON.stringify(labels));
+      await wb.screenshot('archives-tree');
+    });
+  });
+
+  it('restores from the command palette: pending shows as restoring, the poller notices it is ready, Download & decrypt equals the source', async () => {
+    const { wb } = vs;
+    await wb.run('restore', async () => {
+      await wb.clearNotifications().catch(() => undefined);
+      await wb.runCommand('Glacier Backup: Restore…');
+      await wb.pickQuickItem('src');
+      await wb.screenshot('tier');
+      await wb.pickQuickItem('Standard');
+      await wb.fillInputBox('3');
+      await wb.waitForNotification(/Restore of src requested \(Standard: ready within 12 hours\)/);
+      assert.match(await wb.waitForStatusBarItem(/^1 restore pending$/), /1 restore pending/);
+      await wb.treeRow('Archives', /^src .* · restoring since .*\(Standard, expected by .*\)$/);
+      await wb.screenshot('restoring');
+
+      // S3 finishes the restore; the poller's next check (5 s interval) sees it.
+      proxy.release();
+      await wb.waitForNotification(/"src" is restored and ready to download\. It stays downloadable until/, { timeout: 60_000, button: 'Download…' });
+      await wb.pickQuickItem(/New folder in project/, { filter: false });
+      await wb.waitForNotification(/restored 5 files of src into src-\d{4}-\d\d-\d\d; every file's checksum matched/, { timeout: 120_000 });
+      await wb.screenshot('downloaded');
+      const [folder] = restoredFolders();
+      assert.ok(folder, 'a new folder in the workspace');
+      const restored = snapshot(path.join(workspace, folder, 'src'));
+      const original = snapshot(path.join(workspace, 'src'));
+      assert.deepEqual([...restored.keys()].sort(), [...original.keys()].sort());
+      for (const [rel, entry] of original) assert.deepEqual(restored.get(rel), entry, rel);
+      await wb.treeRow('Archives', /^src .* · restored until \d{4}-\d\d-\d\d \d\d:\d\d/);
+      await wb.screenshot('restored-tree');
+    });
+  });
+
+  it('a wrong passphrase at download shows one clear error and writes nothing', async () => {
+    const { wb } = vs;
+    await wb.run('wrong-passphrase', async () => {
+      await wb.clearNotifications().catch(() => undefined);
+      await wb.runCommand('Glacier Backup: Forget Encryption Passphrase');
+      await wb.waitForNotification(/passphrase forgotten/);
+      const before = restoredFolders();
+      await wb.treeContextAction('Archives', /^src .* · restored until/, 'Download & Decrypt…');
+      await wb.pickQuickItem(/New folder in project/, { filter: false });
+      const prompt = await wb.fillInputBox('not the passphrase', { expectPassword: true });
+      assert.match(prompt.prompt, /passphrase of src/);
+      const error = await wb.waitForNotification(/cannot open the manifest of \S+: wrong passphrase or key/, { timeout: 60_000 });
+      assert.doesNotMatch(error, /not the passphrase/);
+      await wb.screenshot('wrong-passphrase');
+      assert.deepEqual(restoredFolders(), before, 'no folder was created');
+      assert.ok(!readdirSync(workspace).some((n) => n.startsWith('.glacier-')), 'no staging folder left');
+    });
+  });
+});
