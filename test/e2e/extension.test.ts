@@ -59,6 +59,15 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/** VS Code adds an extension's menu items once its host has scanned it, a little after the workbench is up. */
+async function waitForExplorerAction(name: string, action: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await vs.wb.explorerContextMenuItems(name)).includes(action)) {
+    if (Date.now() > deadline) throw new Error(`"${action}" never appeared in the Explorer context menu`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Folders in the workspace other than the source: where restores land. */
 function restoredFolders(): string[] {
   return readdirSync(workspace).filter((n) => n !== 'src');
@@ -68,6 +77,7 @@ describe('Glacier Backup in VS Code', () => {
   it('backs up a folder from the Explorer: passphrase prompt, status bar progress, archive in the tree', async () => {
     const { wb } = vs;
     await wb.run('backup', async () => {
+      await waitForExplorerAction('src', 'Back up to Glacier');
       await wb.explorerContextAction('src', 'Back up to Glacier');
       const first = await wb.fillInputBox(passphrase, { expectPassword: true });
       assert.match(first.title, /encryption passphrase/);
