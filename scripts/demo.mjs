@@ -1,5 +1,7 @@
 // `npm run demo`: a local S3 (moto on loopback) with a bucket, a sample folder backed up to it
-// with the real CLI, then listed and browsed. No AWS account is needed; nothing leaves the machine.
+// with the real CLI, then listed and browsed; then a real VS Code (code-server) with the extension
+// installed and configured against the same emulator, whose URL is printed. No AWS account is
+// needed; nothing leaves the machine. `npm run demo -- --no-vscode` stops after the CLI part.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,7 +18,15 @@ const port = await new Promise((resolve) => {
 const endpoint = `http://127.0.0.1:${port}`;
 const moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
 const work = mkdtempSync(join(tmpdir(), 'glacier-backup-demo-'));
+let codeServer;
 const cleanup = () => {
+  if (codeServer?.pid) {
+    try {
+      process.kill(-codeServer.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
   moto.kill();
   rmSync(work, { recursive: true, force: true });
 };
@@ -71,5 +81,74 @@ What happened: the folder was packed into a tar, encrypted with OpenPGP (AES-256
 stock gpg) and uploaded by multipart to the DEEP_ARCHIVE storage class; an encrypted manifest
 went to STANDARD so that listing and browsing need no Glacier restore. The second backup found
 the content unchanged and uploaded nothing. Everything ran against a local emulator.`);
-cleanup();
-process.exit(0);
+
+if (process.argv.includes('--no-vscode')) {
+  cleanup();
+  process.exit(0);
+}
+
+// The same bucket in a real VS Code: code-server (Node 24, installed into .e2e/ on first use).
+const { ensureCodeServer, node24, codeServerEntry } = await import('./e2e-setup.mjs');
+ensureCodeServer();
+const { createVSIX } = await import('@vscode/vsce');
+const vsix = join(work, 'glacier-backup.vsix');
+await createVSIX({ cwd: process.cwd(), packagePath: vsix, dependencies: false, allowMissingRepository: true, quiet: true });
+const userData = join(work, 'vscode', 'user-data');
+const extensions = join(work, 'vscode', 'extensions');
+mkdirSync(join(userData, 'User'), { recursive: true });
+writeFileSync(
+  join(userData, 'User', 'settings.json'),
+  JSON.stringify(
+    {
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'glacierBackup.bucket': 'glacier-backup-demo',
+      'glacierBackup.endpoint': endpoint,
+      'glacierBackup.region': 'us-east-1',
+      'glacierBackup.pollIntervalSeconds': 10,
+    },
+    null,
+    2,
+  ),
+);
+const csEnv = { ...env, XDG_CONFIG_HOME: join(work, 'vscode', 'xdg-config'), XDG_DATA_HOME: join(work, 'vscode', 'xdg-data') };
+delete csEnv.GLACIER_BACKUP_PASSPHRASE; // the extension asks for it and keeps it in SecretStorage
+spawnSync(node24(), [codeServerEntry(), '--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { env: csEnv, stdio: 'ignore' });
+const csPort = await new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = s.address().port;
+    s.close(() => resolve(p));
+  });
+});
+codeServer = spawn(
+  node24(),
+  [codeServerEntry(), '--auth', 'none', '--bind-addr', `127.0.0.1:${csPort}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+    '--user-data-dir', userData, '--extensions-dir', extensions, sample],
+  { env: csEnv, stdio: 'ignore', detached: true },
+);
+const url = `http://127.0.0.1:${csPort}/?folder=${encodeURIComponent(sample)}`;
+for (let i = 0; ; i++) {
+  try {
+    if ((await fetch(`http://127.0.0.1:${csPort}/healthz`)).ok) break;
+  } catch {
+    // not up yet
+  }
+  if (i > 300) throw new Error('code-server did not start');
+  await new Promise((r) => setTimeout(r, 200));
+}
+console.log(`
+VS Code (code-server) with Glacier Backup, against the same local S3 emulator:
+
+  ${url}
+
+Open the Glacier Backup view in the activity bar to see the archive above. Right-click a folder →
+"Back up to Glacier" (passphrase: "demo passphrase — use your own"), then "Glacier Backup:
+Restore…" from the command palette: the emulator restores at once, and the extension tells you
+when to Download & Decrypt.`);
+if (!process.stdout.isTTY) {
+  console.log('\n(Not a terminal: stopping here. Run `npm run demo` in a terminal to keep VS Code running.)');
+  cleanup();
+  process.exit(0);
+}
+console.log('\nPress Ctrl-C to stop.');
+await new Promise(() => undefined);

@@ -81,6 +81,8 @@ export function registerCommands(s: Services): void {
       if (!picks?.length) return;
       chosen = picks.map((p) => p.folder);
     }
+    // Ask for the passphrase (or load the keys) once, before the jobs queue up.
+    await s.connection.encryption(s.connection.settings());
     await Promise.all(chosen.map((f) => backupPaths(s, [f.uri.fsPath], false)));
   });
 
