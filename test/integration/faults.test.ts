@@ -90,6 +90,8 @@ async function faultCase(name: string, rules: FaultRule[], source: string, failu
 }
 
 const slowDown = { kind: 'status', status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' } as const;
+/** What S3 answers to data that fails the checksum sent with it (moto does not check; the proxy says it). */
+const badDigest = { kind: 'status', status: 400, code: 'BadDigest', message: 'The CRC32 you specified did not match the calculated checksum.' } as const;
 
 before(async () => {
   work = tempDir();
@@ -145,6 +147,10 @@ describe('multipart upload faults', () => {
     faultCase('503 on every Complete', [{ name: 'complete503', ...on.complete, times: Infinity, fault: slowDown }], big, /kept failing while trying to upload the archive \(SlowDown, HTTP 503\)/, { maxMs: 20_000 }));
   it('a part corrupted in flight, accepted by the endpoint: caught by verification, deleted', () =>
     faultCase('part 2 corrupted in flight (endpoint accepts it)', [{ name: 'corrupt', method: 'PUT', url: /[?&]partNumber=2&/, fault: { kind: 'corrupt-request', atByte: 4096 } }], big, /does not match what was sent: S3's CRC32 of the object is .*; it was deleted and nothing was recorded/));
+  it('a part refused as damaged in transit (BadDigest) once: the archive is uploaded again', () =>
+    faultCase('part 2 refused as BadDigest (x1)', [{ name: 'baddigest', method: 'PUT', url: /[?&]partNumber=2&/, fault: badDigest }], big));
+  it('BadDigest on every part: clear failure, upload aborted', () =>
+    faultCase('BadDigest on every part', [{ name: 'baddigest', ...on.part, times: Infinity, fault: badDigest }], big, /BadDigest.*did not match the calculated checksum/));
   it('an endpoint that rejects checksum headers: falls back, still verified by size', () =>
     faultCase('endpoint rejects checksum headers (multipart)', [], big, undefined, { rejectChecksums: true }));
 });

@@ -18,7 +18,7 @@ import { rechunk, toWebStream } from '../pack/rechunk';
 import { packTar, tarSizeBound } from '../pack/tarWriter';
 import { walk, type Skipped } from '../pack/walk';
 import { encryptStream } from '../crypto/openpgp';
-import { choosePartSize, ChecksumsRejected, uploadObject } from '../store/upload';
+import { choosePartSize, ChecksumsRejected, isBadDigest, uploadObject } from '../store/upload';
 import { withoutChecksums } from '../store/s3';
 import { listArchives, objectExists, readManifest, writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest } from '../catalog/manifest';
@@ -108,10 +108,16 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   try {
     sent = await packAndUpload(req, scanned.entries, archiveKey, partSize, progress, report);
   } catch (err) {
-    if (!(err instanceof ChecksumsRejected)) throw err;
-    // An S3-compatible store that refuses checksum headers: the sha256 check still holds.
-    withoutChecksums(client);
-    req.onNotice?.(`${err.message}: uploading again without them (the archive's size and sha256 are still checked)`);
+    if (err instanceof ChecksumsRejected) {
+      // An S3-compatible store that refuses checksum headers: the sha256 check still holds.
+      withoutChecksums(client);
+      req.onNotice?.(`${err.message}: uploading again without them (the archive's size and sha256 are still checked)`);
+    } else if (isBadDigest(err)) {
+      // S3 found data damaged in transit and refused it (nothing was stored): once more.
+      req.onNotice?.('S3 refused part of the archive as damaged in transit (BadDigest): uploading it again');
+    } else {
+      throw err;
+    }
     sent = await packAndUpload(req, scanned.entries, archiveKey, partSize, progress, report);
   }
   const { tar, plain, cipher } = sent;

@@ -186,8 +186,16 @@ export class ChecksumsRejected extends GlacierError {
 export function isChecksumRejection(err: unknown): boolean {
   const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } } | undefined;
   const status = e?.$metadata?.httpStatusCode;
+  if (isBadDigest(err)) return false; // the checksum was understood, and the data failed it
   if (status === 501 || e?.name === 'NotImplemented') return true;
   return (status === 400 || status === 403) && /checksum|x-amz-sdk|aws-chunked|trailer/i.test(`${e?.name ?? ''} ${e?.message ?? ''}`);
+}
+
+/** S3 received data that does not match the checksum sent with it: damaged in transit. */
+export function isBadDigest(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; cause?: unknown } | undefined;
+  if (e?.name === 'BadDigest' || e?.name === 'InvalidDigest' || /did not match the calculated checksum/i.test(e?.message ?? '')) return true;
+  return e?.cause !== undefined && e.cause !== err && isBadDigest(e.cause);
 }
 
 /** CRC32 of the whole body and of each part (for S3's composite checksum of a multipart object). */
