@@ -94,7 +94,7 @@ describe('two backups at once', () => {
 
 describe('kill -9', () => {
   it('in the middle of a multipart upload: nothing is listed; check --repair aborts the leftover upload', async () => {
-    const source = folder('killed-upload', 17 << 20);
+    const source = folder('killed-upload', 9 << 20);
     const keysBefore = await moto.keys(bucket);
     proxy.clear();
     proxy.add({ name: 'hold-part-2', method: 'PUT', url: /[?&]partNumber=2&/, times: Infinity, fault: { kind: 'stall-request' } });
@@ -115,7 +115,7 @@ describe('kill -9', () => {
   });
 
   it('in the middle of a download: the destination is untouched; the next run cleans up and completes', async () => {
-    const source = folder('killed-download', 17 << 20);
+    const source = folder('killed-download', 9 << 20);
     const backup = await runCli(['backup', source], env());
     assert.equal(backup.code, 0, backup.stderr);
     const id = backup.stdout.trim();

@@ -100,8 +100,8 @@ before(async () => {
   proxy = await startFaultProxy(moto.endpoint);
   big = path.join(work, 'big');
   mkdirSync(big);
-  writeFileSync(path.join(big, 'data.bin'), randomBytes(17 << 20)); // three 8 MiB parts
-  writeFileSync(path.join(big, 'note.txt'), 'three parts\n');
+  writeFileSync(path.join(big, 'data.bin'), randomBytes(9 << 20)); // two parts of 8 MiB
+  writeFileSync(path.join(big, 'note.txt'), 'two parts\n');
   small = path.join(work, 'small');
   mkdirSync(path.join(small, 'sub'), { recursive: true });
   writeFileSync(path.join(small, 'a.txt'), 'small archive, one PUT\n');
@@ -123,7 +123,7 @@ describe('multipart upload faults', () => {
   it('500 on CreateMultipartUpload: retried', () =>
     faultCase('500 InternalError x2 on CreateMultipartUpload', [{ name: 'create500', ...on.create, times: 2, fault: { kind: 'status', status: 500, code: 'InternalError' } }], big));
   it('connection reset in the middle of a part: retried', () =>
-    faultCase('reset after 1 MiB of part 2 (x2)', [{ name: 'reset', method: 'PUT', url: /[?&]partNumber=2&/, times: 2, fault: { kind: 'reset-request', afterBytes: 1 << 20 } }], big));
+    faultCase('reset after 512 KiB of part 2 (x2)', [{ name: 'reset', method: 'PUT', url: /[?&]partNumber=2&/, times: 2, fault: { kind: 'reset-request', afterBytes: 512 << 10 } }], big));
   it('connection reset on every part: fails, upload aborted', () =>
     faultCase('reset after 64 KiB of every part', [{ name: 'reset', ...on.part, times: Infinity, fault: { kind: 'reset-request', afterBytes: 65536 } }], big, /the connection to S3 .*kept dropping \(ECONNRESET\) while trying to upload the archive; gave up after 3 attempts/, { maxMs: 20_000 }));
   it('a part stalled before it reaches S3: times out, retried', () =>
