@@ -3,9 +3,11 @@
  * encrypted manifest into STANDARD. Progress flows out through a callback; cancellation comes in
  * through an AbortSignal.
  *
- * Guarantees: a manifest is written only after its archive is complete, so the catalog never
- * points at a partial archive; on failure or cancel the multipart upload is aborted and nothing is
- * recorded. A backup whose walked metadata equals the newest archive of the same sources uploads
+ * Guarantees: a manifest is written only after its archive is complete and verified against what
+ * was sent (see store/upload.ts), so the catalog never points at a partial or damaged archive; on
+ * failure or cancel the multipart upload is aborted and nothing is recorded. An endpoint that
+ * rejects S3 checksum headers, or data S3 refused as damaged in transit (BadDigest), gets one more
+ * upload from the start. A backup whose walked metadata equals the newest archive of the same sources uploads
  * nothing (unless forced) and returns that archive's id.
  */
 import { createHash, randomBytes } from 'node:crypto';
