@@ -22,8 +22,11 @@ import { snapshot, tempDir } from '../helpers/tree';
 const bucket = 'fault-tests';
 const passphrase = 'fault passphrase';
 const timeout = 1500;
-/** Fewer than the default 5, to keep the failing cases short; the bound is the same mechanism. */
-const maxAttempts = 3;
+/**
+ * Fewer than the default 5, to keep the failing cases short (the bound is the same mechanism), and
+ * more than any transient case injects on one request, with a spare for a slow machine.
+ */
+const maxAttempts = 4;
 let moto: Moto;
 let proxy: FaultProxy;
 let work: string;
@@ -119,17 +122,17 @@ after(async () => {
 describe('multipart upload faults', () => {
   it('503 SlowDown burst on parts: retried', () => faultCase('503 SlowDown x3 on parts', [{ name: 'slowdown', ...on.part, times: 3, fault: slowDown }], big));
   it('503 on every part: fails in bounded time, upload aborted', () =>
-    faultCase('503 SlowDown on every part', [{ name: 'slowdown', ...on.part, times: Infinity, fault: slowDown }], big, /kept failing while trying to upload the archive \(SlowDown, HTTP 503\); gave up after 3 attempts/, { maxMs: 20_000 }));
+    faultCase('503 SlowDown on every part', [{ name: 'slowdown', ...on.part, times: Infinity, fault: slowDown }], big, /kept failing while trying to upload the archive \(SlowDown, HTTP 503\); gave up after 4 attempts/, { maxMs: 20_000 }));
   it('500 on CreateMultipartUpload: retried', () =>
     faultCase('500 InternalError x2 on CreateMultipartUpload', [{ name: 'create500', ...on.create, times: 2, fault: { kind: 'status', status: 500, code: 'InternalError' } }], big));
   it('connection reset in the middle of a part: retried', () =>
     faultCase('reset after 512 KiB of part 2 (x2)', [{ name: 'reset', method: 'PUT', url: /[?&]partNumber=2&/, times: 2, fault: { kind: 'reset-request', afterBytes: 512 << 10 } }], big));
   it('connection reset on every part: fails, upload aborted', () =>
-    faultCase('reset after 64 KiB of every part', [{ name: 'reset', ...on.part, times: Infinity, fault: { kind: 'reset-request', afterBytes: 65536 } }], big, /the connection to S3 .*kept dropping \(ECONNRESET\) while trying to upload the archive; gave up after 3 attempts/, { maxMs: 20_000 }));
+    faultCase('reset after 64 KiB of every part', [{ name: 'reset', ...on.part, times: Infinity, fault: { kind: 'reset-request', afterBytes: 65536 } }], big, /the connection to S3 .*kept dropping \(ECONNRESET\) while trying to upload the archive; gave up after 4 attempts/, { maxMs: 20_000 }));
   it('a part stalled before it reaches S3: times out, retried', () =>
     faultCase('part 1 stalled forever (once)', [{ name: 'stall', method: 'PUT', url: /[?&]partNumber=1&/, fault: { kind: 'stall-request' } }], big));
   it('every part answer stalled: fails within a bounded time, upload aborted', () =>
-    faultCase('every part answer stalled forever', [{ name: 'stall', ...on.part, times: Infinity, fault: { kind: 'stall-response' } }], big, /stopped answering while trying to upload the archive; gave up after 3 attempts/, { maxMs: 20_000 }));
+    faultCase('every part answer stalled forever', [{ name: 'stall', ...on.part, times: Infinity, fault: { kind: 'stall-response' } }], big, /stopped answering while trying to upload the archive; gave up after 4 attempts/, { maxMs: 20_000 }));
   it('CompleteMultipartUpload answer lost (S3 completed it): the retry succeeds', () =>
     faultCase('Complete answer stalled, retried', [{ name: 'stall-complete', ...on.complete, fault: { kind: 'stall-response' } }], big));
   it('CompleteMultipartUpload answer lost, and the retry answered NoSuchUpload (as AWS does): no error, no duplicate', () =>
