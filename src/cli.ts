@@ -6,6 +6,7 @@ import { parse, storeConfig } from './cli/options';
 import { runBackup, runFiles, runList, type Context } from './cli/commands';
 import { runDownload, runRestore, runStatus, runWait } from './cli/restoreCommands';
 import { parseTarget, runDownloadKey } from './cli/foreignCommands';
+import { runCheck, runVerify } from './cli/maintenanceCommands';
 
 declare const PACKAGE_VERSION: string;
 
@@ -20,6 +21,9 @@ commands:
   wait <id> [--interval SECONDS]               poll until the archive is restored (for scripts)
   download <id> <dest> [--only PATH...]        decrypt, verify and unpack into a new folder in dest
   download-key <bucket/key> <dest>             the same for a foreign "tar | gpg -c" object (no manifest)
+  verify <id>                                  download a restored archive and check it end to end; writes nothing
+  check [--repair] [--older-than SECONDS]      find (and fix) orphan archives and manifests, unfinished uploads
+                                               older than a day, and local records of missing archives
 
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
@@ -29,6 +33,8 @@ encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or
             manifests in public-key mode (its passphrase from GLACIER_BACKUP_KEY_PASSPHRASE)
 download:   --allow-outside-links recreates symlinks that point outside the restored folder
 backup:     --exclude GLOB (repeatable) --no-default-excludes --follow-symlinks --concurrency N
+network:    each request is retried with backoff; GLACIER_BACKUP_MAX_ATTEMPTS (default 5) and
+            GLACIER_BACKUP_REQUEST_TIMEOUT (seconds of silence before a retry, default 60)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -46,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself; no configured bucket is needed.
   const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
   const controller = new AbortController();
@@ -74,6 +80,8 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'status') await runStatus(ctx, rest[0]);
   else if (command === 'wait') await runWait(ctx, rest[0]);
   else if (command === 'download-key') await runDownloadKey(ctx, rest[0], rest[1]);
+  else if (command === 'verify') await runVerify(ctx, rest[0]);
+  else if (command === 'check') await runCheck(ctx);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;
 }

@@ -36,6 +36,8 @@ export const optionSpec = {
   timeout: { type: 'string' },
   only: { type: 'string', multiple: true },
   'allow-outside-links': { type: 'boolean' },
+  repair: { type: 'boolean' },
+  'older-than': { type: 'string' },
 } as const;
 
 export type Options = ReturnType<typeof parse>['values'];
@@ -65,13 +67,28 @@ export function storeConfig(o: Options, env: NodeJS.ProcessEnv): StoreConfig {
   }
   const endpoint = o.endpoint ?? env.GLACIER_BACKUP_ENDPOINT;
   const region = o.region ?? env.GLACIER_BACKUP_REGION;
+  const maxAttempts = positiveEnv(env, 'GLACIER_BACKUP_MAX_ATTEMPTS', true);
+  const requestTimeout = positiveEnv(env, 'GLACIER_BACKUP_REQUEST_TIMEOUT', false);
   return {
     bucket,
+    ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+    ...(requestTimeout !== undefined ? { requestTimeout: requestTimeout * 1000 } : {}),
     prefix: normalisePrefix(o.prefix ?? env.GLACIER_BACKUP_PREFIX),
     storageClass,
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint, forcePathStyle: o['path-style'] ?? true } : o['path-style'] ? { forcePathStyle: true } : {}),
   };
+}
+
+/** A positive number (whole, if asked) from the environment, or undefined when unset. */
+function positiveEnv(env: NodeJS.ProcessEnv, name: string, whole: boolean): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n))) {
+    throw new GlacierError('usage', `${name} must be a positive ${whole ? 'whole number' : 'number of seconds'}`);
+  }
+  return n;
 }
 
 export function concurrency(o: Options): number {

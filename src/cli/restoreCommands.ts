@@ -64,6 +64,7 @@ export async function runDownload(ctx: Context, id: string | undefined, dest: st
     only: ctx.options.only,
     allowOutsideLinks: ctx.options['allow-outside-links'],
     signal: ctx.signal,
+    onNotice: (m) => ctx.err(`note: ${m}`),
   }).catch(outsideLinkHint);
   await tracker(ctx).remove(res.manifest.id);
   const files = res.entries.filter((e) => e.type === 'file').length;

@@ -21,6 +21,10 @@ export interface StoreConfig {
   credentials?: StaticCredentials;
   /** Profile name for the standard chain (AWS_PROFILE otherwise). */
   profile?: string;
+  /** Attempts per request before a job gives up (default 5). */
+  maxAttempts?: number;
+  /** Milliseconds a connection may stay silent before the request is dropped and retried (default 60 000). */
+  requestTimeout?: number;
 }
 
 export const defaultPrefix = 'glacier-backup/';

@@ -32,7 +32,7 @@ interface AwsLikeError {
   name?: string;
   code?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
   Code?: string;
 }
 
@@ -70,8 +70,19 @@ export function s3Error(err: unknown, what: { bucket: string; endpoint?: string;
       { cause: err },
     );
   }
-  if (networkCodes.has(e.code ?? '') || networkCodes.has(name) || /ECONNREFUSED|ENOTFOUND|socket hang up/.test(e.message ?? '')) {
-    return new GlacierError('unreachable', `cannot reach S3${where || ' endpoint'} (${e.code ?? name})`, { cause: err });
+  const attempts = e.$metadata?.attempts;
+  const gaveUp = attempts && attempts > 1 ? `; gave up after ${attempts} attempts` : '';
+  if ((name === 'TimeoutError' && (e.code === undefined || e.code === 'ETIMEDOUT')) || e.code === 'ETIMEDOUT') {
+    return new GlacierError('unreachable', `S3${where} stopped answering while trying to ${what.action}${gaveUp}`, { cause: err });
+  }
+  if (e.code === 'ECONNRESET' || e.code === 'EPIPE' || /socket hang up/.test(e.message ?? '')) {
+    return new GlacierError('unreachable', `the connection to S3${where} kept dropping (${e.code ?? 'socket hang up'}) while trying to ${what.action}${gaveUp}`, { cause: err });
+  }
+  if (networkCodes.has(e.code ?? '') || networkCodes.has(name) || /ECONNREFUSED|ENOTFOUND/.test(e.message ?? '')) {
+    return new GlacierError('unreachable', `cannot reach S3${where || ' endpoint'} (${e.code ?? name})${gaveUp ? ` while trying to ${what.action}${gaveUp}` : ''}`, { cause: err });
+  }
+  if (status !== undefined && (status === 503 || status >= 500 || name === 'SlowDown')) {
+    return new GlacierError('unreachable', `S3${where} kept failing while trying to ${what.action} (${name || 'error'}, HTTP ${status})${gaveUp}`, { cause: err });
   }
   const detail = oneLine(e.message ?? String(err)) || name || 'unknown error';
   return new GlacierError('s3', `S3 error while trying to ${what.action}: ${name && !detail.includes(name) ? `${name}: ` : ''}${detail}`, {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { choosePartSize, maxObjectSize } from '../../src/core/store/upload';
+import { choosePartSize, isBadDigest, isChecksumRejection, maxObjectSize } from '../../src/core/store/upload';
 import { parseManifest } from '../../src/core/catalog/manifest';
 import { newArchiveId } from '../../src/core/jobs/backup';
 import { normalisePrefix, archiveIdPattern } from '../../src/core/config';
@@ -78,5 +78,33 @@ describe('S3 errors', () => {
     assert.match(s3Error({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }, ctx).message, /access denied to bucket "b"/);
     assert.match(s3Error({ code: 'ECONNREFUSED', name: 'Error', message: 'connect ECONNREFUSED' }, ctx).message, /cannot reach S3 at http:\/\/x/);
     assert.doesNotMatch(s3Error({ name: 'X', message: 'line1\n  line2' }, ctx).message, /\n/);
+  });
+
+  it('say when retries ran out, and what kind of fault it was', () => {
+    const ctx = { bucket: 'b', endpoint: 'http://x', action: 'upload the archive' };
+    const attempts = { attempts: 5 };
+    assert.equal(
+      s3Error({ name: 'SlowDown', $metadata: { httpStatusCode: 503, ...attempts } }, ctx).message,
+      'S3 at http://x kept failing while trying to upload the archive (SlowDown, HTTP 503); gave up after 5 attempts',
+    );
+    assert.equal(s3Error({ name: 'TimeoutError', message: 'socket timed out', $metadata: attempts }, ctx).message, 'S3 at http://x stopped answering while trying to upload the archive; gave up after 5 attempts');
+    // The SDK names a reset connection TimeoutError too; the code tells them apart.
+    assert.equal(
+      s3Error({ name: 'TimeoutError', code: 'ECONNRESET', message: 'read ECONNRESET', $metadata: attempts }, ctx).message,
+      'the connection to S3 at http://x kept dropping (ECONNRESET) while trying to upload the archive; gave up after 5 attempts',
+    );
+    assert.equal(s3Error({ name: 'InternalError', $metadata: { httpStatusCode: 500, attempts: 1 } }, ctx).code, 'unreachable');
+  });
+});
+
+describe('upload failure classes', () => {
+  it('tell an endpoint without checksum support from data damaged in transit', () => {
+    assert.equal(isChecksumRejection({ name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }), true);
+    assert.equal(isChecksumRejection({ name: 'InvalidArgument', message: 'x-amz-checksum-crc32 header is not supported', $metadata: { httpStatusCode: 400 } }), true);
+    const damaged = { name: 'BadDigest', message: 'The CRC32 you specified did not match the calculated checksum.', $metadata: { httpStatusCode: 400 } };
+    assert.equal(isChecksumRejection(damaged), false);
+    assert.equal(isBadDigest(damaged), true);
+    assert.equal(isBadDigest(new Error('wrapped', { cause: damaged })), true);
+    assert.equal(isChecksumRejection({ name: 'AccessDenied', message: 'denied', $metadata: { httpStatusCode: 403 } }), false);
   });
 });

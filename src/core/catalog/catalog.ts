@@ -72,14 +72,19 @@ export async function readManifest(client: S3Client, store: StoreConfig, id: str
   return parseManifest(plain, id);
 }
 
-/** Writes a manifest; refuses to replace an existing one. */
+/**
+ * Writes a manifest; refuses to replace an existing one. A retried PUT whose first attempt was
+ * stored after all (its answer was lost) meets If-None-Match: it succeeds if the stored bytes are
+ * exactly these.
+ */
 export async function writeManifest(client: S3Client, store: StoreConfig, manifest: Manifest, enc: Encryption): Promise<void> {
   const body = await encryptBytes(Buffer.from(JSON.stringify(manifest)), enc);
+  const key = keys.manifest(store.prefix, manifest.id);
   try {
     await client.send(
       new PutObjectCommand({
         Bucket: store.bucket,
-        Key: keys.manifest(store.prefix, manifest.id),
+        Key: key,
         Body: body,
         StorageClass: 'STANDARD',
         ContentType: 'application/pgp-encrypted',
@@ -87,7 +92,19 @@ export async function writeManifest(client: S3Client, store: StoreConfig, manife
       }),
     );
   } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if ((e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) && (await storedBytesEqual(client, store.bucket, key, body))) return;
     throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `write the manifest of ${manifest.id}` });
+  }
+}
+
+async function storedBytesEqual(client: S3Client, bucket: string, key: string, expected: Uint8Array): Promise<boolean> {
+  try {
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (res.ContentLength !== expected.byteLength) return false;
+    return Buffer.from(await res.Body!.transformToByteArray()).equals(expected);
+  } catch {
+    return false;
   }
 }
 

@@ -2,12 +2,14 @@
  * A small local record of the newest backup of each set of sources, per bucket and prefix, so
  * that an unchanged backup is recognised without reading any manifest (public-key mode cannot
  * read them). It is a cache: losing it only costs one catalog scan or one extra upload.
- * Writes are atomic (temp file + rename), so two processes never leave a torn file.
+ * Writes are atomic (temp file + rename), so two processes never leave a torn file, and each
+ * read-modify-write holds a lock file (see fileLock.ts), so neither loses the other's record.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { StoreConfig } from '../config';
+import { withFileLock } from '../fileLock';
 
 interface Record {
   id: string;
@@ -37,10 +39,35 @@ export async function lastBackup(dir: string, store: StoreConfig, sources: strin
 }
 
 export async function recordBackup(dir: string, store: StoreConfig, sources: string, record: Record): Promise<void> {
+  await update(dir, (state) => {
+    (state[storeKey(store)] ??= {})[sources] = record;
+  });
+}
+
+/** The records of one store: sources key → newest backup. */
+export async function recordsOf(dir: string, store: StoreConfig): Promise<{ sources: string; record: Record }[]> {
+  const all = (await load(dir))[storeKey(store)] ?? {};
+  return Object.entries(all)
+    .filter(([, r]) => r && typeof r.id === 'string' && typeof r.fingerprint === 'string')
+    .map(([sources, record]) => ({ sources, record }));
+}
+
+/** Forgets the record of these sources if it still names this archive. */
+export async function forgetBackup(dir: string, store: StoreConfig, sources: string, id: string): Promise<void> {
+  await update(dir, (state) => {
+    const records = state[storeKey(store)];
+    if (records?.[sources]?.id === id) delete records[sources];
+  });
+}
+
+async function update(dir: string, change: (state: StateFile) => void): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  const state = await load(dir);
-  (state[storeKey(store)] ??= {})[sources] = record;
-  const tmp = path.join(dir, `.${fileName}.${randomBytes(6).toString('hex')}`);
-  await fs.writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
-  await fs.rename(tmp, path.join(dir, fileName));
+  const file = path.join(dir, fileName);
+  await withFileLock(file, async () => {
+    const state = await load(dir);
+    change(state);
+    const tmp = path.join(dir, `.${fileName}.${randomBytes(6).toString('hex')}`);
+    await fs.writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
+    await fs.rename(tmp, file);
+  });
 }

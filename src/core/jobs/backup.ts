@@ -3,9 +3,11 @@
  * encrypted manifest into STANDARD. Progress flows out through a callback; cancellation comes in
  * through an AbortSignal.
  *
- * Guarantees: a manifest is written only after its archive is complete, so the catalog never
- * points at a partial archive; on failure or cancel the multipart upload is aborted and nothing is
- * recorded. A backup whose walked metadata equals the newest archive of the same sources uploads
+ * Guarantees: a manifest is written only after its archive is complete and verified against what
+ * was sent (see store/upload.ts), so the catalog never points at a partial or damaged archive; on
+ * failure or cancel the multipart upload is aborted and nothing is recorded. An endpoint that
+ * rejects S3 checksum headers, or data S3 refused as damaged in transit (BadDigest), gets one more
+ * upload from the start. A backup whose walked metadata equals the newest archive of the same sources uploads
  * nothing (unless forced) and returns that archive's id.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -18,7 +20,8 @@ import { rechunk, toWebStream } from '../pack/rechunk';
 import { packTar, tarSizeBound } from '../pack/tarWriter';
 import { walk, type Skipped } from '../pack/walk';
 import { encryptStream } from '../crypto/openpgp';
-import { choosePartSize, uploadObject } from '../store/upload';
+import { choosePartSize, ChecksumsRejected, isBadDigest, uploadObject } from '../store/upload';
+import { withoutChecksums } from '../store/s3';
 import { listArchives, objectExists, readManifest, writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest } from '../catalog/manifest';
 import { lastBackup, recordBackup } from '../catalog/dedupState';
@@ -108,48 +111,23 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
 
   progress.phase = 'uploading';
   report();
-  const tar = packTar(scanned.entries, {
-    signal,
-    onProgress: (p) => {
-      progress.filesDone = p.entriesDone;
-      progress.bytesRead = p.bytesRead;
-      report();
-    },
-  });
-  const plain = { size: 0 };
-  const encrypted = await encryptStream(toWebStream(rechunk(count(tar.stream, plain))), req.encryption);
-  const cipher = { hash: createHash('sha256'), size: 0 };
-  const counted = countAndHash(encrypted, cipher);
-
+  let sent: Sent;
   try {
-    if (req.discardOutput) {
-      for await (const _ of counted) throwIfAborted(signal, 'backup');
-    } else {
-      await uploadObject({
-        client,
-        bucket: store.bucket,
-        key: archiveKey,
-        body: counted,
-        storageClass: store.storageClass,
-        partSize,
-        queueSize: req.concurrency ?? 4,
-        contentType: 'application/pgp-encrypted',
-        signal,
-        onUploaded: (bytes) => {
-          progress.bytesUploaded = bytes;
-          report();
-        },
-      });
-    }
+    sent = await packAndUpload(req, scanned.entries, archiveKey, partSize, progress, report);
   } catch (err) {
-    // The tar side's own failure (a read error) explains more than the stream errors it caused.
-    const packFailure = await tar.report.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    const cause = signal?.aborted ? new GlacierError('cancelled', 'backup cancelled') : (packFailure ?? err);
-    throw cause instanceof GlacierError ? cause : s3Error(cause, { bucket: store.bucket, endpoint: store.endpoint, action: 'upload the archive' });
+    if (err instanceof ChecksumsRejected) {
+      // An S3-compatible store that refuses checksum headers: the sha256 check still holds.
+      withoutChecksums(client);
+      req.onNotice?.(`${err.message}: uploading again without them (the archive's size and sha256 are still checked)`);
+    } else if (isBadDigest(err)) {
+      // S3 found data damaged in transit and refused it (nothing was stored): once more.
+      req.onNotice?.('S3 refused part of the archive as damaged in transit (BadDigest): uploading it again');
+    } else {
+      throw err;
+    }
+    sent = await packAndUpload(req, scanned.entries, archiveKey, partSize, progress, report);
   }
+  const { tar, plain, cipher } = sent;
   const packed = await tar.report;
   const skipped = [...scanned.skipped, ...packed.skipped];
   for (const path of packed.changed) req.onNotice?.(`changed while reading: ${path}`);
@@ -184,14 +162,81 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   try {
     await writeManifest(client, store, manifest, req.encryption);
   } catch (err) {
-    // An archive without a manifest is invisible to browsing: remove it rather than leave it.
+    // An archive without a manifest is invisible to browsing: remove it rather than leave it (and
+    // the manifest, in case a lost answer hid that it was stored). What stays behind after a crash
+    // here is what `check` reports.
     await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: archiveKey })).catch(() => undefined);
+    await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: keys.manifest(store.prefix, id) })).catch(() => undefined);
     throw err;
   }
   if (req.stateDir && packed.changed.length === 0) {
     await recordBackup(req.stateDir, store, sources, { id, fingerprint }).catch(() => undefined);
   }
   return { status: 'created', id, manifest, skipped, changed: packed.changed };
+}
+
+interface Sent {
+  tar: ReturnType<typeof packTar>;
+  plain: { size: number };
+  cipher: { hash: ReturnType<typeof createHash>; size: number };
+}
+
+/** Packs, encrypts and uploads (or discards) the archive once; on failure nothing is left in the bucket. */
+async function packAndUpload(
+  req: BackupRequest,
+  entries: Parameters<typeof packTar>[0],
+  archiveKey: string,
+  partSize: number,
+  progress: BackupProgress,
+  report: () => void,
+): Promise<Sent> {
+  const { client, store, signal } = req;
+  const tar = packTar(entries, {
+    signal,
+    onProgress: (p) => {
+      progress.filesDone = p.entriesDone;
+      progress.bytesRead = p.bytesRead;
+      report();
+    },
+  });
+  const plain = { size: 0 };
+  const encrypted = await encryptStream(toWebStream(rechunk(count(tar.stream, plain))), req.encryption);
+  const cipher = { hash: createHash('sha256'), size: 0 };
+  const counted = countAndHash(encrypted, cipher);
+  try {
+    if (req.discardOutput) {
+      for await (const _ of counted) throwIfAborted(signal, 'backup');
+    } else {
+      await uploadObject({
+        client,
+        bucket: store.bucket,
+        key: archiveKey,
+        body: counted,
+        storageClass: store.storageClass,
+        partSize,
+        queueSize: req.concurrency ?? 4,
+        contentType: 'application/pgp-encrypted',
+        endpoint: store.endpoint,
+        signal,
+        onUploaded: (bytes) => {
+          progress.bytesUploaded = bytes;
+          report();
+        },
+        onNotice: req.onNotice,
+      });
+    }
+  } catch (err) {
+    // The tar side's own failure (a read error) explains more than the stream errors it caused.
+    const packFailure = await tar.report.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // uploadObject's own verdicts (S3 failed, the stored object differs) stand as they are.
+    if (err instanceof GlacierError && err.code !== 'cancelled' && !signal?.aborted) throw err;
+    const cause = signal?.aborted ? new GlacierError('cancelled', 'backup cancelled') : (packFailure ?? err);
+    throw cause instanceof GlacierError ? cause : s3Error(cause, { bucket: store.bucket, endpoint: store.endpoint, action: 'upload the archive' });
+  }
+  return { tar, plain, cipher };
 }
 
 async function* count(source: AsyncIterable<Uint8Array>, into: { size: number }): AsyncGenerator<Uint8Array> {

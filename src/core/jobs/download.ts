@@ -46,6 +46,8 @@ export interface DownloadRequest {
   onProgress?: (p: DownloadProgress) => void;
   /** A dropped connection is being resumed from this byte offset. */
   onResume?: (offset: number) => void;
+  /** Notes for the user (a stale staging folder removed); never contains secrets. */
+  onNotice?: (message: string) => void;
 }
 
 export interface DownloadResult {
@@ -72,7 +74,8 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
 
   const dest = path.resolve(req.dest);
   await fs.mkdir(dest, { recursive: true });
-  const staging = path.join(dest, `.glacier-backup-staging-${id}-${randomBytes(4).toString('hex')}`);
+  await removeStaleStaging(dest, req.onNotice);
+  const staging = path.join(dest, `${stagingPrefix}${id}-${process.pid}-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(staging, { mode: 0o700 });
   try {
     const got = await fetchDecryptUnpack({
@@ -90,7 +93,7 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
       onResume: req.onResume,
     });
     const entries = got.entries;
-    verify(manifest, got.size, got.sha256, expected, entries);
+    matchManifest(manifest, got.size, got.sha256, expected, entries);
     const final = await freeName(dest, req.folderName ?? defaultFolderName(manifest));
     await fs.rename(staging, final);
     return { path: final, manifest, entries };
@@ -100,7 +103,8 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
   }
 }
 
-function verify(m: Manifest, size: number, sha256: string, expected: readonly ManifestEntry[], got: readonly ExtractedEntry[]): void {
+/** Throws 'corrupt' unless what was read matches the manifest: ciphertext size and sha256, and every expected entry. */
+export function matchManifest(m: Manifest, size: number, sha256: string, expected: readonly ManifestEntry[], got: readonly ExtractedEntry[]): void {
   if (size !== m.archive.size || sha256 !== m.archive.sha256) {
     throw new GlacierError('corrupt', `archive ${m.id} does not match its manifest (size or sha256 of the stored object differs)`);
   }
@@ -129,4 +133,40 @@ export function subsetFilter(only: readonly string[] | undefined): (archivePath:
 export function defaultFolderName(m: Manifest): string {
   const label = m.label.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 80);
   return `${label || m.id}-${m.created.slice(0, 10)}`;
+}
+
+const stagingPrefix = '.glacier-backup-staging-';
+
+/**
+ * Removes staging folders that a killed download (kill -9, power loss) left in `dest`: those whose
+ * process is gone on this machine. A staging folder of a download still running is left alone;
+ * one without a process id (written by an older version) is removed once a day old.
+ */
+export async function removeStaleStaging(dest: string, onNotice?: (message: string) => void): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dest);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(stagingPrefix)) continue;
+    const pid = /-(\d+)-[0-9a-f]{8}$/.exec(name)?.[1];
+    let stale: boolean;
+    if (pid !== undefined) stale = !processAlive(Number(pid));
+    else stale = Date.now() - ((await fs.lstat(path.join(dest, name)).catch(() => undefined))?.mtimeMs ?? Date.now()) > 24 * 60 * 60_000;
+    if (!stale) continue;
+    await fs.rm(path.join(dest, name), { recursive: true, force: true });
+    onNotice?.(`removed ${name}, left by an interrupted download`);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

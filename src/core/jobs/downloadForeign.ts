@@ -30,6 +30,7 @@ import type { ExtractedEntry } from '../pack/safeExtract';
 import { describeState, glacierState } from '../store/glacierState';
 import { subsetFilter } from './download';
 import { fetchDecryptUnpack, freeName } from './unpack';
+import { removeStaleStaging } from './download';
 
 export interface ForeignDownloadProgress {
   bytesDownloaded: number;
@@ -92,7 +93,8 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
 
   const dest = path.resolve(req.dest);
   await fs.mkdir(dest, { recursive: true });
-  const staging = path.join(dest, `.glacier-backup-staging-${randomBytes(6).toString('hex')}`);
+  await removeStaleStaging(dest);
+  const staging = path.join(dest, `.glacier-backup-staging-foreign-${process.pid}-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(staging, { mode: 0o700 });
   try {
     const { entries } = await fetchDecryptUnpack({

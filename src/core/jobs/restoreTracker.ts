@@ -15,6 +15,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../config';
 import { describeError, GlacierError } from '../errors';
 import { archiveStatus } from '../store/restore';
+import { withFileLock, type LockOptions } from '../fileLock';
 
 export interface PendingRestore {
   id: string;
@@ -32,10 +33,15 @@ export interface PendingRestore {
   failures: number;
 }
 
-/** Where pending restores persist. Implementations must make save() atomic. */
+/**
+ * Where pending restores persist. Implementations must make save() atomic. When several processes
+ * share the store, update() must make its read-modify-write exclusive (the tracker uses it when
+ * present; without it, load() then save()).
+ */
 export interface PendingStore {
   load(): Promise<PendingRestore[]>;
   save(list: PendingRestore[]): Promise<void>;
+  update?(f: (list: PendingRestore[]) => PendingRestore[]): Promise<void>;
 }
 
 export class MemoryPendingStore implements PendingStore {
@@ -48,9 +54,19 @@ export class MemoryPendingStore implements PendingStore {
   }
 }
 
-/** A JSON file, replaced atomically (temp file + rename). A damaged file reads as empty. */
+/**
+ * A JSON file, replaced atomically (temp file + rename). A damaged file reads as empty. Updates
+ * hold a lock file (see fileLock.ts), so two processes (windows, the CLI) never lose each other's
+ * changes.
+ */
 export class FilePendingStore implements PendingStore {
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly lockOptions: LockOptions = {},
+  ) {}
+  async update(f: (list: PendingRestore[]) => PendingRestore[]): Promise<void> {
+    await withFileLock(this.file, async () => this.save(f(await this.load())), this.lockOptions);
+  }
   async load(): Promise<PendingRestore[]> {
     try {
       const parsed = JSON.parse(await fs.readFile(this.file, 'utf8')) as unknown;
@@ -111,24 +127,31 @@ export class RestoreTracker {
 
   /** Starts tracking (or re-tracks) an archive whose restore was just requested. */
   async add(id: string, request: { tier?: string; days?: number } = {}): Promise<void> {
-    const list = (await this.options.pending.load()).filter((p) => !(p.id === id && this.mine(p)));
-    list.push({
+    await this.mutate((all) => [
+      ...all.filter((p) => !(p.id === id && this.mine(p))),
+      {
       id,
       store: storeId(this.options.store),
       requestedAt: new Date(this.now()).toISOString(),
       ...request,
       state: 'restoring',
       nextCheck: this.now(),
-      unchanged: 0,
-      failures: 0,
-    });
-    await this.options.pending.save(list);
+        unchanged: 0,
+        failures: 0,
+      },
+    ]);
   }
 
   /** Stops tracking (after a download, or when the user gives up). */
   async remove(id: string): Promise<void> {
-    const list = await this.options.pending.load();
-    await this.options.pending.save(list.filter((p) => !(p.id === id && this.mine(p))));
+    await this.mutate((all) => all.filter((p) => !(p.id === id && this.mine(p))));
+  }
+
+  /** One read-modify-write of the whole list, exclusive when the store supports it. */
+  private async mutate(f: (list: PendingRestore[]) => PendingRestore[]): Promise<void> {
+    const store = this.options.pending;
+    if (store.update) await store.update(f);
+    else await store.save(f(await store.load()));
   }
 
   /** Checks every archive whose next check is due; returns what changed (and `restoring` for still pending). */
@@ -149,8 +172,15 @@ export class RestoreTracker {
   }
 
   private async checkOne(item: PendingRestore, signal?: AbortSignal): Promise<TrackerEvent | undefined> {
-    // Claim the slot first, so another caller (window) sees this check as done for the interval.
-    await this.update(item.id, (p) => ({ ...p, nextCheck: this.now() + this.backoff(p.unchanged) }));
+    // Claim the slot first, so another caller (window, process) sees this check as done for the
+    // interval; one that claimed it in the meantime wins, and this caller does not check.
+    let claimed = false;
+    await this.update(item.id, (p) => {
+      if (p.nextCheck > this.now()) return p;
+      claimed = true;
+      return { ...p, nextCheck: this.now() + this.backoff(p.unchanged) };
+    });
+    if (!claimed) return undefined;
     let event: TrackerEvent | undefined;
     let change: ((p: PendingRestore) => PendingRestore | undefined) | undefined;
     try {
@@ -195,14 +225,15 @@ export class RestoreTracker {
   }
 
   private async update(id: string, f: (p: PendingRestore) => PendingRestore | undefined): Promise<void> {
-    const list = await this.options.pending.load();
-    const out: PendingRestore[] = [];
-    for (const p of list) {
-      if (p.id === id && this.mine(p)) {
-        const next = f(p);
-        if (next) out.push(next);
-      } else out.push(p);
-    }
-    await this.options.pending.save(out);
+    await this.mutate((list) => {
+      const out: PendingRestore[] = [];
+      for (const p of list) {
+        if (p.id === id && this.mine(p)) {
+          const next = f(p);
+          if (next) out.push(next);
+        } else out.push(p);
+      }
+      return out;
+    });
   }
 }

@@ -3,6 +3,7 @@
  * objects): ranged, resumable GET → sha256 and size → OpenPGP streaming decrypt → safe untar into
  * a staging folder → the rest of the message read to its end, so the integrity check (MDC) at the
  * very end has passed when this resolves. Publishing the staging folder is the caller's step.
+ * With `staging: null` the sink writes nothing: entries are validated and hashed only (verify).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -21,7 +22,8 @@ export interface UnpackRequest {
   /** The ETag seen by HEAD: the object read must be that one (If-Match). */
   etag?: string;
   decryption: Decryption;
-  staging: string;
+  /** The folder to unpack into, or null to check only (nothing is written anywhere). */
+  staging: string | null;
   filter: (archivePath: string) => boolean;
   allowOutsideLinks?: boolean;
   signal?: AbortSignal;
@@ -77,7 +79,8 @@ export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResu
   const shared: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => plainIter.next() }) };
   try {
     const entries = await extractTar(shared, {
-      root: req.staging,
+      root: req.staging ?? '.',
+      write: req.staging !== null,
       filter: req.filter,
       allowOutsideSymlinks: req.allowOutsideLinks ?? false,
       signal,

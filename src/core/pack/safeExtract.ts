@@ -36,6 +36,11 @@ export interface ExtractOptions {
   /** Existing, empty staging directory; nothing is ever written outside it. */
   root: string;
   /**
+   * false: check only. Every entry is read, validated and hashed exactly as when extracting, and
+   * the same results are returned, but nothing is written (`root` is not touched). Default true.
+   */
+  write?: boolean;
+  /**
    * Subset restore: only entries whose archive path passes are written (parent directories of
    * written entries are created). Entries that fail the filter are still read (to continue the
    * stream) and still validated.
@@ -90,7 +95,8 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, options: Ext
   const maxPathBytes = options.maxPathBytes ?? defaultMaxPathBytes;
   if (signal?.aborted) throw cancelled();
   const root = path.resolve(options.root);
-  if (!(await fs.stat(root)).isDirectory()) throw new GlacierError('usage', `${root} is not a folder`);
+  const write = options.write ?? true;
+  if (write && !(await fs.stat(root)).isDirectory()) throw new GlacierError('usage', `${root} is not a folder`);
 
   const state: State = {
     root,
@@ -149,7 +155,7 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, options: Ext
     if (state.fed - state.lastEnd < 1024 || state.zeroTail < 1024) {
       throw new GlacierError('corrupt', 'the archive is not a valid tar stream (it ends without the end-of-archive blocks: truncated?)');
     }
-    await applyDirectoryModes(state);
+    if (write) await applyDirectoryModes(state);
     return state.results;
   } catch (err) {
     extract.destroy();
@@ -223,6 +229,28 @@ async function extractEntry(
   const mode = (Number.isFinite(header.mode) ? header.mode : 0) & 0o777;
   const wanted = options.filter ? options.filter(rel) : true;
 
+  if (options.write === false) {
+    // Check only: the same reading, validation and hashing, and nothing on disk.
+    if (kind === 'file') {
+      const hash = createHash('sha256');
+      await eachChunk(entry, name, size, state, options, tarFailure, (chunk) => {
+        hash.update(chunk);
+        return Promise.resolve();
+      });
+      if (wanted) state.results.push({ path: rel, type: 'file', size, mtime, mode, sha256: hash.digest('hex') });
+    } else if (wanted && kind === 'directory') {
+      const known = state.dirs.get(rel);
+      if (known) Object.assign(known.result, { mode, mtime });
+      else {
+        const result: ExtractedEntry = { path: rel, type: 'directory', size: 0, mtime, mode };
+        state.dirs.set(rel, { abs: '', mode, mtime, result });
+        state.results.push(result);
+      }
+    } else if (wanted) {
+      state.results.push({ path: rel, type: 'symlink', size: 0, mtime, mode, linkTarget: linkTarget ?? '' });
+    }
+    return;
+  }
   if (kind === 'file') {
     if (!wanted) {
       await consume(entry, name, size, state, options, tarFailure);

@@ -1,0 +1,70 @@
+/** CLI commands that look after the bucket: check (and repair) its consistency, verify an archive. */
+import * as path from 'node:path';
+import { GlacierError } from '../core/errors';
+import { check, defaultCheckAge, type CheckProblem } from '../core/jobs/check';
+import { FilePendingStore } from '../core/jobs/restoreTracker';
+import { verifyArchive } from '../core/jobs/verify';
+import { formatBytes } from '../core/store/upload';
+import { decryption, type Context } from './commands';
+import { configDir, stateDir } from './options';
+
+/** Exit 0 when consistent (after repair, if asked); a failure (exit 1) when problems remain. */
+export async function runCheck(ctx: Context): Promise<void> {
+  const olderThan = ctx.options['older-than'] === undefined ? defaultCheckAge : nonNegativeSeconds(ctx.options['older-than'], 'older-than') * 1000;
+  const report = await check({
+    client: ctx.client,
+    store: ctx.store,
+    olderThan,
+    pending: new FilePendingStore(path.join(configDir(ctx.env), 'pending-restores.json')),
+    stateDir: stateDir(ctx.env),
+    repair: ctx.options.repair,
+    signal: ctx.signal,
+    onRepair: (p) => ctx.err(`repairing: ${p.repair}`),
+  });
+  if (ctx.options.json) {
+    ctx.out(JSON.stringify(report, null, 2));
+  } else {
+    for (const p of report.problems) ctx.out(line(p));
+  }
+  const young = report.inProgress.uploads + report.inProgress.archivesWithoutManifest;
+  const youngNote = young
+    ? `; ${young} upload${young === 1 ? '' : 's'} younger than ${Math.round(olderThan / 1000)}s left alone (a backup may be running; --older-than changes the age)`
+    : '';
+  const where = `s3://${ctx.store.bucket}/${ctx.store.prefix}`;
+  if (report.problems.length === 0) {
+    ctx.err(`${where}: ${report.archives} archives, consistent${youngNote}`);
+    return;
+  }
+  const failed = report.problems.filter((p) => !p.repaired);
+  if (ctx.options.repair && failed.length === 0) {
+    ctx.err(`${where}: ${report.archives} archives; repaired ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}${youngNote}`);
+    return;
+  }
+  throw new GlacierError(
+    's3',
+    ctx.options.repair
+      ? `${failed.length} of ${report.problems.length} problems could not be repaired`
+      : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found in ${where}${youngNote}; "glacier-backup check --repair" fixes them`,
+  );
+}
+
+function line(p: CheckProblem): string {
+  const state = p.repaired ? ' (repaired)' : p.repairError ? ` (repair failed: ${p.repairError})` : '';
+  return `${p.kind}\t${p.id ?? p.key ?? ''}\t${p.message}${state}`;
+}
+
+function nonNegativeSeconds(value: string, name: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new GlacierError('usage', `--${name} must be a number of seconds`);
+  return n;
+}
+
+export async function runVerify(ctx: Context, id: string | undefined): Promise<void> {
+  if (!id) throw new GlacierError('usage', 'verify needs an archive id (see "glacier-backup list")');
+  const dec = await decryption(ctx, true);
+  const res = await verifyArchive({ client: ctx.client, store: ctx.store, id, decryption: dec!, signal: ctx.signal });
+  ctx.err(
+    `archive ${id} is intact: OpenPGP integrity check passed, size and sha256 match its manifest, and so do all ${res.files} files (${formatBytes(res.bytes)}); nothing was written`,
+  );
+  ctx.out(id);
+}

@@ -1,0 +1,193 @@
+/**
+ * The consistency check of one bucket and prefix, and of the local state that points into it:
+ * archives without a manifest (a crash between the two writes), manifests without an archive
+ * (the archive was deleted by hand), multipart uploads never finished (a killed backup), and
+ * pending restores or last-backup records naming archives that are gone.
+ *
+ * Guarantees: without `repair` nothing is changed. With it, each problem is announced (onRepair)
+ * before it is acted on: orphan objects are deleted, old unfinished uploads aborted, stale local
+ * records dropped. Work that may still be in progress is left alone: unfinished uploads and
+ * archives without a manifest younger than `olderThan` are only counted (a backup may be running
+ * in another window or on another machine).
+ */
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  ListMultipartUploadsCommand,
+  type MultipartUpload,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { keys, type StoreConfig } from '../config';
+import { describeError, s3Error, throwIfAborted } from '../errors';
+import { listArchives } from '../catalog/catalog';
+import { forgetBackup, recordsOf } from '../catalog/dedupState';
+import { RestoreTracker, type PendingStore } from './restoreTracker';
+
+export type ProblemKind = 'archive-without-manifest' | 'manifest-without-archive' | 'unfinished-upload' | 'pending-restore-missing' | 'last-backup-missing';
+
+export interface CheckProblem {
+  kind: ProblemKind;
+  /** The archive id, when the problem is about one. */
+  id?: string;
+  /** The object key in the bucket (or of the unfinished upload). */
+  key?: string;
+  uploadId?: string;
+  /** When the object was written or the upload started. */
+  since?: Date;
+  /** One line for the user. */
+  message: string;
+  /** What `repair` does (or did) about it. */
+  repair: string;
+  repaired: boolean;
+  /** Why the repair failed, if it did. */
+  repairError?: string;
+}
+
+export interface CheckReport {
+  /** Archives with both their objects. */
+  archives: number;
+  problems: CheckProblem[];
+  /** Left alone because younger than `olderThan`: they may belong to a backup still running. */
+  inProgress: { uploads: number; archivesWithoutManifest: number };
+  /** No problem left (after repair, if asked). */
+  consistent: boolean;
+}
+
+export interface CheckRequest {
+  client: S3Client;
+  store: StoreConfig;
+  /** Milliseconds; unfinished uploads and manifest-less archives younger than this are left alone (default 24 h). */
+  olderThan?: number;
+  /** The local pending restores to check (CLI: pending-restores.json; VS Code: its own store). */
+  pending?: PendingStore;
+  /** The folder of the local last-backup records. */
+  stateDir?: string;
+  repair?: boolean;
+  now?: () => number;
+  signal?: AbortSignal;
+  /** Called before each repair action. */
+  onRepair?: (problem: CheckProblem) => void;
+}
+
+export const defaultCheckAge = 24 * 60 * 60_000;
+
+export async function check(req: CheckRequest): Promise<CheckReport> {
+  const { client, store, signal } = req;
+  const now = (req.now ?? Date.now)();
+  const olderThan = req.olderThan ?? defaultCheckAge;
+  const where = { bucket: store.bucket, endpoint: store.endpoint };
+  const problems: CheckProblem[] = [];
+  const inProgress = { uploads: 0, archivesWithoutManifest: 0 };
+
+  const listing = await listArchives(client, store, signal);
+  const complete = new Set(listing.filter((i) => i.archive && i.manifest).map((i) => i.id));
+  for (const item of listing) {
+    if (item.archive && !item.manifest) {
+      const since = item.archive.lastModified;
+      if (since && now - since.getTime() < olderThan) {
+        inProgress.archivesWithoutManifest++;
+        continue;
+      }
+      const key = keys.archive(store.prefix, item.id);
+      problems.push({ kind: 'archive-without-manifest', id: item.id, key, since, message: `archive ${item.id} has no manifest (a backup interrupted before it finished)`, repair: `delete ${key}`, repaired: false });
+    } else if (item.manifest && !item.archive) {
+      const key = keys.manifest(store.prefix, item.id);
+      problems.push({ kind: 'manifest-without-archive', id: item.id, key, message: `manifest of ${item.id} has no archive (the archive was deleted)`, repair: `delete ${key}`, repaired: false });
+    }
+  }
+
+  for (const u of await unfinishedUploads(client, store, signal)) {
+    const since = u.Initiated;
+    if (!u.Key || !u.UploadId) continue;
+    if (since && now - since.getTime() < olderThan) {
+      inProgress.uploads++;
+      continue;
+    }
+    problems.push({
+      kind: 'unfinished-upload',
+      key: u.Key,
+      uploadId: u.UploadId,
+      since,
+      message: `unfinished upload of ${u.Key} started ${since ? since.toISOString() : 'at an unknown time'}`,
+      repair: `abort the upload of ${u.Key}`,
+      repaired: false,
+    });
+  }
+
+  if (req.pending) {
+    const tracker = new RestoreTracker({ client, store, pending: req.pending });
+    for (const p of await tracker.pending()) {
+      if (complete.has(p.id)) continue;
+      problems.push({ kind: 'pending-restore-missing', id: p.id, message: `a pending restore names ${p.id}, which is missing or incomplete in the bucket`, repair: `stop tracking the restore of ${p.id}`, repaired: false });
+    }
+  }
+  if (req.stateDir) {
+    for (const { sources, record } of await recordsOf(req.stateDir, store)) {
+      if (complete.has(record.id)) continue;
+      problems.push({
+        kind: 'last-backup-missing',
+        id: record.id,
+        key: sources,
+        message: `the local record of the last backup names ${record.id}, which is missing or incomplete in the bucket`,
+        repair: `forget the local record of ${record.id}`,
+        repaired: false,
+      });
+    }
+  }
+
+  if (req.repair) {
+    for (const p of problems) {
+      throwIfAborted(signal, 'check');
+      req.onRepair?.(p);
+      try {
+        await repairOne(req, p);
+        p.repaired = true;
+      } catch (err) {
+        p.repairError = describeError(s3Error(err, { ...where, action: p.repair }));
+      }
+    }
+  }
+  return { archives: complete.size, problems, inProgress, consistent: problems.every((p) => p.repaired) };
+}
+
+async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
+  const { client, store } = req;
+  switch (p.kind) {
+    case 'archive-without-manifest':
+    case 'manifest-without-archive':
+      await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: p.key }));
+      return;
+    case 'unfinished-upload':
+      await client.send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: p.key, UploadId: p.uploadId }));
+      return;
+    case 'pending-restore-missing':
+      await new RestoreTracker({ client, store, pending: req.pending! }).remove(p.id!);
+      return;
+    case 'last-backup-missing':
+      await forgetBackup(req.stateDir!, store, p.key!, p.id!);
+      return;
+  }
+}
+
+/** Every multipart upload open under the prefix. */
+async function unfinishedUploads(client: S3Client, store: StoreConfig, signal?: AbortSignal): Promise<MultipartUpload[]> {
+  const out: MultipartUpload[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    let page;
+    try {
+      page = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: store.prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'list unfinished uploads' });
+    }
+    out.push(...(page.Uploads ?? []));
+    if (!page.IsTruncated) return out;
+    keyMarker = page.NextKeyMarker;
+    uploadIdMarker = page.NextUploadIdMarker;
+    if (!keyMarker && !uploadIdMarker) return out;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The verify job: reads a restored (or never archived) archive end to end and checks it without
+ * writing anything: the OpenPGP integrity check (MDC), the ciphertext's size and sha256 against
+ * the manifest, the tar's structure and safety rules, and every file's sha256 against the
+ * manifest. It is the download pipeline (unpack.ts) with a sink that writes nothing.
+ *
+ * Guarantees: nothing is written to disk; the result is returned only when every check passed,
+ * otherwise a one-line GlacierError ('corrupt' for a damaged archive) says what failed.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { keys, type StoreConfig } from '../config';
+import type { Decryption } from '../crypto/openpgp';
+import { GlacierError } from '../errors';
+import { readManifest } from '../catalog/catalog';
+import type { Manifest } from '../catalog/manifest';
+import { archiveStatus } from '../store/restore';
+import { describeState } from '../store/glacierState';
+import { fetchDecryptUnpack } from './unpack';
+import { matchManifest } from './download';
+
+export interface VerifyRequest {
+  client: S3Client;
+  store: StoreConfig;
+  id: string;
+  decryption: Decryption;
+  signal?: AbortSignal;
+  onProgress?: (p: { bytesDownloaded: number; bytesTotal: number; entries: number }) => void;
+  onResume?: (offset: number) => void;
+}
+
+export interface VerifyResult {
+  manifest: Manifest;
+  /** Entries checked against the manifest, and the files among them. */
+  entries: number;
+  files: number;
+  bytes: number;
+}
+
+export async function verifyArchive(req: VerifyRequest): Promise<VerifyResult> {
+  const { client, store, id, signal } = req;
+  const manifest = await readManifest(client, store, id, req.decryption, signal);
+  const status = await archiveStatus(client, store, id, signal);
+  if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
+    throw new GlacierError(
+      'not-found',
+      status.glacier.state === 'archived'
+        ? `archive ${id} is in ${status.storageClass} and not restored: request a restore first (glacier-backup restore ${id})`
+        : `archive ${id} is still being restored from ${status.storageClass}; try again when it is ${describeState({ state: 'restored' })}`,
+    );
+  }
+  const got = await fetchDecryptUnpack({
+    client,
+    bucket: store.bucket,
+    key: keys.archive(store.prefix, id),
+    decryption: req.decryption,
+    staging: null,
+    filter: () => true,
+    // Links are checked as a restore with --allow-outside-links would create them: verify says
+    // whether the archive is intact, not whether a default restore would accept every link.
+    allowOutsideLinks: true,
+    signal,
+    what: `archive ${id}`,
+    notRestored: `archive ${id} is not restored: request a restore first (glacier-backup restore ${id})`,
+    onProgress: (p) => req.onProgress?.({ ...p, bytesTotal: status.size }),
+    onResume: req.onResume,
+  });
+  matchManifest(manifest, got.size, got.sha256, manifest.entries, got.entries);
+  const files = got.entries.filter((e) => e.type === 'file');
+  return { manifest, entries: got.entries.length, files: files.length, bytes: files.reduce((n, e) => n + e.size, 0) };
+}
