@@ -28,7 +28,8 @@ class GlobalStatePendingStore implements PendingStore {
 }
 
 export class RestorePoller implements vscode.Disposable {
-  private readonly store: GlobalStatePendingStore;
+  /** The pending-restore list (also what "Check Archives" compares with the bucket). */
+  readonly store: PendingStore;
   private readonly statusItem: vscode.StatusBarItem;
   private timer?: NodeJS.Timeout;
   private ticking = false;
