@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/.data/**', '.test-tmp/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/.data/**', '.test-tmp/**', '.e2e/**', 'test-artifacts/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -15,6 +15,12 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // The e2e fixture extension is plain CommonJS so it packages without a build.
+    files: ['test/e2e/fixture/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['src/core/**/*.ts'],

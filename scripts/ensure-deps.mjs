@@ -1,8 +1,10 @@
 // Set-up for a fresh clone, run before `npm test` and `npm run demo`: installs npm packages when
 // they are missing or stale, and checks the real tools the tests use (moto, gpg, GNU tar),
-// installing Debian packages when running as root on Debian.
+// installing Debian packages when running as root on Debian. Then the end-to-end tests' real
+// VS Code and browser (scripts/e2e-setup.mjs; instant once installed).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
+import { e2eSetup } from './e2e-setup.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const lock = `${root}package-lock.json`;
@@ -27,5 +29,12 @@ if (missing.length) {
 }
 if (spawnSync('python3', ['-c', 'import moto.server']).status !== 0) {
   console.error('ensure-deps: the moto S3 emulator is needed: python3 -m pip install "moto[server]"');
+  process.exit(1);
+}
+
+try {
+  e2eSetup();
+} catch (err) {
+  console.error(`ensure-deps: end-to-end test set-up failed: ${err instanceof Error ? err.message : err}`);
   process.exit(1);
 }

@@ -1,0 +1,531 @@
+/**
+ * A page object over playwright's Page for VS Code's workbench (code-server 4.139 = VS Code 1.139),
+ * driven the way a user drives it: command palette, quick picks, input boxes, the Explorer's
+ * context menu, tree views with context menus and inline actions, notifications, the status bar.
+ * Every step waits for a condition in the DOM, never for a fixed time. All selectors live in
+ * `sel` below; when a VS Code update moves something, that is the one place to change.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { artifactsDir } from './codeServer';
+
+/** How long a step may wait for the workbench (the machine is small and shared). */
+export const STEP_TIMEOUT = 30_000;
+
+/** Selectors of VS Code's workbench DOM, each with what it targets. */
+export const sel = {
+  /** The workbench root; present once the web client has booted. */
+  workbench: '.monaco-workbench',
+  /** The status bar part; its presence means the layout is up. */
+  statusBar: '#workbench\\.parts\\.statusbar',
+  /** One status bar entry: div.statusbar-item#<entry id>[aria-label], text in a.statusbar-item-label (codicons are empty spans). */
+  statusBarItem: '#workbench\\.parts\\.statusbar .statusbar-item',
+  statusBarItemLabel: '.statusbar-item-label',
+  /** The Explorer's file tree (a monaco-list with role=tree); rows are .monaco-list-row. */
+  explorerTree: '.explorer-folders-view .monaco-list',
+  explorerRow: '.explorer-folders-view .monaco-list-row',
+  /** A row's file/label name inside a tree or list row: a.label-name (text of highlighted spans). */
+  labelName: '.label-name',
+  /** Activity bar tabs: li.action-item[role=tab][aria-selected], title in a.action-label[aria-label] ("Explorer (Ctrl+Shift+E)"). */
+  activityTab: '.part.activitybar li.action-item[role="tab"]',
+  activityTabLabel: 'a.action-label',
+  /** The side bar's container title bar (view actions move here when a container shows a single view). */
+  sideBarTitle: '.part.sidebar .composite.title',
+  /** A view's section in the side bar: div.pane > div.pane-header[aria-label="<View> Section…"] + div.pane-body. */
+  pane: '.part.sidebar .pane',
+  paneHeader: '.pane-header',
+  paneTitle: 'h3.title',
+  /**
+   * Rows of a view's tree: .monaco-list-row[role=treeitem][aria-expanded] with .monaco-tl-twistie,
+   * a.label-name, span.label-description and .actions (inline actions, shown on hover).
+   */
+  treeRow: '.monaco-list-row',
+  labelDescription: '.label-description',
+  twistie: '.monaco-tl-twistie',
+  /** Inline/toolbar actions: a.action-label[aria-label=<command title>] inside an .actions toolbar. */
+  actionLabel: '.actions a.action-label',
+  /** A view container's title-bar actions (view/title menu when the container shows one view). */
+  titleActionLabel: '.title-actions a.action-label',
+  /**
+   * Context menus: .context-view .monaco-menu > li.action-item > a.action-menu-item > span.action-label
+   * (+ span.keybinding). Some VS Code builds draw them in a shadow root; playwright's CSS pierces open ones.
+   */
+  contextMenu: '.context-view .monaco-menu',
+  contextMenuItem: '.context-view .monaco-menu li.action-item:not(.disabled) a.action-menu-item .action-label',
+  /** One enabled menu entry (li gets class "focused" on hover or arrow keys) and its label. */
+  contextMenuItemRow: '.context-view .monaco-menu li.action-item:not(.disabled)',
+  contextMenuItemLabel: 'a.action-menu-item .action-label',
+  /** The quick input widget (command palette, quick picks, input boxes). */
+  quickInput: '.quick-input-widget',
+  quickInputBox: '.quick-input-widget .quick-input-box input',
+  quickInputTitle: '.quick-input-widget .quick-input-title',
+  /** Prompt or validation message under an input box; a prompt ends with " (Press 'Enter' to confirm or 'Escape' to cancel)". */
+  quickInputMessage: '.quick-input-widget .quick-input-message',
+  /** Quick pick rows: .monaco-list-row[role=option][aria-label], label in .label-name. */
+  quickInputRow: '.quick-input-widget .quick-input-list .monaco-list-row',
+  /**
+   * Notification toasts (bottom right) and the notification center; one .notification-list-item each,
+   * message in .notification-list-item-message > span, buttons are a.monaco-button.
+   */
+  notification: '.notifications-toasts .notification-list-item, .notifications-center .notification-list-item',
+  notificationMessage: '.notification-list-item-message',
+  notificationButton: '.notification-list-item-buttons-container .monaco-button',
+  /** The active editor's text: Monaco renders visible lines as absolutely positioned div.view-line. */
+  activeEditor: '.part.editor .editor-group-container.active .editor-instance .monaco-editor',
+  activeEditorLines: '.part.editor .editor-group-container.active .editor-instance .monaco-editor .view-lines .view-line',
+} as const;
+
+/** Chromium flags for this offline machine (see shared/recipes/vscode-e2e.md). */
+export const chromiumArgs = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** Debian's headless Chromium (scripts/e2e-setup.mjs installs it). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs });
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A string matches exactly (whole text, trimmed); a RegExp matches anywhere. */
+function exact(text: string | RegExp): RegExp {
+  return typeof text === 'string' ? new RegExp(`^\\s*${escapeRegExp(text)}\\s*$`) : text;
+}
+
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'step';
+}
+
+let matchCounter = 0;
+
+export class Workbench {
+  private testName = 'default';
+  private shot = 0;
+
+  constructor(
+    readonly page: Page,
+    /** The code-server base URL, http://127.0.0.1:PORT. */
+    readonly baseUrl: string,
+  ) {
+    page.setDefaultTimeout(STEP_TIMEOUT);
+  }
+
+  // ---- artifacts ------------------------------------------------------------------------------
+
+  /** Screenshots from now on go to test-artifacts/e2e/<name>/ (emptied), numbered from 01. */
+  useTest(name: string): void {
+    this.testName = fileSafe(name);
+    this.shot = 0;
+    rmSync(this.testDir(), { recursive: true, force: true });
+  }
+
+  testDir(): string {
+    return path.join(artifactsDir, this.testName);
+  }
+
+  /** Saves test-artifacts/e2e/<test>/<NN>-<step>.png and returns its path. */
+  async screenshot(step: string): Promise<string> {
+    mkdirSync(this.testDir(), { recursive: true });
+    const file = path.join(this.testDir(), `${String(++this.shot).padStart(2, '0')}-${fileSafe(step)}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /**
+   * Runs one test's steps: screenshots go to the test's folder, and if a step fails a
+   * "failure" screenshot is taken before the error is rethrown.
+   */
+  async run(name: string, steps: () => Promise<void>): Promise<void> {
+    this.useTest(name);
+    try {
+      await steps();
+    } catch (err) {
+      await this.screenshot('failure').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Waits until an element matching `itemSelector` (inside `within`, if given) is visible and its
+   * text matches `re`, and returns a locator pinned to that element. The text is the texts of
+   * `textSelectors` inside it joined by a space (the element's own text when none), with runs of
+   * whitespace collapsed and trimmed, so anchors in `re` work as they read.
+   */
+  private async findByText(itemSelector: string, textSelectors: string[], re: RegExp, timeout: number, within?: Locator): Promise<Locator | undefined> {
+    const token = `m${++matchCounter}`;
+    const args = { itemSelector, textSelectors, source: re.source, flags: re.flags, token };
+    const root = within ? await within.elementHandle({ timeout }) : null;
+    try {
+      await this.page.waitForFunction(
+        ({ root, a }) => {
+          const rx = new RegExp(a.source, a.flags);
+          for (const el of Array.from((root ?? document).querySelectorAll(a.itemSelector))) {
+            if (!(el instanceof HTMLElement) || el.getClientRects().length === 0) continue;
+            const parts = a.textSelectors.length ? a.textSelectors.map((q) => el.querySelector(q)?.textContent ?? '') : [el.textContent ?? ''];
+            if (rx.test(parts.join(' ').replace(/\s+/g, ' ').trim())) {
+              el.setAttribute('data-e2e-match', a.token);
+              return true;
+            }
+          }
+          return false;
+        },
+        { root, a: args },
+        { timeout },
+      );
+    } catch {
+      return undefined;
+    } finally {
+      await root?.dispose();
+    }
+    return this.page.locator(`[data-e2e-match="${token}"]`);
+  }
+
+  // ---- workbench ------------------------------------------------------------------------------
+
+  /** Opens a folder (a path on the code-server machine) and waits until the workbench and Explorer are up. */
+  async openFolder(folder: string): Promise<void> {
+    await this.page.goto(`${this.baseUrl}/?folder=${encodeURIComponent(folder)}`);
+    await this.waitReady();
+  }
+
+  /** Waits for the workbench layout, the Explorer's tree and the end of extension activation. */
+  async waitReady(timeout = 90_000): Promise<void> {
+    await this.page.locator(sel.statusBar).waitFor({ state: 'visible', timeout });
+    await this.page.locator(sel.explorerTree).first().waitFor({ state: 'attached', timeout });
+    // "Activating Extensions..." is a status bar entry while extensions start.
+    await this.page.locator(sel.statusBarItem, { hasText: 'Activating Extensions' }).waitFor({ state: 'detached', timeout });
+  }
+
+  /** Presses Escape until no quick input, context menu or hover is open. */
+  async dismiss(): Promise<void> {
+    const menu = this.page.locator(sel.contextMenu);
+    const quick = this.page.locator(sel.quickInput);
+    for (let i = 0; i < 3; i++) {
+      const open = (await quick.isVisible()) || (await menu.first().isVisible());
+      if (!open) return;
+      await this.page.keyboard.press('Escape');
+      await Promise.all([menu.first().waitFor({ state: 'hidden', timeout: 2000 }), quick.waitFor({ state: 'hidden', timeout: 2000 })]).catch(() => undefined);
+    }
+    throw new Error('a quick input or context menu does not close on Escape');
+  }
+
+  // ---- command palette, quick picks, input boxes ---------------------------------------------
+
+  private quickRow(label: string | RegExp): Locator {
+    return this.page.locator(sel.quickInputRow).filter({ has: this.page.locator(sel.labelName, { hasText: exact(label) }) });
+  }
+
+  /** Runs a command by its title as the palette shows it ("Category: Title"). */
+  async runCommand(title: string): Promise<void> {
+    await this.dismiss();
+    await this.page.keyboard.press('F1');
+    const box = this.page.locator(sel.quickInputBox);
+    await box.waitFor({ state: 'visible' });
+    await box.fill(`>${title}`);
+    const row = this.quickRow(title).first();
+    await row.click();
+    // The palette's row goes away once the command has been picked (a quick pick it opens replaces the list).
+    await row.waitFor({ state: 'hidden' });
+  }
+
+  /** The labels of the quick pick's visible items. */
+  async quickPickItems(): Promise<string[]> {
+    await this.page.locator(sel.quickInputRow).first().waitFor({ state: 'visible' });
+    return (await this.page.locator(`${sel.quickInputRow} ${sel.labelName}`).allTextContents()).map((t) => t.trim());
+  }
+
+  /**
+   * Picks a quick pick item by its label (exact for a string). With `filter` (the default) the
+   * label is typed first, as a user would in a long list.
+   */
+  async pickQuickItem(label: string | RegExp, options: { filter?: boolean } = {}): Promise<void> {
+    const box = this.page.locator(sel.quickInputBox);
+    await box.waitFor({ state: 'visible' });
+    if ((options.filter ?? true) && typeof label === 'string') await box.fill(label);
+    const row = this.quickRow(label).first();
+    await row.click();
+    await row.waitFor({ state: 'hidden' });
+  }
+
+  /**
+   * Answers an input box: types `text` and presses Enter. Returns whether it was a password box
+   * and the prompt it showed. With `expectPassword` set, fails unless the box masks its input.
+   */
+  async fillInputBox(text: string, options: { expectPassword?: boolean } = {}): Promise<{ password: boolean; prompt: string; title: string }> {
+    const box = this.page.locator(sel.quickInputBox);
+    await box.waitFor({ state: 'visible' });
+    const password = (await box.getAttribute('type')) === 'password';
+    if (options.expectPassword !== undefined && options.expectPassword !== password) {
+      throw new Error(`expected ${options.expectPassword ? 'a password' : 'a plain'} input box, got ${password ? 'a password' : 'a plain'} one`);
+    }
+    const prompt = await this.quickInputMessage();
+    const title = (await this.page.locator(sel.quickInputTitle).isVisible()) ? ((await this.page.locator(sel.quickInputTitle).textContent()) ?? '').trim() : '';
+    await box.fill(text);
+    await box.press('Enter');
+    return { password, prompt, title };
+  }
+
+  /** Waits until the quick input is closed (an accepted input box, a picked item). */
+  async waitQuickInputClosed(): Promise<void> {
+    await this.page.locator(sel.quickInput).waitFor({ state: 'hidden' });
+  }
+
+  /** The quick input's message (prompt or validation error), while it is open. */
+  async quickInputMessage(): Promise<string> {
+    const text = (await this.page.locator(sel.quickInputMessage).textContent()) ?? '';
+    return text.replace(/\s*\(Press 'Enter' to confirm or 'Escape' to cancel\)\s*$/, '').trim();
+  }
+
+  // ---- context menus --------------------------------------------------------------------------
+
+  /** The enabled items of the open context menu. */
+  async contextMenuItems(): Promise<string[]> {
+    await this.page.locator(sel.contextMenu).first().waitFor({ state: 'visible' });
+    return (await this.page.locator(sel.contextMenuItem).allTextContents()).map((t) => t.trim()).filter(Boolean);
+  }
+
+  /** Clicks an item of the open context menu by its exact label. */
+  async pickContextMenuItem(action: string): Promise<void> {
+    const item = this.page.locator(sel.contextMenuItemRow).filter({ has: this.page.locator(sel.contextMenuItemLabel, { hasText: exact(action) }) }).first();
+    // Hover focuses the item, Enter runs it. (A synthetic click on a freshly opened menu is
+    // sometimes highlighted but not run by VS Code; the keyboard path always is.)
+    await item.hover();
+    await this.page.locator(`${sel.contextMenuItemRow}.focused`).filter({ has: this.page.locator(sel.contextMenuItemLabel, { hasText: exact(action) }) }).waitFor();
+    await this.page.keyboard.press('Enter');
+    await this.page.locator(sel.contextMenu).first().waitFor({ state: 'hidden' });
+  }
+
+  // ---- Explorer -------------------------------------------------------------------------------
+
+  /** The Explorer row of a file or folder by its name (as shown). */
+  explorerRow(name: string): Locator {
+    return this.page.locator(sel.explorerRow).filter({ has: this.page.locator(sel.labelName, { hasText: exact(name) }) }).first();
+  }
+
+  /** Right-clicks an Explorer row and chooses a context-menu action. */
+  async explorerContextAction(name: string, action: string): Promise<void> {
+    await this.openViewContainer('Explorer');
+    await this.dismiss();
+    await this.explorerRow(name).click({ button: 'right' });
+    await this.pickContextMenuItem(action);
+  }
+
+  /** Right-clicks an Explorer row and returns its context menu's items (the menu is closed again). */
+  async explorerContextMenuItems(name: string): Promise<string[]> {
+    await this.openViewContainer('Explorer');
+    await this.dismiss();
+    await this.explorerRow(name).click({ button: 'right' });
+    const items = await this.contextMenuItems();
+    await this.dismiss();
+    return items;
+  }
+
+  // ---- view containers and tree views ---------------------------------------------------------
+
+  /** An activity bar tab by its title; the label reads "Explorer (Ctrl+Shift+E)" when it has a keybinding. */
+  private activityTab(title: string, selected = false): Locator {
+    const tab = selected ? `${sel.activityTab}[aria-selected="true"]` : sel.activityTab;
+    const t = title.replace(/"/g, '\\"');
+    return this.page.locator(tab).filter({ has: this.page.locator(`${sel.activityTabLabel}[aria-label="${t}"], ${sel.activityTabLabel}[aria-label^="${t} ("]`) }).first();
+  }
+
+  /** Shows a view container from the activity bar by its title ("Explorer", "Fixture Archives"); no-op when shown. */
+  async openViewContainer(title: string): Promise<void> {
+    const tab = this.activityTab(title);
+    // Clicking the tab of the container already shown would hide the side bar.
+    if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+    await this.activityTab(title, true).waitFor();
+  }
+
+  /** A view's section in the side bar, by the view's name ("Archives"); expanded if it was collapsed. */
+  async view(name: string): Promise<Locator> {
+    const pane = this.page.locator(sel.pane).filter({ has: this.page.locator(`${sel.paneHeader} ${sel.paneTitle}`, { hasText: exact(name) }) }).first();
+    await pane.waitFor({ state: 'attached' });
+    const header = pane.locator(sel.paneHeader).first();
+    if ((await header.isVisible()) && (await header.getAttribute('aria-expanded')) === 'false') {
+      await header.click();
+      await pane.locator(`${sel.paneHeader}[aria-expanded="true"]`).waitFor();
+    }
+    return pane;
+  }
+
+  /** A tree row in a view: a string matches the row's label exactly, a RegExp "<label> <description>". */
+  async treeRow(viewName: string, text: string | RegExp): Promise<Locator> {
+    const pane = await this.view(viewName);
+    const rows = pane.locator(sel.treeRow);
+    if (typeof text === 'string') {
+      const row = rows.filter({ has: this.page.locator(sel.labelName, { hasText: exact(text) }) }).first();
+      await row.waitFor({ state: 'visible' });
+      return row;
+    }
+    const row = await this.findByText(sel.treeRow, [sel.labelName, sel.labelDescription], text, STEP_TIMEOUT, pane);
+    if (!row) throw new Error(`no row matching ${text} in view ${viewName}; rows: ${JSON.stringify(await this.treeLabels(viewName))}`);
+    return row;
+  }
+
+  /** The labels of a view's visible tree rows, top to bottom. */
+  async treeLabels(viewName: string): Promise<string[]> {
+    const pane = await this.view(viewName);
+    await pane.locator(sel.treeRow).first().waitFor({ state: 'visible' });
+    return pane.evaluate((el, q) => {
+      const rows = Array.from(el.querySelectorAll<HTMLElement>(q.row)).sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+      return rows.map((r) => (r.querySelector(q.label)?.textContent ?? '').trim());
+    }, { row: sel.treeRow, label: sel.labelName });
+  }
+
+  /** Expands a collapsed tree row (clicks its twistie) and waits until it is expanded. */
+  async expandTreeRow(viewName: string, text: string | RegExp): Promise<void> {
+    const row = await this.treeRow(viewName, text);
+    if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator(sel.twistie).click();
+    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle());
+  }
+
+  /** Right-clicks a tree row and chooses a context-menu action. */
+  async treeContextAction(viewName: string, text: string | RegExp, action: string): Promise<void> {
+    await this.dismiss();
+    await (await this.treeRow(viewName, text)).click({ button: 'right' });
+    await this.pickContextMenuItem(action);
+  }
+
+  /** Right-clicks a tree row and returns its context menu's items (the menu is closed again). */
+  async treeContextMenuItems(viewName: string, text: string | RegExp): Promise<string[]> {
+    await this.dismiss();
+    await (await this.treeRow(viewName, text)).click({ button: 'right' });
+    const items = await this.contextMenuItems();
+    await this.dismiss();
+    return items;
+  }
+
+  /** The titles of a tree row's inline actions (shown while hovered). */
+  async treeInlineActions(viewName: string, text: string | RegExp): Promise<string[]> {
+    const row = await this.treeRow(viewName, text);
+    await row.hover();
+    return row.locator(sel.actionLabel).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  }
+
+  /** Hovers a tree row and clicks its inline action by the command's title. */
+  async treeInlineAction(viewName: string, text: string | RegExp, action: string): Promise<void> {
+    const row = await this.treeRow(viewName, text);
+    await row.hover();
+    await row.locator(`${sel.actionLabel}[aria-label^="${action.replace(/"/g, '\\"')}"]`).first().click();
+  }
+
+  /** Clicks an action in a view's title bar (view/title menu, e.g. "Add Archive"). */
+  async viewTitleAction(viewName: string, action: string): Promise<void> {
+    const pane = await this.view(viewName);
+    const a = action.replace(/"/g, '\\"');
+    const selector = `${sel.actionLabel}[aria-label="${a}"], ${sel.actionLabel}[aria-label^="${a} ("]`;
+    // With one view in a container, VS Code hides the pane header and shows its actions in the container's title.
+    const header = pane.locator(sel.paneHeader).first();
+    const inHeader = (await header.isVisible()) ? header.locator(selector) : null;
+    if (inHeader && (await inHeader.count())) {
+      await header.hover();
+      await inHeader.first().click();
+    } else {
+      const title = this.page.locator(sel.sideBarTitle);
+      await title.hover();
+      await title.locator(`${sel.titleActionLabel}[aria-label="${a}"], ${sel.titleActionLabel}[aria-label^="${a} ("]`).first().click();
+    }
+  }
+
+  // ---- notifications --------------------------------------------------------------------------
+
+  /**
+   * Waits for a notification whose message matches `text`, optionally clicks one of its buttons
+   * (by exact label), and returns the message. Looks at the toasts, then the notification center
+   * (a toast without buttons hides itself after a while).
+   */
+  async waitForNotification(text: RegExp, options: { button?: string; timeout?: number } = {}): Promise<string> {
+    const timeout = options.timeout ?? STEP_TIMEOUT;
+    let item = await this.findByText(sel.notification, [sel.notificationMessage], text, timeout);
+    if (!item) {
+      await this.runCommand('Notifications: Show Notifications');
+      item = await this.findByText(sel.notification, [sel.notificationMessage], text, 2000);
+      if (!item) throw new Error(`no notification matching ${text} within ${timeout} ms; notifications: ${JSON.stringify(await this.notifications())}`);
+    }
+    const message = ((await item.locator(sel.notificationMessage).textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    if (options.button) await item.locator(sel.notificationButton, { hasText: exact(options.button) }).first().click();
+    return message;
+  }
+
+  /** The messages of the notifications on screen. */
+  async notifications(): Promise<string[]> {
+    return (await this.page.locator(`${sel.notification} ${sel.notificationMessage}`).allTextContents()).map((t) => t.trim());
+  }
+
+  /** Clears all notifications (so a later wait cannot match an old one). */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.page.locator(sel.notification).first().waitFor({ state: 'detached' });
+  }
+
+  // ---- status bar -----------------------------------------------------------------------------
+
+  /** The texts of all status bar items (codicons are not text). */
+  async statusBarTexts(): Promise<string[]> {
+    return (await this.page.locator(`${sel.statusBarItem} ${sel.statusBarItemLabel}`).allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  }
+
+  /** Waits until a status bar item's text matches and returns that text. */
+  async waitForStatusBarItem(text: RegExp, timeout = STEP_TIMEOUT): Promise<string> {
+    const item = await this.statusBarItem(text, timeout);
+    return ((await item.locator(sel.statusBarItemLabel).textContent()) ?? '').replace(/\s+/g, ' ').trim();
+  }
+
+  /** The status bar item whose text (trimmed, codicons left out) matches, once there is one. */
+  async statusBarItem(text: RegExp, timeout = STEP_TIMEOUT): Promise<Locator> {
+    const item = await this.findByText(sel.statusBarItem, [sel.statusBarItemLabel], text, timeout);
+    if (!item) throw new Error(`no status bar item matching ${text} within ${timeout} ms; items: ${JSON.stringify(await this.statusBarTexts())}`);
+    return item;
+  }
+
+  /** Clicks the status bar item whose text matches. */
+  async clickStatusBarItem(text: RegExp): Promise<void> {
+    await (await this.statusBarItem(text)).locator(sel.statusBarItemLabel).click();
+  }
+
+  // ---- editors --------------------------------------------------------------------------------
+
+  /**
+   * The active editor's text as rendered (lines in order, "\n"-joined). Monaco renders only the
+   * lines in view, so this is the whole text only for documents that fit on screen.
+   */
+  async activeEditorText(): Promise<string> {
+    await this.page.locator(sel.activeEditor).first().waitFor({ state: 'visible' });
+    return this.page.evaluate((q) => {
+      const lines = Array.from(document.querySelectorAll<HTMLElement>(q)).sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+      return lines.map((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ')).join('\n');
+    }, sel.activeEditorLines);
+  }
+
+  /** Waits until the active editor's text matches (a string: equals it) and returns the text. */
+  async waitForActiveEditorText(expected: string | RegExp, timeout = STEP_TIMEOUT): Promise<string> {
+    const want = typeof expected === 'string' ? { exact: expected } : { source: expected.source, flags: expected.flags };
+    try {
+      await this.page.waitForFunction(
+        ({ q, want }) => {
+          const lines = Array.from(document.querySelectorAll<HTMLElement>(q)).sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+          const text = lines.map((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ')).join('\n');
+          return lines.length > 0 && ('exact' in want ? text === want.exact : new RegExp(want.source!, want.flags).test(text));
+        },
+        { q: sel.activeEditorLines, want },
+        { timeout },
+      );
+    } catch (err) {
+      const text = await this.activeEditorText().catch(() => '(no editor)');
+      throw new Error(`active editor text ${JSON.stringify(text)} does not match ${String(expected)} within ${timeout} ms`, { cause: err });
+    }
+    return this.activeEditorText();
+  }
+}
+
+/**
+ * Opens a new page on a code-server, opens `folder` and returns the workbench for it.
+ */
+export async function openWorkbench(browser: Browser, baseUrl: string, folder: string): Promise<Workbench> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const wb = new Workbench(page, baseUrl);
+  await wb.openFolder(folder);
+  return wb;
+}
