@@ -96,21 +96,11 @@ await createVSIX({ cwd: process.cwd(), packagePath: vsix, dependencies: false, a
 const userData = join(work, 'vscode', 'user-data');
 const extensions = join(work, 'vscode', 'extensions');
 mkdirSync(join(userData, 'User'), { recursive: true });
-writeFileSync(
-  join(userData, 'User', 'settings.json'),
-  JSON.stringify(
-    {
-      'security.workspace.trust.enabled': false,
-      'workbench.startupEditor': 'none',
-      'glacierBackup.bucket': 'glacier-backup-demo',
-      'glacierBackup.endpoint': endpoint,
-      'glacierBackup.region': 'us-east-1',
-      'glacierBackup.pollIntervalSeconds': 10,
-    },
-    null,
-    2,
-  ),
-);
+mkdirSync(join(userData, 'Machine'), { recursive: true });
+const settings = (file, values) => writeFileSync(join(userData, file), JSON.stringify(values, null, 2));
+settings('User/settings.json', { 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'glacierBackup.pollIntervalSeconds': 10 });
+// The store settings have "machine" scope; code-server reads them from the machine's settings.
+settings('Machine/settings.json', { 'glacierBackup.bucket': 'glacier-backup-demo', 'glacierBackup.endpoint': endpoint, 'glacierBackup.region': 'us-east-1' });
 const csEnv = { ...env, XDG_CONFIG_HOME: join(work, 'vscode', 'xdg-config'), XDG_DATA_HOME: join(work, 'vscode', 'xdg-data') };
 delete csEnv.GLACIER_BACKUP_PASSPHRASE; // the extension asks for it and keeps it in SecretStorage
 spawnSync(node24(), [codeServerEntry(), '--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix], { env: csEnv, stdio: 'ignore' });

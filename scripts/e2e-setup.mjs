@@ -58,7 +58,7 @@ export function codeServerEntry() {
 }
 
 /** code-server and Node 24 from the npm registry; code-server's postinstall run by hand. */
-function ensureCodeServer() {
+export function ensureCodeServer() {
   if (installed()) return;
   log(`installing node ${NODE_VERSION} and code-server ${CODE_SERVER_VERSION} into .e2e/ (about 1.5 minutes)…`);
   rmSync(markerFile, { force: true });

@@ -48,6 +48,11 @@ export interface CodeServerOptions {
   vsix?: string | string[];
   /** User settings, merged over defaultSettings into <user-data>/User/settings.json. */
   settings?: Record<string, unknown>;
+  /**
+   * Settings of the machine the extension host runs on (<user-data>/Machine/settings.json). In
+   * code-server, as in any remote window, settings with "machine" scope are read only from here.
+   */
+  machineSettings?: Record<string, unknown>;
   /** Extra environment for code-server and so the extension host (endpoint, credentials, …). */
   env?: Record<string, string>;
 }
@@ -91,6 +96,10 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   mkdirSync(extensionsDir, { recursive: true });
   writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...defaultSettings, ...options.settings }, null, 2));
+  if (options.machineSettings) {
+    mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+    writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(options.machineSettings, null, 2));
+  }
   mkdirSync(artifactsDir, { recursive: true });
   const logFile = path.join(artifactsDir, `code-server-${options.name}.log`);
   writeFileSync(logFile, '');
