@@ -189,7 +189,11 @@ export class Workbench {
     await this.waitReady();
   }
 
-  /** Waits for the workbench layout, the Explorer's tree and the end of extension activation. */
+  /**
+   * Waits for the workbench layout, the Explorer's tree and, if it shows, the end of "Activating
+   * Extensions...". An extension's menus appear only once the extension host has loaded it: wait
+   * for something of the extension itself too (startVsCode's `ready`).
+   */
   async waitReady(timeout = 90_000): Promise<void> {
     await this.page.locator(sel.statusBar).waitFor({ state: 'visible', timeout });
     await this.page.locator(sel.explorerTree).first().waitFor({ state: 'attached', timeout });
@@ -197,13 +201,14 @@ export class Workbench {
     await this.page.locator(sel.statusBarItem, { hasText: 'Activating Extensions' }).waitFor({ state: 'detached', timeout });
   }
 
-  /** Presses Escape until no quick input, context menu or hover is open. */
+  /** Presses Escape until no quick input or context menu is open. */
   async dismiss(): Promise<void> {
     const menu = this.page.locator(sel.contextMenu);
     const quick = this.page.locator(sel.quickInput);
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i <= 3; i++) {
       const open = (await quick.isVisible()) || (await menu.first().isVisible());
       if (!open) return;
+      if (i === 3) break;
       await this.page.keyboard.press('Escape');
       await Promise.all([menu.first().waitFor({ state: 'hidden', timeout: 2000 }), quick.waitFor({ state: 'hidden', timeout: 2000 })]).catch(() => undefined);
     }
