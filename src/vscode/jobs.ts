@@ -19,6 +19,8 @@ interface Job {
   info: JobInfo;
   controller: AbortController;
   started: number;
+  /** When the last phase before the transfer ended. */
+  flowing?: number;
   lastPercent: number;
   progress?: vscode.Progress<{ message?: string; increment?: number }>;
 }
@@ -96,8 +98,11 @@ export class JobQueue implements vscode.Disposable {
   }
 
   private report(job: Job, done: number, total: number, phase?: string): void {
-    const p = progressText(done, total, Date.now() - job.started);
-    job.info.percent = p.percent;
+    // Speed and time left count from when bytes start to flow, not from the scan before.
+    if (phase) job.flowing = Date.now();
+    const p = progressText(done, total, Date.now() - (job.flowing ?? job.started));
+    // Before bytes flow (scanning, checking) the phase says more than "0%".
+    job.info.percent = phase ? undefined : p.percent;
     job.info.detail = phase ? phase : p.text;
     if (job.progress) {
       job.progress.report({ message: job.info.detail, increment: Math.max(0, p.percent - job.lastPercent) });

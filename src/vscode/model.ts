@@ -281,7 +281,8 @@ export function jobLook(j: JobInfo): NodeLook {
     return { label: j.title, description: `failed: ${j.error ?? ''}`, icon: 'error', contextValue: 'job.failed', tooltip: j.error ?? '' };
   }
   if (j.state === 'queued') return { label: j.title, description: 'queued', icon: 'clock', contextValue: 'job.queued', tooltip: 'Waiting for the job before it' };
-  const pct = j.percent === undefined ? '' : `${Math.floor(j.percent)}%`;
+  // The detail already starts with the percentage while bytes flow ("42% · 5 MiB/s · 1m left").
+  const pct = j.percent === undefined || j.detail?.startsWith(`${Math.floor(j.percent)}%`) ? '' : `${Math.floor(j.percent)}%`;
   return {
     label: j.title,
     description: [pct, j.detail].filter(Boolean).join(' · '),
@@ -295,7 +296,8 @@ export function jobLook(j: JobInfo): NodeLook {
 export function progressText(done: number, total: number, elapsedMs: number): { percent: number; text: string } {
   const percent = total > 0 ? Math.min(100, (100 * done) / total) : 0;
   const secs = elapsedMs / 1000;
-  const rate = secs > 0.5 ? done / secs : 0;
+  // Under a second, or before 1% (or 1 MiB) has moved, the rate is noise: say nothing rather than "3148h left".
+  const rate = secs >= 1 && done > 0 && done >= Math.min(total / 100, 1024 * 1024) ? Math.round(done / secs) : 0;
   const parts = [`${Math.floor(percent)}%`];
   if (rate > 0) parts.push(`${formatBytes(rate)}/s`);
   if (rate > 0 && total > done) parts.push(`${duration((total - done) / rate)} left`);

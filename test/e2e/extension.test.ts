@@ -82,8 +82,9 @@ describe('Glacier Backup in VS Code', () => {
       await wb.screenshot('passphrase');
       const second = await wb.fillInputBox(passphrase, { expectPassword: true });
       assert.match(second.title, /confirm the passphrase/);
-      const progress = await wb.waitForStatusBarItem(/^Back up src: (\d+% ·|scanning|checking|uploading)/, 60_000);
-      assert.match(progress, /^Back up src/);
+      // Percent, speed and time left while the 96 MiB upload runs.
+      const progress = await wb.waitForStatusBarItem(/^Back up src: \d+% · [\d.]+ [KMG]?i?B\/s/, 60_000);
+      assert.match(progress, /^Back up src: \d+% · [\d.]+ [KMG]?i?B\/s( · \S+ left)?$/);
       await wb.screenshot('status-bar-progress');
       const done = await wb.waitForNotification(/backed up src as archive \d{8}T\d{6}Z-[0-9a-f]{16}: 4 files/, { timeout: 120_000 });
       assert.match(done, /in DEEP_ARCHIVE/);
@@ -124,6 +125,7 @@ describe('Glacier Backup in VS Code', () => {
       await wb.pickQuickItem(/New folder in project/, { filter: false });
       await wb.waitForNotification(/restored 4 files of src into src-\d{4}-\d\d-\d\d; every file's checksum matched/, { timeout: 120_000 });
       await wb.screenshot('downloaded');
+      await wb.openViewContainer('Glacier Backup');
       const [folder] = restoredFolders();
       assert.ok(folder, 'a new folder in the workspace');
       const restored = snapshot(path.join(workspace, folder, 'src'));

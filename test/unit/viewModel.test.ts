@@ -120,8 +120,14 @@ describe('Archives view model', () => {
     assert.equal(p.percent, 25);
     assert.equal(p.text, '25% · 5.0 MiB/s · 30s left');
     assert.equal(progressText(0, 0, 0).text, '0%');
+    assert.equal(progressText(0, 100 * 1024 * 1024, 5000).text, '0%', 'no speed before bytes flow');
+    assert.equal(progressText(1024, 100 * 1024 * 1024, 500).text, '0%', 'no speed from under a second of data');
+    assert.equal(progressText(10, 100 * 1024 * 1024, 5000).text, '0%', 'no speed before 1% has moved');
+    assert.equal(progressText(3072, 10_240, 2000).text, '30% · 1.5 KiB/s · 5s left');
     assert.equal(duration(3725), '1h 2m');
     assert.equal(duration(125), '2m 5s');
+    assert.equal(jobLook({ key: 1, title: 'Back up a', state: 'running', percent: 42.7, detail: '42% · 1 MiB/s' }).description, '42% · 1 MiB/s');
+    assert.equal(jobLook({ key: 1, title: 'Back up a', state: 'running', detail: 'checking…' }).description, 'checking…');
     assert.deepEqual(
       [jobLook({ key: 1, title: 'Back up a', state: 'running', percent: 42.7, detail: '42% · 1 MiB/s' }).contextValue, jobLook({ key: 2, title: 'b', state: 'failed', error: 'boom' }).description],
       ['job.running', 'failed: boom'],
