@@ -96,7 +96,8 @@ export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResu
     if (err instanceof GlacierError && progress.entries === 0 && /^the archive is not a valid tar stream/.test(err.message)) {
       // Garbage from the first byte: most likely a wrong passphrase for a message without an
       // encrypted session key (gpg -c), or something else than a tar inside.
-      throw new GlacierError(err.code, `${what}: ${err.message} (wrong passphrase, or not a plain tar inside?)`, { cause: err });
+      // Which error surfaces first (the tar parser's or the decryptor's) is a race: both say the same.
+      throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key (or not a plain tar inside: ${err.message})`, { cause: err });
     }
     throw streamDecryptError(err, what);
   }
