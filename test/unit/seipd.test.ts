@@ -149,6 +149,17 @@ describe('SEIPD v1 writer', () => {
     });
   }
 
+  it('places every chunk boundary right, including inside the prefix and the MDC, for every size around two chunks', async () => {
+    const p = params(chunk);
+    for (let size = 2 * chunk - 80; size <= 2 * chunk + 20; size++) {
+      const data = randomBytes(size);
+      const message = encryptSeipdSync(data, p);
+      checkLengths(readPackets(message)[0]!, chunk);
+      assert.ok(openWithSessionKey(message, p).plaintext.equals(data), `size ${size}`);
+      if (size % 10 === 0) assert.ok((await collect(encryptSeipd(split(data, [100]), p, { thread: 'worker' }))).equals(message), `worker, size ${size}`);
+    }
+  });
+
   it('writes the default 1 MiB chunks for a large stream, on a worker and on this thread alike', async () => {
     const data = randomBytes(5 * (1 << 20) + 12345);
     const p = params();

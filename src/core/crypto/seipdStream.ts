@@ -68,11 +68,10 @@ async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams,
   const framing = new SeipdFraming(params);
   const worker = new CipherWorker(params);
   const segments: Segment[] = [];
-  let held = 0;
   try {
     for await (const chunk of source) {
       framing.plain(asBuffer(chunk), segments);
-      held = segments.reduce((n, s) => n + s.data.byteLength, 0);
+      const held = segments.reduce((n, s) => n + s.data.byteLength, 0);
       if (held >= batchSize) worker.send(segments, false);
       while (worker.inFlight >= maxInFlight || worker.ready) yield (await worker.next()).data;
     }
