@@ -1,10 +1,13 @@
 /**
  * OpenPGP encryption as stock GnuPG 2.2 reads it: SEIPD v1 with MDC, no AEAD, no compression,
- * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients.
+ * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients. openpgp.js
+ * writes the session-key packets and decrypts; our own writer (seipd.ts) encrypts the data.
  * Owns key handling; never logs or echoes a passphrase or key material.
  */
 import * as openpgp from 'openpgp';
 import { GlacierError, oneLine } from '../errors';
+import { encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
+import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
 
 export type Encryption =
   | { mode: 'passphrase'; passphrase: string }
@@ -93,15 +96,42 @@ function target(enc: Encryption): { passwords: string[] } | { encryptionKeys: op
   return enc.mode === 'passphrase' ? { passwords: [enc.passphrase] } : { encryptionKeys: enc.recipients };
 }
 
-/** Encrypts a byte stream; the result is a web stream of the OpenPGP message (binary). */
-export async function encryptStream(source: ReadableStream<Uint8Array>, enc: Encryption): Promise<ReadableStream<Uint8Array>> {
-  const message = await openpgp.createMessage({ binary: source, format: 'binary' });
-  return (await openpgp.encrypt({ message, ...target(enc), format: 'binary', config: writeConfig })) as ReadableStream<Uint8Array>;
+/**
+ * Fresh parameters for one message: a random session key and prefix, and the session-key packets
+ * openpgp.js writes for them (an SKESK with an iterated+salted S2K, or a v3 PKESK per recipient).
+ * The session cipher is AES-256, or what every recipient key prefers (AES-128 otherwise).
+ */
+export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
+  let algorithm: string = 'aes256';
+  if (enc.mode === 'public-key') {
+    const chosen = await openpgp.generateSessionKey({ encryptionKeys: enc.recipients, config: writeConfig });
+    if (chosen.aeadAlgorithm) throw new GlacierError('bad-key', 'a recipient key asks for SEIPD v2 (AEAD) encryption, which GnuPG 2.2 cannot read');
+    algorithm = chosen.algorithm;
+  }
+  if (algorithm !== 'aes128' && algorithm !== 'aes192' && algorithm !== 'aes256') {
+    throw new GlacierError('bad-key', `the recipient keys ask for the ${algorithm} cipher, which this version does not write`);
+  }
+  const sessionKey = randomSessionKey(algorithm);
+  const keyPackets = await openpgp.encryptSessionKey({ data: sessionKey, algorithm, ...target(enc), format: 'binary', config: writeConfig });
+  return { algorithm, sessionKey, prefix: randomPrefix(), keyPackets };
+}
+
+/**
+ * Encrypts a byte stream into an OpenPGP message (binary), SEIPD v1 with MDC (see seipd.ts).
+ * Pass `params` to fix the session key, prefix and key packets (the output is then a function of
+ * them and the plaintext); by default fresh ones are made for `enc`.
+ */
+export async function encryptStream(
+  source: AsyncIterable<Uint8Array>,
+  enc: Encryption,
+  options: SeipdStreamOptions & { params?: SeipdParams } = {},
+): Promise<EncryptedStream> {
+  const params = options.params ?? (await newSeipdParams(enc));
+  return encryptSeipd(source, params, options);
 }
 
 export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<Uint8Array> {
-  const message = await openpgp.createMessage({ binary: data, format: 'binary' });
-  return (await openpgp.encrypt({ message, ...target(enc), format: 'binary', config: writeConfig })) as Uint8Array;
+  return encryptSeipdSync(data, await newSeipdParams(enc));
 }
 
 /** Decrypts a whole (small) message, checking its integrity; wrong keys give a clear error. */

@@ -10,16 +10,15 @@
  * upload from the start. A backup whose walked metadata equals the newest archive of the same sources uploads
  * nothing (unless forced) and returns that archive's id.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
-import { recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
+import { encryptStream, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import { GlacierError, s3Error, throwIfAborted } from '../errors';
-import { rechunk, toWebStream } from '../pack/rechunk';
+import { rechunk } from '../pack/rechunk';
 import { packTar, tarSizeBound } from '../pack/tarWriter';
 import { walk, type Skipped } from '../pack/walk';
-import { encryptStream } from '../crypto/openpgp';
 import { choosePartSize, ChecksumsRejected, isBadDigest, uploadObject } from '../store/upload';
 import { withoutChecksums } from '../store/s3';
 import { listArchives, objectExists, readManifest, writeManifest } from '../catalog/catalog';
@@ -145,7 +144,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       key: archiveKey,
       tarSize: plain.size,
       size: cipher.size,
-      sha256: cipher.hash.digest('hex'),
+      sha256: cipher.sha256,
       storageClass: store.storageClass,
     },
     encryption: { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) },
@@ -178,7 +177,8 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
 interface Sent {
   tar: ReturnType<typeof packTar>;
   plain: { size: number };
-  cipher: { hash: ReturnType<typeof createHash>; size: number };
+  /** Size and sha256 of the ciphertext, as the encryptor counted them. */
+  cipher: { size: number; sha256: string };
 }
 
 /** Packs, encrypts and uploads (or discards) the archive once; on failure nothing is left in the bucket. */
@@ -200,18 +200,16 @@ async function packAndUpload(
     },
   });
   const plain = { size: 0 };
-  const encrypted = await encryptStream(toWebStream(rechunk(count(tar.stream, plain))), req.encryption);
-  const cipher = { hash: createHash('sha256'), size: 0 };
-  const counted = countAndHash(encrypted, cipher);
+  const encrypted = await encryptStream(count(rechunk(tar.stream), plain), req.encryption);
   try {
     if (req.discardOutput) {
-      for await (const _ of counted) throwIfAborted(signal, 'backup');
+      for await (const _ of encrypted) throwIfAborted(signal, 'backup');
     } else {
       await uploadObject({
         client,
         bucket: store.bucket,
         key: archiveKey,
-        body: counted,
+        body: encrypted,
         storageClass: store.storageClass,
         partSize,
         queueSize: req.concurrency ?? 4,
@@ -236,19 +234,13 @@ async function packAndUpload(
     const cause = signal?.aborted ? new GlacierError('cancelled', 'backup cancelled') : (packFailure ?? err);
     throw cause instanceof GlacierError ? cause : s3Error(cause, { bucket: store.bucket, endpoint: store.endpoint, action: 'upload the archive' });
   }
+  const cipher = encrypted.summary;
+  if (!cipher) throw new GlacierError('corrupt', 'the archive stream ended early');
   return { tar, plain, cipher };
 }
 
 async function* count(source: AsyncIterable<Uint8Array>, into: { size: number }): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
-    into.size += chunk.byteLength;
-    yield chunk;
-  }
-}
-
-async function* countAndHash(source: ReadableStream<Uint8Array>, into: { hash: ReturnType<typeof createHash>; size: number }): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source as unknown as AsyncIterable<Uint8Array>) {
-    into.hash.update(chunk);
     into.size += chunk.byteLength;
     yield chunk;
   }
