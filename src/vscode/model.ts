@@ -153,8 +153,9 @@ export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, 
   const kind = archiveKind(a);
   const label = a.summary?.label ?? a.id;
   const when = a.summary?.created ?? a.lastModified?.toISOString();
-  const parts = [when ? shortDate(when) : undefined, a.size === undefined ? undefined : formatBytes(a.size), stateText(a, now)];
   const cls = a.storageClass ?? 'DEEP_ARCHIVE';
+  const stored = a.size === undefined ? undefined : `${formatBytes(a.size)} ${className(cls)}`;
+  const parts = [when ? shortDate(when) : undefined, stored, stateText(a, now)];
   const lines = [
     `**${escapeMarkdown(label)}**`,
     '',
@@ -167,7 +168,7 @@ export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, 
     lines.push(`- From: ${a.summary.sources.map((s) => `\`${s}\``).join(', ')} on ${escapeMarkdown(a.summary.host)}`);
   }
   if (a.size !== undefined) {
-    lines.push(`- Stored: ${formatBytes(a.size)} in ${cls}, about ${dollars(monthlyCost(a.size, cls))} per month`);
+    lines.push(`- Stored: ${formatBytes(a.size)} in ${className(cls)}, about ${dollars(monthlyCost(a.size, cls))} per month`);
     const fee = earlyDeletionFee(a.size, cls, a.lastModified, now);
     if (fee > 0) lines.push(`- Deleting it now costs an early-deletion fee of about ${dollars(fee)}`);
   }
@@ -178,6 +179,19 @@ export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, 
     contextValue: `archive.${kind}`,
     tooltip: lines.join('\n'),
   };
+}
+
+const classNames: Record<string, string> = {
+  DEEP_ARCHIVE: 'Deep Archive',
+  GLACIER: 'Glacier Flexible Retrieval',
+  GLACIER_IR: 'Glacier Instant Retrieval',
+  STANDARD_IA: 'Standard-IA',
+  STANDARD: 'Standard',
+};
+
+/** The storage class as the S3 console names it. */
+export function className(storageClass: string): string {
+  return classNames[storageClass] ?? storageClass;
 }
 
 function escapeMarkdown(text: string): string {

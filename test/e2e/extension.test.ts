@@ -95,7 +95,7 @@ describe('Glacier Backup in VS Code', () => {
       assert.deepEqual(await moto.openUploads(bucket), []);
 
       await wb.openViewContainer('Glacier Backup');
-      const row = await wb.treeRow('Archives', /^src \d{4}-\d\d-\d\d \d\d:\d\d · 96\.0 MiB · archived$/);
+      const row = await wb.treeRow('Archives', /^src \d{4}-\d\d-\d\d \d\d:\d\d · 96\.0 MiB Deep Archive · archived$/);
       assert.ok(row);
       await wb.expandTreeRow('Archives', /^src .* · archived$/);
       const labels = await wb.treeLabels('Archives');

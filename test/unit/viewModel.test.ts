@@ -40,7 +40,7 @@ describe('Archives view model', () => {
       [{ state: { state: 'restoring' }, restore: { requestedAt: '2026-11-23T10:00:00Z', tier: 'Bulk' } }, 'sync~spin', 'archive.restoring', /restoring since 2026-11-23 10:00 \(Bulk, expected by 2026-11-25 10:00\)/],
       [{ state: { state: 'restored', expiry: new Date('2026-11-30T00:00:00Z') } }, 'cloud-download', 'archive.restored', /restored until 2026-11-30 00:00$/],
       [{ state: { state: 'restored', expiry: new Date('2026-11-23T20:00:00Z') } }, 'cloud-download', 'archive.restored', /expires soon/],
-      [{ state: { state: 'available' }, storageClass: 'STANDARD' }, 'pass', 'archive.available', /available$/],
+      [{ state: { state: 'available' }, storageClass: 'STANDARD' }, 'pass', 'archive.available', /GiB Standard · available$/],
       [{ problem: 'archive without manifest' }, 'warning', 'archive.problem', /archive without manifest/],
       [{ size: undefined, problem: undefined }, 'warning', 'archive.problem', /archive missing/],
       [{ state: undefined }, 'circle-outline', 'archive.unknown', /state unknown/],
@@ -57,7 +57,7 @@ describe('Archives view model', () => {
     const id = '20261113T120000Z-0123456789abcdef';
     assert.equal(archiveLook(archive(id), 'b', 'k', now).label, 'thesis');
     assert.equal(archiveLook(archive(id, { summary: undefined }), 'b', 'k', now).label, id);
-    assert.match(archiveLook(archive(id), 'b', 'k', now).description, /^2026-11-13 12:00 · 1\.0 GiB · archived$/);
+    assert.match(archiveLook(archive(id), 'b', 'k', now).description, /^2026-11-13 12:00 · 1\.0 GiB Deep Archive · archived$/);
   });
 
   it('puts id, S3 URI, monthly cost and the early-deletion fee in the tooltip', () => {
