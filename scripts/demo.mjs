@@ -92,7 +92,13 @@ const { ensureCodeServer, node24, codeServerEntry } = await import('./e2e-setup.
 ensureCodeServer();
 const { createVSIX } = await import('@vscode/vsce');
 const vsix = join(work, 'glacier-backup.vsix');
-await createVSIX({ cwd: process.cwd(), packagePath: vsix, dependencies: false, allowMissingRepository: true, quiet: true });
+const log = console.log;
+console.log = () => undefined; // vsce lists every packaged file
+try {
+  await createVSIX({ cwd: process.cwd(), packagePath: vsix, dependencies: false, allowMissingRepository: true });
+} finally {
+  console.log = log;
+}
 const userData = join(work, 'vscode', 'user-data');
 const extensions = join(work, 'vscode', 'extensions');
 mkdirSync(join(userData, 'User'), { recursive: true });
