@@ -56,9 +56,15 @@ export interface DownloadResult {
   entries: ExtractedEntry[];
 }
 
-export async function download(req: DownloadRequest): Promise<DownloadResult> {
-  const { client, store, id, signal } = req;
-  const manifest = await readManifest(client, store, id, req.decryption, signal);
+/** The manifest and status of an archive that can be read now; a clear error if it is not restored. */
+export async function openRestored(
+  client: S3Client,
+  store: StoreConfig,
+  id: string,
+  dec: Decryption,
+  signal?: AbortSignal,
+): Promise<{ manifest: Manifest; status: Awaited<ReturnType<typeof archiveStatus>> }> {
+  const manifest = await readManifest(client, store, id, dec, signal);
   const status = await archiveStatus(client, store, id, signal);
   if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
     throw new GlacierError(
@@ -68,6 +74,12 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
         : `archive ${id} is still being restored from ${status.storageClass}; try again when it is ${describeState({ state: 'restored' })}`,
     );
   }
+  return { manifest, status };
+}
+
+export async function download(req: DownloadRequest): Promise<DownloadResult> {
+  const { client, store, id, signal } = req;
+  const { manifest, status } = await openRestored(client, store, id, req.decryption, signal);
   const filter = subsetFilter(req.only);
   const expected = manifest.entries.filter((e) => filter(e.path));
   if (req.only?.length && expected.length === 0) throw new GlacierError('usage', `nothing in archive ${id} matches ${req.only.join(', ')}`);

@@ -10,13 +10,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
 import type { Decryption } from '../crypto/openpgp';
-import { GlacierError } from '../errors';
-import { readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
-import { archiveStatus } from '../store/restore';
-import { describeState } from '../store/glacierState';
 import { fetchDecryptUnpack } from './unpack';
-import { matchManifest } from './download';
+import { matchManifest, openRestored } from './download';
 
 export interface VerifyRequest {
   client: S3Client;
@@ -38,16 +34,7 @@ export interface VerifyResult {
 
 export async function verifyArchive(req: VerifyRequest): Promise<VerifyResult> {
   const { client, store, id, signal } = req;
-  const manifest = await readManifest(client, store, id, req.decryption, signal);
-  const status = await archiveStatus(client, store, id, signal);
-  if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
-    throw new GlacierError(
-      'not-found',
-      status.glacier.state === 'archived'
-        ? `archive ${id} is in ${status.storageClass} and not restored: request a restore first (glacier-backup restore ${id})`
-        : `archive ${id} is still being restored from ${status.storageClass}; try again when it is ${describeState({ state: 'restored' })}`,
-    );
-  }
+  const { manifest, status } = await openRestored(client, store, id, req.decryption, signal);
   const got = await fetchDecryptUnpack({
     client,
     bucket: store.bucket,
