@@ -257,11 +257,12 @@ async function restoreFlow(s: Services, givenId?: string): Promise<void> {
   const label = info?.summary?.label ?? picked.id;
   if (status.glacier.state === 'available') {
     const go = await vscode.window.showInformationMessage(`Glacier Backup: ${label} is in ${status.storageClass} and needs no restore.`, 'Download…');
-    if (go) await downloadFlow(s, picked.id);
+    if (go) await downloadFlow(s, picked.id, picked.file);
     return;
   }
   if (status.glacier.state === 'restoring') {
     await s.poller.add(picked.id, { tier: settings.restoreTier, days: settings.restoreDays });
+    await rememberFile(s, picked.id, picked.file);
     void vscode.window.showInformationMessage(`Glacier Backup: a restore of ${label} is already in progress; you will be told when it is ready.`);
     return;
   }
@@ -288,6 +289,7 @@ async function restoreFlow(s: Services, givenId?: string): Promise<void> {
   const days = Number(daysText);
   const result = await requestRestore(client, store, picked.id, { tier: tierPick.tier, days });
   await s.poller.add(picked.id, { tier: tierPick.tier, days });
+  await rememberFile(s, picked.id, picked.file);
   s.catalog.setState(picked.id, result.status.glacier);
   s.log.info(`restore of ${picked.id} (${tierPick.tier}, ${days} days): ${result.outcome}`);
   const when = restoreTimes[status.storageClass]?.[tierPick.tier] ?? '';
@@ -346,8 +348,23 @@ async function pickArchiveOrFile(s: Services): Promise<{ id: string; file?: stri
   return choice ? { id: choice.id, ...(choice.file ? { file: choice.file } : {}) } : undefined;
 }
 
-async function downloadFlow(s: Services, id: string | undefined): Promise<void> {
+/** The file a user searched for in Restore…, offered again when the archive can be downloaded. */
+const wantedFilesKey = 'glacierBackup.wantedFiles';
+
+async function rememberFile(s: Services, id: string, file: string | undefined): Promise<void> {
+  if (!file) return;
+  const wanted = s.context.globalState.get<Record<string, string>>(wantedFilesKey, {});
+  await s.context.globalState.update(wantedFilesKey, { ...wanted, [id]: file });
+}
+
+async function forgetFile(s: Services, id: string): Promise<void> {
+  const { [id]: _, ...rest } = s.context.globalState.get<Record<string, string>>(wantedFilesKey, {});
+  await s.context.globalState.update(wantedFilesKey, rest);
+}
+
+async function downloadFlow(s: Services, id: string | undefined, file?: string): Promise<void> {
   if (!id) return;
+  const wanted = file ?? s.context.globalState.get<Record<string, string>>(wantedFilesKey, {})[id];
   const { client, store, settings } = await s.connection.connect();
   const status = await archiveStatus(client, store, id);
   if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
@@ -372,6 +389,18 @@ async function downloadFlow(s: Services, id: string | undefined): Promise<void> 
     if (!picked?.[0]) return;
     dest = picked[0].fsPath;
   }
+  let only: string[] | undefined;
+  if (wanted) {
+    const what = await vscode.window.showQuickPick(
+      [
+        { label: `Only ${path.posix.basename(wanted)}`, description: wanted, only: [wanted] },
+        { label: `All of ${label}`, description: '', only: undefined },
+      ],
+      { title: `Download & decrypt ${label}: everything, or the file you looked for?` },
+    );
+    if (!what) return;
+    only = what.only;
+  }
   const opened = await s.connection.decryption(settings, true, `Enter the passphrase of ${label}.`);
   const result = await s.jobs.run(`Download ${label}`, (job) =>
     download({
@@ -380,6 +409,7 @@ async function downloadFlow(s: Services, id: string | undefined): Promise<void> 
       id,
       decryption: opened!.dec,
       dest,
+      ...(only ? { only } : {}),
       signal: job.signal,
       onProgress: (p) => job.report(p.bytesDownloaded, p.bytesTotal),
       onResume: (offset) => s.log.info(`${id}: connection dropped; resuming at byte ${offset}`),
@@ -388,12 +418,13 @@ async function downloadFlow(s: Services, id: string | undefined): Promise<void> 
   if (!result) return;
   if (opened!.fresh) await s.connection.secrets.rememberPassphrase(opened!.fresh);
   await s.poller.remove(id);
+  await forgetFile(s, id);
   s.log.info(`restored ${id} into ${result.path}`);
   const uri = vscode.Uri.file(result.path);
   const inside = vscode.workspace.getWorkspaceFolder(uri);
   if (inside) await vscode.commands.executeCommand('revealInExplorer', uri);
   const pick = await vscode.window.showInformationMessage(
-    `Glacier Backup: restored ${result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched.`,
+    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched.`,
     ...(inside ? [] : ['Open Folder']),
   );
   if (pick === 'Open Folder') await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });

@@ -110,7 +110,8 @@ describe('Glacier Backup in VS Code', () => {
       await wb.clearNotifications().catch(() => undefined);
       await wb.openViewContainer('Glacier Backup');
       await wb.runCommand('Glacier Backup: Restore…');
-      await wb.pickQuickItem('src');
+      // The picker finds a file by name inside the manifests and restores its archive.
+      await wb.pickQuickItem('notes with spaces.txt');
       await wb.screenshot('tier');
       await wb.pickQuickItem('Standard');
       await wb.fillInputBox('3');
@@ -123,6 +124,11 @@ describe('Glacier Backup in VS Code', () => {
       proxy.release();
       await wb.waitForNotification(/"src" is restored and ready to download\. It stays downloadable until/, { timeout: 60_000, button: 'Download…' });
       await wb.pickQuickItem(/New folder in project/, { filter: false });
+      // The file looked for is offered first; take everything.
+      const choices = await wb.quickPickItems();
+      assert.ok(choices.includes('Only notes with spaces.txt') && choices.includes('All of src'), JSON.stringify(choices));
+      await wb.screenshot('only-or-all');
+      await wb.pickQuickItem('All of src', { filter: false });
       await wb.waitForNotification(/restored 4 files of src into src-\d{4}-\d\d-\d\d; every file's checksum matched/, { timeout: 120_000 });
       await wb.screenshot('downloaded');
       await wb.openViewContainer('Glacier Backup');
