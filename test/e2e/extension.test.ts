@@ -143,6 +143,33 @@ describe('Glacier Backup in VS Code', () => {
     });
   });
 
+  it('Cancel from the status bar stops a running backup and leaves no upload or archive behind', async () => {
+    const { wb } = vs;
+    await wb.run('cancel', async () => {
+      await wb.clearNotifications().catch(() => undefined);
+      const more = path.join(workspace, 'more');
+      mkdirSync(more);
+      const big = Buffer.alloc(64 * 1024 * 1024);
+      for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i ^ 0x5a5a5a5a, i);
+      writeFileSync(path.join(more, 'big.bin'), big);
+      const archivesBefore = (await moto.keys(bucket)).filter((k) => k.endsWith('.tar.gpg'));
+      // The network stalls: parts get no answer, so the job is still running when Cancel comes.
+      proxy.holdParts(true);
+      await waitForExplorerAction('more', 'Back up to Glacier');
+      await wb.explorerContextAction('more', 'Back up to Glacier');
+      // Running (past the scan): progress reads per finished file, so here it stays at 0%.
+      await wb.waitForStatusBarItem(/^Back up more: \d+%/, 60_000);
+      await wb.clickStatusBarItem(/^Back up more:/);
+      await wb.pickQuickItem('Back up more', { filter: false });
+      await wb.waitForNotification(/Cancel "Back up more"\? Nothing of it is kept\./, { button: 'Cancel Job' });
+      await wb.waitForNotification(/Back up more cancelled; nothing was kept\./, { timeout: 60_000 });
+      await wb.screenshot('cancelled');
+      assert.deepEqual(await moto.openUploads(bucket), [], 'the multipart upload was aborted');
+      assert.deepEqual((await moto.keys(bucket)).filter((k) => k.endsWith('.tar.gpg')), archivesBefore, 'no new archive');
+      rmSync(more, { recursive: true, force: true });
+    }).finally(() => proxy.holdParts(false));
+  });
+
   it('a wrong passphrase at download shows one clear error and writes nothing', async () => {
     const { wb } = vs;
     await wb.run('wrong-passphrase', async () => {

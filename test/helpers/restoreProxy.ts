@@ -13,6 +13,8 @@ export interface RestoreProxy {
   heads: Map<string, number>;
   /** Ends the pending period: from now on restores moto reports show as they are (done). */
   release(): void;
+  /** While on, multipart part uploads get no answer (a stalled network), so a test can cancel mid-upload. */
+  holdParts(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -20,8 +22,13 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
   const heads = new Map<string, number>();
   const requested = new Set<string>();
   let limit = pendingHeads;
+  let hold = false;
   const proxy = await startProxy((req, res) => {
     const key = pathOf(req);
+    if (hold && req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '')) {
+      req.resume(); // read the part, never answer: the client gives up when it is cancelled
+      return;
+    }
     // While "pending", a second restore request gets AWS's 409 RestoreAlreadyInProgress.
     const restoreRequest = req.method === 'POST' && /[?&]restore/.test(req.url ?? '');
     if (restoreRequest && requested.has(key) && (heads.get(key) ?? 0) < limit) {
@@ -51,6 +58,9 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
     heads,
     release: () => {
       limit = 0;
+    },
+    holdParts: (on) => {
+      hold = on;
     },
     close: proxy.close,
   };

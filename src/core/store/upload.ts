@@ -108,11 +108,13 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   upload.on('httpUploadProgress', (p) => {
     if (p.loaded !== undefined) req.onUploaded?.(p.loaded);
   });
-  // Cancel by failing the body: lib-storage then waits for parts in flight and aborts the
-  // multipart upload before done() settles (its own abort() returns before cleaning up).
+  // Cancel by failing the body and aborting the requests in flight: on a stalled network, parts
+  // would otherwise be waited for until they time out. lib-storage's abort() returns before it
+  // has cleaned up, so the catch below sweeps the multipart upload itself (abortLeftovers).
   const onAbort = (): void => {
     cancelled = true;
     source.destroy(new GlacierError('cancelled', 'backup cancelled'));
+    void upload.abort().catch(() => undefined);
   };
   req.signal?.addEventListener('abort', onAbort, { once: true });
   try {
