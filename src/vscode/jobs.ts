@@ -19,6 +19,7 @@ interface Job {
   info: JobInfo;
   controller: AbortController;
   started: number;
+  lastReport: number;
   /** When the last phase before the transfer ended. */
   flowing?: number;
   lastPercent: number;
@@ -51,7 +52,7 @@ export class JobQueue implements vscode.Disposable {
 
   /** Queues a job; resolves with its result, or undefined when it was cancelled or failed (already shown to the user). */
   run<T>(title: string, work: (ctx: JobContext) => Promise<T>): Promise<T | undefined> {
-    const job: Job = { info: { key: this.nextKey++, title, state: 'queued' }, controller: new AbortController(), started: 0, lastPercent: 0 };
+    const job: Job = { info: { key: this.nextKey++, title, state: 'queued' }, controller: new AbortController(), started: 0, lastReport: 0, lastPercent: 0 };
     this.jobs.push(job);
     this.update();
     const result = this.tail.then(() => this.execute(job, work));
@@ -100,6 +101,10 @@ export class JobQueue implements vscode.Disposable {
   private report(job: Job, done: number, total: number, phase?: string): void {
     // Speed and time left count from when bytes start to flow, not from the scan before.
     if (phase) job.flowing = Date.now();
+    // The engine reports per chunk; the status bar needs no more than a few updates a second.
+    const now = Date.now();
+    if (!phase && done < total && now - job.lastReport < 250) return;
+    job.lastReport = now;
     const p = progressText(done, total, Date.now() - (job.flowing ?? job.started));
     // Before bytes flow (scanning, checking) the phase says more than "0%".
     job.info.percent = phase ? undefined : p.percent;

@@ -31,6 +31,20 @@ describe('tar writer', () => {
     assert.equal((await report).entries.length, 3);
   });
 
+  it('reports progress inside a large file, not only when it is done', async () => {
+    const root = tempDir();
+    const size = 24 * 1024 * 1024;
+    writeFileSync(path.join(root, 'big.bin'), randomBytes(size));
+    const scanned = await walk([path.join(root, 'big.bin')]);
+    const seen: { entriesDone: number; bytesRead: number }[] = [];
+    const { stream, report } = packTar(scanned.entries, { onProgress: (p) => seen.push({ ...p }) });
+    await collect(stream);
+    await report;
+    const during = seen.filter((p) => p.entriesDone === 0 && p.bytesRead > 0 && p.bytesRead < size);
+    assert.ok(during.length >= 2, `progress while reading: ${JSON.stringify(seen)}`);
+    assert.deepEqual(seen.at(-1), { entriesDone: 1, bytesRead: size });
+  });
+
   it('reports a file that grows while it is read, and the tar stays valid', async () => {
     const root = tempDir();
     const file = path.join(root, 'growing.bin');

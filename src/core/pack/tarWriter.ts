@@ -78,7 +78,7 @@ export function packTar(
     for (const entry of entries) {
       if (options.signal?.aborted) throw new GlacierError('cancelled', 'backup cancelled');
       if (pack.destroyed) throw new GlacierError('cancelled', 'archive stream closed');
-      await writeEntry(pack, entry, report, progress);
+      await writeEntry(pack, entry, report, progress, () => options.onProgress?.(progress));
       progress.entriesDone++;
       options.onProgress?.(progress);
     }
@@ -94,7 +94,8 @@ export function packTar(
   return { stream: pack as unknown as AsyncIterable<Uint8Array> & { destroy(err?: Error): void }, report: done };
 }
 
-async function writeEntry(pack: tar.Pack, e: SourceEntry, report: PackReport, progress: PackProgress): Promise<void> {
+/** `tick` reports progress inside a large file, chunk by chunk (small files report once done). */
+async function writeEntry(pack: tar.Pack, e: SourceEntry, report: PackReport, progress: PackProgress, tick: () => void): Promise<void> {
   const base = {
     mode: e.mode,
     mtime: new Date(e.mtimeMs),
@@ -153,6 +154,7 @@ async function writeEntry(pack: tar.Pack, e: SourceEntry, report: PackReport, pr
         buf.fill(0, filled);
       }
       progress.bytesRead += filled;
+      tick();
       hash.update(buf);
       return buf;
     };
