@@ -241,4 +241,17 @@ describe('messages with openpgp.js key packets', () => {
     await assert.rejects(decryptBytes(flipped, { passphrase: 'correct horse' }, 'the archive'), /the archive failed its integrity check/);
     await assert.rejects(decryptBytes(message, { passphrase: 'wrong' }, 'the archive'), /wrong passphrase or key/);
   });
+
+  it('a wrong passphrase that opens a plausible session key is still named a wrong passphrase, not damage', async () => {
+    // About 1 in 256 wrong passphrases decrypt the SKESK to a valid-looking key; the data then
+    // fails its MDC. Same situation, made deterministic: key packets for one key, data under another.
+    const p = await newSeipdParams({ mode: 'passphrase', passphrase: 'pw' });
+    const other: SeipdParams = { ...p, sessionKey: randomBytes(32) };
+    const message = encryptSeipdSync(randomBytes(1000), other);
+    await assert.rejects(decryptBytes(message, { passphrase: 'pw' }, 'the manifest'), /^GlacierError: cannot open the manifest: wrong passphrase or key$|cannot open the manifest: wrong passphrase or key$/);
+    // The right key with damaged data is still damage.
+    const good = Buffer.from(encryptSeipdSync(randomBytes(1000), p));
+    good[good.length - 30]! ^= 1;
+    await assert.rejects(decryptBytes(good, { passphrase: 'pw' }, 'the manifest'), /the manifest failed its integrity check/);
+  });
 });

@@ -4,6 +4,7 @@
  * writes the session-key packets and decrypts; our own writer (seipd.ts) encrypts the data.
  * Owns key handling; never logs or echoes a passphrase or key material.
  */
+import { createDecipheriv } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { GlacierError, oneLine } from '../errors';
 import { encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
@@ -159,8 +160,68 @@ export async function decryptBytes(data: Uint8Array, dec: Decryption, what: stri
     if (/session key|decrypt(ing)? (the )?session|no decryption key|incorrect key|password|Error decrypting message: Session/i.test(text)) {
       throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key`);
     }
+    // A wrong passphrase sometimes yields a plausible session key (about 1 in 256 times): the
+    // data then fails its MDC. The prefix's quick-check bytes tell the two apart.
+    const fits = await sessionKeyFits(data, dec);
+    if (fits === false) throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key`);
+    if (fits === undefined) throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key, or it failed its integrity check (${oneLine(text)})`);
     throw new GlacierError('corrupt', `${what} failed its integrity check (${oneLine(text)})`);
   }
+}
+
+/**
+ * Whether the session key that `dec` opens decrypts the first bytes of the SEIPD v1 packet to a
+ * prefix whose last two bytes repeat (RFC 4880 §5.13): a wrong key passes this 1 in 65,536 times.
+ * Only called after a failed decryption, so it is no oracle an attacker does not already have.
+ * Undefined when it cannot tell: the key opens to a cipher other than AES (which a wrong
+ * passphrase does now and then, and which we never write), or the packets are not as expected.
+ */
+async function sessionKeyFits(data: Uint8Array, dec: Decryption): Promise<boolean | undefined> {
+  try {
+    const message = await openpgp.readMessage({ binaryMessage: data });
+    const [key] = await openpgp.decryptSessionKeys({
+      message,
+      ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
+      ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
+    });
+    const bits = { aes128: 128, aes192: 192, aes256: 256 }[key?.algorithm ?? ''];
+    const body = seipdBodyStart(data);
+    if (!key || !bits || body === undefined || body[0] !== 1 || body.length < 19) return undefined;
+    const decipher = createDecipheriv(`aes-${bits}-cfb`, key.data, Buffer.alloc(16));
+    const prefix = decipher.update(body.subarray(1, 19));
+    return prefix[14] === prefix[16] && prefix[15] === prefix[17];
+  } catch {
+    return false;
+  }
+}
+
+/** The first bytes of the SEIPD packet's body (its first chunk when partial lengths are used), if found. */
+function seipdBodyStart(data: Uint8Array): Uint8Array | undefined {
+  let at = 0;
+  while (at < data.length) {
+    const ctb = data[at]!;
+    if (!(ctb & 0x80)) return undefined;
+    let tag: number;
+    let length: number;
+    let header: number;
+    if (ctb & 0x40) {
+      tag = ctb & 0x3f;
+      const first = data[at + 1] ?? 0;
+      if (first < 192) [length, header] = [first, 2];
+      else if (first < 224) [length, header] = [((first - 192) << 8) + (data[at + 2] ?? 0) + 192, 3];
+      else if (first === 255) [length, header] = [Buffer.from(data.subarray(at + 2, at + 6)).readUInt32BE(0), 6];
+      else [length, header] = [1 << (first & 0x1f), 2]; // a partial length: the first chunk
+    } else {
+      tag = (ctb >> 2) & 0x0f;
+      const type = ctb & 3;
+      const n = type === 0 ? 1 : type === 1 ? 2 : type === 2 ? 4 : 0;
+      if (n === 0) [length, header] = [data.length - at - 1, 1];
+      else [length, header] = [Buffer.from(data.subarray(at + 1, at + 1 + n)).readUIntBE(0, n), 1 + n];
+    }
+    if (tag === openpgp.enums.packet.symEncryptedIntegrityProtectedData) return data.subarray(at + header, at + header + length);
+    at += header + length;
+  }
+  return undefined;
 }
 
 /** Reads armored private keys (for restore and listing in public-key mode) and unlocks them. */
