@@ -184,7 +184,7 @@ async function sessionKeyFits(data: Uint8Array, dec: Decryption): Promise<boolea
       ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
       ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
     });
-    const bits = { aes128: 128, aes192: 192, aes256: 256 }[key?.algorithm ?? ''];
+    const bits = ({ aes128: 128, aes192: 192, aes256: 256 } as Record<string, number | undefined>)[key?.algorithm ?? ''];
     const body = seipdBodyStart(data);
     if (!key || !bits || body === undefined || body[0] !== 1 || body.length < 19) return undefined;
     const decipher = createDecipheriv(`aes-${bits}-cfb`, key.data, Buffer.alloc(16));
