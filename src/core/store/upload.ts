@@ -1,32 +1,41 @@
 /**
  * Multipart upload of one archive object of unknown final length, with a part size chosen from
- * an upper bound of its size so that it always fits in S3's 10,000 parts.
+ * an upper bound of its size so that it always fits in S3's 10,000 parts. Our own uploader
+ * rather than lib-storage's: it can continue a multipart upload left by a killed run, and it
+ * reuses its part buffers.
  *
  * Guarantees: the object appears under its key only complete (S3 completes multipart uploads
  * atomically) and never replaces an existing object (If-None-Match). Each request is retried by
- * the client (see s3.ts); when a part still fails, the rest of the body is no longer read and the
- * upload fails at once. When the upload fails or is cancelled, the promise settles only after the
- * multipart upload has been aborted, so no parts are left behind to be billed. A failure reported
- * after the last byte was sent (a CompleteMultipartUpload or PutObject whose answer was lost, then
- * retried) is resolved by looking: if the object is there, it is verified like any other.
+ * the client (see s3.ts); when a part still fails, the rest of the body is no longer read, the
+ * requests in flight are aborted and the upload fails at once. When the upload fails or is
+ * cancelled, the promise settles only after the multipart upload has been aborted, so no parts
+ * are left behind to be billed; only a `Suspend` abort (errors.ts) or a killed process leaves
+ * one, for `resume` to continue: a
+ * stored part is kept only when its size and MD5 (its ETag) or CRC32 match the part the body
+ * yields now, and is sent again otherwise. A failure reported after the last byte was sent (a
+ * CompleteMultipartUpload or PutObject whose answer was lost, then retried) is resolved by
+ * looking: if the object is there, it is verified like any other.
  * After the upload the stored object is verified (HEAD: its size, and the CRC32 S3 computed, when
  * the endpoint keeps checksums); on a mismatch it is deleted and the upload fails ('corrupt').
- * Memory: at most partSize × (queueSize + 1) bytes of buffered parts.
+ * Memory: at most partSize × (queueSize + 1) bytes of part buffers, allocated as needed and reused.
  */
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListPartsCommand,
+  PutObjectCommand,
   UploadPartCommand,
+  type CompletedPart,
   type S3Client,
   type StorageClass,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { GlacierError, s3Error } from '../errors';
+import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../errors';
 import { sendsChecksums } from './s3';
 
 const MiB = 1 << 20;
@@ -44,6 +53,14 @@ export function choosePartSize(sizeBound: number): number {
   return Math.min(maxPartSize, Math.max(minPartSize, needed));
 }
 
+/** A part already stored in an unfinished multipart upload (ListParts). */
+export interface StoredPart {
+  size: number;
+  etag: string;
+  /** Base64 CRC32, when the upload was made with checksums. */
+  crc32?: string;
+}
+
 export interface UploadRequest {
   client: S3Client;
   bucket: string;
@@ -56,9 +73,13 @@ export interface UploadRequest {
   signal?: AbortSignal;
   /** For messages: the endpoint, if not AWS. */
   endpoint?: string;
-  /** Bytes acknowledged by S3 so far. */
+  /** Continue this unfinished multipart upload: parts stored that match the body are not sent again. */
+  resume?: { uploadId: string; parts: ReadonlyMap<number, StoredPart> };
+  /** Called once the multipart upload exists, before its first part is sent (to journal it). */
+  onStarted?: (uploadId: string) => Promise<void> | void;
+  /** Bytes stored in S3 so far (sent and acknowledged, or found already stored). */
   onUploaded?: (bytes: number) => void;
-  /** Notes for the user (a lost answer resolved, a check skipped); never contains secrets. */
+  /** Notes for the user (a lost answer resolved, a part sent again); never contains secrets. */
   onNotice?: (message: string) => void;
 }
 
@@ -66,80 +87,275 @@ export interface UploadResult {
   size: number;
   /** How the stored object was checked: its size, and S3's CRC32 when the endpoint keeps it. */
   verified: 'size' | 'size+crc32';
+  /** Parts sent by this run, and parts of a resumed upload found already stored and kept. */
+  partsSent: number;
+  partsKept: number;
+}
+
+interface Failure {
+  kind: 'cancel' | 'suspend' | 'body' | 's3';
+  error: unknown;
 }
 
 export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
-  const { client, bucket, key } = req;
+  const { client, bucket, key, partSize } = req;
   const where = { bucket, endpoint: req.endpoint, action: 'upload the archive' };
   const checksums = await sendsChecksums(client);
-  let cancelled = false;
-  const sums = new Checksums(req.partSize);
-  const source = Readable.from(guard(req.body, () => cancelled, sums));
-  // A part (or the upload's creation) that failed after all its retries stops the others from
-  // reading more of the body.
-  let partFailure: unknown;
-  const failFast = new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver) as unknown;
-      return (command: Parameters<S3Client['send']>[0], options?: Parameters<S3Client['send']>[1]) =>
-        target.send(command, options).catch((err: unknown) => {
-          if (partFailure === undefined && (command instanceof UploadPartCommand || command instanceof CreateMultipartUploadCommand)) {
-            partFailure = err;
-            source.destroy(new GlacierError('cancelled', 'stopped after a failed part'));
-          }
-          throw err;
-        });
-    },
+  const crcs = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
+  const inFlightAbort = new AbortController();
+  let failure: Failure | undefined;
+  let wake: () => void = () => undefined;
+  const failed = new Promise<void>((resolve) => {
+    wake = resolve;
   });
-  const upload = new Upload({
-    client: failFast,
-    params: {
+  const fail = (kind: Failure['kind'], error: unknown): void => {
+    if (failure) return;
+    failure = { kind, error };
+    inFlightAbort.abort();
+    wake();
+  };
+  const onAbort = (): void =>
+    isSuspended(req.signal) ? fail('suspend', new GlacierError('cancelled', suspendedMessage)) : fail('cancel', new GlacierError('cancelled', 'backup cancelled'));
+  req.signal?.addEventListener('abort', onAbort, { once: true });
+  if (req.signal?.aborted) onAbort();
+  const inFlightOptions = { abortSignal: inFlightAbort.signal };
+
+  let uploadId = req.resume?.uploadId;
+  const completed: CompletedPart[] = [];
+  const partCrcs: number[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const pool: Buffer[] = [];
+  const stats = { size: 0, whole: 0, uploaded: 0, sent: 0, kept: 0, differed: 0 };
+  let partNumber = 0;
+  let lastByteSent = false;
+
+  const startUpload = async (): Promise<string> => {
+    if (uploadId !== undefined) return uploadId;
+    const created = await client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        StorageClass: req.storageClass,
+        ContentType: req.contentType ?? 'application/octet-stream',
+        ...(checksums && crcs ? { ChecksumAlgorithm: 'CRC32' as const } : {}),
+      }),
+      inFlightOptions,
+    );
+    if (!created.UploadId) throw new GlacierError('s3', 'S3 did not return an upload id');
+    uploadId = created.UploadId;
+    await req.onStarted?.(uploadId);
+    return uploadId;
+  };
+
+  /** Sends (or keeps) one part; waits while `queueSize` parts are in flight. Owns `buffer` from here on. */
+  const dispatch = async (buffer: Buffer, length: number): Promise<void> => {
+    const n = ++partNumber;
+    if (n > maxParts) throw new GlacierError('usage', `the archive needs more than ${maxParts} parts of ${formatBytes(partSize)}`);
+    const body = buffer.subarray(0, length);
+    const crc = crcs ? zlib.crc32(body) : undefined;
+    if (crc !== undefined) partCrcs.push(crc);
+    const release = (): void => {
+      if (pool.length <= req.queueSize) pool.push(buffer);
+    };
+    const stored = req.resume?.parts.get(n);
+    if (stored && partMatches(stored, body, crc)) {
+      completed[n - 1] = { PartNumber: n, ETag: stored.etag, ...(stored.crc32 ? { ChecksumCRC32: stored.crc32 } : {}) };
+      stats.kept++;
+      stats.uploaded += length;
+      req.onUploaded?.(stats.uploaded);
+      release();
+      return;
+    }
+    if (stored && !stats.differed++) req.onNotice?.(`part ${n} stored by the interrupted run differs from what was read now: sending it (and any other that differs) again`);
+    while (inFlight.size >= req.queueSize && !failure) await Promise.race([...inFlight, failed]);
+    if (failure) return release();
+    const id = await startUpload();
+    const command = new UploadPartCommand({
       Bucket: bucket,
       Key: key,
-      Body: source,
-      StorageClass: req.storageClass,
-      ContentType: req.contentType ?? 'application/octet-stream',
-      IfNoneMatch: '*',
-    },
-    partSize: req.partSize,
-    queueSize: req.queueSize,
-    leavePartsOnError: false,
-  });
-  upload.on('httpUploadProgress', (p) => {
-    if (p.loaded !== undefined) req.onUploaded?.(p.loaded);
-  });
-  // Cancel by failing the body and aborting the requests in flight: on a stalled network, parts
-  // would otherwise be waited for until they time out. lib-storage's abort() returns before it
-  // has cleaned up, so the catch below sweeps the multipart upload itself (abortLeftovers).
-  const onAbort = (): void => {
-    cancelled = true;
-    source.destroy(new GlacierError('cancelled', 'backup cancelled'));
-    void upload.abort().catch(() => undefined);
+      UploadId: id,
+      PartNumber: n,
+      Body: body,
+      ContentLength: length,
+      ...(checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : {}),
+    });
+    const sending = client
+      .send(command, inFlightOptions)
+      .then((res) => {
+        if (!res.ETag) throw new GlacierError('s3', `S3 returned no ETag for part ${n}`);
+        completed[n - 1] = { PartNumber: n, ETag: res.ETag, ...(res.ChecksumCRC32 ? { ChecksumCRC32: res.ChecksumCRC32 } : {}) };
+        stats.sent++;
+        stats.uploaded += length;
+        req.onUploaded?.(stats.uploaded);
+      })
+      .catch((err: unknown) => fail('s3', err))
+      .finally(() => {
+        inFlight.delete(sending);
+        release();
+      });
+    inFlight.add(sending);
   };
-  req.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const iterator = req.body[Symbol.asyncIterator]();
+  let bodyDone = false;
   try {
-    if (req.signal?.aborted) onAbort();
-    await upload.done();
-  } catch (err) {
-    await abortLeftovers(client, bucket, key);
-    if (cancelled) throw new GlacierError('cancelled', 'backup cancelled');
-    // The body's own failure (a read error while packing) is the caller's to explain.
-    if (sums.bodyFailure && partFailure === undefined) throw sums.bodyFailure.error;
-    const failure = partFailure ?? err;
-    // Every byte was sent and only the answer is missing: the object may well be complete.
-    if (!sums.ended || partFailure !== undefined || !(await exists(client, bucket, key))) {
-      if (isChecksumRejection(failure) && checksums) throw new ChecksumsRejected(failure);
-      throw s3Error(failure, where);
+    let buffer = pool.pop() ?? Buffer.allocUnsafeSlow(partSize);
+    let fill = 0;
+    while (!failure) {
+      let next: IteratorResult<Uint8Array> | undefined;
+      try {
+        next = await Promise.race([iterator.next(), failed.then(() => undefined)]);
+      } catch (err) {
+        bodyDone = true;
+        fail('body', err);
+        break;
+      }
+      if (next === undefined || failure) break;
+      if (next.done) {
+        bodyDone = true;
+        break;
+      }
+      const chunk = next.value;
+      stats.size += chunk.byteLength;
+      if (crcs) stats.whole = zlib.crc32(chunk, stats.whole);
+      for (let off = 0; off < chunk.byteLength && !failure; ) {
+        const take = Math.min(chunk.byteLength - off, partSize - fill);
+        buffer.set(chunk.subarray(off, off + take), fill);
+        fill += take;
+        off += take;
+        if (fill === partSize) {
+          await dispatch(buffer, fill);
+          buffer = pool.pop() ?? Buffer.allocUnsafeSlow(partSize);
+          fill = 0;
+        }
+      }
     }
-    req.onNotice?.(`S3 reported a failure after the whole archive was sent (${describeFailure(failure)}), but the archive is stored: checking it`);
+    if (!failure && bodyDone) {
+      if (partNumber === 0 && uploadId === undefined) {
+        lastByteSent = true;
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: buffer.subarray(0, fill),
+            ContentLength: fill,
+            StorageClass: req.storageClass,
+            ContentType: req.contentType ?? 'application/octet-stream',
+            IfNoneMatch: '*',
+            ...(checksums && crcs ? { ChecksumCRC32: crcBase64(zlib.crc32(buffer.subarray(0, fill))) } : {}),
+          }),
+          inFlightOptions,
+        );
+        stats.sent = 1;
+        stats.uploaded = fill;
+        req.onUploaded?.(fill);
+        if (crcs) partCrcs.push(zlib.crc32(buffer.subarray(0, fill)));
+      } else {
+        if (fill > 0 || partNumber === 0) await dispatch(buffer, fill);
+        while (inFlight.size > 0 && !failure) await Promise.race([...inFlight, failed]);
+        if (!failure) {
+          lastByteSent = true;
+          await client.send(
+            new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, IfNoneMatch: '*', MultipartUpload: { Parts: completed } }),
+            inFlightOptions,
+          );
+        }
+      }
+    }
+  } catch (err) {
+    fail(err instanceof GlacierError && err.code === 'usage' ? 'body' : 's3', err);
   } finally {
     req.signal?.removeEventListener('abort', onAbort);
+    // Stop the packing side: its pending read settles first, then its generator closes.
+    if (!bodyDone) void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    await Promise.allSettled([...inFlight]);
   }
-  return verifyStored(req, sums, checksums);
+
+  if (failure) {
+    const f: Failure = failure;
+    // Every byte was sent and only the answer is missing: the object may well be complete.
+    if (f.kind === 's3' && lastByteSent && (await exists(client, bucket, key))) {
+      req.onNotice?.(`S3 reported a failure after the whole archive was sent (${describeFailure(f.error)}), but the archive is stored: checking it`);
+    } else if (f.kind === 'suspend') {
+      // Left as it is for the next run to resume (see the journal in catalog/uploadJournal.ts).
+      throw f.error;
+    } else {
+      if (uploadId !== undefined) {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      }
+      await abortLeftovers(client, bucket, key);
+      if (f.kind === 'cancel') throw new GlacierError('cancelled', 'backup cancelled');
+      // The body's own failure (a read error while packing) is the caller's to explain.
+      if (f.kind === 'body') throw f.error;
+      if (isChecksumRejection(f.error) && checksums) throw new ChecksumsRejected(f.error);
+      throw s3Error(f.error, where);
+    }
+  }
+  const sums = { size: stats.size, whole: stats.whole, parts: partCrcs, available: crcs };
+  const verified = await verifyStored(req, sums, checksums);
+  return { size: stats.size, verified, partsSent: stats.sent, partsKept: stats.kept };
+}
+
+/** Whether a stored part holds exactly `body`: same size, and same MD5 (ETag) or CRC32, none differing. */
+function partMatches(stored: StoredPart, body: Buffer, crc: number | undefined): boolean {
+  if (stored.size !== body.byteLength) return false;
+  let compared = false;
+  const etag = stored.etag.replace(/"/g, '');
+  if (/^[0-9a-f]{32}$/i.test(etag)) {
+    if (createHash('md5').update(body).digest('hex') !== etag.toLowerCase()) return false;
+    compared = true;
+  }
+  if (stored.crc32 && crc !== undefined) {
+    if (crcBase64(crc) !== stored.crc32) return false;
+    compared = true;
+  }
+  return compared;
+}
+
+/** The parts stored so far in an unfinished multipart upload, or undefined when it is gone. */
+export async function storedParts(client: S3Client, bucket: string, key: string, uploadId: string): Promise<Map<number, StoredPart> | undefined> {
+  const parts = new Map<number, StoredPart>();
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+      for (const p of page.Parts ?? []) {
+        if (p.PartNumber !== undefined && p.ETag !== undefined && p.Size !== undefined) {
+          parts.set(p.PartNumber, { size: p.Size, etag: p.ETag, ...(p.ChecksumCRC32 ? { crc32: p.ChecksumCRC32 } : {}) });
+        }
+      }
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker !== undefined);
+  } catch (err) {
+    if ((err as { name?: string }).name === 'NoSuchUpload' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+    throw err;
+  }
+  return parts;
+}
+
+/** The unfinished multipart uploads of exactly this key, oldest first. */
+export async function openUploads(client: S3Client, bucket: string, key: string): Promise<{ uploadId: string; initiated?: Date }[]> {
+  const list = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+  return (list.Uploads ?? [])
+    .filter((u) => u.Key === key && u.UploadId)
+    .map((u) => ({ uploadId: u.UploadId!, initiated: u.Initiated }))
+    .sort((a, b) => (a.initiated?.getTime() ?? 0) - (b.initiated?.getTime() ?? 0));
+}
+
+function crcBase64(crc: number): string {
+  return be32(crc).toString('base64');
 }
 
 /** Compares the stored object with what was sent; deletes it on a mismatch (or when it cannot be checked). */
-async function verifyStored(req: UploadRequest, sums: Checksums, checksums: boolean): Promise<UploadResult> {
+interface Sums {
+  size: number;
+  /** CRC32 of the whole body and of each part, when zlib has crc32 (Node ≥ 20.15). */
+  available: boolean;
+  whole: number;
+  parts: number[];
+}
+
+async function verifyStored(req: UploadRequest, sums: Sums, checksums: boolean): Promise<UploadResult['verified']> {
   const { client, bucket, key } = req;
   let problem: string | undefined;
   let verified: UploadResult['verified'] = 'size';
@@ -150,7 +366,8 @@ async function verifyStored(req: UploadRequest, sums: Checksums, checksums: bool
       problem = `S3 holds ${head.ContentLength ?? '?'} bytes, ${sums.size} were sent`;
     } else if (head.ChecksumCRC32 && sums.available) {
       const stored = head.ChecksumCRC32.replace(/-\d+$/, '');
-      const expected = multipart && head.ChecksumType !== 'FULL_OBJECT' ? sums.composite() : sums.full();
+      const expected =
+        multipart && head.ChecksumType !== 'FULL_OBJECT' ? crcBase64(zlib.crc32(Buffer.concat(sums.parts.map(be32)))) : crcBase64(sums.whole);
       if (stored !== expected) problem = `S3's CRC32 of the object is ${stored}, ${expected} was sent`;
       else verified = 'size+crc32';
     }
@@ -161,7 +378,7 @@ async function verifyStored(req: UploadRequest, sums: Checksums, checksums: bool
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
     throw new GlacierError('corrupt', `the uploaded archive does not match what was sent: ${problem}; it was deleted and nothing was recorded`);
   }
-  return { size: sums.size, verified };
+  return verified;
 }
 
 async function exists(client: S3Client, bucket: string, key: string): Promise<boolean> {
@@ -200,66 +417,10 @@ export function isBadDigest(err: unknown): boolean {
   return e?.cause !== undefined && e.cause !== err && isBadDigest(e.cause);
 }
 
-/** CRC32 of the whole body and of each part (for S3's composite checksum of a multipart object). */
-class Checksums {
-  readonly available = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
-  size = 0;
-  ended = false;
-  /** The body itself failed (the packing side): not S3's doing. */
-  bodyFailure?: { error: unknown };
-  private whole = 0;
-  private part = 0;
-  private inPart = 0;
-  private readonly parts: number[] = [];
-  constructor(private readonly partSize: number) {}
-
-  update(chunk: Uint8Array): void {
-    this.size += chunk.byteLength;
-    if (!this.available) return;
-    this.whole = zlib.crc32(chunk, this.whole);
-    for (let off = 0; off < chunk.byteLength; ) {
-      const take = Math.min(chunk.byteLength - off, this.partSize - this.inPart);
-      this.part = zlib.crc32(chunk.subarray(off, off + take), this.part);
-      this.inPart += take;
-      off += take;
-      if (this.inPart === this.partSize) this.closePart();
-    }
-  }
-
-  full(): string {
-    return be32(this.whole).toString('base64');
-  }
-
-  composite(): string {
-    const parts = [...this.parts, ...(this.inPart > 0 ? [this.part] : [])];
-    return be32(zlib.crc32(Buffer.concat(parts.map(be32)))).toString('base64');
-  }
-
-  private closePart(): void {
-    this.parts.push(this.part);
-    this.part = 0;
-    this.inPart = 0;
-  }
-}
-
 function be32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(n >>> 0);
   return b;
-}
-
-async function* guard(body: AsyncIterable<Uint8Array>, isCancelled: () => boolean, sums: Checksums): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) {
-      if (isCancelled()) throw new GlacierError('cancelled', 'backup cancelled');
-      sums.update(chunk);
-      yield chunk;
-    }
-  } catch (err) {
-    sums.bodyFailure = { error: err };
-    throw err;
-  }
-  sums.ended = true;
 }
 
 /** Aborts any multipart upload still open for exactly this key (best effort; the key is ours alone). */
