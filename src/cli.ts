@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** glacier-backup: the command-line front end over src/core. Exit codes: 0 ok, 1 failure, 2 usage. */
 import { createS3Client } from './core/store/s3';
-import { describeError, GlacierError } from './core/errors';
+import { describeError, GlacierError, Suspend } from './core/errors';
 import { parse, storeConfig } from './cli/options';
 import { runBackup, runFiles, runList, type Context } from './cli/commands';
 import { runDownload, runRestore, runStatus, runWait } from './cli/restoreCommands';
@@ -62,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('\ncancelling… (press Ctrl-C again to quit at once)\n');
     controller.abort();
   });
-  process.on('SIGTERM', () => controller.abort());
+  // Shutdown or a closed terminal: stop, but keep an unfinished upload for the next run to resume.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => controller.abort(new Suspend()));
   const ctx: Context = {
     client: createS3Client(store),
     store,

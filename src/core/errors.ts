@@ -104,3 +104,22 @@ export function describeError(err: unknown): string {
 export function throwIfAborted(signal: AbortSignal | undefined, action: string): void {
   if (signal?.aborted) throw new GlacierError('cancelled', `${action} cancelled`);
 }
+
+/**
+ * An abort reason (`controller.abort(new Suspend())`): stop now like a cancel, but keep what the
+ * next run can continue (a backup's unfinished upload) instead of cleaning it up. For a window
+ * closing or the system shutting down, not for a user's Cancel.
+ */
+export class Suspend extends Error {
+  constructor() {
+    super('suspended');
+    this.name = 'Suspend';
+  }
+}
+
+export function isSuspended(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true && signal.reason instanceof Suspend;
+}
+
+/** What a backup stopped by `Suspend` fails with. */
+export const suspendedMessage = 'backup interrupted; its upload is kept, and the next backup of the same files resumes it';

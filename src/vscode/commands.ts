@@ -181,6 +181,12 @@ async function backupPaths(s: Services, paths: string[], force: boolean): Promis
       signal: job.signal,
       onProgress: (p) => job.report(p.bytesRead, p.bytesTotal, p.phase === 'uploading' ? undefined : `${p.phase}…`),
       onNotice: (m) => s.log.info(`${label}: ${m}`),
+      onResume: (e) =>
+        void vscode.window.showInformationMessage(
+          e.kind === 'resumed'
+            ? `Glacier Backup: resumed the interrupted upload of ${label} at part ${e.part} of about ${e.parts} (${formatBytes(e.storedBytes)} were already stored).`
+            : `Glacier Backup: the interrupted upload of ${label} was abandoned (${e.reason}); uploading anew.`,
+        ),
       confirm: (scan) => confirmLargeUpload(scan, store.storageClass, settings.confirmLargeUploads, settings.largeUploadThresholdMB),
     }),
   );

@@ -5,7 +5,7 @@
  * dismissed.
  */
 import * as vscode from 'vscode';
-import { describeError, GlacierError } from '../core/errors';
+import { describeError, GlacierError, isSuspended, Suspend } from '../core/errors';
 import type { Log } from './log';
 import { jobLook, progressText, type JobInfo } from './model';
 
@@ -41,7 +41,9 @@ export class JobQueue implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const j of this.jobs) j.controller.abort();
+    // The window is closing: a backup stops but keeps its upload, which the next backup of the
+    // same files resumes.
+    for (const j of this.jobs) j.controller.abort(new Suspend());
     this.statusItem.dispose();
     this.changed.dispose();
   }
@@ -83,6 +85,10 @@ export class JobQueue implements vscode.Disposable {
       return value;
     } catch (err) {
       const message = describeError(err);
+      if (isSuspended(job.controller.signal)) {
+        this.log.info(`${job.info.title}: ${message}`);
+        return undefined;
+      }
       if (job.controller.signal.aborted || (err instanceof GlacierError && err.code === 'cancelled')) {
         this.log.info(`${job.info.title}: cancelled`);
         this.remove(job);

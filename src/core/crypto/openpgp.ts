@@ -118,6 +118,21 @@ export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
 }
 
 /**
+ * The session key that the key packets `keyPackets` (an SKESK) hold, opened with `passphrase`;
+ * undefined when the passphrase does not open them. A wrong passphrase can yield a plausible
+ * key now and then: callers compare it with a check value they kept.
+ */
+export async function openSessionKey(keyPackets: Uint8Array, passphrase: string): Promise<{ algorithm: string; data: Uint8Array } | undefined> {
+  try {
+    const message = await openpgp.readMessage({ binaryMessage: keyPackets });
+    const [key] = await openpgp.decryptSessionKeys({ message, passwords: [passphrase] });
+    return key ? { algorithm: key.algorithm ?? '', data: key.data } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Encrypts a byte stream into an OpenPGP message (binary), SEIPD v1 with MDC (see seipd.ts).
  * Pass `params` to fix the session key, prefix and key packets (the output is then a function of
  * them and the plaintext); by default fresh ones are made for `enc`.

@@ -12,18 +12,30 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
-import { encryptStream, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
-import { GlacierError, s3Error, throwIfAborted } from '../errors';
+import { encryptStream, newSeipdParams, openSessionKey, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
+import type { SeipdParams } from '../crypto/seipd';
+import { GlacierError, isSuspended, s3Error, suspendedMessage, throwIfAborted } from '../errors';
 import { rechunk } from '../pack/rechunk';
 import { packTar, tarSizeBound } from '../pack/tarWriter';
 import { walk, type Skipped } from '../pack/walk';
-import { choosePartSize, ChecksumsRejected, isBadDigest, uploadObject } from '../store/upload';
+import {
+  abortLeftovers,
+  choosePartSize,
+  ChecksumsRejected,
+  formatBytes,
+  isBadDigest,
+  openUploads,
+  storedParts,
+  uploadObject,
+  type StoredPart,
+} from '../store/upload';
 import { withoutChecksums } from '../store/s3';
 import { listArchives, objectExists, readManifest, writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest } from '../catalog/manifest';
 import { lastBackup, recordBackup } from '../catalog/dedupState';
+import { claimJournal, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
 
 export interface BackupProgress {
   phase: 'scanning' | 'checking' | 'uploading' | 'finishing';
@@ -57,9 +69,15 @@ export interface BackupRequest {
   onProgress?: (p: BackupProgress) => void;
   /** Notes for the user (resumed, skipped, changed…); never contains secrets. */
   onNotice?: (message: string) => void;
+  /** An interrupted upload of the same sources was found: continued, or abandoned (and why). */
+  onResume?: (event: ResumeEvent) => void;
   /** Asked once the selection is scanned and found changed, before anything is uploaded; false cancels. */
   confirm?: (scan: { files: number; bytes: number }) => Promise<boolean> | boolean;
 }
+
+export type ResumeEvent =
+  | { kind: 'resumed'; id: string; startedAt: string; part: number; parts: number; storedBytes: number }
+  | { kind: 'abandoned'; id: string; startedAt: string; reason: string };
 
 export interface BackupResult {
   status: 'created' | 'unchanged';
@@ -103,28 +121,42 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     throw new GlacierError('cancelled', 'backup cancelled');
   }
 
-  const id = newArchiveId();
-  const archiveKey = keys.archive(store.prefix, id);
   const bound = tarSizeBound(scanned.entries);
-  const partSize = choosePartSize(bound + Math.ceil(bound / 1000) + (1 << 20));
+  const cipherBound = bound + Math.ceil(bound / 1000) + (1 << 20);
+  const plan = await planUpload(req, sources, fingerprint, choosePartSize(cipherBound));
+  const { id, key: archiveKey, partSize } = plan;
+  if (plan.resume) {
+    const stored = [...plan.resume.parts.values()].reduce((n, p) => n + p.size, 0);
+    let part = 1;
+    while (plan.resume.parts.has(part)) part++;
+    const parts = Math.max(part, Math.ceil(cipherBound / partSize));
+    req.onNotice?.(`resumed upload of archive ${id} at part ${part} of about ${parts}: ${formatBytes(stored)} were already stored by the run started ${plan.startedAt}`);
+    req.onResume?.({ kind: 'resumed', id, startedAt: plan.startedAt!, part, parts, storedBytes: stored });
+  }
 
   progress.phase = 'uploading';
   report();
   let sent: Sent;
   try {
-    sent = await packAndUpload(req, scanned.entries, archiveKey, partSize, progress, report);
-  } catch (err) {
-    if (err instanceof ChecksumsRejected) {
-      // An S3-compatible store that refuses checksum headers: the sha256 check still holds.
-      withoutChecksums(client);
-      req.onNotice?.(`${err.message}: uploading again without them (the archive's size and sha256 are still checked)`);
-    } else if (isBadDigest(err)) {
-      // S3 found data damaged in transit and refused it (nothing was stored): once more.
-      req.onNotice?.('S3 refused part of the archive as damaged in transit (BadDigest): uploading it again');
-    } else {
-      throw err;
+    try {
+      sent = await packAndUpload(req, scanned.entries, plan, progress, report);
+    } catch (err) {
+      if (err instanceof ChecksumsRejected) {
+        // An S3-compatible store that refuses checksum headers: the sha256 check still holds.
+        withoutChecksums(client);
+        req.onNotice?.(`${err.message}: uploading again without them (the archive's size and sha256 are still checked)`);
+      } else if (isBadDigest(err)) {
+        // S3 found data damaged in transit and refused it (nothing was stored): once more.
+        req.onNotice?.('S3 refused part of the archive as damaged in transit (BadDigest): uploading it again');
+      } else {
+        throw err;
+      }
+      sent = await packAndUpload(req, scanned.entries, { ...plan, resume: undefined }, progress, report);
     }
-    sent = await packAndUpload(req, scanned.entries, archiveKey, partSize, progress, report);
+  } catch (err) {
+    // The upload was aborted (see uploadObject): nothing is left to resume, unless suspended.
+    if (plan.journaled && !isSuspended(signal)) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
+    throw err;
   }
   const { tar, plain, cipher } = sent;
   const packed = await tar.report;
@@ -166,8 +198,10 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     // here is what `check` reports.
     await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: archiveKey })).catch(() => undefined);
     await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: keys.manifest(store.prefix, id) })).catch(() => undefined);
+    if (plan.journaled) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
     throw err;
   }
+  if (plan.journaled) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
   if (req.stateDir && packed.changed.length === 0) {
     await recordBackup(req.stateDir, store, sources, { id, fingerprint }).catch(() => undefined);
   }
@@ -185,8 +219,7 @@ interface Sent {
 async function packAndUpload(
   req: BackupRequest,
   entries: Parameters<typeof packTar>[0],
-  archiveKey: string,
-  partSize: number,
+  plan: UploadPlan,
   progress: BackupProgress,
   report: () => void,
 ): Promise<Sent> {
@@ -200,7 +233,7 @@ async function packAndUpload(
     },
   });
   const plain = { size: 0 };
-  const encrypted = await encryptStream(count(rechunk(tar.stream), plain), req.encryption);
+  const encrypted = await encryptStream(count(rechunk(tar.stream), plain), req.encryption, { params: plan.params });
   try {
     if (req.discardOutput) {
       for await (const _ of encrypted) throwIfAborted(signal, 'backup');
@@ -208,10 +241,17 @@ async function packAndUpload(
       await uploadObject({
         client,
         bucket: store.bucket,
-        key: archiveKey,
+        key: plan.key,
         body: encrypted,
         storageClass: store.storageClass,
-        partSize,
+        partSize: plan.partSize,
+        ...(plan.resume ? { resume: plan.resume } : {}),
+        onStarted: async (uploadId) => {
+          if (!plan.journaled) return;
+          await writeJournal(req.stateDir!, store, { ...plan.journal, uploadId }).catch((err: unknown) => {
+            req.onNotice?.(`could not note the upload for resuming (${(err as Error).message}): an interrupted run will start over`);
+          });
+        },
         queueSize: req.concurrency ?? 4,
         contentType: 'application/pgp-encrypted',
         endpoint: store.endpoint,
@@ -231,7 +271,7 @@ async function packAndUpload(
     );
     // uploadObject's own verdicts (S3 failed, the stored object differs) stand as they are.
     if (err instanceof GlacierError && err.code !== 'cancelled' && !signal?.aborted) throw err;
-    const cause = signal?.aborted ? new GlacierError('cancelled', 'backup cancelled') : (packFailure ?? err);
+    const cause = signal?.aborted ? new GlacierError('cancelled', isSuspended(signal) ? suspendedMessage : 'backup cancelled') : (packFailure ?? err);
     throw cause instanceof GlacierError ? cause : s3Error(cause, { bucket: store.bucket, endpoint: store.endpoint, action: 'upload the archive' });
   }
   const cipher = encrypted.summary;
@@ -275,4 +315,114 @@ async function findUnchanged(req: BackupRequest, sources: string, fingerprint: s
     return m.fingerprint === fingerprint && m.changed.length === 0 ? m.id : undefined;
   }
   return undefined;
+}
+
+/** Where and how the archive is uploaded: a new archive, or the continuation of an interrupted one. */
+interface UploadPlan {
+  id: string;
+  key: string;
+  partSize: number;
+  params: SeipdParams;
+  /** The unfinished multipart upload to continue, with its stored parts. */
+  resume?: { uploadId: string; parts: ReadonlyMap<number, StoredPart> };
+  /** When the interrupted run started (resume only). */
+  startedAt?: string;
+  /** Whether a journal is kept (a state folder is given), and its content without the upload id. */
+  journaled: boolean;
+  journal: Omit<UploadJournal, 'owner' | 'store' | 'version'>;
+}
+
+/**
+ * Continues the interrupted upload of these sources when it is still in the bucket and would get
+ * the same bytes (same walk fingerprint, same encryption); otherwise aborts it, says why, and
+ * plans a new archive. A new upload is journaled before it starts.
+ */
+async function planUpload(req: BackupRequest, sources: string, fingerprint: string, partSize: number): Promise<UploadPlan> {
+  const { client, store } = req;
+  const encryption = { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) };
+  const plan = (id: string, key: string, size: number, params: SeipdParams, started: string): UploadPlan => ({
+    id,
+    key,
+    partSize: size,
+    params,
+    journaled: req.stateDir !== undefined && !req.discardOutput,
+    journal: {
+      sources,
+      fingerprint,
+      id,
+      key,
+      partSize: size,
+      started,
+      encryption,
+      seipd: {
+        algorithm: params.algorithm,
+        prefix: Buffer.from(params.prefix).toString('base64'),
+        keyPackets: Buffer.from(params.keyPackets).toString('base64'),
+        sessionKeyCheck: sessionKeyCheck(params.sessionKey),
+        ...(req.encryption.mode === 'public-key' ? { sessionKey: Buffer.from(params.sessionKey).toString('base64') } : {}),
+      },
+    },
+  });
+  const fresh = async (journaled = true): Promise<UploadPlan> => {
+    const id = newArchiveId();
+    const p = plan(id, keys.archive(store.prefix, id), partSize, await newSeipdParams(req.encryption), new Date().toISOString());
+    p.journaled &&= journaled;
+    if (p.journaled) {
+      await writeJournal(req.stateDir!, store, p.journal).catch((err: unknown) => {
+        p.journaled = false;
+        req.onNotice?.(`could not note the upload for resuming (${(err as Error).message}): an interrupted run will start over`);
+      });
+    }
+    return p;
+  };
+  if (!req.stateDir || req.discardOutput) return fresh();
+  const prior = await claimJournal(req.stateDir, store, sources).catch(() => undefined);
+  // Another run is backing up the same sources right now: leave its journal alone.
+  if (prior === 'busy') return fresh(false);
+  if (!prior) return fresh();
+
+  const abandon = async (reason: string): Promise<UploadPlan> => {
+    if (prior.uploadId) {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: prior.key, UploadId: prior.uploadId })).catch(() => undefined);
+    }
+    await abortLeftovers(client, store.bucket, prior.key);
+    await removeJournal(req.stateDir!, store, sources, prior.id).catch(() => undefined);
+    req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}; uploading anew`);
+    req.onResume?.({ kind: 'abandoned', id: prior.id, startedAt: prior.started, reason });
+    return fresh();
+  };
+  if (prior.fingerprint !== fingerprint) return abandon('the files changed since');
+  if (prior.encryption.mode !== encryption.mode || prior.encryption.recipients.join(',') !== encryption.recipients.join(',')) {
+    return abandon('the encryption settings changed since');
+  }
+  const keyPackets = Buffer.from(prior.seipd.keyPackets, 'base64');
+  let sessionKey: Uint8Array | undefined;
+  if (req.encryption.mode === 'passphrase') {
+    const opened = await openSessionKey(keyPackets, req.encryption.passphrase);
+    if (opened?.algorithm === prior.seipd.algorithm) sessionKey = opened.data;
+  } else if (prior.seipd.sessionKey) {
+    sessionKey = Buffer.from(prior.seipd.sessionKey, 'base64');
+  }
+  if (!sessionKey || sessionKeyCheck(sessionKey) !== prior.seipd.sessionKeyCheck) return abandon('the passphrase changed since');
+  const params: SeipdParams = { algorithm: prior.seipd.algorithm, sessionKey, prefix: Buffer.from(prior.seipd.prefix, 'base64'), keyPackets };
+
+  let uploadId = prior.uploadId;
+  let parts: Map<number, StoredPart> | undefined;
+  try {
+    uploadId ??= (await openUploads(client, store.bucket, prior.key))[0]?.uploadId;
+    parts = uploadId === undefined ? undefined : await storedParts(client, store.bucket, prior.key, uploadId);
+  } catch (err) {
+    throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'look up the interrupted upload' });
+  }
+  if (uploadId === undefined || parts === undefined) {
+    // Aborted since (by `check` or the bucket's lifecycle rule), or completed just before the
+    // run was killed, its manifest unwritten: such an archive is not in the catalog, so remove it.
+    const orphan = await objectExists(client, store, prior.key);
+    if (orphan) await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: prior.key })).catch(() => undefined);
+    return abandon(orphan ? 'its archive was complete but had no manifest, and was deleted' : 'it is no longer in the bucket');
+  }
+  const p = plan(prior.id, prior.key, prior.partSize, params, prior.started);
+  p.resume = { uploadId, parts };
+  p.startedAt = prior.started;
+  return p;
 }
