@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { ListMultipartUploadsCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { startMoto, type Moto } from '../helpers/moto';
 import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
+import { Gpg } from '../helpers/gpg';
 import { cliEnv, runCli, type CliResult } from '../helpers/cli';
 import { snapshot, tempDir } from '../helpers/tree';
 
@@ -23,7 +24,7 @@ let moto: Moto;
 let proxy: FaultProxy;
 let work: string;
 
-function env(endpoint = moto.endpoint, pass = passphrase): NodeJS.ProcessEnv {
+function env(endpoint = moto.endpoint, pass: string | undefined = passphrase): NodeJS.ProcessEnv {
   return cliEnv({ endpoint, bucket, work, passphrase: pass }, { GLACIER_BACKUP_STORAGE_CLASS: 'STANDARD' });
 }
 
@@ -69,11 +70,11 @@ async function killAfterTwoParts(source: string, pass = passphrase): Promise<Ope
 }
 
 /** Like killAfterTwoParts, but stops the CLI with `signal` and returns how it ended. */
-async function signalAfterTwoParts(source: string, signal: NodeJS.Signals, pass = passphrase): Promise<{ open: Open; res: CliResult }> {
+async function signalAfterTwoParts(source: string, signal: NodeJS.Signals, pass: string | undefined = passphrase, args: string[] = []): Promise<{ open: Open; res: CliResult }> {
   proxy.clear();
   proxy.add({ name: 'hold-later-parts', method: 'PUT', url: /[?&]partNumber=([3-9]|\d\d+)&/, times: Infinity, fault: { kind: 'stall-request' } });
   let pid = 0;
-  const run: Promise<CliResult> = runCli(['backup', source], env(proxy.endpoint, pass), { onSpawn: (p) => (pid = p) });
+  const run: Promise<CliResult> = runCli(['backup', source, ...args], env(proxy.endpoint, pass), { onSpawn: (p) => (pid = p) });
   let open: Open | undefined;
   await until(async () => {
     [open] = await openUploads();
@@ -193,6 +194,35 @@ describe('kill -9 in the middle of a multipart upload, then run again', () => {
     assert.match(stopped.res.stderr, /backup cancelled/);
     assert.deepEqual(await openUploads(), [], 'a cancelled upload is aborted');
     assert.deepEqual(journals(), []);
+  });
+
+  it('public-key mode: resumed without any private key, and the recipient restores it byte-identical', async () => {
+    const gpg = new Gpg();
+    try {
+      const key = gpg.generateKey('Carol <carol@example.org>', 'carol-key-pass', 'default');
+      writeFileSync(path.join(work, 'carol.asc'), key.publicKey);
+      writeFileSync(path.join(work, 'carol-secret.asc'), key.secretKey);
+      const source = folder('public-key');
+      const recipient = ['--recipient', path.join(work, 'carol.asc')];
+      const { open, res } = await signalAfterTwoParts(source, 'SIGKILL', undefined, recipient);
+      assert.equal(res.signal, 'SIGKILL');
+      const from = proxy.log.length;
+      const again = await runCli(['backup', source, ...recipient], env(proxy.endpoint, undefined));
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout.trim(), open.id);
+      assert.match(again.stderr, /resumed upload of archive \S+ at part 3 of about 6/);
+      assert.deepEqual(partsSent(from), [3, 4, 5, 6]);
+      assert.deepEqual(journals(), [], 'the journal, which held the session key, is gone');
+      const dest = path.join(work, 'restore-public-key');
+      const down = await runCli(['download', open.id, dest, '--identity', path.join(work, 'carol-secret.asc')], {
+        ...env(moto.endpoint, undefined),
+        GLACIER_BACKUP_KEY_PASSPHRASE: 'carol-key-pass',
+      });
+      assert.equal(down.code, 0, down.stderr);
+      assert.deepEqual(snapshot(path.join(down.stdout.trim(), 'public-key')), snapshot(source));
+    } finally {
+      gpg.dispose();
+    }
   });
 
   it('a stored part whose bytes differ from what is read now is sent again; the others are kept', async () => {
