@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { buildVsix } from './helpers/codeServer';
 import { startVsCode, type VsCodeSession } from './helpers/session';
 import { startMoto, type Moto } from '../helpers/moto';
@@ -168,6 +169,49 @@ describe('Glacier Backup in VS Code', () => {
       assert.deepEqual(await moto.openUploads(bucket), [], 'the multipart upload was aborted');
       assert.deepEqual((await moto.keys(bucket)).filter((k) => k.endsWith('.tar.gpg')), archivesBefore, 'no new archive');
       rmSync(more, { recursive: true, force: true });
+    }).finally(() => proxy.holdParts(false));
+  });
+
+  it('a window closed mid-upload: the next backup of the folder resumes the upload instead of starting over', async () => {
+    const { wb } = vs;
+    await wb.run('resume', async () => {
+      await wb.clearNotifications().catch(() => undefined);
+      const folder = path.join(workspace, 'resumable');
+      mkdirSync(folder);
+      const data = Buffer.alloc(40 * 1024 * 1024);
+      for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i ^ 0x3c3c3c3c, i);
+      writeFileSync(path.join(folder, 'data.bin'), data);
+      // Parts 1 and 2 get through; later parts stall, as on a network that went away.
+      proxy.holdParts(true, 3);
+      await waitForExplorerAction('resumable', 'Back up to Glacier');
+      await wb.explorerContextAction('resumable', 'Back up to Glacier');
+      let open: { key: string; uploadId: string } | undefined;
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const list = await moto.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+        const u = list.Uploads?.[0];
+        open = u ? { key: u.Key!, uploadId: u.UploadId! } : undefined;
+        const parts = open ? ((await moto.client.send(new ListPartsCommand({ Bucket: bucket, Key: open.key, UploadId: open.uploadId }))).Parts ?? []) : [];
+        if (parts.length === 2) break;
+        if (Date.now() > deadline) throw new Error('parts 1 and 2 were never stored');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await wb.screenshot('uploading');
+      // The window goes away (a reload ends its extension host) while parts are in flight.
+      await wb.runCommand('Developer: Reload Window');
+      await wb.waitReady();
+      proxy.holdParts(false);
+      assert.deepEqual(await moto.openUploads(bucket), [open!.key], 'the upload is kept for resuming');
+
+      await waitForExplorerAction('resumable', 'Back up to Glacier');
+      await wb.explorerContextAction('resumable', 'Back up to Glacier');
+      await wb.waitForNotification(/resumed the interrupted upload of resumable at part 3 of about 6 \(16\.0 MiB were already stored\)/, { timeout: 60_000 });
+      const id = path.basename(open!.key).replace(/\.tar\.gpg$/, '');
+      await wb.waitForNotification(new RegExp(`backed up resumable as archive ${id}: 1 files`), { timeout: 120_000 });
+      await wb.screenshot('resumed');
+      assert.deepEqual(await moto.openUploads(bucket), []);
+      assert.ok((await moto.keys(bucket)).some((k) => k.endsWith(`catalog/${id}.json.gpg`)), 'its manifest is written');
+      rmSync(folder, { recursive: true, force: true });
     }).finally(() => proxy.holdParts(false));
   });
 

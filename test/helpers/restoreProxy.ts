@@ -13,8 +13,11 @@ export interface RestoreProxy {
   heads: Map<string, number>;
   /** Ends the pending period: from now on restores moto reports show as they are (done). */
   release(): void;
-  /** While on, multipart part uploads get no answer (a stalled network), so a test can cancel mid-upload. */
-  holdParts(on: boolean): void;
+  /**
+   * While on, multipart part uploads (from part `fromPart` on, default 1) get no answer (a
+   * stalled network), so a test can cancel or interrupt mid-upload.
+   */
+  holdParts(on: boolean, fromPart?: number): void;
   close(): Promise<void>;
 }
 
@@ -23,9 +26,11 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
   const requested = new Set<string>();
   let limit = pendingHeads;
   let hold = false;
+  let holdFrom = 1;
   const proxy = await startProxy((req, res) => {
     const key = pathOf(req);
-    if (hold && req.method === 'PUT' && /[?&]partNumber=/.test(req.url ?? '')) {
+    const part = /[?&]partNumber=(\d+)/.exec(req.url ?? '');
+    if (hold && req.method === 'PUT' && part && Number(part[1]) >= holdFrom) {
       req.resume(); // read the part, never answer: the client gives up when it is cancelled
       return;
     }
@@ -59,8 +64,9 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
     release: () => {
       limit = 0;
     },
-    holdParts: (on) => {
+    holdParts: (on, fromPart = 1) => {
       hold = on;
+      holdFrom = fromPart;
     },
     close: proxy.close,
   };
