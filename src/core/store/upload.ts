@@ -104,15 +104,31 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const crcs = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
   const inFlightAbort = new AbortController();
   let failure: Failure | undefined;
-  let wake: () => void = () => undefined;
-  const failed = new Promise<void>((resolve) => {
-    wake = resolve;
-  });
+  // Waiters for "this settled, or the upload failed". Not a race with a never-settling promise:
+  // each such race stays attached to it and keeps what it resolved with (every chunk) alive.
+  const wakers = new Set<() => void>();
+  const orFailure = <T>(p: Promise<T>): Promise<T | undefined> =>
+    new Promise<T | undefined>((resolve, reject) => {
+      if (failure) return resolve(undefined);
+      const wakeUp = (): void => resolve(undefined);
+      wakers.add(wakeUp);
+      p.then(
+        (v) => {
+          wakers.delete(wakeUp);
+          resolve(v);
+        },
+        (e: unknown) => {
+          wakers.delete(wakeUp);
+          reject(e);
+        },
+      );
+    });
   const fail = (kind: Failure['kind'], error: unknown): void => {
     if (failure) return;
     failure = { kind, error };
     inFlightAbort.abort();
-    wake();
+    for (const w of wakers) w();
+    wakers.clear();
   };
   const onAbort = (): void =>
     isSuspended(req.signal) ? fail('suspend', new GlacierError('cancelled', suspendedMessage)) : fail('cancel', new GlacierError('cancelled', 'backup cancelled'));
@@ -167,7 +183,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       return;
     }
     if (stored && !stats.differed++) req.onNotice?.(`part ${n} stored by the interrupted run differs from what was read now: sending it (and any other that differs) again`);
-    while (inFlight.size >= req.queueSize && !failure) await Promise.race([...inFlight, failed]);
+    while (inFlight.size >= req.queueSize && !failure) await orFailure(Promise.race(inFlight));
     if (failure) return release();
     const id = await startUpload();
     const command = new UploadPartCommand({
@@ -204,7 +220,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     while (!failure) {
       let next: IteratorResult<Uint8Array> | undefined;
       try {
-        next = await Promise.race([iterator.next(), failed.then(() => undefined)]);
+        next = await orFailure(iterator.next());
       } catch (err) {
         bodyDone = true;
         fail('body', err);
@@ -252,7 +268,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         if (crcs) partCrcs.push(zlib.crc32(buffer.subarray(0, fill)));
       } else {
         if (fill > 0 || partNumber === 0) await dispatch(buffer, fill);
-        while (inFlight.size > 0 && !failure) await Promise.race([...inFlight, failed]);
+        while (inFlight.size > 0 && !failure) await orFailure(Promise.race(inFlight));
         if (!failure) {
           lastByteSent = true;
           await client.send(
