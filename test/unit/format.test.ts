@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { choosePartSize, isBadDigest, isChecksumRejection, maxObjectSize } from '../../src/core/store/upload';
+import { choosePartSize, crc32Combine, isBadDigest, isChecksumRejection, maxObjectSize } from '../../src/core/store/upload';
+import { randomBytes } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { parseManifest } from '../../src/core/catalog/manifest';
 import { newArchiveId } from '../../src/core/jobs/backup';
 import { normalisePrefix, archiveIdPattern } from '../../src/core/config';
@@ -106,5 +108,21 @@ describe('upload failure classes', () => {
     assert.equal(isBadDigest(damaged), true);
     assert.equal(isBadDigest(new Error('wrapped', { cause: damaged })), true);
     assert.equal(isChecksumRejection({ name: 'AccessDenied', message: 'denied', $metadata: { httpStatusCode: 403 } }), false);
+  });
+});
+
+describe('crc32Combine', () => {
+  it('gives the CRC32 of the concatenation, for any split (the whole-object check of a multipart upload)', () => {
+    const data = randomBytes(300_000);
+    for (const at of [0, 1, 7, 4096, 65_537, 299_999, 300_000]) {
+      const a = data.subarray(0, at);
+      const b = data.subarray(at);
+      assert.equal(crc32Combine(zlib.crc32(a), zlib.crc32(b), b.length), zlib.crc32(data), `split at ${at}`);
+    }
+    // Combining with a run of zeros equals extending the CRC over those zeros.
+    const zeros = Buffer.alloc(1 << 20);
+    let extended = zlib.crc32(data);
+    for (let i = 0; i < 3; i++) extended = zlib.crc32(zeros, extended);
+    assert.equal(crc32Combine(zlib.crc32(data), zlib.crc32(Buffer.alloc(3 << 20)), 3 << 20), extended);
   });
 });

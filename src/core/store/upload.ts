@@ -141,7 +141,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const partCrcs: number[] = [];
   const inFlight = new Set<Promise<void>>();
   const pool: Buffer[] = [];
-  const stats = { size: 0, whole: 0, uploaded: 0, sent: 0, kept: 0, differed: 0 };
+  const stats = { size: 0, uploaded: 0, sent: 0, kept: 0, differed: 0 };
   let partNumber = 0;
   let lastByteSent = false;
 
@@ -233,7 +233,6 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       }
       const chunk = next.value;
       stats.size += chunk.byteLength;
-      if (crcs) stats.whole = zlib.crc32(chunk, stats.whole);
       for (let off = 0; off < chunk.byteLength && !failure; ) {
         const take = Math.min(chunk.byteLength - off, partSize - fill);
         buffer.set(chunk.subarray(off, off + take), fill);
@@ -307,7 +306,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       throw s3Error(f.error, where);
     }
   }
-  const sums = { size: stats.size, whole: stats.whole, parts: partCrcs, available: crcs };
+  const sums = { size: stats.size, partSize, parts: partCrcs, available: crcs };
   const verified = await verifyStored(req, sums, checksums);
   return { size: stats.size, verified, partsSent: stats.sent, partsKept: stats.kept };
 }
@@ -365,9 +364,9 @@ function crcBase64(crc: number): string {
 /** Compares the stored object with what was sent; deletes it on a mismatch (or when it cannot be checked). */
 interface Sums {
   size: number;
-  /** CRC32 of the whole body and of each part, when zlib has crc32 (Node ≥ 20.15). */
+  /** CRC32 of each part, when zlib has crc32 (Node ≥ 20.15); all parts but the last are partSize long. */
   available: boolean;
-  whole: number;
+  partSize: number;
   parts: number[];
 }
 
@@ -383,7 +382,7 @@ async function verifyStored(req: UploadRequest, sums: Sums, checksums: boolean):
     } else if (head.ChecksumCRC32 && sums.available) {
       const stored = head.ChecksumCRC32.replace(/-\d+$/, '');
       const expected =
-        multipart && head.ChecksumType !== 'FULL_OBJECT' ? crcBase64(zlib.crc32(Buffer.concat(sums.parts.map(be32)))) : crcBase64(sums.whole);
+        multipart && head.ChecksumType !== 'FULL_OBJECT' ? crcBase64(zlib.crc32(Buffer.concat(sums.parts.map(be32)))) : crcBase64(wholeCrc(sums));
       if (stored !== expected) problem = `S3's CRC32 of the object is ${stored}, ${expected} was sent`;
       else verified = 'size+crc32';
     }
@@ -431,6 +430,50 @@ export function isBadDigest(err: unknown): boolean {
   const e = err as { name?: string; message?: string; cause?: unknown } | undefined;
   if (e?.name === 'BadDigest' || e?.name === 'InvalidDigest' || /did not match the calculated checksum/i.test(e?.message ?? '')) return true;
   return e?.cause !== undefined && e.cause !== err && isBadDigest(e.cause);
+}
+
+/** The CRC32 of the whole body, combined from its parts' (one pass over the data, not two). */
+function wholeCrc(sums: Sums): number {
+  let crc = sums.parts[0] ?? 0;
+  for (let i = 1; i < sums.parts.length; i++) {
+    const length = i === sums.parts.length - 1 ? sums.size - i * sums.partSize : sums.partSize;
+    crc = crc32Combine(crc, sums.parts[i]!, length);
+  }
+  return crc;
+}
+
+/** CRC32 of A‖B from CRC32(A), CRC32(B) and the length of B (zlib's crc32_combine, GF(2) matrices). */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  if (lengthB <= 0) return crcA >>> 0;
+  const even = new Uint32Array(32);
+  const odd = new Uint32Array(32);
+  odd[0] = 0xedb88320; // the reflected CRC-32 polynomial: the operator for one zero bit
+  for (let n = 1, row = 1; n < 32; n++, row <<= 1) odd[n] = row;
+  gf2Square(even, odd); // two zero bits
+  gf2Square(odd, even); // four zero bits
+  let crc = crcA >>> 0;
+  let length = lengthB;
+  for (;;) {
+    gf2Square(even, odd);
+    if (length % 2 === 1) crc = gf2Times(even, crc);
+    length = Math.floor(length / 2);
+    if (length === 0) break;
+    gf2Square(odd, even);
+    if (length % 2 === 1) crc = gf2Times(odd, crc);
+    length = Math.floor(length / 2);
+    if (length === 0) break;
+  }
+  return (crc ^ crcB) >>> 0;
+}
+
+function gf2Times(matrix: Uint32Array, vector: number): number {
+  let sum = 0;
+  for (let i = 0, v = vector >>> 0; v !== 0; i++, v >>>= 1) if (v & 1) sum ^= matrix[i]!;
+  return sum >>> 0;
+}
+
+function gf2Square(square: Uint32Array, matrix: Uint32Array): void {
+  for (let n = 0; n < 32; n++) square[n] = gf2Times(matrix, matrix[n]!);
 }
 
 function be32(n: number): Buffer {
