@@ -4,7 +4,9 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import * as vscode from 'vscode';
 import { keys } from '../core/config';
 import { describeError, GlacierError, s3Error } from '../core/errors';
-import { backup } from '../core/jobs/backup';
+import { backup, discardInterrupted } from '../core/jobs/backup';
+import { interruptedUploads } from '../core/catalog/uploadJournal';
+import { storeSettings } from './settings';
 import { check, defaultCheckAge, type CheckReport } from '../core/jobs/check';
 import { download } from '../core/jobs/download';
 import { verifyArchive } from '../core/jobs/verify';
@@ -206,6 +208,36 @@ async function backupPaths(s: Services, paths: string[], force: boolean): Promis
     'Show in Archives',
   );
   if (pick) await s.revealArchive(m.id);
+}
+
+/**
+ * At start-up: backups whose upload was interrupted (a window closed, VS Code quit) are offered
+ * to be resumed from the parts already stored, or discarded (the upload aborted).
+ */
+export async function offerInterruptedBackups(s: Services): Promise<void> {
+  const stateDir = path.join(s.context.globalStorageUri.fsPath, 'state');
+  let store;
+  try {
+    store = storeSettings(s.connection.settings());
+  } catch {
+    return; // not set up
+  }
+  for (const { journal, paths } of await interruptedUploads(stateDir, { ...store })) {
+    const label = paths.map((p) => path.basename(p)).join(', ');
+    const pick = await vscode.window.showInformationMessage(
+      `Glacier Backup: the backup of ${label} started ${shortDate(journal.started)} was interrupted. Resume it from the parts already uploaded?`,
+      'Resume',
+      'Discard',
+    );
+    s.log.info(`interrupted backup of ${label} (archive ${journal.id}): ${pick ?? 'no answer'}`);
+    if (pick === 'Resume') {
+      void backupPaths(s, paths, false).catch((err: unknown) => void vscode.window.showErrorMessage(`Glacier Backup: ${describeError(err)}`));
+    } else if (pick === 'Discard') {
+      const { client, store: connected } = await s.connection.connect();
+      await discardInterrupted(client, connected, stateDir, journal);
+      void vscode.window.showInformationMessage(`Glacier Backup: the interrupted upload of ${label} was discarded.`);
+    }
+  }
 }
 
 async function confirmLargeUpload(scan: { files: number; bytes: number }, storageClass: string, enabled: boolean, thresholdMB: number): Promise<boolean> {

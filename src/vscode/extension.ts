@@ -4,9 +4,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { describeError } from '../core/errors';
 import { ArchivesView } from './archivesView';
 import { Catalog } from './catalog';
-import { registerCommands } from './commands';
+import { offerInterruptedBackups, registerCommands, type Services } from './commands';
 import { Connection } from './connection';
 import { JobQueue } from './jobs';
 import { createLog } from './log';
@@ -25,7 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const treeView = vscode.window.createTreeView('glacierBackup.archives', { treeDataProvider: view, showCollapseAll: true });
   context.subscriptions.push(log, catalog, jobs, poller, view, treeView);
 
-  registerCommands({
+  const services: Services = {
     context,
     connection,
     catalog,
@@ -36,7 +37,8 @@ export function activate(context: vscode.ExtensionContext): void {
       const node = view.archiveNode(id);
       if (node) await treeView.reveal(node, { select: true, focus: true });
     },
-  });
+  };
+  registerCommands(services);
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -60,6 +62,11 @@ export function activate(context: vscode.ExtensionContext): void {
   listOnce();
   log.info(`Glacier Backup ${context.extension.packageJSON.version as string} activated`);
   poller.start();
+  // A little after start-up, once the window that was closed or reloaded has surely let go.
+  const offer = setTimeout(() => {
+    void offerInterruptedBackups(services).catch((err: unknown) => log.warn(`interrupted backups: ${describeError(err)}`));
+  }, 5000);
+  context.subscriptions.push({ dispose: () => clearTimeout(offer) });
 }
 
 export function deactivate(): void {

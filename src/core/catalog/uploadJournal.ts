@@ -116,6 +116,34 @@ export async function claimJournal(dir: string, store: StoreConfig, sources: str
   });
 }
 
+/**
+ * The journals of interrupted uploads into this store made on this host (their process is gone),
+ * oldest first, with the paths each backs up: what a front end can offer to resume.
+ */
+export async function interruptedUploads(dir: string, store: StoreConfig): Promise<{ journal: UploadJournal; paths: string[] }[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(path.join(dir, folder))).filter((n) => /^[0-9a-f]{32}\.json$/.test(n));
+  } catch {
+    return [];
+  }
+  const found: { journal: UploadJournal; paths: string[] }[] = [];
+  for (const name of names) {
+    const journal = await read(path.join(dir, folder, name));
+    if (!journal || journal.store !== storeKey(store) || isRunning(journal.owner)) continue;
+    let sources: unknown;
+    try {
+      sources = JSON.parse(journal.sources);
+    } catch {
+      continue;
+    }
+    const [host, paths] = Array.isArray(sources) ? (sources as unknown[]) : [];
+    if (host !== os.hostname() || !Array.isArray(paths) || paths.length === 0 || !paths.every((p) => typeof p === 'string')) continue;
+    found.push({ journal, paths: paths as string[] });
+  }
+  return found.sort((a, b) => a.journal.started.localeCompare(b.journal.started));
+}
+
 function isRunning(owner: { host: string; pid: number }): boolean {
   if (owner.pid === process.pid) return false;
   if (owner.host !== os.hostname()) return true; // a shared state folder: not ours to judge

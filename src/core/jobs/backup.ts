@@ -317,6 +317,19 @@ async function findUnchanged(req: BackupRequest, sources: string, fingerprint: s
   return undefined;
 }
 
+/** Gives up an interrupted upload (see interruptedUploads): aborts it in the bucket and forgets its journal. */
+export async function discardInterrupted(client: S3Client, store: StoreConfig, stateDir: string, journal: UploadJournal): Promise<void> {
+  if (journal.uploadId) {
+    await client
+      .send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: journal.key, UploadId: journal.uploadId }))
+      .catch((err: unknown) => {
+        if ((err as { name?: string }).name !== 'NoSuchUpload') throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'abort the interrupted upload' });
+      });
+  }
+  await abortLeftovers(client, store.bucket, journal.key);
+  await removeJournal(stateDir, store, journal.sources, journal.id);
+}
+
 /** Where and how the archive is uploaded: a new archive, or the continuation of an interrupted one. */
 interface UploadPlan {
   id: string;
