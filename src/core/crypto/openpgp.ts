@@ -6,7 +6,7 @@
  */
 import * as openpgp from 'openpgp';
 import { GlacierError, oneLine } from '../errors';
-import { encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
+import { encryptSeipdInto, encryptSeipdSync, randomPrefix, seipdLength, randomSessionKey, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
 
 export type Encryption =
@@ -132,6 +132,23 @@ export async function encryptStream(
 
 export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<Uint8Array> {
   return encryptSeipdSync(data, await newSeipdParams(enc));
+}
+
+/**
+ * Encrypts a message whose plaintext is given as pieces (strings as UTF-8); `pieces` is called
+ * twice, once to measure and once to encrypt, and must give the same bytes both times. The result
+ * is one buffer of exactly the message's size: no copy of the whole plaintext is ever held.
+ */
+export async function encryptPieces(pieces: () => Iterable<string | Uint8Array>, enc: Encryption): Promise<Buffer> {
+  let plainLength = 0;
+  for (const piece of pieces()) plainLength += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
+  const params = await newSeipdParams(enc);
+  const out = Buffer.allocUnsafe(seipdLength(params, plainLength));
+  return encryptSeipdInto(asBytes(pieces()), params, out);
+}
+
+function* asBytes(pieces: Iterable<string | Uint8Array>): Generator<Uint8Array> {
+  for (const piece of pieces) yield typeof piece === 'string' ? Buffer.from(piece) : piece;
 }
 
 /** Decrypts a whole (small) message, checking its integrity; wrong keys give a clear error. */
