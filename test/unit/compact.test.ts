@@ -49,6 +49,30 @@ describe('walk with compact entries', () => {
     assert.deepEqual([...again.entries].map((e) => e.path), expected.map((e) => e.path));
   });
 
+  it('lets the event loop run during a long walk, and stops there when cancelled', async () => {
+    const root = makeTree();
+    let turns = 0;
+    let running = true;
+    const spin = (): void => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const { entries } = await walk([root], { exclude: [] });
+    running = false;
+    assert.ok(turns >= Math.floor(entries.length / 1000), `${turns} turns for ${entries.length} entries`);
+
+    // A signal that turns aborted after its first check (before the first root): the walk must see it at a yield.
+    let checks = 0;
+    const signal = {
+      get aborted() {
+        return ++checks > 1;
+      },
+    } as AbortSignal;
+    await assert.rejects(walk([root], { exclude: [], signal }), /backup cancelled/);
+    assert.equal(checks, 2);
+  });
+
   it('gives fresh entry objects each time, so a caller changing one changes nothing else', async () => {
     const root = makeTree();
     const { entries } = await walk([root], { exclude: [] });

@@ -85,14 +85,13 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
 
   // The syscalls are synchronous: for the cached metadata of a re-backup, lstat takes a few
   // microseconds, and a thread-pool round trip per file cost 2-5 times as much in all. The event
-  // loop gets a turn (and cancellation a check) every `yieldEvery` calls.
+  // loop gets a turn (and cancellation a check) every `yieldEvery` calls: pause() comes before
+  // each call, outside the try blocks that turn a failed call into a skip.
   let calls = 0;
-  const syscall = async <T>(call: () => T): Promise<T> => {
-    if (++calls % yieldEvery === 0) {
-      await new Promise((resolve) => setImmediate(resolve));
-      throwIfAborted(options.signal, 'backup');
-    }
-    return call();
+  const pause = async (): Promise<void> => {
+    if (++calls % yieldEvery !== 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfAborted(options.signal, 'backup');
   };
   const code = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
 
@@ -102,16 +101,18 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
     let linkTarget: string | undefined;
     if (type === 'symlink') {
       if (follow) {
+        await pause();
         try {
-          st = await syscall(() => statSync(abs));
+          st = statSync(abs);
           type = typeOf(st);
         } catch {
           // A dangling link is kept as a link.
         }
       }
       if (type === 'symlink') {
+        await pause();
         try {
-          linkTarget = await syscall(() => readlinkSync(abs));
+          linkTarget = readlinkSync(abs);
         } catch (err) {
           skipped.push({ path: abs, reason: 'unreadable', detail: code(err) });
           return;
@@ -142,8 +143,9 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
       return;
     }
     let names: string[];
+    await pause();
     try {
-      names = await syscall(() => readdirSync(abs));
+      names = readdirSync(abs);
     } catch (err) {
       skipped.push({ path: abs, reason: 'unreadable', detail: code(err) });
       return;
@@ -156,8 +158,9 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
       if (isExcluded(childPath)) continue;
       const childAbs = joinName(abs, n);
       let childStat: Stats;
+      await pause();
       try {
-        childStat = await syscall(() => lstatSync(childAbs));
+        childStat = lstatSync(childAbs);
       } catch (err) {
         skipped.push({ path: childAbs, reason: 'unreadable', detail: code(err) });
         continue;
