@@ -40,7 +40,7 @@ describe('walk', () => {
     const res = await walk([root]);
     const name = path.basename(root);
     assert.deepEqual(
-      res.entries.map((e) => [e.path.slice(name.length), e.type]),
+      [...res.entries].map((e) => [e.path.slice(name.length), e.type]),
       [
         ['', 'directory'],
         ['/a-empty', 'directory'],
@@ -49,8 +49,8 @@ describe('walk', () => {
         ['/link', 'symlink'],
       ],
     );
-    assert.equal(res.entries.find((e) => e.type === 'symlink')!.linkTarget, 'b/file.txt');
-    assert.equal(res.entries.find((e) => e.type === 'file')!.size, 3);
+    assert.equal([...res.entries].find((e) => e.type === 'symlink')!.linkTarget, 'b/file.txt');
+    assert.equal([...res.entries].find((e) => e.type === 'file')!.size, 3);
     assert.deepEqual(
       res.skipped.map((s) => [path.basename(s.path), s.reason]),
       [['fifo', 'special']],
@@ -63,7 +63,7 @@ describe('walk', () => {
     writeFileSync(path.join(root, 'real', 'f'), 'x');
     symlinkSync('..', path.join(root, 'real', 'up'));
     const res = await walk([path.join(root, 'real')], { followSymlinks: true });
-    assert.ok(res.entries.some((e) => e.path.endsWith('/up') && e.type === 'directory'));
+    assert.ok([...res.entries].some((e) => e.path.endsWith('/up') && e.type === 'directory'));
     assert.ok(res.skipped.some((s) => s.reason === 'loop'));
   });
 

@@ -5,9 +5,9 @@
  */
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { archiveIdPattern, keys, type StoreConfig } from '../config';
-import { decryptBytes, encryptBytes, type Decryption, type Encryption } from '../crypto/openpgp';
+import { decryptBytes, encryptPieces, type Decryption, type Encryption } from '../crypto/openpgp';
 import { GlacierError, s3Error } from '../errors';
-import { parseManifest, type Manifest } from './manifest';
+import { manifestJson, parseManifest, type Manifest, type NewManifest } from './manifest';
 
 export interface ArchiveListing {
   id: string;
@@ -75,10 +75,10 @@ export async function readManifest(client: S3Client, store: StoreConfig, id: str
 /**
  * Writes a manifest; refuses to replace an existing one. A retried PUT whose first attempt was
  * stored after all (its answer was lost) meets If-None-Match: it succeeds if the stored bytes are
- * exactly these.
+ * exactly these. The JSON is serialized and encrypted piecewise: only the ciphertext is held whole.
  */
-export async function writeManifest(client: S3Client, store: StoreConfig, manifest: Manifest, enc: Encryption): Promise<void> {
-  const body = await encryptBytes(Buffer.from(JSON.stringify(manifest)), enc);
+export async function writeManifest(client: S3Client, store: StoreConfig, manifest: NewManifest | Manifest, enc: Encryption): Promise<void> {
+  const body = await encryptPieces(() => manifestJson(manifest), enc);
   const key = keys.manifest(store.prefix, manifest.id);
   try {
     await client.send(

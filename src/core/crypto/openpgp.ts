@@ -2,31 +2,40 @@
  * OpenPGP encryption as stock GnuPG 2.2 reads it: SEIPD v1 with MDC, no AEAD, no compression,
  * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients. openpgp.js
  * writes the session-key packets and decrypts; our own writer (seipd.ts) encrypts the data.
- * Owns key handling; never logs or echoes a passphrase or key material.
+ * Owns key handling; never logs or echoes a passphrase or key material. openpgp.js is loaded on
+ * first use, so that commands which encrypt nothing (an unchanged backup, listing) do not pay for it.
  */
 import { createDecipheriv } from 'node:crypto';
-import * as openpgp from 'openpgp';
+import type * as OpenPGP from 'openpgp';
 import { GlacierError, oneLine } from '../errors';
-import { encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
+import { encryptSeipdInto, encryptSeipdSync, randomPrefix, seipdLength, randomSessionKey, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
 
 export type Encryption =
   | { mode: 'passphrase'; passphrase: string }
-  | { mode: 'public-key'; recipients: openpgp.PublicKey[] };
+  | { mode: 'public-key'; recipients: OpenPGP.PublicKey[] };
 
 /** What can open archives: a passphrase, or private keys (already decrypted). */
 export interface Decryption {
   passphrase?: string;
-  privateKeys?: openpgp.PrivateKey[];
+  privateKeys?: OpenPGP.PrivateKey[];
 }
 
-const writeConfig = {
-  aeadProtect: false,
-  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
-  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
-  s2kType: openpgp.enums.s2k.iterated,
-  v6Keys: false,
-} as const;
+let loaded: typeof OpenPGP | undefined;
+/** openpgp.js, required on first property access (a bundled CommonJS module runs only then). */
+const openpgp = new Proxy({} as typeof OpenPGP, {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately lazy: import() would make every caller async
+  get: (_target, key) => Reflect.get((loaded ??= require('openpgp') as typeof OpenPGP), key),
+});
+
+const writeConfig = () =>
+  ({
+    aeadProtect: false,
+    preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
+    preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+    s2kType: openpgp.enums.s2k.iterated,
+    v6Keys: false,
+  }) as const;
 
 const readConfig = {
   // Manifests and archives we read were written by us or by gpg; both are SEIPD v1 or AEAD.
@@ -37,22 +46,18 @@ const readConfig = {
 /** Features flag "SEIPD v2 supported" (RFC 9580 §5.2.3.32); openpgp.js then writes AEAD. */
 const seipdv2Feature = 0x08;
 
-const gpg22UnreadableAlgorithms = new Set<number>([
-  openpgp.enums.publicKey.x25519,
-  openpgp.enums.publicKey.x448,
-  openpgp.enums.publicKey.ed25519,
-  openpgp.enums.publicKey.ed448,
-]);
+const gpg22UnreadableAlgorithms = (): Set<number> =>
+  new Set<number>([openpgp.enums.publicKey.x25519, openpgp.enums.publicKey.x448, openpgp.enums.publicKey.ed25519, openpgp.enums.publicKey.ed448]);
 
 /**
  * Parses armored (or binary) public keys given as recipients and refuses any that is not a valid
  * public key, has no usable encryption key, or would make the output unreadable for GnuPG 2.2.
  */
-export async function loadRecipients(keys: readonly { name: string; data: string | Uint8Array }[]): Promise<openpgp.PublicKey[]> {
+export async function loadRecipients(keys: readonly { name: string; data: string | Uint8Array }[]): Promise<OpenPGP.PublicKey[]> {
   if (keys.length === 0) throw new GlacierError('bad-key', 'public-key mode needs at least one recipient key');
-  const result: openpgp.PublicKey[] = [];
+  const result: OpenPGP.PublicKey[] = [];
   for (const { name, data } of keys) {
-    let parsed: openpgp.Key[];
+    let parsed: OpenPGP.Key[];
     try {
       parsed =
         typeof data === 'string' && data.includes('-----BEGIN PGP')
@@ -69,13 +74,13 @@ export async function loadRecipients(keys: readonly { name: string; data: string
       if (key.keyPacket.version !== 4) {
         throw new GlacierError('bad-key', `recipient key ${name} (${fpr}) is a v${key.keyPacket.version} key, which GnuPG 2.2 cannot read`);
       }
-      let encKey: Awaited<ReturnType<openpgp.Key['getEncryptionKey']>>;
+      let encKey: Awaited<ReturnType<OpenPGP.Key['getEncryptionKey']>>;
       try {
         encKey = await key.getEncryptionKey();
       } catch (err) {
         throw new GlacierError('bad-key', `recipient key ${name} (${fpr}) has no usable encryption key (${oneLine(errorText(err))})`);
       }
-      if (gpg22UnreadableAlgorithms.has(encKey.getAlgorithmInfo().algorithm as unknown as number)) {
+      if (gpg22UnreadableAlgorithms().has(encKey.getAlgorithmInfo().algorithm as unknown as number)) {
         throw new GlacierError('bad-key', `recipient key ${name} (${fpr}) uses an algorithm GnuPG 2.2 cannot read`);
       }
       const selfSig = await (key as unknown as { getPrimarySelfSignature(): Promise<{ features?: number[] | null }> }).getPrimarySelfSignature();
@@ -83,7 +88,7 @@ export async function loadRecipients(keys: readonly { name: string; data: string
       if (features & seipdv2Feature) {
         throw new GlacierError('bad-key', `recipient key ${name} (${fpr}) asks for SEIPD v2 (AEAD) encryption, which GnuPG 2.2 cannot read`);
       }
-      result.push(key as openpgp.PublicKey);
+      result.push(key as OpenPGP.PublicKey);
     }
   }
   return result;
@@ -93,7 +98,7 @@ export function recipientFingerprints(enc: Encryption): string[] {
   return enc.mode === 'public-key' ? enc.recipients.map((k) => k.getFingerprint().toUpperCase()) : [];
 }
 
-function target(enc: Encryption): { passwords: string[] } | { encryptionKeys: openpgp.PublicKey[] } {
+function target(enc: Encryption): { passwords: string[] } | { encryptionKeys: OpenPGP.PublicKey[] } {
   return enc.mode === 'passphrase' ? { passwords: [enc.passphrase] } : { encryptionKeys: enc.recipients };
 }
 
@@ -105,7 +110,7 @@ function target(enc: Encryption): { passwords: string[] } | { encryptionKeys: op
 export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
   let algorithm: string = 'aes256';
   if (enc.mode === 'public-key') {
-    const chosen = await openpgp.generateSessionKey({ encryptionKeys: enc.recipients, config: writeConfig });
+    const chosen = await openpgp.generateSessionKey({ encryptionKeys: enc.recipients, config: writeConfig() });
     if (chosen.aeadAlgorithm) throw new GlacierError('bad-key', 'a recipient key asks for SEIPD v2 (AEAD) encryption, which GnuPG 2.2 cannot read');
     algorithm = chosen.algorithm;
   }
@@ -113,7 +118,7 @@ export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
     throw new GlacierError('bad-key', `the recipient keys ask for the ${algorithm} cipher, which this version does not write`);
   }
   const sessionKey = randomSessionKey(algorithm);
-  const keyPackets = await openpgp.encryptSessionKey({ data: sessionKey, algorithm, ...target(enc), format: 'binary', config: writeConfig });
+  const keyPackets = await openpgp.encryptSessionKey({ data: sessionKey, algorithm, ...target(enc), format: 'binary', config: writeConfig() });
   return { algorithm, sessionKey, prefix: randomPrefix(), keyPackets };
 }
 
@@ -150,12 +155,29 @@ export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<U
   return encryptSeipdSync(data, await newSeipdParams(enc));
 }
 
+/**
+ * Encrypts a message whose plaintext is given as pieces (strings as UTF-8); `pieces` is called
+ * twice, once to measure and once to encrypt, and must give the same bytes both times. The result
+ * is one buffer of exactly the message's size: no copy of the whole plaintext is ever held.
+ */
+export async function encryptPieces(pieces: () => Iterable<string | Uint8Array>, enc: Encryption): Promise<Buffer> {
+  let plainLength = 0;
+  for (const piece of pieces()) plainLength += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
+  const params = await newSeipdParams(enc);
+  const out = Buffer.allocUnsafe(seipdLength(params, plainLength));
+  return encryptSeipdInto(asBytes(pieces()), params, out);
+}
+
+function* asBytes(pieces: Iterable<string | Uint8Array>): Generator<Uint8Array> {
+  for (const piece of pieces) yield typeof piece === 'string' ? Buffer.from(piece) : piece;
+}
+
 /** Decrypts a whole (small) message, checking its integrity; wrong keys give a clear error. */
 export async function decryptBytes(data: Uint8Array, dec: Decryption, what: string): Promise<Uint8Array> {
   if (!dec.passphrase && !dec.privateKeys?.length) {
     throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
   }
-  let message: openpgp.Message<Uint8Array>;
+  let message: OpenPGP.Message<Uint8Array>;
   try {
     message = await openpgp.readMessage({ binaryMessage: data });
   } catch (err) {
@@ -240,8 +262,8 @@ function seipdBodyStart(data: Uint8Array): Uint8Array | undefined {
 }
 
 /** Reads armored private keys (for restore and listing in public-key mode) and unlocks them. */
-export async function loadPrivateKeys(armored: string, passphrase?: string): Promise<openpgp.PrivateKey[]> {
-  let keys: openpgp.PrivateKey[];
+export async function loadPrivateKeys(armored: string, passphrase?: string): Promise<OpenPGP.PrivateKey[]> {
+  let keys: OpenPGP.PrivateKey[];
   try {
     keys = await openpgp.readPrivateKeys({ armoredKeys: armored });
   } catch (err) {
@@ -274,7 +296,7 @@ export async function decryptStream(source: ReadableStream<Uint8Array>, dec: Dec
   if (!dec.passphrase && !dec.privateKeys?.length) {
     throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
   }
-  let message: openpgp.Message<ReadableStream<Uint8Array>>;
+  let message: OpenPGP.Message<ReadableStream<Uint8Array>>;
   try {
     message = await openpgp.readMessage({ binaryMessage: source });
   } catch (err) {

@@ -233,6 +233,54 @@ export class SegmentCipher {
   }
 }
 
+/** The length of the message for `plainLength` bytes of plaintext (the framing does not depend on the bytes). */
+export function seipdLength(params: SeipdParams, plainLength: number): number {
+  const { chunkSize } = checkParams(params);
+  const framing = new SeipdFraming(params);
+  const segments: Segment[] = [];
+  let total = 0;
+  const count = (): void => {
+    for (const seg of segments) total += seg.data.byteLength;
+    segments.length = 0;
+  };
+  const zeros = Buffer.alloc(Math.min(plainLength, chunkSize));
+  for (let left = plainLength; left > 0; left -= zeros.byteLength) {
+    framing.plain(zeros.subarray(0, Math.min(left, zeros.byteLength)), segments);
+    count();
+  }
+  framing.end(segments);
+  count();
+  return total;
+}
+
+/**
+ * Encrypts plaintext given in pieces into `out`, which must be exactly seipdLength() long (a
+ * large message then exists once, as ciphertext). The bytes are those encryptSeipdSync gives.
+ */
+export function encryptSeipdInto(pieces: Iterable<Uint8Array>, params: SeipdParams, out: Buffer): Buffer {
+  const framing = new SeipdFraming(params);
+  const cipher = new SegmentCipher(params);
+  const segments: Segment[] = [];
+  let at = 0;
+  const write = (): void => {
+    for (const seg of segments) {
+      const bytes = cipher.run(seg);
+      if (at + bytes.byteLength > out.byteLength) throw new Error('the message is longer than its buffer');
+      out.set(bytes, at);
+      at += bytes.byteLength;
+    }
+    segments.length = 0;
+  };
+  for (const piece of pieces) {
+    framing.plain(asBuffer(piece), segments);
+    write();
+  }
+  framing.end(segments);
+  write();
+  if (at !== out.byteLength) throw new Error('the message is shorter than its buffer');
+  return out;
+}
+
 /** Encrypts a whole message held in memory (small messages, tests). */
 export function encryptSeipdSync(plaintext: Uint8Array, params: SeipdParams): Buffer {
   const framing = new SeipdFraming(params);

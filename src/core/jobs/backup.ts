@@ -33,7 +33,7 @@ import {
 } from '../store/upload';
 import { withoutChecksums } from '../store/s3';
 import { listArchives, objectExists, readManifest, writeManifest } from '../catalog/catalog';
-import { contentFingerprint, manifestFormat, sourcesKey, type Manifest } from '../catalog/manifest';
+import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { lastBackup, recordBackup } from '../catalog/dedupState';
 import { claimJournal, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
 
@@ -83,7 +83,7 @@ export interface BackupResult {
   status: 'created' | 'unchanged';
   id: string;
   /** The new manifest (created) or undefined (unchanged). */
-  manifest?: Manifest;
+  manifest?: NewManifest;
   skipped: Skipped[];
   changed: string[];
 }
@@ -163,7 +163,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   const skipped = [...scanned.skipped, ...packed.skipped];
   for (const path of packed.changed) req.onNotice?.(`changed while reading: ${path}`);
 
-  const manifest: Manifest = {
+  const manifest: NewManifest = {
     format: manifestFormat,
     version: 1,
     id,
@@ -180,8 +180,8 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       storageClass: store.storageClass,
     },
     encryption: { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) },
-    fileCount: packed.entries.filter((e) => e.type === 'file').length,
-    fileBytes: packed.entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0),
+    fileCount: packed.entries.fileCount,
+    fileBytes: packed.entries.fileBytes,
     entries: packed.entries,
     skipped: skipped.map((s) => ({ path: s.path, reason: `${s.reason}: ${s.detail}` })),
     changed: packed.changed,

@@ -1,7 +1,8 @@
 /**
  * Streams a POSIX tar (ustar, PAX for long or non-ASCII names) of walked entries, without
  * temporary files, and records what was really written: the manifest entries with each file's
- * sha256, files skipped because they could not be opened, and files that changed while read.
+ * sha256 (compactly, see entryList.ts), files skipped because they could not be opened, and files
+ * that changed while read.
  *
  * Guarantees: the tar is always valid. A file's header carries the size seen when it was opened;
  * if it then shrinks the rest is zero-filled, if it grows the tail is left out, and either way it
@@ -14,6 +15,7 @@ import { once } from 'node:events';
 import * as tar from 'tar-stream';
 import { GlacierError } from '../errors';
 import type { EntryType, Skipped, SourceEntry } from './walk';
+import { ManifestEntryList, type SourceEntryList } from './entryList';
 
 export interface ManifestEntry {
   path: string;
@@ -27,7 +29,8 @@ export interface ManifestEntry {
 }
 
 export interface PackReport {
-  entries: ManifestEntry[];
+  /** What was written, in tar order; also counts the files and their bytes. */
+  entries: ManifestEntryList;
   skipped: Skipped[];
   /** Absolute paths of files that changed while they were read. */
   changed: string[];
@@ -49,7 +52,7 @@ const readChunk = 1 << 20;
 const maxOctal6 = 0o777777;
 
 /** An upper bound of the tar size for these entries (for choosing the multipart part size). */
-export function tarSizeBound(entries: readonly SourceEntry[]): number {
+export function tarSizeBound(entries: Iterable<SourceEntry>): number {
   let total = 1024;
   for (const e of entries) {
     // header, plus a PAX header block and its records when a name or link is long or non-ASCII
@@ -65,20 +68,20 @@ type Sink = ReturnType<tar.Pack['entry']>;
 
 /** The tar as an async iterable of byte chunks, and what ended up in it once it is consumed. */
 export function packTar(
-  entries: readonly SourceEntry[],
+  entries: SourceEntryList,
   options: PackOptions = {},
 ): { stream: AsyncIterable<Uint8Array> & { destroy(err?: Error): void }; report: Promise<PackReport> } {
   const pack = tar.pack({ highWaterMark: 4 * readChunk });
   // Errors reach the consumer through iteration and `report`; no separate listener is needed.
   pack.on('error', () => undefined);
-  const report: PackReport = { entries: [], skipped: [], changed: [] };
+  const report: PackReport = { entries: new ManifestEntryList(entries), skipped: [], changed: [] };
   const progress: PackProgress = { entriesDone: 0, bytesRead: 0 };
 
   const run = async (): Promise<PackReport> => {
-    for (const entry of entries) {
+    for (let i = 0; i < entries.length; i++) {
       if (options.signal?.aborted) throw new GlacierError('cancelled', 'backup cancelled');
       if (pack.destroyed) throw new GlacierError('cancelled', 'archive stream closed');
-      await writeEntry(pack, entry, report, progress, () => options.onProgress?.(progress));
+      await writeEntry(pack, entries.get(i), i, report, progress, () => options.onProgress?.(progress));
       progress.entriesDone++;
       options.onProgress?.(progress);
     }
@@ -95,7 +98,7 @@ export function packTar(
 }
 
 /** `tick` reports progress inside a large file, chunk by chunk (small files report once done). */
-async function writeEntry(pack: tar.Pack, e: SourceEntry, report: PackReport, progress: PackProgress, tick: () => void): Promise<void> {
+async function writeEntry(pack: tar.Pack, e: SourceEntry, index: number, report: PackReport, progress: PackProgress, tick: () => void): Promise<void> {
   const base = {
     mode: e.mode,
     mtime: new Date(e.mtimeMs),
@@ -104,12 +107,12 @@ async function writeEntry(pack: tar.Pack, e: SourceEntry, report: PackReport, pr
   };
   if (e.type === 'directory') {
     await addEntry(pack, { ...base, name: `${e.path}/`, type: 'directory', size: 0 });
-    report.entries.push({ path: e.path, type: e.type, size: 0, mtime: e.mtimeMs, mode: e.mode });
+    report.entries.add(index, 0, e.mtimeMs, e.mode);
     return;
   }
   if (e.type === 'symlink') {
     await addEntry(pack, { ...base, name: e.path, type: 'symlink', linkname: e.linkTarget ?? '', size: 0 });
-    report.entries.push({ path: e.path, type: e.type, size: 0, mtime: e.mtimeMs, mode: e.mode, linkTarget: e.linkTarget ?? '' });
+    report.entries.add(index, 0, e.mtimeMs, e.mode);
     return;
   }
 
@@ -120,7 +123,7 @@ async function writeEntry(pack: tar.Pack, e: SourceEntry, report: PackReport, pr
     if (small) {
       await addEntry(pack, { ...base, mtime: new Date(small.mtime), mode: small.mode, name: e.path, type: 'file', size: small.data.length }, small.data);
       progress.bytesRead += small.data.length;
-      report.entries.push({ path: e.path, type: 'file', size: small.data.length, mtime: small.mtime, mode: small.mode, sha256: small.sha256 });
+      report.entries.add(index, small.data.length, small.mtime, small.mode, small.sha256);
       return;
     }
     if (small === null) return;
@@ -185,7 +188,7 @@ async function writeEntry(pack: tar.Pack, e: SourceEntry, report: PackReport, pr
     const grew = (await handle.read(probe, 0, 1, size)).bytesRead > 0;
     const after = await handle.stat();
     if (changed || grew || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
-    report.entries.push({ path: e.path, type: 'file', size, mtime, mode: header.mode, sha256: hash.digest('hex') });
+    report.entries.add(index, size, mtime, header.mode, hash.digest());
   } finally {
     await handle.close();
   }
@@ -203,7 +206,7 @@ function addEntry(pack: tar.Pack, header: Header, data?: Buffer): Promise<void> 
  * Reads a file that was small when walked; null if it cannot be opened (reported as skipped),
  * undefined if it has grown past the small-file limit (the streaming path takes it).
  */
-function readSmallFile(e: SourceEntry, report: PackReport): { data: Buffer; mtime: number; mode: number; sha256: string } | null | undefined {
+function readSmallFile(e: SourceEntry, report: PackReport): { data: Buffer; mtime: number; mode: number; sha256: Buffer } | null | undefined {
   let fd: number;
   try {
     fd = openSync(e.abs, 'r');
@@ -230,7 +233,7 @@ function readSmallFile(e: SourceEntry, report: PackReport): { data: Buffer; mtim
     const after = fstatSync(fd);
     const mtime = Math.floor(before.mtimeMs);
     if (changed || grew || after.size !== before.size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
-    return { data, mtime, mode: before.mode & 0o7777, sha256: createHash('sha256').update(data).digest('hex') };
+    return { data, mtime, mode: before.mode & 0o7777, sha256: createHash('sha256').update(data).digest() };
   } catch (err) {
     report.skipped.push({ path: e.abs, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
     return null;
