@@ -225,6 +225,24 @@ describe('kill -9 in the middle of a multipart upload, then run again', () => {
     }
   });
 
+  it('check names an interrupted upload this machine can resume; --repair aborts it, and the next backup starts over quietly', async () => {
+    const source = folder('checked');
+    const killed = await killAfterTwoParts(source);
+    // Against the same endpoint as the backup (the journal belongs to that store).
+    const found = await runCli(['check', '--older-than', '0'], env(proxy.endpoint));
+    assert.equal(found.code, 1);
+    assert.match(found.stdout, new RegExp(`^unfinished-upload\t${killed.key}\tunfinished upload of ${killed.key} started \\S+ \\(a backup interrupted on this machine: the next backup of ${source} resumes it\\)$`, 'm'));
+    const repaired = await runCli(['check', '--repair', '--older-than', '0'], env(proxy.endpoint));
+    assert.equal(repaired.code, 0, repaired.stderr);
+    assert.match(repaired.stderr, /repairing: abort the upload of \S+ \(that backup then starts over\)/);
+    assert.deepEqual(await openUploads(), []);
+    assert.deepEqual(journals(), []);
+    const res = await runCli(['backup', source], env(proxy.endpoint));
+    assert.equal(res.code, 0, res.stderr);
+    assert.doesNotMatch(res.stderr, /resumed|abandoned/);
+    assert.notEqual(res.stdout.trim(), killed.id);
+  });
+
   it('a stored part whose bytes differ from what is read now is sent again; the others are kept', async () => {
     const source = folder('damaged-part');
     const killed = await killAfterTwoParts(source);

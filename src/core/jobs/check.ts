@@ -2,7 +2,8 @@
  * The consistency check of one bucket and prefix, and of the local state that points into it:
  * archives without a manifest (a crash between the two writes), manifests without an archive
  * (the archive was deleted by hand), multipart uploads never finished (a killed backup), and
- * pending restores or last-backup records naming archives that are gone.
+ * pending restores or last-backup records naming archives that are gone. An unfinished upload
+ * that a journal of this machine can resume is named as such (repairing it forgets the journal).
  *
  * Guarantees: without `repair` nothing is changed. With it, each problem is announced (onRepair)
  * before it is acted on: orphan objects are deleted, old unfinished uploads aborted, stale local
@@ -21,6 +22,7 @@ import { keys, type StoreConfig } from '../config';
 import { describeError, s3Error, throwIfAborted } from '../errors';
 import { listArchives } from '../catalog/catalog';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
+import { interruptedUploads, removeJournal, type UploadJournal } from '../catalog/uploadJournal';
 import { RestoreTracker, type PendingStore } from './restoreTracker';
 
 export type ProblemKind = 'archive-without-manifest' | 'manifest-without-archive' | 'unfinished-upload' | 'pending-restore-missing' | 'last-backup-missing';
@@ -41,6 +43,8 @@ export interface CheckProblem {
   repaired: boolean;
   /** Why the repair failed, if it did. */
   repairError?: string;
+  /** The local journal that could resume this unfinished upload, if any. */
+  journal?: UploadJournal;
 }
 
 export interface CheckReport {
@@ -96,6 +100,8 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
     }
   }
 
+  // Uploads this machine's journals can resume (see catalog/uploadJournal.ts) are named as such.
+  const resumable = req.stateDir ? await interruptedUploads(req.stateDir, store).catch(() => []) : [];
   for (const u of await unfinishedUploads(client, store, signal)) {
     const since = u.Initiated;
     if (!u.Key || !u.UploadId) continue;
@@ -103,14 +109,17 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
       inProgress.uploads++;
       continue;
     }
+    const interrupted = resumable.find((r) => r.journal.key === u.Key && (r.journal.uploadId ?? u.UploadId) === u.UploadId);
+    const note = interrupted ? ` (a backup interrupted on this machine: the next backup of ${interrupted.paths.join(', ')} resumes it)` : '';
     problems.push({
       kind: 'unfinished-upload',
       key: u.Key,
       uploadId: u.UploadId,
       since,
-      message: `unfinished upload of ${u.Key} started ${since ? since.toISOString() : 'at an unknown time'}`,
-      repair: `abort the upload of ${u.Key}`,
+      message: `unfinished upload of ${u.Key} started ${since ? since.toISOString() : 'at an unknown time'}${note}`,
+      repair: `abort the upload of ${u.Key}${interrupted ? ' (that backup then starts over)' : ''}`,
       repaired: false,
+      ...(interrupted ? { journal: interrupted.journal } : {}),
     });
   }
 
@@ -159,6 +168,7 @@ async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
       return;
     case 'unfinished-upload':
       await client.send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: p.key, UploadId: p.uploadId }));
+      if (p.journal) await removeJournal(req.stateDir!, store, p.journal.sources, p.journal.id);
       return;
     case 'pending-restore-missing':
       await new RestoreTracker({ client, store, pending: req.pending! }).remove(p.id!);
