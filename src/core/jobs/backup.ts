@@ -395,11 +395,8 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
   if (!prior) return fresh();
 
   const abandon = async (reason: string): Promise<UploadPlan> => {
-    if (prior.uploadId) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: prior.key, UploadId: prior.uploadId })).catch(() => undefined);
-    }
-    await abortLeftovers(client, store.bucket, prior.key);
-    await removeJournal(req.stateDir!, store, sources, prior.id).catch(() => undefined);
+    // Best effort: what stays behind is reported by `check` and removed by the lifecycle rule.
+    await discardInterrupted(client, store, req.stateDir!, prior).catch(() => undefined);
     req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}; uploading anew`);
     req.onResume?.({ kind: 'abandoned', id: prior.id, startedAt: prior.started, reason });
     return fresh();
