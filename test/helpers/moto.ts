@@ -1,6 +1,9 @@
 /** A real S3 server for tests: moto on a free loopback port, stopped when the test file ends. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { after, before } from 'node:test';
+import { tempDir } from './tree';
 import { S3Client, CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, RestoreObjectCommand } from '@aws-sdk/client-s3';
 
 export interface Moto {
@@ -76,4 +79,23 @@ export async function startMoto(extraEnv: Record<string, string> = {}): Promise<
       }
     },
   };
+}
+
+/**
+ * The usual set-up of a test file: before its tests, a work folder and moto with one bucket;
+ * after them, both gone. `use` receives them (assign them to the file's variables).
+ */
+export function useMoto(bucket: string, use: (moto: Moto, work: string) => void): void {
+  let moto: Moto | undefined;
+  let work: string | undefined;
+  before(async () => {
+    work = tempDir();
+    moto = await startMoto();
+    await moto.createBucket(bucket);
+    use(moto, work);
+  });
+  after(async () => {
+    await moto?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
 }

@@ -2,17 +2,17 @@
  * The backup CLI end to end against real parts: moto (S3 with Deep Archive semantics), stock GnuPG
  * decrypting what we wrote, GNU tar unpacking it, byte-for-byte comparison with the source.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { startMoto, type Moto } from '../helpers/moto';
+import { useMoto, type Moto } from '../helpers/moto';
 import { Gpg } from '../helpers/gpg';
 import { cliEnv, runCli } from '../helpers/cli';
-import { makeTree, snapshot, tempDir } from '../helpers/tree';
+import { makeTree, snapshot } from '../helpers/tree';
 
 const bucket = 'backup-cli-tests';
 const passphrase = 'correct horse battery staple';
@@ -46,15 +46,9 @@ function untar(tarBytes: Buffer, dest: string): void {
   assert.equal(res.status, 0, `GNU tar failed: ${res.stderr.toString()}`);
 }
 
-before(async () => {
-  work = tempDir();
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-});
-
-after(async () => {
-  await moto.stop();
-  rmSync(work, { recursive: true, force: true });
+useMoto(bucket, (m, w) => {
+  moto = m;
+  work = w;
 });
 
 describe('backup with a passphrase', () => {

@@ -3,18 +3,17 @@
  * is reported on one line, left alone while young, and repaired only when asked; verify reads an
  * archive end to end without writing a byte, and refuses a damaged or replaced one.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { check, defaultCheckAge } from '../../src/core/jobs/check';
 import { FilePendingStore, RestoreTracker } from '../../src/core/jobs/restoreTracker';
 import { recordsOf } from '../../src/core/catalog/dedupState';
-import { startMoto, type Moto } from '../helpers/moto';
+import { useMoto, type Moto } from '../helpers/moto';
 import { cliEnv, runCli } from '../helpers/cli';
-import { tempDir } from '../helpers/tree';
 
 const bucket = 'check-verify-tests';
 const passphrase = 'check passphrase';
@@ -39,15 +38,9 @@ async function backupFolder(name: string, storageClass = 'STANDARD'): Promise<st
 const archiveKey = (id: string): string => `${prefix}archives/${id}.tar.gpg`;
 const manifestKey = (id: string): string => `${prefix}catalog/${id}.json.gpg`;
 
-before(async () => {
-  work = tempDir();
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-});
-
-after(async () => {
-  await moto.stop();
-  rmSync(work, { recursive: true, force: true });
+useMoto(bucket, (m, w) => {
+  moto = m;
+  work = w;
 });
 
 describe('check', () => {

@@ -3,28 +3,21 @@
  * must not grow with the archive. A 512 MiB file is backed up with a bound well above what a
  * bounded pipeline needs (about 200 MB here) and well below what keeping the data would take.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { startMoto, type Moto } from '../helpers/moto';
+import { useMoto, type Moto } from '../helpers/moto';
 import { cliEnv, cliPath } from '../helpers/cli';
-import { tempDir } from '../helpers/tree';
 
 const bucket = 'memory-tests';
 let moto: Moto;
 let work: string;
 
-before(async () => {
-  work = tempDir();
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-});
-
-after(async () => {
-  await moto.stop();
-  rmSync(work, { recursive: true, force: true });
+useMoto(bucket, (m, w) => {
+  moto = m;
+  work = w;
 });
 
 describe('memory', () => {

@@ -3,17 +3,17 @@
  * restore → status restored → download → identical files; and damaged or hostile archives refused
  * with nothing written outside staging and staging removed.
  */
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import * as tar from 'tar-stream';
 import { encryptBytes } from '../../src/core/crypto/openpgp';
-import { startMoto, type Moto } from '../helpers/moto';
+import { useMoto, type Moto } from '../helpers/moto';
 import { startCuttingProxy } from '../helpers/restoreProxy';
 import { cliEnv, runCli } from '../helpers/cli';
-import { makeTree, snapshot, tempDir } from '../helpers/tree';
+import { makeTree, snapshot } from '../helpers/tree';
 
 const bucket = 'restore-cli-tests';
 const passphrase = 'restore passphrase';
@@ -47,15 +47,9 @@ function assertUntouched(dest: string, before: string[]): void {
   assert.deepEqual(readdirSync(dest).sort(), before);
 }
 
-before(async () => {
-  work = tempDir();
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-});
-
-after(async () => {
-  await moto.stop();
-  rmSync(work, { recursive: true, force: true });
+useMoto(bucket, (m, w) => {
+  moto = m;
+  work = w;
 });
 
 describe('the whole cycle in Deep Archive', () => {

@@ -5,12 +5,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { startMoto, type Moto } from '../helpers/moto';
+import { useMoto, type Moto } from '../helpers/moto';
 import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
 import { cliEnv, runCli } from '../helpers/cli';
-import { tempDir } from '../helpers/tree';
 import { createS3Client } from '../../src/core/store/s3';
 import { FilePendingStore, MemoryPendingStore, RestoreTracker, type TrackerEvent } from '../../src/core/jobs/restoreTracker';
 import { requestRestore } from '../../src/core/store/restore';
@@ -33,15 +32,9 @@ async function backupOne(name: string): Promise<string> {
   return res.stdout.trim();
 }
 
-before(async () => {
-  work = tempDir();
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-});
-
-after(async () => {
-  await moto.stop();
-  rmSync(work, { recursive: true, force: true });
+useMoto(bucket, (m, w) => {
+  moto = m;
+  work = w;
 });
 
 describe('the restore tracker', () => {
