@@ -243,6 +243,21 @@ describe('kill -9 in the middle of a multipart upload, then run again', () => {
     assert.notEqual(res.stdout.trim(), killed.id);
   });
 
+  it('an interrupted --force upload of unchanged files is dropped by the next (unchanged) backup', async () => {
+    const source = folder('forced');
+    const first = await runCli(['backup', source], env());
+    assert.equal(first.code, 0, first.stderr);
+    const { open, res } = await signalAfterTwoParts(source, 'SIGKILL', passphrase, ['--force']);
+    assert.equal(res.signal, 'SIGKILL');
+    const again = await runCli(['backup', source], env(proxy.endpoint));
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.trim(), first.stdout.trim());
+    assert.match(again.stderr, new RegExp(`abandoned the interrupted upload of archive ${open.id} \\(started [^)]+\\): the files are unchanged since archive ${first.stdout.trim()}`));
+    assert.match(again.stderr, /unchanged since archive/);
+    assert.deepEqual(await openUploads(), []);
+    assert.deepEqual(journals(), []);
+  });
+
   it('a stored part whose bytes differ from what is read now is sent again; the others are kept', async () => {
     const source = folder('damaged-part');
     const killed = await killAfterTwoParts(source);

@@ -114,7 +114,17 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     progress.phase = 'checking';
     report();
     const existing = await findUnchanged(req, sources, fingerprint);
-    if (existing && !req.force) return { status: 'unchanged', id: existing, skipped: scanned.skipped, changed: [] };
+    if (existing && !req.force) {
+      // An interrupted (forced) upload of the same content is no longer needed.
+      const prior = req.stateDir ? await claimJournal(req.stateDir, store, sources).catch(() => undefined) : undefined;
+      if (prior && prior !== 'busy') {
+        const reason = `the files are unchanged since archive ${existing}`;
+        await discardInterrupted(client, store, req.stateDir!, prior).catch(() => undefined);
+        req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}`);
+        req.onResume?.({ kind: 'abandoned', id: prior.id, startedAt: prior.started, reason });
+      }
+      return { status: 'unchanged', id: existing, skipped: scanned.skipped, changed: [] };
+    }
   }
   throwIfAborted(signal, 'backup');
   if (req.confirm && !(await req.confirm({ files: progress.filesTotal, bytes: progress.bytesTotal }))) {
