@@ -87,9 +87,6 @@ export interface UploadResult {
   size: number;
   /** How the stored object was checked: its size, and S3's CRC32 when the endpoint keeps it. */
   verified: 'size' | 'size+crc32';
-  /** Parts sent by this run, and parts of a resumed upload found already stored and kept. */
-  partsSent: number;
-  partsKept: number;
 }
 
 interface Failure {
@@ -141,7 +138,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const partCrcs: number[] = [];
   const inFlight = new Set<Promise<void>>();
   const pool: Buffer[] = [];
-  const stats = { size: 0, uploaded: 0, sent: 0, kept: 0, differed: 0 };
+  const stats = { size: 0, uploaded: 0, differed: 0 };
   let partNumber = 0;
   let lastByteSent = false;
 
@@ -176,7 +173,6 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     const stored = req.resume?.parts.get(n);
     if (stored && partMatches(stored, body, crc)) {
       completed[n - 1] = { PartNumber: n, ETag: stored.etag, ...(stored.crc32 ? { ChecksumCRC32: stored.crc32 } : {}) };
-      stats.kept++;
       stats.uploaded += length;
       req.onUploaded?.(stats.uploaded);
       release();
@@ -200,7 +196,6 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       .then((res) => {
         if (!res.ETag) throw new GlacierError('s3', `S3 returned no ETag for part ${n}`);
         completed[n - 1] = { PartNumber: n, ETag: res.ETag, ...(res.ChecksumCRC32 ? { ChecksumCRC32: res.ChecksumCRC32 } : {}) };
-        stats.sent++;
         stats.uploaded += length;
         req.onUploaded?.(stats.uploaded);
       })
@@ -247,24 +242,25 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     }
     if (!failure && bodyDone) {
       if (partNumber === 0 && uploadId === undefined) {
+        const body = buffer.subarray(0, fill);
+        const crc = crcs ? zlib.crc32(body) : undefined;
+        if (crc !== undefined) partCrcs.push(crc);
         lastByteSent = true;
         await client.send(
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
-            Body: buffer.subarray(0, fill),
+            Body: body,
             ContentLength: fill,
             StorageClass: req.storageClass,
             ContentType: req.contentType ?? 'application/octet-stream',
             IfNoneMatch: '*',
-            ...(checksums && crcs ? { ChecksumCRC32: crcBase64(zlib.crc32(buffer.subarray(0, fill))) } : {}),
+            ...(checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : {}),
           }),
           inFlightOptions,
         );
-        stats.sent = 1;
         stats.uploaded = fill;
         req.onUploaded?.(fill);
-        if (crcs) partCrcs.push(zlib.crc32(buffer.subarray(0, fill)));
       } else {
         if (fill > 0 || partNumber === 0) await dispatch(buffer, fill);
         while (inFlight.size > 0 && !failure) await orFailure(Promise.race(inFlight));
@@ -307,8 +303,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     }
   }
   const sums = { size: stats.size, partSize, parts: partCrcs, available: crcs };
-  const verified = await verifyStored(req, sums, checksums);
-  return { size: stats.size, verified, partsSent: stats.sent, partsKept: stats.kept };
+  return { size: stats.size, verified: await verifyStored(req, sums, checksums) };
 }
 
 /** Whether a stored part holds exactly `body`: same size, and same MD5 (ETag) or CRC32, none differing. */
@@ -361,7 +356,6 @@ function crcBase64(crc: number): string {
   return be32(crc).toString('base64');
 }
 
-/** Compares the stored object with what was sent; deletes it on a mismatch (or when it cannot be checked). */
 interface Sums {
   size: number;
   /** CRC32 of each part, when zlib has crc32 (Node ≥ 20.15); all parts but the last are partSize long. */
@@ -370,6 +364,7 @@ interface Sums {
   parts: number[];
 }
 
+/** Compares the stored object with what was sent; deletes it on a mismatch (or when it cannot be checked). */
 async function verifyStored(req: UploadRequest, sums: Sums, checksums: boolean): Promise<UploadResult['verified']> {
   const { client, bucket, key } = req;
   let problem: string | undefined;
@@ -486,10 +481,8 @@ function be32(n: number): Buffer {
 export async function abortLeftovers(client: S3Client, bucket: string, key: string): Promise<number> {
   let aborted = 0;
   try {
-    const list = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-    for (const u of list.Uploads ?? []) {
-      if (u.Key !== key || !u.UploadId) continue;
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: u.UploadId }));
+    for (const { uploadId } of await openUploads(client, bucket, key)) {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
       aborted++;
     }
   } catch {
