@@ -117,12 +117,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     if (existing && !req.force) {
       // An interrupted (forced) upload of the same content is no longer needed.
       const prior = req.stateDir ? await claimJournal(req.stateDir, store, sources).catch(() => undefined) : undefined;
-      if (prior && prior !== 'busy') {
-        const reason = `the files are unchanged since archive ${existing}`;
-        await discardInterrupted(client, store, req.stateDir!, prior).catch(() => undefined);
-        req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}`);
-        req.onResume?.({ kind: 'abandoned', id: prior.id, startedAt: prior.started, reason });
-      }
+      if (prior && prior !== 'busy') await abandonInterrupted(req, prior, `the files are unchanged since archive ${existing}`);
       return { status: 'unchanged', id: existing, skipped: scanned.skipped, changed: [] };
     }
   }
@@ -134,14 +129,14 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   const bound = tarSizeBound(scanned.entries);
   const cipherBound = bound + Math.ceil(bound / 1000) + (1 << 20);
   const plan = await planUpload(req, sources, fingerprint, choosePartSize(cipherBound));
-  const { id, key: archiveKey, partSize } = plan;
+  const { id, key: archiveKey, partSize, started } = plan.journal;
   if (plan.resume) {
     const stored = [...plan.resume.parts.values()].reduce((n, p) => n + p.size, 0);
     let part = 1;
     while (plan.resume.parts.has(part)) part++;
     const parts = Math.max(part, Math.ceil(cipherBound / partSize));
-    req.onNotice?.(`resumed upload of archive ${id} at part ${part} of about ${parts}: ${formatBytes(stored)} were already stored by the run started ${plan.startedAt}`);
-    req.onResume?.({ kind: 'resumed', id, startedAt: plan.startedAt!, part, parts, storedBytes: stored });
+    req.onNotice?.(`resumed upload of archive ${id} at part ${part} of about ${parts}: ${formatBytes(stored)} were already stored by the run started ${started}`);
+    req.onResume?.({ kind: 'resumed', id, startedAt: started, part, parts, storedBytes: stored });
   }
 
   progress.phase = 'uploading';
@@ -208,10 +203,10 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     // here is what `check` reports.
     await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: archiveKey })).catch(() => undefined);
     await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: keys.manifest(store.prefix, id) })).catch(() => undefined);
-    if (plan.journaled) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
     throw err;
+  } finally {
+    if (plan.journaled) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
   }
-  if (plan.journaled) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
   if (req.stateDir && packed.changed.length === 0) {
     await recordBackup(req.stateDir, store, sources, { id, fingerprint }).catch(() => undefined);
   }
@@ -251,16 +246,13 @@ async function packAndUpload(
       await uploadObject({
         client,
         bucket: store.bucket,
-        key: plan.key,
+        key: plan.journal.key,
         body: encrypted,
         storageClass: store.storageClass,
-        partSize: plan.partSize,
+        partSize: plan.journal.partSize,
         ...(plan.resume ? { resume: plan.resume } : {}),
         onStarted: async (uploadId) => {
-          if (!plan.journaled) return;
-          await writeJournal(req.stateDir!, store, { ...plan.journal, uploadId }).catch((err: unknown) => {
-            req.onNotice?.(`could not note the upload for resuming (${(err as Error).message}): an interrupted run will start over`);
-          });
+          if (plan.journaled) await noteUpload(req, { ...plan.journal, uploadId });
         },
         queueSize: req.concurrency ?? 4,
         contentType: 'application/pgp-encrypted',
@@ -342,17 +334,13 @@ export async function discardInterrupted(client: S3Client, store: StoreConfig, s
 
 /** Where and how the archive is uploaded: a new archive, or the continuation of an interrupted one. */
 interface UploadPlan {
-  id: string;
-  key: string;
-  partSize: number;
+  /** The archive (id, key, part size, when its upload started) as the journal records it. */
+  journal: Omit<UploadJournal, 'owner' | 'store' | 'version'>;
+  /** Whether that journal is kept on disk (a state folder is given and it could be written). */
+  journaled: boolean;
   params: SeipdParams;
   /** The unfinished multipart upload to continue, with its stored parts. */
   resume?: { uploadId: string; parts: ReadonlyMap<number, StoredPart> };
-  /** When the interrupted run started (resume only). */
-  startedAt?: string;
-  /** Whether a journal is kept (a state folder is given), and its content without the upload id. */
-  journaled: boolean;
-  journal: Omit<UploadJournal, 'owner' | 'store' | 'version'>;
 }
 
 /**
@@ -364,9 +352,6 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
   const { client, store } = req;
   const encryption = { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) };
   const plan = (id: string, key: string, size: number, params: SeipdParams, started: string): UploadPlan => ({
-    id,
-    key,
-    partSize: size,
     params,
     journaled: req.stateDir !== undefined && !req.discardOutput,
     journal: {
@@ -389,13 +374,7 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
   const fresh = async (journaled = true): Promise<UploadPlan> => {
     const id = newArchiveId();
     const p = plan(id, keys.archive(store.prefix, id), partSize, await newSeipdParams(req.encryption), new Date().toISOString());
-    p.journaled &&= journaled;
-    if (p.journaled) {
-      await writeJournal(req.stateDir!, store, p.journal).catch((err: unknown) => {
-        p.journaled = false;
-        req.onNotice?.(`could not note the upload for resuming (${(err as Error).message}): an interrupted run will start over`);
-      });
-    }
+    p.journaled &&= journaled && (await noteUpload(req, p.journal));
     return p;
   };
   if (!req.stateDir || req.discardOutput) return fresh();
@@ -405,10 +384,7 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
   if (!prior) return fresh();
 
   const abandon = async (reason: string): Promise<UploadPlan> => {
-    // Best effort: what stays behind is reported by `check` and removed by the lifecycle rule.
-    await discardInterrupted(client, store, req.stateDir!, prior).catch(() => undefined);
-    req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}; uploading anew`);
-    req.onResume?.({ kind: 'abandoned', id: prior.id, startedAt: prior.started, reason });
+    await abandonInterrupted(req, prior, reason, '; uploading anew');
     return fresh();
   };
   if (prior.fingerprint !== fingerprint) return abandon('the files changed since');
@@ -441,8 +417,23 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
     if (orphan) await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: prior.key })).catch(() => undefined);
     return abandon(orphan ? 'its archive was complete but had no manifest, and was deleted' : 'it is no longer in the bucket');
   }
-  const p = plan(prior.id, prior.key, prior.partSize, params, prior.started);
-  p.resume = { uploadId, parts };
-  p.startedAt = prior.started;
-  return p;
+  return { ...plan(prior.id, prior.key, prior.partSize, params, prior.started), resume: { uploadId, parts } };
+}
+
+/** Writes the journal of an upload; says so (and returns false) when it cannot, as the upload goes on without. */
+async function noteUpload(req: BackupRequest, journal: UploadPlan['journal']): Promise<boolean> {
+  try {
+    await writeJournal(req.stateDir!, req.store, journal);
+    return true;
+  } catch (err) {
+    req.onNotice?.(`could not note the upload for resuming (${(err as Error).message}): an interrupted run will start over`);
+    return false;
+  }
+}
+
+/** Gives up an interrupted upload and says why. Best effort: what stays behind is reported by `check` and removed by the lifecycle rule. */
+async function abandonInterrupted(req: BackupRequest, prior: UploadJournal, reason: string, then = ''): Promise<void> {
+  await discardInterrupted(req.client, req.store, req.stateDir!, prior).catch(() => undefined);
+  req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}${then}`);
+  req.onResume?.({ kind: 'abandoned', id: prior.id, startedAt: prior.started, reason });
 }
