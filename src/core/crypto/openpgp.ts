@@ -123,14 +123,17 @@ export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
 }
 
 /**
- * The session key that the key packets `keyPackets` (an SKESK) hold, opened with `passphrase`;
- * undefined when the passphrase does not open them. A wrong passphrase can yield a plausible
- * key now and then: callers compare it with a check value they kept.
+ * The session key that the key packets of `message` (a whole message, or only its key packets)
+ * hold, opened with `dec`; undefined when it does not open them. A wrong passphrase can yield a
+ * plausible key now and then: callers check it (against a value they kept, or the quick check).
  */
-export async function openSessionKey(keyPackets: Uint8Array, passphrase: string): Promise<{ algorithm: string; data: Uint8Array } | undefined> {
+export async function openSessionKey(message: Uint8Array, dec: Decryption): Promise<{ algorithm: string; data: Uint8Array } | undefined> {
   try {
-    const message = await openpgp.readMessage({ binaryMessage: keyPackets });
-    const [key] = await openpgp.decryptSessionKeys({ message, passwords: [passphrase] });
+    const [key] = await openpgp.decryptSessionKeys({
+      message: await openpgp.readMessage({ binaryMessage: message }),
+      ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
+      ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
+    });
     return key ? { algorithm: key.algorithm ?? '', data: key.data } : undefined;
   } catch {
     return undefined;
@@ -214,16 +217,12 @@ export async function decryptBytes(data: Uint8Array, dec: Decryption, what: stri
  * passphrase does now and then, and which we never write), or the packets are not as expected.
  */
 async function sessionKeyFits(data: Uint8Array, dec: Decryption): Promise<boolean | undefined> {
+  const key = await openSessionKey(data, dec);
+  if (!key) return false;
   try {
-    const message = await openpgp.readMessage({ binaryMessage: data });
-    const [key] = await openpgp.decryptSessionKeys({
-      message,
-      ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
-      ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
-    });
-    const bits = ({ aes128: 128, aes192: 192, aes256: 256 } as Record<string, number | undefined>)[key?.algorithm ?? ''];
+    const bits = ({ aes128: 128, aes192: 192, aes256: 256 } as Record<string, number | undefined>)[key.algorithm];
     const body = seipdBodyStart(data);
-    if (!key || !bits || body === undefined || body[0] !== 1 || body.length < 19) return undefined;
+    if (!bits || body === undefined || body[0] !== 1 || body.length < 19) return undefined;
     const decipher = createDecipheriv(`aes-${bits}-cfb`, key.data, Buffer.alloc(16));
     const prefix = decipher.update(body.subarray(1, 19));
     return prefix[14] === prefix[16] && prefix[15] === prefix[17];

@@ -394,7 +394,7 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
   const keyPackets = Buffer.from(prior.seipd.keyPackets, 'base64');
   let sessionKey: Uint8Array | undefined;
   if (req.encryption.mode === 'passphrase') {
-    const opened = await openSessionKey(keyPackets, req.encryption.passphrase);
+    const opened = await openSessionKey(keyPackets, { passphrase: req.encryption.passphrase });
     if (opened?.algorithm === prior.seipd.algorithm) sessionKey = opened.data;
   } else if (prior.seipd.sessionKey) {
     sessionKey = Buffer.from(prior.seipd.sessionKey, 'base64');
