@@ -13,7 +13,7 @@ import { buildVsix } from './helpers/codeServer';
 import { startVsCode, type VsCodeSession } from './helpers/session';
 import { startMoto, type Moto } from '../helpers/moto';
 import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
-import { snapshot, tempDir } from '../helpers/tree';
+import { snapshot, tempDir, writePatternedFile } from '../helpers/tree';
 
 const bucket = 'e2e-bucket';
 const passphrase = 'correct horse battery staple';
@@ -32,9 +32,7 @@ before(async () => {
   writeFileSync(path.join(src, 'nested', 'déjà vu', 'notes with spaces.txt'), 'ünïcödé\n');
   writeFileSync(path.join(src, 'empty.txt'), '');
   // Large enough for a multipart upload and a visible progress bar.
-  const big = Buffer.alloc(96 * 1024 * 1024);
-  for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i, i);
-  writeFileSync(path.join(src, 'nested', 'data.bin'), big);
+  writePatternedFile(path.join(src, 'nested', 'data.bin'), 96 * 1024 * 1024);
   moto = await startMoto();
   await moto.createBucket(bucket);
   // Every restore shows as pending ("ongoing-request") until proxy.release().
@@ -150,9 +148,7 @@ describe('Glacier Backup in VS Code', () => {
       await wb.clearNotifications().catch(() => undefined);
       const more = path.join(workspace, 'more');
       mkdirSync(more);
-      const big = Buffer.alloc(64 * 1024 * 1024);
-      for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i ^ 0x5a5a5a5a, i);
-      writeFileSync(path.join(more, 'big.bin'), big);
+      writePatternedFile(path.join(more, 'big.bin'), 64 * 1024 * 1024, 0x5a5a5a5a);
       const archivesBefore = (await moto.keys(bucket)).filter((k) => k.endsWith('.tar.gpg'));
       // The network stalls: parts get no answer, so the job is still running when Cancel comes.
       proxy.holdParts(true);
@@ -178,9 +174,7 @@ describe('Glacier Backup in VS Code', () => {
       await wb.clearNotifications().catch(() => undefined);
       const folder = path.join(workspace, 'resumable');
       mkdirSync(folder);
-      const data = Buffer.alloc(40 * 1024 * 1024);
-      for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i ^ 0x3c3c3c3c, i);
-      writeFileSync(path.join(folder, 'data.bin'), data);
+      writePatternedFile(path.join(folder, 'data.bin'), 40 * 1024 * 1024, 0x3c3c3c3c);
       // Parts 1 and 2 get through; later parts stall, as on a network that went away.
       proxy.holdParts(true, 3);
       await waitForExplorerAction('resumable', 'Back up to Glacier');

@@ -1,6 +1,8 @@
 /** Runs the built CLI (dist/cli.js) as a user would, with a controlled environment. */
+import assert from 'node:assert/strict';
 import { spawn, type SpawnOptions } from 'node:child_process';
 import * as path from 'node:path';
+import { snapshot } from './tree';
 
 export const cliPath = path.resolve(__dirname, '../../dist/cli.js');
 
@@ -55,4 +57,14 @@ export function cliEnv(
     GLACIER_BACKUP_CONFIG_DIR: path.join(target.work, 'config'),
     ...extra,
   });
+}
+
+/**
+ * Downloads archive `id` with the CLI into `<work>/restore-<id>` and asserts that the restored
+ * copy of `source` equals it (types, modes, modification times, sha256 of every file).
+ */
+export async function assertRestores(id: string, source: string, work: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const res = await runCli(['download', id, path.join(work, `restore-${id}`)], env);
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(snapshot(path.join(res.stdout.trim(), path.basename(source))), snapshot(source));
 }

@@ -59,3 +59,10 @@ export function snapshot(root: string, exclude: (rel: string) => boolean = () =>
   visit(root, '');
   return out;
 }
+
+/** A large file of non-repeating, reproducible content: each 4 KiB block starts with its offset XOR `salt`. */
+export function writePatternedFile(file: string, bytes: number, salt = 0): void {
+  const data = Buffer.alloc(bytes);
+  for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE((i ^ salt) >>> 0, i);
+  writeFileSync(file, data);
+}

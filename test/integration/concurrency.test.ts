@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { startMoto, type Moto } from '../helpers/moto';
 import { on, startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
-import { cliEnv, runCli, type CliResult } from '../helpers/cli';
+import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
 import { snapshot, tempDir } from '../helpers/tree';
 
 const bucket = 'concurrency-tests';
@@ -49,11 +49,8 @@ async function killWhen(args: string[], e: NodeJS.ProcessEnv, ready: () => boole
   return run;
 }
 
-async function restoreAndCompare(id: string, source: string): Promise<void> {
-  const dest = path.join(work, `restore-${id}`);
-  const res = await runCli(['download', id, dest], env());
-  assert.equal(res.code, 0, res.stderr);
-  assert.deepEqual(snapshot(path.join(res.stdout.trim(), path.basename(source))), snapshot(source));
+function restoreAndCompare(id: string, source: string): Promise<void> {
+  return assertRestores(id, source, work, env());
 }
 
 before(async () => {

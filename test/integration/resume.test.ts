@@ -15,7 +15,7 @@ import { ListMultipartUploadsCommand, ListPartsCommand, UploadPartCommand } from
 import { startMoto, type Moto } from '../helpers/moto';
 import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
 import { Gpg } from '../helpers/gpg';
-import { cliEnv, runCli, type CliResult } from '../helpers/cli';
+import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
 import { snapshot, tempDir } from '../helpers/tree';
 
 const bucket = 'resume-tests';
@@ -96,11 +96,8 @@ function partsSent(from: number): number[] {
     .sort((a, b) => a - b);
 }
 
-async function restoreAndCompare(id: string, source: string): Promise<void> {
-  const dest = path.join(work, `restore-${id}`);
-  const res = await runCli(['download', id, dest], env());
-  assert.equal(res.code, 0, res.stderr);
-  assert.deepEqual(snapshot(path.join(res.stdout.trim(), path.basename(source))), snapshot(source));
+function restoreAndCompare(id: string, source: string): Promise<void> {
+  return assertRestores(id, source, work, env());
 }
 
 function journals(): string[] {
