@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, before } from 'node:test';
+import { startFaultProxy, type FaultProxy } from './faultProxy';
 import { tempDir } from './tree';
 import { S3Client, CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, RestoreObjectCommand } from '@aws-sdk/client-s3';
 
@@ -86,15 +87,27 @@ export async function startMoto(extraEnv: Record<string, string> = {}): Promise<
  * after them, both gone. `use` receives them (assign them to the file's variables).
  */
 export function useMoto(bucket: string, use: (moto: Moto, work: string) => void): void {
+  hooks(bucket, false, (moto, work) => use(moto, work));
+}
+
+/** useMoto, plus a fault-injecting proxy in front of moto (see faultProxy.ts). */
+export function useMotoBehindFaultProxy(bucket: string, use: (moto: Moto, work: string, proxy: FaultProxy) => void): void {
+  hooks(bucket, true, (moto, work, proxy) => use(moto, work, proxy!));
+}
+
+function hooks(bucket: string, withProxy: boolean, use: (moto: Moto, work: string, proxy?: FaultProxy) => void): void {
   let moto: Moto | undefined;
   let work: string | undefined;
+  let proxy: FaultProxy | undefined;
   before(async () => {
     work = tempDir();
     moto = await startMoto();
     await moto.createBucket(bucket);
-    use(moto, work);
+    if (withProxy) proxy = await startFaultProxy(moto.endpoint);
+    use(moto, work, proxy);
   });
   after(async () => {
+    await proxy?.close();
     await moto?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });

@@ -4,15 +4,15 @@
  * and what a killed process leaves behind is cleaned by the next run (download) or by
  * `check --repair` (an unfinished multipart upload).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { startMoto, type Moto } from '../helpers/moto';
-import { on, startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
+import { useMotoBehindFaultProxy, type Moto } from '../helpers/moto';
+import { on, type FaultProxy } from '../helpers/faultProxy';
 import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
-import { snapshot, tempDir } from '../helpers/tree';
+import { snapshot } from '../helpers/tree';
 
 const bucket = 'concurrency-tests';
 const passphrase = 'concurrency passphrase';
@@ -53,17 +53,10 @@ function restoreAndCompare(id: string, source: string): Promise<void> {
   return assertRestores(id, source, work, env());
 }
 
-before(async () => {
-  work = tempDir();
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  proxy = await startFaultProxy(moto.endpoint);
-});
-
-after(async () => {
-  await proxy.close();
-  await moto.stop();
-  rmSync(work, { recursive: true, force: true });
+useMotoBehindFaultProxy(bucket, (m, w, p) => {
+  moto = m;
+  work = w;
+  proxy = p;
 });
 
 describe('two backups at once', () => {

@@ -6,17 +6,17 @@
  * old upload and uploads anew; a stored part whose bytes differ from what is read now is sent
  * again. Every case ends with no unfinished upload in the bucket and no journal left.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { ListMultipartUploadsCommand, ListPartsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { startMoto, type Moto } from '../helpers/moto';
-import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
+import { useMotoBehindFaultProxy, type Moto } from '../helpers/moto';
+import type { FaultProxy } from '../helpers/faultProxy';
 import { Gpg } from '../helpers/gpg';
 import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
-import { snapshot, tempDir } from '../helpers/tree';
+import { snapshot } from '../helpers/tree';
 
 const bucket = 'resume-tests';
 const passphrase = 'resume passphrase';
@@ -105,17 +105,10 @@ function journals(): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')) : [];
 }
 
-before(async () => {
-  work = tempDir();
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  proxy = await startFaultProxy(moto.endpoint);
-});
-
-after(async () => {
-  await proxy.close();
-  await moto.stop();
-  rmSync(work, { recursive: true, force: true });
+useMotoBehindFaultProxy(bucket, (m, w, p) => {
+  moto = m;
+  work = w;
+  proxy = p;
 });
 
 describe('kill -9 in the middle of a multipart upload, then run again', () => {
