@@ -39,6 +39,11 @@ export function isStorageClass(value: string): value is StorageClass {
   return (storageClasses as readonly string[]).includes(value);
 }
 
+/** Names a store (endpoint, bucket and prefix) in local state files. */
+export function storeId(store: Pick<StoreConfig, 'endpoint' | 'bucket' | 'prefix'>): string {
+  return `${store.endpoint ?? 'aws'}|${store.bucket}|${store.prefix}`;
+}
+
 export const keys = {
   archive: (prefix: string, id: string): string => `${prefix}archives/${id}.tar.gpg`,
   manifest: (prefix: string, id: string): string => `${prefix}catalog/${id}.json.gpg`,

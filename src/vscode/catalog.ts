@@ -12,7 +12,9 @@ import { listArchives, readManifest } from '../core/catalog/catalog';
 import type { Manifest } from '../core/catalog/manifest';
 import { keys } from '../core/config';
 import { describeError, GlacierError } from '../core/errors';
-import { storeId, type PendingRestore } from '../core/jobs/restoreTracker';
+import { storeId } from '../core/config';
+import type { PendingRestore } from '../core/jobs/restoreTracker';
+import { writeFileAtomic } from '../core/util/atomicWrite';
 import { glacierState, needsRestore, type GlacierState } from '../core/store/glacierState';
 import { archiveStatus } from '../core/store/restore';
 import { mapLimit } from '../core/util/mapLimit';
@@ -216,10 +218,7 @@ export class Catalog implements vscode.Disposable {
 
   private async saveSummaries(): Promise<void> {
     try {
-      await fs.mkdir(this.storageDir, { recursive: true, mode: 0o700 });
-      const tmp = `${this.summaryFile}.tmp`;
-      await fs.writeFile(tmp, JSON.stringify(this.summaries), { mode: 0o600 });
-      await fs.rename(tmp, this.summaryFile);
+      await writeFileAtomic(this.summaryFile, JSON.stringify(this.summaries));
     } catch (err) {
       this.log.warn(`could not save the archive summaries: ${describeError(err)}`);
     }

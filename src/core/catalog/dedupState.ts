@@ -7,9 +7,9 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import type { StoreConfig } from '../config';
+import { storeId, type StoreConfig } from '../config';
 import { withFileLock } from '../fileLock';
+import { writeFileAtomic } from '../util/atomicWrite';
 
 interface Record {
   id: string;
@@ -19,10 +19,6 @@ interface Record {
 type StateFile = { [store: string]: { [sources: string]: Record } };
 
 const fileName = 'last-backups.json';
-
-function storeKey(store: StoreConfig): string {
-  return `${store.endpoint ?? 'aws'}|${store.bucket}|${store.prefix}`;
-}
 
 async function load(dir: string): Promise<StateFile> {
   try {
@@ -34,19 +30,19 @@ async function load(dir: string): Promise<StateFile> {
 }
 
 export async function lastBackup(dir: string, store: StoreConfig, sources: string): Promise<Record | undefined> {
-  const r = (await load(dir))[storeKey(store)]?.[sources];
+  const r = (await load(dir))[storeId(store)]?.[sources];
   return r && typeof r.id === 'string' && typeof r.fingerprint === 'string' ? r : undefined;
 }
 
 export async function recordBackup(dir: string, store: StoreConfig, sources: string, record: Record): Promise<void> {
   await update(dir, (state) => {
-    (state[storeKey(store)] ??= {})[sources] = record;
+    (state[storeId(store)] ??= {})[sources] = record;
   });
 }
 
 /** The records of one store: sources key → newest backup. */
 export async function recordsOf(dir: string, store: StoreConfig): Promise<{ sources: string; record: Record }[]> {
-  const all = (await load(dir))[storeKey(store)] ?? {};
+  const all = (await load(dir))[storeId(store)] ?? {};
   return Object.entries(all)
     .filter(([, r]) => r && typeof r.id === 'string' && typeof r.fingerprint === 'string')
     .map(([sources, record]) => ({ sources, record }));
@@ -55,7 +51,7 @@ export async function recordsOf(dir: string, store: StoreConfig): Promise<{ sour
 /** Forgets the record of these sources if it still names this archive. */
 export async function forgetBackup(dir: string, store: StoreConfig, sources: string, id: string): Promise<void> {
   await update(dir, (state) => {
-    const records = state[storeKey(store)];
+    const records = state[storeId(store)];
     if (records?.[sources]?.id === id) delete records[sources];
   });
 }
@@ -66,8 +62,6 @@ async function update(dir: string, change: (state: StateFile) => void): Promise<
   await withFileLock(file, async () => {
     const state = await load(dir);
     change(state);
-    const tmp = path.join(dir, `.${fileName}.${randomBytes(6).toString('hex')}`);
-    await fs.writeFile(tmp, JSON.stringify(state), { mode: 0o600 });
-    await fs.rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(state));
   });
 }

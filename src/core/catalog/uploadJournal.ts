@@ -17,12 +17,13 @@
  * key itself is stored, readable only by the user, until the upload completes or is abandoned. It
  * opens only this one archive, whose plaintext is this machine's own files.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { StoreConfig } from '../config';
+import { storeId, type StoreConfig } from '../config';
 import { withFileLock } from '../fileLock';
+import { writeFileAtomic } from '../util/atomicWrite';
 
 export interface UploadJournal {
   version: 1;
@@ -52,32 +53,20 @@ export interface UploadJournal {
 
 const folder = 'uploads';
 
-export function storeKey(store: StoreConfig): string {
-  return `${store.endpoint ?? 'aws'}|${store.bucket}|${store.prefix}`;
-}
-
 export function sessionKeyCheck(sessionKey: Uint8Array): string {
   return createHash('sha256').update('glacier-backup session key check\0').update(sessionKey).digest('hex');
 }
 
 function fileOf(dir: string, store: StoreConfig, sources: string): string {
-  const name = createHash('sha256').update(`${storeKey(store)}\0${sources}`).digest('hex').slice(0, 32);
+  const name = createHash('sha256').update(`${storeId(store)}\0${sources}`).digest('hex').slice(0, 32);
   return path.join(dir, folder, `${name}.json`);
 }
 
 /** Writes (or replaces) the journal of these sources, owned by this process. */
 export async function writeJournal(dir: string, store: StoreConfig, journal: Omit<UploadJournal, 'owner' | 'store' | 'version'>): Promise<void> {
   const file = fileOf(dir, store, journal.sources);
-  const full: UploadJournal = { version: 1, store: storeKey(store), ...journal, owner: { host: os.hostname(), pid: process.pid } };
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await fs.writeFile(tmp, JSON.stringify(full), { mode: 0o600 });
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
+  const full: UploadJournal = { version: 1, store: storeId(store), ...journal, owner: { host: os.hostname(), pid: process.pid } };
+  await writeFileAtomic(file, JSON.stringify(full));
 }
 
 /** Removes the journal of these sources if it is still this upload's. */
@@ -106,12 +95,10 @@ export async function claimJournal(dir: string, store: StoreConfig, sources: str
       await fs.rm(file, { force: true });
       return undefined;
     }
-    if (journal.store !== storeKey(store) || journal.sources !== sources) return 'busy';
+    if (journal.store !== storeId(store) || journal.sources !== sources) return 'busy';
     if (isRunning(journal.owner)) return 'busy';
     const claimed: UploadJournal = { ...journal, owner: { host: os.hostname(), pid: process.pid } };
-    const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(claimed), { mode: 0o600 });
-    await fs.rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(claimed));
     return claimed;
   });
 }
@@ -130,7 +117,7 @@ export async function interruptedUploads(dir: string, store: StoreConfig): Promi
   const found: { journal: UploadJournal; paths: string[] }[] = [];
   for (const name of names) {
     const journal = await read(path.join(dir, folder, name));
-    if (!journal || journal.store !== storeKey(store) || isRunning(journal.owner)) continue;
+    if (!journal || journal.store !== storeId(store) || isRunning(journal.owner)) continue;
     let sources: unknown;
     try {
       sources = JSON.parse(journal.sources);

@@ -9,13 +9,12 @@
  * back to Glacier before it was taken), `failed` (the archive is gone or checks keep failing).
  */
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../config';
+import { storeId, type StoreConfig } from '../config';
 import { describeError, GlacierError } from '../errors';
 import { archiveStatus } from '../store/restore';
 import { withFileLock, type LockOptions } from '../fileLock';
+import { writeFileAtomic } from '../util/atomicWrite';
 
 export interface PendingRestore {
   id: string;
@@ -76,10 +75,7 @@ export class FilePendingStore implements PendingStore {
     }
   }
   async save(list: PendingRestore[]): Promise<void> {
-    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(list, null, 1), { mode: 0o600 });
-    await fs.rename(tmp, this.file);
+    await writeFileAtomic(this.file, JSON.stringify(list, null, 1));
   }
 }
 
@@ -99,10 +95,6 @@ export interface TrackerOptions {
   /** Consecutive failed checks before giving up on an archive (default 10). */
   maxFailures?: number;
   now?: () => number;
-}
-
-export function storeId(store: StoreConfig): string {
-  return `${store.endpoint ?? 'aws'}|${store.bucket}|${store.prefix}`;
 }
 
 export class RestoreTracker {
