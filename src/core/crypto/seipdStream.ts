@@ -76,7 +76,7 @@ async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams,
     for await (const chunk of source) {
       framing.plain(asBuffer(chunk), segments);
       const held = segments.reduce((n, s) => n + s.data.byteLength, 0);
-      if (held >= batchSize) worker.send(segments, false);
+      if (held >= batchSize) worker.send(segments);
       while (worker.inFlight >= maxInFlight || worker.ready) {
         const { data } = await worker.next();
         digest.update(data);
@@ -84,7 +84,7 @@ async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams,
       }
     }
     framing.end(segments);
-    worker.send(segments, true);
+    worker.send(segments);
     while (worker.inFlight > 0) {
       const { data } = await worker.next();
       digest.update(data);
@@ -98,7 +98,6 @@ async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams,
 
 interface Reply {
   data: Buffer;
-  sha256?: string;
 }
 
 /** One worker thread; replies come back in the order batches were sent. */
@@ -114,9 +113,9 @@ class CipherWorker {
   constructor(params: SeipdParams) {
     const { cipher } = checkParams(params);
     this.worker = new Worker(workerSource, { eval: true, workerData: { cipher, key: Buffer.from(params.sessionKey) } });
-    this.worker.on('message', (m: { data: Uint8Array; sha256?: string }) => {
+    this.worker.on('message', (m: { data: Uint8Array }) => {
       this.received++;
-      const reply = { data: asBuffer(m.data), sha256: m.sha256 };
+      const reply = { data: asBuffer(m.data) };
       if (this.waiter) {
         this.waiter.resolve(reply);
         this.waiter = undefined;
@@ -138,9 +137,9 @@ class CipherWorker {
 
   /**
    * Sends these segments as one batch: one transferable buffer, the runs to encrypt or fill with
-   * the SHA-1 as (start, end, kind) triples, and whether it is the last. Empties the list.
+   * the SHA-1 as (start, end, kind) triples. Empties the list.
    */
-  send(segments: Segment[], last: boolean): void {
+  send(segments: Segment[]): void {
     const size = segments.reduce((n, s) => n + s.data.byteLength, 0);
     const data = Buffer.allocUnsafeSlow(size);
     const runs: number[] = [];
@@ -157,7 +156,7 @@ class CipherWorker {
     segments.length = 0;
     this.size += size;
     this.sent++;
-    this.worker.postMessage({ data, runs, last }, [data.buffer]);
+    this.worker.postMessage({ data, runs }, [data.buffer]);
   }
 
   next(): Promise<Reply> {
@@ -183,8 +182,7 @@ class CipherWorker {
 /**
  * The worker's code, as source text so that no bundler or loader rewrites it. It does what
  * SegmentCipher.run does, over a batch, in place: kind 1 = SHA-1 then encrypt, kind 2 = put the
- * next bytes of the SHA-1 digest there then encrypt; everything goes into the SHA-256; the batch
- * is sent back (transferred), with the SHA-256 after the last one.
+ * next bytes of the SHA-1 digest there then encrypt; the batch is sent back (transferred).
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -192,7 +190,7 @@ const crypto = require('node:crypto');
 const cipher = crypto.createCipheriv(workerData.cipher, workerData.key, Buffer.alloc(16));
 const sha1 = crypto.createHash('sha1');
 let mdc, mdcAt = 0;
-parentPort.on('message', ({ data: m, runs, last }) => {
+parentPort.on('message', ({ data: m, runs }) => {
   const data = Buffer.from(m.buffer, m.byteOffset, m.byteLength);
   for (let i = 0; i < runs.length; i += 3) {
     const start = runs[i], end = runs[i + 1], kind = runs[i + 2];
