@@ -179,7 +179,7 @@ async function backupPaths(s: Services, paths: string[], force: boolean): Promis
       exclude: settings.exclude,
       followSymlinks: settings.followSymlinks,
       concurrency: settings.uploadConcurrency,
-      stateDir: path.join(s.context.globalStorageUri.fsPath, 'state'),
+      stateDir: stateDir(s),
       signal: job.signal,
       onProgress: (p) => job.report(p.bytesRead, p.bytesTotal, p.phase === 'uploading' ? undefined : `${p.phase}…`),
       onNotice: (m) => s.log.info(`${label}: ${m}`),
@@ -210,19 +210,23 @@ async function backupPaths(s: Services, paths: string[], force: boolean): Promis
   if (pick) await s.revealArchive(m.id);
 }
 
+/** The engine's local state (last backups, upload journals), as the CLI keeps it in its state folder. */
+function stateDir(s: Services): string {
+  return path.join(s.context.globalStorageUri.fsPath, 'state');
+}
+
 /**
  * At start-up: backups whose upload was interrupted (a window closed, VS Code quit) are offered
  * to be resumed from the parts already stored, or discarded (the upload aborted).
  */
 export async function offerInterruptedBackups(s: Services): Promise<void> {
-  const stateDir = path.join(s.context.globalStorageUri.fsPath, 'state');
-  let store;
+  let store: ReturnType<typeof storeSettings>;
   try {
     store = storeSettings(s.connection.settings());
   } catch {
     return; // not set up
   }
-  for (const { journal, paths } of await interruptedUploads(stateDir, { ...store })) {
+  for (const { journal, paths } of await interruptedUploads(stateDir(s), store)) {
     const label = paths.map((p) => path.basename(p)).join(', ');
     const pick = await vscode.window.showInformationMessage(
       `Glacier Backup: the backup of ${label} started ${shortDate(journal.started)} was interrupted. Resume it from the parts already uploaded?`,
@@ -234,7 +238,7 @@ export async function offerInterruptedBackups(s: Services): Promise<void> {
       void backupPaths(s, paths, false).catch((err: unknown) => void vscode.window.showErrorMessage(`Glacier Backup: ${describeError(err)}`));
     } else if (pick === 'Discard') {
       const { client, store: connected } = await s.connection.connect();
-      await discardInterrupted(client, connected, stateDir, journal);
+      await discardInterrupted(client, connected, stateDir(s), journal);
       void vscode.window.showInformationMessage(`Glacier Backup: the interrupted upload of ${label} was discarded.`);
     }
   }
@@ -610,7 +614,7 @@ async function checkArchivesFlow(s: Services): Promise<void> {
         store,
         olderThan: defaultCheckAge,
         pending: s.poller.store,
-        stateDir: path.join(s.context.globalStorageUri.fsPath, 'state'),
+        stateDir: stateDir(s),
         repair,
         onRepair: (p) => s.log.info(`repairing: ${p.repair}`),
       }),
