@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import { AbortMultipartUploadCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
 import { encryptStream, newSeipdParams, openSessionKey, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import type { SeipdParams } from '../crypto/seipd';
@@ -321,14 +321,9 @@ async function findUnchanged(req: BackupRequest, sources: string, fingerprint: s
 
 /** Gives up an interrupted upload (see interruptedUploads): aborts it in the bucket and forgets its journal. */
 export async function discardInterrupted(client: S3Client, store: StoreConfig, stateDir: string, journal: UploadJournal): Promise<void> {
-  if (journal.uploadId) {
-    await client
-      .send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: journal.key, UploadId: journal.uploadId }))
-      .catch((err: unknown) => {
-        if ((err as { name?: string }).name !== 'NoSuchUpload') throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'abort the interrupted upload' });
-      });
-  }
-  await abortLeftovers(client, store.bucket, journal.key);
+  await abortLeftovers(client, store.bucket, journal.key, journal.uploadId).catch((err: unknown) => {
+    throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'abort the interrupted upload' });
+  });
   await removeJournal(stateDir, store, journal.sources, journal.id);
 }
 

@@ -291,10 +291,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       // Left as it is for the next run to resume (see the journal in catalog/uploadJournal.ts).
       throw f.error;
     } else {
-      if (uploadId !== undefined) {
-        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
-      }
-      await abortLeftovers(client, bucket, key);
+      await abortLeftovers(client, bucket, key, uploadId).catch(() => undefined);
       if (f.kind === 'cancel') throw new GlacierError('cancelled', 'backup cancelled');
       // The body's own failure (a read error while packing) is the caller's to explain.
       if (f.kind === 'body') throw f.error;
@@ -477,17 +474,31 @@ function be32(n: number): Buffer {
   return b;
 }
 
-/** Aborts any multipart upload still open for exactly this key (best effort; the key is ours alone). */
-export async function abortLeftovers(client: S3Client, bucket: string, key: string): Promise<number> {
+/**
+ * Aborts the multipart upload `uploadId` when it is known, and any other still open for exactly
+ * this key (best effort; the key is ours alone). A failure to abort `uploadId` other than "no such
+ * upload" is thrown, after the others were tried.
+ */
+export async function abortLeftovers(client: S3Client, bucket: string, key: string, uploadId?: string): Promise<number> {
   let aborted = 0;
-  try {
-    for (const { uploadId } of await openUploads(client, bucket, key)) {
+  let failure: { error: unknown } | undefined;
+  if (uploadId !== undefined) {
+    try {
       await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+      aborted++;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'NoSuchUpload') failure = { error: err };
+    }
+  }
+  try {
+    for (const open of await openUploads(client, bucket, key)) {
+      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: open.uploadId }));
       aborted++;
     }
   } catch {
     // The bucket's lifecycle rule for incomplete uploads is the last line of defence.
   }
+  if (failure) throw failure.error;
   return aborted;
 }
 
