@@ -89,11 +89,22 @@ export const digest = 2;
 export type SegmentKind = typeof clear | typeof encrypt | typeof digest;
 
 /**
- * A run of output bytes before encryption: `data` is final for `clear`, plaintext for `encrypt`,
- * and a placeholder (its length counts) for `digest`.
+ * Plaintext as the framing sees it: only its length and slices matter, so the caller may pass
+ * stand-ins for bytes that live elsewhere (seipdStream.ts passes spans of buffers it has handed to
+ * its worker thread).
  */
-export interface Segment {
-  data: Buffer;
+export interface Bytes {
+  readonly byteLength: number;
+  subarray(start: number, end?: number): this;
+}
+
+/**
+ * A run of output bytes before encryption: `data` is final for `clear`, plaintext for `encrypt`,
+ * and a placeholder (its length counts) for `digest`. Bytes the framing makes itself (headers,
+ * key packets, prefix) are Buffers; the plaintext is what the caller gave.
+ */
+export interface Segment<T extends Bytes = Buffer> {
+  data: T | Buffer;
   kind: SegmentKind;
 }
 
@@ -102,11 +113,11 @@ export interface Segment {
  * each `chunkSize` bytes that are known not to be the last, then a normal length for the rest.
  * Headers are written with `headerKind` (encrypted inside the SEIPD body, clear outside it).
  */
-export class PacketFramer {
-  private pending: Segment[] = [];
+export class PacketFramer<T extends Bytes = Buffer> {
+  private pending: Segment<T>[] = [];
   private held = 0;
   private started = false;
-  private readonly partial: Segment;
+  private readonly partial: Segment<T>;
 
   constructor(
     private readonly tag: number,
@@ -117,7 +128,7 @@ export class PacketFramer {
   }
 
   /** Adds body bytes; appends to `out` the packet bytes now final. Keeps at most chunkSize bytes. */
-  push(seg: Segment, out: Segment[]): void {
+  push(seg: Segment<T>, out: Segment<T>[]): void {
     this.start(out);
     let rest = seg.data;
     while (this.held + rest.byteLength > this.chunkSize) {
@@ -135,14 +146,14 @@ export class PacketFramer {
   }
 
   /** Ends the body: appends the normal length of what is held, and those bytes. */
-  end(out: Segment[]): void {
+  end(out: Segment<T>[]): void {
     this.start(out);
     out.push({ data: bodyLength(this.held), kind: this.headerKind }, ...this.pending);
     this.pending = [];
     this.held = 0;
   }
 
-  private start(out: Segment[]): void {
+  private start(out: Segment<T>[]): void {
     if (this.started) return;
     this.started = true;
     out.push({ data: Buffer.of(0xc0 | this.tag), kind: this.headerKind });
@@ -154,11 +165,11 @@ export class PacketFramer {
  * key packets, the SEIPD framing, and inside it the prefix, the framed Literal Data packet and
  * the MDC packet), marking which bytes are to be encrypted and where the SHA-1 goes.
  */
-export class SeipdFraming {
-  private readonly literal: PacketFramer;
-  private readonly outer: PacketFramer;
+export class SeipdFraming<T extends Bytes = Buffer> {
+  private readonly literal: PacketFramer<T>;
+  private readonly outer: PacketFramer<T>;
   private opened = false;
-  private readonly inner: Segment[] = [];
+  private readonly inner: Segment<T>[] = [];
 
   constructor(private readonly params: SeipdParams) {
     const { chunkSize } = checkParams(params);
@@ -167,7 +178,7 @@ export class SeipdFraming {
   }
 
   /** Plaintext in; appends to `out` the output segments now final. */
-  plain(data: Buffer, out: Segment[]): void {
+  plain(data: T | Buffer, out: Segment<T>[]): void {
     if (!this.opened) {
       this.opened = true;
       const k = this.params.keyPackets;
@@ -182,7 +193,7 @@ export class SeipdFraming {
   }
 
   /** Ends the plaintext; appends the rest of the output segments. */
-  end(out: Segment[]): void {
+  end(out: Segment<T>[]): void {
     this.plain(Buffer.alloc(0), out);
     this.literal.end(this.inner);
     this.inner.push({ data: mdcHeader, kind: encrypt }, { data: Buffer.alloc(20), kind: digest });
@@ -190,7 +201,7 @@ export class SeipdFraming {
     this.outer.end(out);
   }
 
-  private flushInner(out: Segment[]): void {
+  private flushInner(out: Segment<T>[]): void {
     for (const seg of this.inner) this.outer.push(seg, out);
     this.inner.length = 0;
   }

@@ -3,21 +3,31 @@
  * thread; the cipher (AES-CFB and the MDC's SHA-1) runs either on that thread too or on a worker
  * thread, so that tar, file hashing and upload keep one core and encryption gets the other. With
  * a worker, the SHA-256 of the output is computed on the calling thread: AES-CFB is serial and
- * the longer job, and this balances the two threads (pack + encrypt about 6% faster).
+ * the longer job, and this balances the two threads.
+ *
+ * With a worker, no plaintext byte is copied on the calling thread: each source chunk is handed
+ * to the worker (transferred when the caller gives it up, see `recycle`), the framing lays out
+ * the output over spans of those chunks, and the worker's cipher output comes back transferred.
  *
  * Guarantees: the bytes are the same either way (see seipd.ts). Back-pressure is honoured: the
- * source is read only as fast as the output is consumed, with at most `maxInFlight` batches of
- * about `batchSize` bytes at the worker. Stopping early (return/throw from the consumer) ends the
- * worker and the source; a worker failure fails the stream.
+ * source is read only as fast as the output is consumed, with at most `maxInFlight` source
+ * chunks at the worker. Stopping early (return/throw from the consumer) ends the worker and the
+ * source; a worker failure fails the stream.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { asBuffer, checkParams, clear, SeipdFraming, SegmentCipher, type Segment, type SeipdParams } from './seipd';
+import { asBuffer, checkParams, SeipdFraming, SegmentCipher, type Bytes, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
   /** Where the cryptography runs: a worker thread (default with 2+ cores) or this thread. */
   thread?: 'worker' | 'main';
+  /**
+   * When given, the source's chunks are the stream's to take: each is handed to the worker
+   * thread with its whole ArrayBuffer (not copied), and handed back through this once encrypted.
+   * Without it, each chunk is copied once.
+   */
+  recycle?: (chunk: Buffer) => void;
 }
 
 /** The OpenPGP message as a stream of byte chunks; once it has ended, what was written. */
@@ -27,7 +37,6 @@ export interface EncryptedStream extends AsyncIterable<Buffer> {
 }
 
 const maxInFlight = 4;
-const batchSize = 1 << 20;
 
 /** The OpenPGP message (binary) of the plaintext `source`. Iterate it once. */
 export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdParams, options: SeipdStreamOptions = {}): EncryptedStream {
@@ -37,7 +46,7 @@ export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdPar
   const done = (summary: { size: number; sha256: string }): void => {
     result.summary = summary;
   };
-  const gen = thread === 'worker' ? onWorker(source, params, done) : onMain(source, params, done);
+  const gen = thread === 'worker' ? onWorker(source, params, done, options.recycle) : onMain(source, params, done);
   return {
     [Symbol.asyncIterator]: () => gen,
     get summary() {
@@ -66,56 +75,90 @@ function* run(segments: Segment[], cipher: SegmentCipher): Generator<Buffer> {
   segments.length = 0;
 }
 
-async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done): AsyncGenerator<Buffer> {
-  const framing = new SeipdFraming(params);
-  const worker = new CipherWorker(params);
-  const segments: Segment[] = [];
+async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done, recycle?: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
+  const framing = new SeipdFraming<Span>(params);
+  const worker = new CipherWorker(params, recycle);
+  const segments: Segment<Span>[] = [];
   // The SHA-256 of the output on this thread: the worker's AES-CFB is serial and the longer job.
   const digest = createHash('sha256');
+  let size = 0;
   try {
     for await (const chunk of source) {
-      framing.plain(asBuffer(chunk), segments);
-      const held = segments.reduce((n, s) => n + s.data.byteLength, 0);
-      if (held >= batchSize) worker.send(segments);
+      if (chunk.byteLength === 0) continue;
+      framing.plain(worker.adopt(asBuffer(chunk), recycle !== undefined), segments);
+      worker.send(segments);
       while (worker.inFlight >= maxInFlight || worker.ready) {
-        const { data } = await worker.next();
-        digest.update(data);
-        yield data;
+        for (const piece of await worker.next()) {
+          digest.update(piece);
+          size += piece.byteLength;
+          yield piece;
+        }
       }
     }
     framing.end(segments);
     worker.send(segments);
     while (worker.inFlight > 0) {
-      const { data } = await worker.next();
-      digest.update(data);
-      if (data.byteLength > 0) yield data;
+      for (const piece of await worker.next()) {
+        digest.update(piece);
+        size += piece.byteLength;
+        yield piece;
+      }
     }
-    done({ size: worker.size, sha256: digest.digest('hex') });
+    done({ size, sha256: digest.digest('hex') });
   } finally {
     worker.close();
   }
 }
 
-interface Reply {
-  data: Buffer;
+/**
+ * Plaintext bytes held by the worker: `start`–`end` of the buffer it received as number `seq`.
+ * The framing slices these instead of the bytes, so no byte of plaintext is copied on this thread.
+ */
+class Span implements Bytes {
+  constructor(
+    readonly seq: number,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get byteLength(): number {
+    return this.end - this.start;
+  }
+
+  subarray(start: number, end = this.byteLength): this {
+    return new Span(this.seq, this.start + start, this.start + Math.min(end, this.byteLength)) as this;
+  }
+}
+
+/**
+ * One batch for the worker: the segments in output order as (kind, seq, start, end), where seq
+ * -1 means bytes `start`–`end` of `lit` (the framing's own bytes, gathered into one buffer).
+ */
+interface Batch {
+  /** A plaintext buffer handed over with this batch, as number `seq`, of which `start`–`end` is plaintext. */
+  adopt?: { seq: number; buffer: ArrayBuffer; start: number; end: number };
+  ops: number[];
+  lit: Uint8Array;
 }
 
 /** One worker thread; replies come back in the order batches were sent. */
 class CipherWorker {
   private readonly worker: Worker;
-  private readonly replies: Reply[] = [];
-  private waiter?: { resolve: (r: Reply) => void; reject: (e: Error) => void };
+  private readonly replies: Buffer[][] = [];
+  private waiter?: { resolve: (r: Buffer[]) => void; reject: (e: Error) => void };
   private failure?: Error;
   private sent = 0;
   private received = 0;
-  size = 0;
+  private seq = 0;
+  private adopted?: Batch['adopt'];
 
-  constructor(params: SeipdParams) {
+  constructor(params: SeipdParams, recycle?: (chunk: Buffer) => void) {
     const { cipher } = checkParams(params);
     this.worker = new Worker(workerSource, { eval: true, workerData: { cipher, key: Buffer.from(params.sessionKey) } });
-    this.worker.on('message', (m: { data: Uint8Array }) => {
+    this.worker.on('message', (m: { out: Uint8Array[]; returned: ArrayBuffer[] }) => {
       this.received++;
-      const reply = { data: asBuffer(m.data) };
+      if (recycle) for (const b of m.returned) recycle(Buffer.from(b));
+      const reply = m.out.map(asBuffer);
       if (this.waiter) {
         this.waiter.resolve(reply);
         this.waiter = undefined;
@@ -136,30 +179,52 @@ class CipherWorker {
   }
 
   /**
-   * Sends these segments as one batch: one transferable buffer, the runs to encrypt or fill with
-   * the SHA-1 as (start, end, kind) triples. Empties the list.
+   * The span standing for `chunk`, which goes to the worker with the next batch. An owned chunk
+   * (the caller gives it up) is transferred with its whole ArrayBuffer; any other is copied.
    */
-  send(segments: Segment[]): void {
-    const size = segments.reduce((n, s) => n + s.data.byteLength, 0);
-    const data = Buffer.allocUnsafeSlow(size);
-    const runs: number[] = [];
-    let at = 0;
-    for (const seg of segments) {
-      const end = at + seg.data.copy(data, at);
-      if (seg.kind !== clear && end > at) {
-        const n = runs.length;
-        if (n > 0 && runs[n - 2] === at && runs[n - 1] === seg.kind) runs[n - 2] = end;
-        else runs.push(at, end, seg.kind);
-      }
-      at = end;
+  adopt(chunk: Buffer, owned: boolean): Span {
+    const seq = this.seq++;
+    if (owned && chunk.buffer.byteLength > 0) {
+      this.adopted = { seq, buffer: chunk.buffer as ArrayBuffer, start: chunk.byteOffset, end: chunk.byteOffset + chunk.byteLength };
+    } else {
+      const copy = Buffer.allocUnsafeSlow(chunk.byteLength);
+      chunk.copy(copy);
+      this.adopted = { seq, buffer: copy.buffer as ArrayBuffer, start: 0, end: copy.byteLength };
     }
-    segments.length = 0;
-    this.size += size;
-    this.sent++;
-    this.worker.postMessage({ data, runs }, [data.buffer]);
+    return new Span(seq, this.adopted.start, this.adopted.end);
   }
 
-  next(): Promise<Reply> {
+  /** Sends these segments as one batch, with the chunk adopted since the last one. Empties the list. */
+  send(segments: Segment<Span>[]): void {
+    const ops: number[] = [];
+    const lits: Buffer[] = [];
+    let litLength = 0;
+    for (const seg of segments) {
+      const n = seg.data.byteLength;
+      if (n === 0) continue;
+      if (seg.data instanceof Span) ops.push(seg.kind, seg.data.seq, seg.data.start, seg.data.end);
+      else {
+        ops.push(seg.kind, -1, litLength, litLength + n);
+        lits.push(seg.data);
+        litLength += n;
+      }
+    }
+    segments.length = 0;
+    const lit = Buffer.allocUnsafeSlow(litLength);
+    let at = 0;
+    for (const l of lits) at += l.copy(lit, at);
+    const batch: Batch = { ops, lit };
+    const transfer = [lit.buffer as ArrayBuffer];
+    if (this.adopted) {
+      batch.adopt = this.adopted;
+      transfer.push(this.adopted.buffer);
+    }
+    this.adopted = undefined;
+    this.sent++;
+    this.worker.postMessage(batch, transfer);
+  }
+
+  next(): Promise<Buffer[]> {
     if (this.failure) return Promise.reject(this.failure);
     const ready = this.replies.shift();
     if (ready) return Promise.resolve(ready);
@@ -180,28 +245,48 @@ class CipherWorker {
 }
 
 /**
- * The worker's code, as source text so that no bundler or loader rewrites it. It does what
- * SegmentCipher.run does, over a batch, in place: kind 1 = SHA-1 then encrypt, kind 2 = put the
- * next bytes of the SHA-1 digest there then encrypt; the batch is sent back (transferred).
+ * The worker's code, as source text so that no bundler or loader rewrites it. For each batch it
+ * does what SegmentCipher.run does over the segments, in order: kind 0 = copy, kind 1 = SHA-1
+ * then encrypt, kind 2 = the next bytes of the SHA-1 digest, encrypted. It keeps each plaintext
+ * buffer until all of its bytes were used (the framing may hold a chunk's tail for the next
+ * batch), then hands it back. The output pieces are transferred, never copied.
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const cipher = crypto.createCipheriv(workerData.cipher, workerData.key, Buffer.alloc(16));
 const sha1 = crypto.createHash('sha1');
+const held = new Map();
 let mdc, mdcAt = 0;
-parentPort.on('message', ({ data: m, runs }) => {
-  const data = Buffer.from(m.buffer, m.byteOffset, m.byteLength);
-  for (let i = 0; i < runs.length; i += 3) {
-    const start = runs[i], end = runs[i + 1], kind = runs[i + 2];
-    const run = data.subarray(start, end);
-    if (kind === 2) {
-      if (!mdc) mdc = sha1.digest();
-      mdc.copy(run, 0, mdcAt, mdcAt + run.length);
-      mdcAt += run.length;
-    } else sha1.update(run);
-    cipher.update(run).copy(data, start);
+parentPort.on('message', ({ adopt, ops, lit: l }) => {
+  if (adopt) held.set(adopt.seq, { buf: Buffer.from(adopt.buffer), left: adopt.end - adopt.start });
+  const lit = Buffer.from(l.buffer, l.byteOffset, l.byteLength);
+  const out = [], transfer = [], returned = [];
+  for (let i = 0; i < ops.length; i += 4) {
+    const kind = ops[i], seq = ops[i + 1], start = ops[i + 2], end = ops[i + 3];
+    let bytes, from;
+    if (seq < 0) bytes = lit.subarray(start, end);
+    else {
+      from = held.get(seq);
+      bytes = from.buf.subarray(start, end);
+    }
+    let piece;
+    if (kind === 0) piece = Buffer.from(bytes);
+    else {
+      if (kind === 2) {
+        if (!mdc) mdc = sha1.digest();
+        bytes = mdc.subarray(mdcAt, mdcAt + bytes.length);
+        mdcAt += bytes.length;
+      } else sha1.update(bytes);
+      piece = cipher.update(bytes);
+    }
+    out.push(piece);
+    if (piece.byteOffset === 0 && piece.buffer.byteLength === piece.byteLength && piece.byteLength >= 4096) transfer.push(piece.buffer);
+    if (from && (from.left -= end - start) === 0) {
+      held.delete(seq);
+      returned.push(from.buf.buffer);
+    }
   }
-  parentPort.postMessage({ data }, [data.buffer]);
+  parentPort.postMessage({ out, returned }, transfer.concat(returned));
 });
 `;

@@ -17,7 +17,6 @@ import { keys, type StoreConfig } from '../config';
 import { encryptStream, newSeipdParams, openSessionKey, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import type { SeipdParams } from '../crypto/seipd';
 import { GlacierError, isSuspended, s3Error, suspendedMessage, throwIfAborted } from '../errors';
-import { rechunk } from '../pack/rechunk';
 import { packTar, tarSizeBound } from '../pack/tarWriter';
 import { walk, type Skipped } from '../pack/walk';
 import {
@@ -238,7 +237,7 @@ async function packAndUpload(
     },
   });
   const plain = { size: 0 };
-  const encrypted = await encryptStream(count(rechunk(tar.stream), plain), req.encryption, { params: plan.params });
+  const encrypted = await encryptStream(count(tar.stream, plain), req.encryption, { params: plan.params, recycle: tar.recycle });
   try {
     if (req.discardOutput) {
       for await (const _ of encrypted) throwIfAborted(signal, 'backup');
@@ -281,7 +280,7 @@ async function packAndUpload(
   return { tar, plain, cipher };
 }
 
-async function* count(source: AsyncIterable<Uint8Array>, into: { size: number }): AsyncGenerator<Uint8Array> {
+async function* count<T extends Uint8Array>(source: AsyncIterable<T>, into: { size: number }): AsyncGenerator<T> {
   for await (const chunk of source) {
     into.size += chunk.byteLength;
     yield chunk;

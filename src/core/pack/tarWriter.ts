@@ -6,13 +6,12 @@
  *
  * Guarantees: the tar is always valid. A file's header carries the size seen when it was opened;
  * if it then shrinks the rest is zero-filled, if it grows the tail is left out, and either way it
- * is reported in `changed`. Back-pressure is honoured: at most one read chunk per entry is in
- * flight beyond the consumer's buffer.
+ * is reported in `changed`. A file that cannot be opened is skipped; one that fails while read
+ * fails the backup (its header is already written). Memory: the chunk being filled, plus up to
+ * `poolLimit` recycled ones; the consumer pulls chunks as fast as it takes them.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
-import { once } from 'node:events';
-import * as tar from 'tar-stream';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { GlacierError } from '../errors';
 import type { EntryType, Skipped, SourceEntry } from './walk';
 import { ManifestEntryList, type SourceEntryList } from './entryList';
@@ -47,8 +46,6 @@ export interface PackOptions {
   onProgress?: (p: PackProgress) => void;
 }
 
-const wholeFileLimit = 1 << 20;
-const readChunk = 1 << 20;
 const maxOctal6 = 0o777777;
 
 /** An upper bound of the tar size for these entries (for choosing the multipart part size). */
@@ -63,181 +60,299 @@ export function tarSizeBound(entries: Iterable<SourceEntry>): number {
   return total;
 }
 
-type Header = Parameters<tar.Pack['entry']>[0];
-type Sink = ReturnType<tar.Pack['entry']>;
+/** Bytes per chunk of the tar stream: every chunk but the last is exactly this long. */
+export const tarChunkSize = 1 << 20;
+/** Recycled chunk buffers kept for reuse at most. */
+const poolLimit = 8;
+const yieldAfterMs = 20;
 
-/** The tar as an async iterable of byte chunks, and what ended up in it once it is consumed. */
-export function packTar(
-  entries: SourceEntryList,
-  options: PackOptions = {},
-): { stream: AsyncIterable<Uint8Array> & { destroy(err?: Error): void }; report: Promise<PackReport> } {
-  const pack = tar.pack({ highWaterMark: 4 * readChunk });
-  // Errors reach the consumer through iteration and `report`; no separate listener is needed.
-  pack.on('error', () => undefined);
-  const report: PackReport = { entries: new ManifestEntryList(entries), skipped: [], changed: [] };
-  const progress: PackProgress = { entriesDone: 0, bytesRead: 0 };
-
-  const run = async (): Promise<PackReport> => {
-    for (let i = 0; i < entries.length; i++) {
-      if (options.signal?.aborted) throw new GlacierError('cancelled', 'backup cancelled');
-      if (pack.destroyed) throw new GlacierError('cancelled', 'archive stream closed');
-      await writeEntry(pack, entries.get(i), i, report, progress, () => options.onProgress?.(progress));
-      progress.entriesDone++;
-      options.onProgress?.(progress);
-    }
-    pack.finalize();
-    return report;
-  };
-  const done = run().catch((err: unknown) => {
-    pack.destroy(err instanceof Error ? err : new Error(String(err)));
-    throw err;
-  });
-  // The stream carries the failure to its consumer; the report promise must not also go unhandled.
-  done.catch(() => undefined);
-  return { stream: pack as unknown as AsyncIterable<Uint8Array> & { destroy(err?: Error): void }, report: done };
-}
-
-/** `tick` reports progress inside a large file, chunk by chunk (small files report once done). */
-async function writeEntry(pack: tar.Pack, e: SourceEntry, index: number, report: PackReport, progress: PackProgress, tick: () => void): Promise<void> {
-  const base = {
-    mode: e.mode,
-    mtime: new Date(e.mtimeMs),
-    uid: e.uid <= maxOctal6 ? e.uid : 0,
-    gid: e.gid <= maxOctal6 ? e.gid : 0,
-  };
-  if (e.type === 'directory') {
-    await addEntry(pack, { ...base, name: `${e.path}/`, type: 'directory', size: 0 });
-    report.entries.add(index, 0, e.mtimeMs, e.mode);
-    return;
-  }
-  if (e.type === 'symlink') {
-    await addEntry(pack, { ...base, name: e.path, type: 'symlink', linkname: e.linkTarget ?? '', size: 0 });
-    report.entries.add(index, 0, e.mtimeMs, e.mode);
-    return;
-  }
-
-  // Small files (the many) are read synchronously: a handful of microseconds each, where six
-  // thread-pool round trips per file left the event loop idle most of the time.
-  if (e.size <= wholeFileLimit) {
-    const small = readSmallFile(e, report);
-    if (small) {
-      await addEntry(pack, { ...base, mtime: new Date(small.mtime), mode: small.mode, name: e.path, type: 'file', size: small.data.length }, small.data);
-      progress.bytesRead += small.data.length;
-      report.entries.add(index, small.data.length, small.mtime, small.mode, small.sha256);
-      return;
-    }
-    if (small === null) return;
-  }
-
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(e.abs, 'r');
-  } catch (err) {
-    report.skipped.push({ path: e.abs, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
-    return;
-  }
-  try {
-    const before = await handle.stat();
-    const size = before.size;
-    const mtime = Math.floor(before.mtimeMs);
-    const hash = createHash('sha256');
-    let changed = false;
-    const header = { ...base, mtime: new Date(mtime), mode: before.mode & 0o7777, name: e.path, type: 'file' as const, size };
-
-    const readAt = async (position: number, length: number): Promise<Buffer> => {
-      const buf = Buffer.allocUnsafe(length);
-      let filled = 0;
-      while (filled < length) {
-        const { bytesRead } = await handle.read(buf, filled, length - filled, position + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      if (filled < length) {
-        changed = true;
-        buf.fill(0, filled);
-      }
-      progress.bytesRead += filled;
-      tick();
-      hash.update(buf);
-      return buf;
-    };
-
-    if (size <= wholeFileLimit) {
-      const data = await readAt(0, size);
-      await addEntry(pack, header, data);
-    } else {
-      let sinkError: Error | undefined;
-      let sink: Sink | undefined;
-      const finished = new Promise<void>((resolve, reject) => {
-        sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-      });
-      if (!sink) throw new Error('tar entry was not opened');
-      finished.catch((err: Error) => {
-        sinkError = err;
-      });
-      for (let pos = 0; pos < size; pos += readChunk) {
-        if (sinkError) throw sinkError;
-        const chunk = await readAt(pos, Math.min(readChunk, size - pos));
-        if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), finished]);
-      }
-      sink.end(null);
-      await finished;
-    }
-
-    const probe = Buffer.allocUnsafe(1);
-    const grew = (await handle.read(probe, 0, 1, size)).bytesRead > 0;
-    const after = await handle.stat();
-    if (changed || grew || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
-    report.entries.add(index, size, mtime, header.mode, hash.digest());
-  } finally {
-    await handle.close();
-  }
-}
-
-function addEntry(pack: tar.Pack, header: Header, data?: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
-    if (data) pack.entry(header, data, cb);
-    else pack.entry(header, cb);
-  });
+/** The tar as chunks of `tarChunkSize` bytes, and what ended up in it once it is consumed. */
+export interface PackedTar {
+  /** Iterate once. A chunk is the caller's from then on; it may hand it back through `recycle`. */
+  stream: AsyncIterable<Buffer>;
+  report: Promise<PackReport>;
+  /** Gives back a chunk this stream yielded and nothing holds any more, to be filled again. */
+  recycle(chunk: Buffer): void;
 }
 
 /**
- * Reads a file that was small when walked; null if it cannot be opened (reported as skipped),
- * undefined if it has grown past the small-file limit (the streaming path takes it).
+ * The tar, written straight into fixed-size chunk buffers: headers are encoded in place and file
+ * contents are read into the chunk (synchronously: a page-cache read costs less than a thread-pool
+ * round trip), so a byte is copied once from the kernel and never again on this thread.
  */
-function readSmallFile(e: SourceEntry, report: PackReport): { data: Buffer; mtime: number; mode: number; sha256: Buffer } | null | undefined {
+export function packTar(entries: SourceEntryList, options: PackOptions = {}): PackedTar {
+  const report: PackReport = { entries: new ManifestEntryList(entries), skipped: [], changed: [] };
+  const progress: PackProgress = { entriesDone: 0, bytesRead: 0 };
+  const out = new ChunkWriter();
+  let settle!: { resolve: (r: PackReport) => void; reject: (e: unknown) => void };
+  const done = new Promise<PackReport>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // The stream carries the failure to its consumer; the report promise must not also go unhandled.
+  done.catch(() => undefined);
+
+  async function* generate(): AsyncGenerator<Buffer> {
+    let finished = false;
+    try {
+      let lastYield = performance.now();
+      for (let i = 0; i < entries.length; i++) {
+        if (options.signal?.aborted) throw new GlacierError('cancelled', 'backup cancelled');
+        for (const chunk of writeEntry(out, entries.get(i), i, report, progress, () => options.onProgress?.(progress))) {
+          yield chunk;
+          if (options.signal?.aborted) throw new GlacierError('cancelled', 'backup cancelled');
+        }
+        progress.entriesDone++;
+        options.onProgress?.(progress);
+        yield* out.drain();
+        // Reads are synchronous: let timers and sockets run now and then.
+        if (performance.now() - lastYield > yieldAfterMs) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
+      }
+      out.zeros(1024);
+      yield* out.drain();
+      const last = out.rest();
+      if (last) yield last;
+      finished = true;
+      settle.resolve(report);
+    } catch (err) {
+      settle.reject(err);
+      throw err;
+    } finally {
+      if (!finished) settle.reject(new GlacierError('cancelled', 'archive stream closed'));
+    }
+  }
+  return { stream: generate(), report: done, recycle: (chunk) => out.recycle(chunk) };
+}
+
+/** Fills chunk buffers of `tarChunkSize` bytes; full ones wait in `ready` until drained. */
+class ChunkWriter {
+  buf: Buffer = Buffer.allocUnsafeSlow(tarChunkSize);
+  at = 0;
+  private readonly ready: Buffer[] = [];
+  private readonly pool: Buffer[] = [];
+
+  get room(): number {
+    return this.buf.length - this.at;
+  }
+
+  /** Moves on to a fresh chunk once this one is full; returns the full one. */
+  next(): Buffer {
+    const full = this.buf;
+    this.buf = this.pool.pop() ?? Buffer.allocUnsafeSlow(tarChunkSize);
+    this.at = 0;
+    return full;
+  }
+
+  write(bytes: Buffer): void {
+    for (let from = 0; from < bytes.length; ) {
+      if (this.room === 0) this.ready.push(this.next());
+      const n = bytes.copy(this.buf, this.at, from, Math.min(bytes.length, from + this.room));
+      this.at += n;
+      from += n;
+    }
+  }
+
+  zeros(count: number): void {
+    while (count > 0) {
+      if (this.room === 0) this.ready.push(this.next());
+      const n = Math.min(count, this.room);
+      this.buf.fill(0, this.at, this.at + n);
+      this.at += n;
+      count -= n;
+    }
+  }
+
+  *drain(): Generator<Buffer> {
+    while (this.ready.length > 0) yield this.ready.shift() as Buffer;
+  }
+
+  /** The last, partly filled chunk, if any. */
+  rest(): Buffer | undefined {
+    return this.at > 0 ? this.buf.subarray(0, this.at) : undefined;
+  }
+
+  recycle(chunk: Buffer): void {
+    if (chunk.byteOffset === 0 && chunk.length === tarChunkSize && chunk.buffer.byteLength === tarChunkSize && this.pool.length < poolLimit) {
+      this.pool.push(chunk);
+    }
+  }
+}
+
+/**
+ * Writes one entry; yields each chunk it fills while reading a file's content (so a large file
+ * never holds more than one chunk here). Headers and padding go to the writer's ready list.
+ */
+function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: PackReport, progress: PackProgress, tick: () => void): Generator<Buffer> {
+  const uid = e.uid <= maxOctal6 ? e.uid : 0;
+  const gid = e.gid <= maxOctal6 ? e.gid : 0;
+  if (e.type === 'directory' || e.type === 'symlink') {
+    const dir = e.type === 'directory';
+    writeHeader(out, { name: dir ? `${e.path}/` : e.path, type: dir ? 'directory' : 'symlink', linkname: dir ? '' : (e.linkTarget ?? ''), mode: e.mode, uid, gid, size: 0, mtimeMs: e.mtimeMs });
+    report.entries.add(index, 0, e.mtimeMs, e.mode);
+    return;
+  }
+
   let fd: number;
   try {
     fd = openSync(e.abs, 'r');
   } catch (err) {
     report.skipped.push({ path: e.abs, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
-    return null;
+    return;
   }
   try {
     const before = fstatSync(fd);
-    if (before.size > wholeFileLimit) return undefined;
-    const data = Buffer.allocUnsafe(before.size);
-    let filled = 0;
-    while (filled < data.length) {
-      const n = readSync(fd, data, filled, data.length - filled, filled);
-      if (n === 0) break;
-      filled += n;
+    if (!before.isFile()) {
+      // replaced by a folder or a special file since the walk
+      report.skipped.push({ path: e.abs, reason: 'special', detail: 'no longer a regular file' });
+      return;
     }
-    let changed = false;
-    if (filled < data.length) {
-      data.fill(0, filled);
-      changed = true;
-    }
-    const grew = readSync(fd, Buffer.allocUnsafe(1), 0, 1, data.length) > 0;
-    const after = fstatSync(fd);
+    const size = before.size;
     const mtime = Math.floor(before.mtimeMs);
-    if (changed || grew || after.size !== before.size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
-    return { data, mtime, mode: before.mode & 0o7777, sha256: createHash('sha256').update(data).digest() };
+    const mode = before.mode & 0o7777;
+    writeHeader(out, { name: e.path, type: 'file', linkname: '', mode, uid, gid, size, mtimeMs: mtime });
+    yield* out.drain();
+    const hash = createHash('sha256');
+    let changed = false;
+    let grew: boolean | undefined;
+    for (let pos = 0; pos < size; ) {
+      if (out.room === 0) yield out.next();
+      const want = Math.min(size - pos, out.room);
+      const at = out.at;
+      let filled = 0;
+      if (!changed) {
+        // The last read asks for one byte more when the chunk has room: it shows a file that grew.
+        const ask = pos + want === size && out.room > want ? want + 1 : want;
+        filled = readFully(fd, out.buf, at, ask, pos);
+        if (ask > want) grew = filled > want;
+        filled = Math.min(filled, want);
+        if (filled < want) changed = true;
+      }
+      out.buf.fill(0, at + filled, at + want);
+      hash.update(out.buf.subarray(at, at + want));
+      out.at += want;
+      pos += want;
+      progress.bytesRead += filled;
+      if (size > tarChunkSize) tick();
+    }
+    grew ??= !changed && readSync(fd, probe, 0, 1, size) > 0;
+    out.zeros(padding(size));
+    const after = fstatSync(fd);
+    if (changed || grew || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
+    report.entries.add(index, size, mtime, mode, hash.digest());
   } catch (err) {
-    report.skipped.push({ path: e.abs, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
-    return null;
+    throw new GlacierError('unreadable', `cannot read ${e.abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   } finally {
     closeSync(fd);
+  }
+}
+
+const probe = Buffer.alloc(1);
+
+/** Reads until `length` bytes or the end of the file; returns how many were read. */
+function readFully(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
+  let filled = 0;
+  while (filled < length) {
+    const n = readSync(fd, buf, offset + filled, length - filled, position + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled;
+}
+
+function padding(size: number): number {
+  return (512 - (size % 512)) % 512;
+}
+
+interface Header {
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'pax-header';
+  linkname: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+}
+
+const typeflags: Record<Header['type'], number> = { file: 0x30, symlink: 0x32, directory: 0x35, 'pax-header': 0x78 };
+const block = Buffer.alloc(512);
+
+/**
+ * A ustar header, or when the name does not fit (over 100 bytes that cannot be split at a "/"
+ * into a 155-byte prefix, or not ASCII) or the link target is over 100 bytes, a PAX extended
+ * header carrying them. The bytes are those tar-stream 3 writes for the same entry.
+ */
+function writeHeader(out: ChunkWriter, h: Header): void {
+  if (encodeUstar(h, block)) {
+    out.write(block);
+    return;
+  }
+  let records = paxRecord('path', h.name);
+  if (h.linkname) records += paxRecord('linkpath', h.linkname);
+  const pax = Buffer.from(records);
+  const outer: Header = { ...h, name: 'PaxHeader', linkname: h.linkname && 'PaxHeader' };
+  encodeUstar({ ...outer, type: 'pax-header', size: pax.length }, block);
+  out.write(block);
+  out.write(pax);
+  out.zeros(padding(pax.length));
+  encodeUstar(outer, block);
+  out.write(block);
+}
+
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  const len = Buffer.byteLength(body);
+  let digits = String(len).length;
+  if (len + digits >= 10 ** digits) digits++;
+  return `${len + digits}${body}`;
+}
+
+/** Encodes into `buf` (512 bytes); false if the names do not fit a ustar header. */
+function encodeUstar(h: Header, buf: Buffer): boolean {
+  let name = h.type === 'directory' && !h.name.endsWith('/') ? `${h.name}/` : h.name;
+  if (!/^[\x00-\x7f]*$/.test(name)) return false;
+  let prefix = '';
+  while (name.length > 100) {
+    const i = name.indexOf('/');
+    if (i === -1) return false;
+    prefix += prefix ? `/${name.slice(0, i)}` : name.slice(0, i);
+    name = name.slice(i + 1);
+  }
+  if (prefix.length > 155 || Buffer.byteLength(h.linkname) > 100) return false;
+  buf.fill(0);
+  buf.write(name, 0, 'latin1');
+  writeOctal(buf, 100, h.mode & 0o7777, 6);
+  writeOctal(buf, 108, h.uid, 6);
+  writeOctal(buf, 116, h.gid, 6);
+  if (h.size > 0o77777777777) writeBase256(buf, 124, h.size);
+  else writeOctal(buf, 124, h.size, 11);
+  writeOctal(buf, 136, Math.min(Math.max(Math.floor(h.mtimeMs / 1000), 0), 0o77777777777), 11);
+  buf[156] = typeflags[h.type];
+  if (h.linkname) buf.write(h.linkname, 157, 100, 'utf8');
+  buf.write('ustar\x0000', 257, 'latin1');
+  writeOctal(buf, 329, 0, 6);
+  writeOctal(buf, 337, 0, 6);
+  if (prefix) buf.write(prefix, 345, 'latin1');
+  let sum = 8 * 32;
+  for (let i = 0; i < 148; i++) sum += buf[i] as number;
+  for (let i = 156; i < 512; i++) sum += buf[i] as number;
+  writeOctal(buf, 148, sum, 6);
+  return true;
+}
+
+/** `digits` octal digits then a space, as tar-stream writes them (all 7s when too large). */
+function writeOctal(buf: Buffer, at: number, value: number, digits: number): void {
+  const s = value.toString(8);
+  buf.write(s.length > digits ? `${'7'.repeat(digits)} ` : `${s.padStart(digits, '0')} `, at, 'latin1');
+}
+
+/** GNU base-256 size for files of 8 GiB and more. */
+function writeBase256(buf: Buffer, at: number, value: number): void {
+  buf[at] = 0x80;
+  for (let i = 11; i > 0; i--) {
+    buf[at + i] = value % 256;
+    value = Math.floor(value / 256);
   }
 }
