@@ -3,6 +3,7 @@
  * `tar | gpg -c > /dev/null`. Usage: node dist/bench-pack.js PATH... (passphrase from
  * GLACIER_BACKUP_PASSPHRASE). Prints the ciphertext size.
  */
+import '../src/cli/heap';
 import { backup } from '../src/core/jobs/backup';
 import { createS3Client } from '../src/core/store/s3';
 

@@ -12,6 +12,7 @@ const common = {
   sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
+  mainFields: ['module', 'main'],
   // Some dependencies ship ESM that calls createRequire(import.meta.url); give CJS a real URL.
   define: { PACKAGE_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__importMetaUrl' },
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** glacier-backup: the command-line front end over src/core. Exit codes: 0 ok, 1 failure, 2 usage. */
+import './cli/heap';
 import { createS3Client } from './core/store/s3';
 import { describeError, GlacierError, Suspend } from './core/errors';
 import { parse, storeConfig } from './cli/options';

@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { processV8Flags } from '../util/v8Flags';
 import { asBuffer, checkParams, SeipdFraming, SegmentCipher, type Bytes, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
@@ -154,7 +155,7 @@ class CipherWorker {
 
   constructor(params: SeipdParams, recycle?: (chunk: Buffer) => void) {
     const { cipher } = checkParams(params);
-    this.worker = new Worker(workerSource, { eval: true, workerData: { cipher, key: Buffer.from(params.sessionKey) } });
+    this.worker = new Worker(workerSource, { eval: true, workerData: { cipher, key: Buffer.from(params.sessionKey), v8Flags: processV8Flags() }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     this.worker.on('message', (m: { out: Uint8Array[]; returned: ArrayBuffer[] }) => {
       this.received++;
       if (recycle) for (const b of m.returned) recycle(Buffer.from(b));
@@ -254,6 +255,7 @@ class CipherWorker {
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
+if (workerData.v8Flags) require('node:v8').setFlagsFromString(workerData.v8Flags);
 const cipher = crypto.createCipheriv(workerData.cipher, workerData.key, Buffer.alloc(16));
 const sha1 = crypto.createHash('sha1');
 const held = new Map();
