@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { packTar, tarSizeBound } from '../../src/core/pack/tarWriter';
+import * as tar from 'tar-stream';
+import { packTar, tarChunkSize, tarSizeBound } from '../../src/core/pack/tarWriter';
 import { walk } from '../../src/core/pack/walk';
-import { rechunk } from '../../src/core/pack/rechunk';
 import { tempDir } from '../helpers/tree';
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -64,19 +64,72 @@ describe('tar writer', () => {
     assert.match(listed.stdout.toString(), /25165824 .* growing\.bin/);
   });
 
-  it('coalesces small chunks without changing the bytes', async () => {
-    async function* parts(): AsyncGenerator<Uint8Array> {
-      for (let i = 0; i < 1000; i++) yield Buffer.from([i & 0xff, (i >> 8) & 0xff]);
-      yield Buffer.alloc(3000, 7);
+  it('writes the bytes tar-stream writes for the same entries: split, long and non-ASCII names, long link targets, sizes around 512', async () => {
+    const root = tempDir();
+    const deep = path.join(root, 't', 'd'.repeat(60), 'e'.repeat(60));
+    mkdirSync(deep, { recursive: true });
+    writeFileSync(path.join(deep, 'split-at-a-slash.txt'), 'ustar prefix');
+    writeFileSync(path.join(root, 't', 'n'.repeat(120)), 'pax path');
+    writeFileSync(path.join(root, 't', 'é 日本.txt'), 'utf8');
+    for (const size of [0, 1, 511, 512, 513, 1 << 20, (1 << 20) + 1]) writeFileSync(path.join(root, 't', `size-${size}`), randomBytes(size));
+    symlinkSync('L'.repeat(130), path.join(root, 't', 'long-link'));
+    symlinkSync('cible-é', path.join(root, 't', 'utf8-link'));
+    mkdirSync(path.join(root, 't', 'empty-dir'));
+    const scanned = await walk([path.join(root, 't')]);
+    const ours = await collect(packTar(scanned.entries).stream);
+
+    const pack = tar.pack();
+    const theirs = collect(pack as unknown as AsyncIterable<Uint8Array>);
+    for (const e of scanned.entries) {
+      const header = { name: e.type === 'directory' ? `${e.path}/` : e.path, mode: e.mode, mtime: new Date(e.mtimeMs), uid: e.uid, gid: e.gid, type: e.type, size: e.size, ...(e.linkTarget ? { linkname: e.linkTarget } : {}) };
+      await new Promise<void>((resolve, reject) => {
+        const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
+        if (e.type === 'file') pack.entry(header, readFileSync(e.abs), cb);
+        else pack.entry(header, cb);
+      });
     }
+    pack.finalize();
+    assert.equal(ours.length, (await theirs).length);
+    assert.ok(ours.equals(await theirs), 'byte for byte');
+  });
+
+  it('yields whole chunks of tarChunkSize bytes, filling handed-back chunks again', async () => {
+    const root = tempDir();
+    for (let i = 0; i < 40; i++) writeFileSync(path.join(root, `f${i}`), randomBytes(100_000));
+    const scanned = await walk([root]);
+    const packed = packTar(scanned.entries);
+    const seen = new Set<ArrayBufferLike>();
     const sizes: number[] = [];
-    const out: Uint8Array[] = [];
-    for await (const c of rechunk(parts(), 1024)) {
-      sizes.push(c.byteLength);
-      out.push(c);
+    let reused = 0;
+    const copy: Buffer[] = [];
+    for await (const chunk of packed.stream) {
+      sizes.push(chunk.length);
+      if (seen.has(chunk.buffer)) reused++;
+      seen.add(chunk.buffer);
+      copy.push(Buffer.from(chunk));
+      packed.recycle(chunk);
     }
-    assert.ok(sizes.slice(0, -1).every((s) => s >= 1024));
-    assert.equal(Buffer.concat(out).length, 5000);
-    assert.deepEqual(Buffer.concat(out).subarray(0, 4), Buffer.from([0, 0, 1, 0]));
+    assert.ok(sizes.slice(0, -1).every((n) => n === tarChunkSize), `sizes ${sizes.join(',')}`);
+    assert.ok(reused >= sizes.length - 2, `chunks reused: ${reused} of ${sizes.length}`);
+    const listed = spawnSync('tar', ['-t', '-f', '-'], { input: Buffer.concat(copy) });
+    assert.equal(listed.stdout.toString().trim().split('\n').length, 41);
+  });
+
+  it('writes a file dated before 1970 with mtime 0, and skips a file that became a folder after the walk', async () => {
+    const root = tempDir();
+    const old = path.join(root, 'old.txt');
+    writeFileSync(old, 'old');
+    assert.equal(spawnSync('touch', ['-d', '1960-01-01T00:00:00Z', old]).status, 0); // node refuses negative times
+    writeFileSync(path.join(root, 'became-dir'), 'x');
+    const scanned = await walk([root]);
+    rmSync(path.join(root, 'became-dir'));
+    mkdirSync(path.join(root, 'became-dir'));
+    const packed = packTar(scanned.entries);
+    const bytes = await collect(packed.stream);
+    const report = await packed.report;
+    assert.deepEqual(report.skipped.map((s) => [path.basename(s.path), s.reason]), [['became-dir', 'special']]);
+    const listed = spawnSync('tar', ['-tv', '--utc', '-f', '-'], { input: bytes });
+    assert.equal(listed.status, 0, listed.stderr.toString());
+    assert.match(listed.stdout.toString(), /1970-01-01 00:00 .*old\.txt/);
   });
 });

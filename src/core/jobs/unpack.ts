@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
 import { GlacierError, s3Error, throwIfAborted } from '../errors';
-import { toWebStream } from '../pack/rechunk';
+import { toWebStream } from '../pack/webStream';
 import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
 import { rangedGet } from '../store/rangedGet';
 
