@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as tar from 'tar-stream';
@@ -113,6 +113,26 @@ describe('tar writer', () => {
     assert.ok(reused >= sizes.length - 2, `chunks reused: ${reused} of ${sizes.length}`);
     const listed = spawnSync('tar', ['-t', '-f', '-'], { input: Buffer.concat(copy) });
     assert.equal(listed.stdout.toString().trim().split('\n').length, 41);
+  });
+
+  it('archives what is there when read, and reports a file changed or grown since the walk', async () => {
+    const root = tempDir();
+    for (const name of ['same', 'rewritten', 'grown', 'shrunk']) writeFileSync(path.join(root, name), 'walked 10');
+    const scanned = await walk([root]);
+    writeFileSync(path.join(root, 'rewritten'), 'Rewritten!');
+    utimesSync(path.join(root, 'rewritten'), 1_000_000, 1_000_000);
+    writeFileSync(path.join(root, 'grown'), 'grown to twenty byte');
+    writeFileSync(path.join(root, 'shrunk'), 'short');
+    const packed = packTar(scanned.entries);
+    const bytes = await collect(packed.stream);
+    const report = await packed.report;
+    assert.deepEqual(report.changed.map((f) => path.basename(f)).sort(), ['grown', 'rewritten', 'shrunk']);
+    const out = tempDir();
+    assert.equal(spawnSync('tar', ['-x', '-C', out, '-f', '-'], { input: bytes }).status, 0);
+    const base = path.basename(root);
+    for (const name of ['same', 'rewritten', 'grown', 'shrunk']) {
+      assert.equal(readFileSync(path.join(out, base, name), 'utf8'), readFileSync(path.join(root, name), 'utf8'), name);
+    }
   });
 
   it('writes a file dated before 1970 with mtime 0, and skips a file that became a folder after the walk', async () => {

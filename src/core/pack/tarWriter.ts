@@ -6,7 +6,7 @@
  *
  * Guarantees: the tar is always valid. A file's header carries the size seen when it was opened;
  * if it then shrinks the rest is zero-filled, if it grows the tail is left out, and either way it
- * is reported in `changed`. A file that cannot be opened is skipped; one that fails while read
+ * is reported in `changed`, as is a file whose size or mtime differs from what the walk saw. A file that cannot be opened is skipped; one that fails while read
  * fails the backup (its header is already written). Memory: the chunk being filled, plus up to
  * `poolLimit` recycled ones; the consumer pulls chunks as fast as it takes them.
  */
@@ -202,6 +202,7 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
     return;
   }
   try {
+    if (readWhole(out, fd, e, index, uid, gid, report, progress)) return;
     const before = fstatSync(fd);
     if (!before.isFile()) {
       // replaced by a folder or a special file since the walk
@@ -239,7 +240,8 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
     grew ??= !changed && readSync(fd, probe, 0, 1, size) > 0;
     out.zeros(padding(size));
     const after = fstatSync(fd);
-    if (changed || grew || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
+    const sinceWalk = size !== e.size || mtime !== Math.floor(e.mtimeMs);
+    if (changed || grew || sinceWalk || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
     report.entries.add(index, size, mtime, mode, hash.digest());
   } catch (err) {
     throw new GlacierError('unreadable', `cannot read ${e.abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
@@ -249,6 +251,41 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
 }
 
 const probe = Buffer.alloc(1);
+
+/**
+ * The common case, in one read and one fstat: a file that, with its header, fits in the room left
+ * in the chunk. The read asks for one byte more than the walk saw, into the chunk after room for
+ * the header; the header is then written from what was read and from the fstat after it. False
+ * (nothing written) when the file has grown past the walked size or does not fit: the general
+ * path takes it. Anything that differs from the walk counts as changed while read.
+ */
+function readWhole(out: ChunkWriter, fd: number, e: SourceEntry, index: number, uid: number, gid: number, report: PackReport, progress: PackProgress): boolean {
+  const header: Header = { name: e.path, type: 'file', linkname: '', mode: 0, uid, gid, size: 0, mtimeMs: 0 };
+  const headerBytes = headerLength(header);
+  if (headerBytes + e.size + 1 > out.room) return false;
+  const dataAt = out.at + headerBytes;
+  let n: number;
+  try {
+    n = readFully(fd, out.buf, dataAt, e.size + 1, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') return false; // the general path skips it
+    throw err;
+  }
+  if (n > e.size) return false;
+  const st = fstatSync(fd);
+  if (!st.isFile()) return false;
+  header.size = n;
+  header.mode = st.mode & 0o7777;
+  header.mtimeMs = Math.floor(st.mtimeMs);
+  const sha256 = createHash('sha256').update(out.buf.subarray(dataAt, dataAt + n)).digest();
+  writeHeader(out, header);
+  out.at += n;
+  out.zeros(padding(n));
+  progress.bytesRead += n;
+  if (n !== e.size || st.size !== n || header.mtimeMs !== Math.floor(e.mtimeMs)) report.changed.push(e.abs);
+  report.entries.add(index, n, header.mtimeMs, header.mode, sha256);
+  return true;
+}
 
 /** Reads until `length` bytes or the end of the file; returns how many were read. */
 function readFully(fd: number, buf: Buffer, offset: number, length: number, position: number): number {
@@ -289,9 +326,7 @@ function writeHeader(out: ChunkWriter, h: Header): void {
     out.write(block);
     return;
   }
-  let records = paxRecord('path', h.name);
-  if (h.linkname) records += paxRecord('linkpath', h.linkname);
-  const pax = Buffer.from(records);
+  const pax = Buffer.from(paxRecords(h));
   const outer: Header = { ...h, name: 'PaxHeader', linkname: h.linkname && 'PaxHeader' };
   encodeUstar({ ...outer, type: 'pax-header', size: pax.length }, block);
   out.write(block);
@@ -299,6 +334,10 @@ function writeHeader(out: ChunkWriter, h: Header): void {
   out.zeros(padding(pax.length));
   encodeUstar(outer, block);
   out.write(block);
+}
+
+function paxRecords(h: Header): string {
+  return paxRecord('path', h.name) + (h.linkname ? paxRecord('linkpath', h.linkname) : '');
 }
 
 function paxRecord(key: string, value: string): string {
@@ -309,18 +348,33 @@ function paxRecord(key: string, value: string): string {
   return `${len + digits}${body}`;
 }
 
-/** Encodes into `buf` (512 bytes); false if the names do not fit a ustar header. */
-function encodeUstar(h: Header, buf: Buffer): boolean {
+/** Bytes writeHeader writes for `h` (its size and times do not matter). */
+function headerLength(h: Header): number {
+  if (ustarNames(h)) return 512;
+  const pax = Buffer.byteLength(paxRecords(h));
+  return 1024 + pax + padding(pax);
+}
+
+/** The name and prefix fields of a ustar header for `h`; undefined if they do not fit. */
+function ustarNames(h: Header): { name: string; prefix: string } | undefined {
   let name = h.type === 'directory' && !h.name.endsWith('/') ? `${h.name}/` : h.name;
-  if (!/^[\x00-\x7f]*$/.test(name)) return false;
+  if (!/^[\x00-\x7f]*$/.test(name)) return undefined;
   let prefix = '';
   while (name.length > 100) {
     const i = name.indexOf('/');
-    if (i === -1) return false;
+    if (i === -1) return undefined;
     prefix += prefix ? `/${name.slice(0, i)}` : name.slice(0, i);
     name = name.slice(i + 1);
   }
-  if (prefix.length > 155 || Buffer.byteLength(h.linkname) > 100) return false;
+  if (prefix.length > 155 || Buffer.byteLength(h.linkname) > 100) return undefined;
+  return { name, prefix };
+}
+
+/** Encodes into `buf` (512 bytes); false if the names do not fit a ustar header. */
+function encodeUstar(h: Header, buf: Buffer): boolean {
+  const names = ustarNames(h);
+  if (!names) return false;
+  const { name, prefix } = names;
   buf.fill(0);
   buf.write(name, 0, 'latin1');
   writeOctal(buf, 100, h.mode & 0o7777, 6);
