@@ -180,6 +180,24 @@ describe('SEIPD v1 writer', () => {
     assert.ok(plaintext.equals(data));
   });
 
+  it('takes over owned chunks without copying them, and hands each back once, after its bytes are encrypted', async () => {
+    const data = randomBytes(3 * (1 << 20) + 4321);
+    const p = params();
+    const owned: Buffer[] = [];
+    for (let at = 0; at < data.length; at += 1 << 20) owned.push(Buffer.from(data.subarray(at, at + (1 << 20))));
+    const backing = new Set<ArrayBufferLike>(owned.map((c) => c.buffer));
+    const handedBack: Buffer[] = [];
+    async function* source(): AsyncGenerator<Buffer> {
+      yield* owned;
+    }
+    const out = await collect(encryptSeipd(source(), p, { thread: 'worker', recycle: (c) => handedBack.push(c) }));
+    assert.ok(out.equals(encryptSeipdSync(data, p)), 'the same bytes as without a worker');
+    assert.ok(owned.every((c) => c.byteLength === 0), 'transferred, not copied: the originals are detached');
+    assert.equal(handedBack.length, owned.length);
+    assert.equal(new Set(handedBack.map((c) => c.buffer)).size, owned.length, 'each once');
+    assert.ok(handedBack.every((c) => !backing.has(c.buffer) && c.byteLength > 0), 'handed back as usable buffers');
+  });
+
   it('is deterministic: the same params and plaintext give the same bytes however the input is split', async () => {
     const data = randomBytes(200_000);
     const p = params(1024);

@@ -26,7 +26,8 @@ export interface SeipdStreamOptions {
   /**
    * When given, the source's chunks are the stream's to take: each is handed to the worker
    * thread with its whole ArrayBuffer (not copied), and handed back through this once encrypted.
-   * Without it, each chunk is copied once.
+   * Without it, each chunk is copied once. Either way each chunk goes to the worker as one
+   * message, so chunks of about 1 MiB suit it best (packTar's are exactly that).
    */
   recycle?: (chunk: Buffer) => void;
 }
