@@ -1,5 +1,6 @@
 // `npm run bench`: the engine against peer tools, in one run, on one loopback moto server and
-// one generated dataset; medians of BENCH_RUNS runs; writes a markdown table to bench/RESULTS.md.
+// one generated dataset; medians of BENCH_RUNS runs, the tools taking turns; writes a markdown
+// table to bench/RESULTS.md.
 // Env: BENCH_SCALE (dataset scale, 1 = ~700 MB), BENCH_RUNS (3), BENCH_LARGE (1: also the 4 GiB
 // file and the 200,000-file tree), BENCH_OUT (output file).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -59,37 +60,65 @@ const bucket = () => {
   return name;
 };
 
-/** Runs `cmd` (after `setup`, untimed) `runs` times; returns medians of wall, CPU, peak RSS. */
-function measure(cmd, setup = () => undefined) {
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    const ctx = setup(i) ?? {};
-    const full = typeof cmd === 'function' ? cmd(ctx) : cmd;
-    const t = join(work, 'time.txt');
-    const res = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', t, 'bash', '-c', full], { env, encoding: 'utf8' });
-    if (res.status !== 0) return { failed: (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ') };
-    const [e, u, s, m] = readFileSync(t, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-    samples.push({ wall: e, cpu: u + s, rss: m / 1024 });
-  }
-  const median = (k) => samples.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(samples.length / 2)];
-  return { wall: median('wall'), cpu: median('cpu'), rss: median('rss') };
+/** One timed run of `cmd` (after `setup`, and before `teardown`, both untimed). */
+function sample(job, i) {
+  const ctx = job.setup?.(i) ?? {};
+  const full = typeof job.cmd === 'function' ? job.cmd(ctx) : job.cmd;
+  const t = join(work, 'time.txt');
+  const res = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', t, 'bash', '-c', full], { env, encoding: 'utf8' });
+  job.teardown?.(ctx);
+  if (res.status !== 0) return { failed: (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ') };
+  const [e, u, s, m] = readFileSync(t, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+  return { wall: e, cpu: u + s, rss: m / 1024 };
 }
+
+/**
+ * Runs the jobs `runs` times each, taking turns (ours, peer, peer, ours, …), so that a machine
+ * that speeds up or slows down during the run weighs on every tool alike; returns each job's
+ * medians of wall, CPU and peak RSS (or its first failure).
+ */
+function measureSideBySide(...jobs) {
+  const samples = jobs.map(() => []);
+  const failed = jobs.map(() => undefined);
+  for (let i = 0; i < runs; i++) {
+    jobs.forEach((job, j) => {
+      if (!job || failed[j]) return;
+      const r = sample(job, i);
+      if (r.failed) failed[j] = r.failed;
+      else samples[j].push(r);
+    });
+  }
+  const median = (list, k) => list.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(list.length / 2)];
+  return jobs.map((job, j) => (!job ? { failed: 'not installed' } : failed[j] ? { failed: failed[j] } : { wall: median(samples[j], 'wall'), cpu: median(samples[j], 'cpu'), rss: median(samples[j], 'rss') }));
+}
+
+/** A fresh bucket for each run, emptied and removed after it so that moto's memory stays flat. */
+const inBucket = (cmd, init) => ({
+  cmd,
+  setup: () => {
+    const b = bucket();
+    init?.(b);
+    return { b };
+  },
+  teardown: ({ b }) => sh(`aws --endpoint-url ${endpoint} s3 rb s3://${b} --force >/dev/null`),
+});
 
 const gpgc = 'gpg --batch --pinentry-mode loopback --passphrase pw --compress-algo none --cipher-algo AES256 -c';
 const rows = [];
 const add = (task, tool, r, peers = []) => rows.push({ task, tool, r, peers });
 
 // 1. pack + encrypt to a null sink
-const nullOurs = measure(`${packNull} '${ds}' >/dev/null`);
-const nullGpg = measure(`tar -C '${ds}' -cf - . | ${gpgc} >/dev/null`);
+const [nullOurs, nullGpg] = measureSideBySide({ cmd: `${packNull} '${ds}' >/dev/null` }, { cmd: `tar -C '${ds}' -cf - . | ${gpgc} >/dev/null` });
 add('pack + encrypt → null', 'glacier-backup', nullOurs, [['tar | gpg -c', nullGpg]]);
 add('pack + encrypt → null', 'tar | gpg -c', nullGpg);
 
 // 2. full backup to moto
-const full = measure(({ b }) => `${cli} backup '${ds}' --bucket ${b} --quiet >/dev/null`, () => ({ b: bucket() }));
-const fullAws = measure(({ b }) => `tar -C '${ds}' -cf - . | ${gpgc} | aws --endpoint-url ${endpoint} s3 cp - s3://${b}/b.tar.gpg --storage-class DEEP_ARCHIVE --only-show-errors`, () => ({ b: bucket() }));
 const restic = has('restic');
-const fullRestic = restic ? measure(({ b }) => `restic -q -r s3:${endpoint}/${b}/r backup '${ds}'`, () => { const b = bucket(); sh(`restic -q -r s3:${endpoint}/${b}/r init`); return { b }; }) : { failed: 'restic not installed' };
+const [full, fullAws, fullRestic] = measureSideBySide(
+  inBucket(({ b }) => `${cli} backup '${ds}' --bucket ${b} --quiet >/dev/null`),
+  inBucket(({ b }) => `tar -C '${ds}' -cf - . | ${gpgc} | aws --endpoint-url ${endpoint} s3 cp - s3://${b}/b.tar.gpg --storage-class DEEP_ARCHIVE --only-show-errors`),
+  restic ? inBucket(({ b }) => `restic -q -r s3:${endpoint}/${b}/r backup '${ds}'`, (b) => sh(`restic -q -r s3:${endpoint}/${b}/r init`)) : undefined,
+);
 add('full backup → moto', 'glacier-backup', full, [['tar | gpg | aws s3 cp', fullAws], ['restic backup', fullRestic]]);
 add('full backup → moto', 'tar | gpg | aws s3 cp', fullAws);
 add('full backup → moto', 'restic backup', fullRestic);
@@ -97,13 +126,15 @@ add('full backup → moto', 'restic backup', fullRestic);
 // 3. unchanged re-backup
 const ub = bucket();
 sh(`${cli} backup '${ds}' --bucket ${ub} --quiet`);
-const unchanged = measure(`${cli} backup '${ds}' --bucket ${ub} --quiet >/dev/null`);
-let unchangedRestic = { failed: 'restic not installed' };
+let rb;
 if (restic) {
-  const rb = bucket();
+  rb = bucket();
   sh(`restic -q -r s3:${endpoint}/${rb}/r init && restic -q -r s3:${endpoint}/${rb}/r backup '${ds}'`);
-  unchangedRestic = measure(`restic -q -r s3:${endpoint}/${rb}/r backup '${ds}'`);
 }
+const [unchanged, unchangedRestic] = measureSideBySide(
+  { cmd: `${cli} backup '${ds}' --bucket ${ub} --quiet >/dev/null` },
+  restic ? { cmd: `restic -q -r s3:${endpoint}/${rb}/r backup '${ds}'` } : undefined,
+);
 add('unchanged re-backup', 'glacier-backup', unchanged, [['restic backup (unchanged)', unchangedRestic]]);
 add('unchanged re-backup', 'restic backup (unchanged)', unchangedRestic);
 
@@ -111,8 +142,15 @@ add('unchanged re-backup', 'restic backup (unchanged)', unchangedRestic);
 const rsb = bucket();
 const id = sh(`${cli} backup '${ds}' --bucket ${rsb} --quiet`).stdout.trim();
 sh(`${cli} restore ${id} --bucket ${rsb} --days 1 && tar -C '${ds}' -cf - . | ${gpgc} | aws --endpoint-url ${endpoint} s3 cp - s3://${rsb}/peer.tar.gpg --only-show-errors`);
-const restoreOurs = measure(({ d }) => `${cli} download ${id} '${d}' --bucket ${rsb} >/dev/null`, (i) => { const d = join(work, `r${i}`); rmSync(d, { recursive: true, force: true }); return { d }; });
-const restorePeer = measure(({ d }) => `mkdir -p '${d}' && aws --endpoint-url ${endpoint} s3 cp s3://${rsb}/peer.tar.gpg - | gpg --batch --pinentry-mode loopback --passphrase pw -d 2>/dev/null | tar -C '${d}' -xf -`, (i) => { const d = join(work, `p${i}`); rmSync(d, { recursive: true, force: true }); return { d }; });
+const into = (prefix) => (i) => {
+  const d = join(work, `${prefix}${i}`);
+  rmSync(d, { recursive: true, force: true });
+  return { d };
+};
+const [restoreOurs, restorePeer] = measureSideBySide(
+  { cmd: ({ d }) => `${cli} download ${id} '${d}' --bucket ${rsb} >/dev/null`, setup: into('r'), teardown: ({ d }) => rmSync(d, { recursive: true, force: true }) },
+  { cmd: ({ d }) => `mkdir -p '${d}' && aws --endpoint-url ${endpoint} s3 cp s3://${rsb}/peer.tar.gpg - | gpg --batch --pinentry-mode loopback --passphrase pw -d 2>/dev/null | tar -C '${d}' -xf -`, setup: into('p'), teardown: ({ d }) => rmSync(d, { recursive: true, force: true }) },
+);
 add('restore (download + decrypt + unpack)', 'glacier-backup', restoreOurs, [['aws s3 cp | gpg -d | tar x', restorePeer]]);
 add('restore (download + decrypt + unpack)', 'aws s3 cp | gpg -d | tar x', restorePeer);
 
@@ -123,7 +161,7 @@ if (large) {
     mkdirSync(big, { recursive: true });
     sh(`head -c 4294967296 /dev/urandom > '${join(big, 'file.bin')}'`);
   }
-  add('peak memory: one 4 GiB file', 'glacier-backup', measure(({ b }) => `${cli} backup '${big}' --bucket ${b} --quiet >/dev/null`, () => ({ b: bucket() })));
+  add('peak memory: one 4 GiB file', 'glacier-backup', measureSideBySide(inBucket(({ b }) => `${cli} backup '${big}' --bucket ${b} --quiet >/dev/null`))[0]);
   const many = join(data, 'files-200k');
   if (!existsSync(join(many, '.done'))) {
     sh(`python3 -c "
@@ -133,7 +171,7 @@ for i in range(200000):
     open(os.path.join(d, 'f%06d.txt' % i), 'w').write('x' * (i % 200))
 " && touch '${join(many, '.done')}'`);
   }
-  add('peak memory: 200,000-file tree', 'glacier-backup', measure(({ b }) => `${cli} backup '${many}' --bucket ${b} --quiet --no-default-excludes >/dev/null`, () => ({ b: bucket() })));
+  add('peak memory: 200,000-file tree', 'glacier-backup', measureSideBySide(inBucket(({ b }) => `${cli} backup '${many}' --bucket ${b} --quiet --no-default-excludes >/dev/null`))[0]);
 }
 
 const fmt = (r) => (r.failed ? `failed: ${r.failed}` : `${r.wall.toFixed(2)} s | ${r.cpu.toFixed(2)} s | ${Math.round(r.rss)} MB`);
