@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { processV8Flags } from '../util/v8Flags';
+import { collectYoung, processV8Flags } from '../util/v8Flags';
 import { asBuffer, checkParams, SeipdFraming, SegmentCipher, type Bytes, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
@@ -39,6 +39,8 @@ export interface EncryptedStream extends AsyncIterable<Buffer> {
 }
 
 const maxInFlight = 4;
+/** Output pieces (about 1 MiB each, a few bytes for some) between young-generation collections. */
+const collectEvery = 24;
 
 /** The OpenPGP message (binary) of the plaintext `source`. Iterate it once. */
 export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdParams, options: SeipdStreamOptions = {}): EncryptedStream {
@@ -84,28 +86,30 @@ async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams,
   // The SHA-256 of the output on this thread: the worker's AES-CFB is serial and the longer job.
   const digest = createHash('sha256');
   let size = 0;
+  let sinceCollection = 0;
+  // The pieces are garbage once the consumer has taken them (copied into a part, or dropped).
+  async function* emit(pieces: Buffer[]): AsyncGenerator<Buffer> {
+    for (const piece of pieces) {
+      digest.update(piece);
+      size += piece.byteLength;
+      yield piece;
+    }
+    sinceCollection += pieces.length;
+    if (sinceCollection >= collectEvery) {
+      sinceCollection = 0;
+      collectYoung();
+    }
+  }
   try {
     for await (const chunk of source) {
       if (chunk.byteLength === 0) continue;
       framing.plain(worker.adopt(asBuffer(chunk), recycle !== undefined), segments);
       worker.send(segments);
-      while (worker.inFlight >= maxInFlight || worker.ready) {
-        for (const piece of await worker.next()) {
-          digest.update(piece);
-          size += piece.byteLength;
-          yield piece;
-        }
-      }
+      while (worker.inFlight >= maxInFlight || worker.ready) yield* emit(await worker.next());
     }
     framing.end(segments);
     worker.send(segments);
-    while (worker.inFlight > 0) {
-      for (const piece of await worker.next()) {
-        digest.update(piece);
-        size += piece.byteLength;
-        yield piece;
-      }
-    }
+    while (worker.inFlight > 0) yield* emit(await worker.next());
     done({ size, sha256: digest.digest('hex') });
   } finally {
     worker.close();
