@@ -6,9 +6,10 @@
  *
  * Guarantees: the tar is always valid. A file's header carries the size seen when it was opened;
  * if it then shrinks the rest is zero-filled, if it grows the tail is left out, and either way it
- * is reported in `changed`, as is a file whose size or mtime differs from what the walk saw. A file that cannot be opened is skipped; one that fails while read
- * fails the backup (its header is already written). Memory: the chunk being filled, plus up to
- * `poolLimit` recycled ones; the consumer pulls chunks as fast as it takes them.
+ * is reported in `changed`, as is a file whose size or mtime differs from what the walk saw. A
+ * file that cannot be opened is skipped; one that fails while read fails the backup (its header
+ * is already written). Memory: the chunk being filled, plus up to `poolLimit` recycled ones; the
+ * consumer pulls chunks as fast as it takes them.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -48,14 +49,15 @@ export interface PackOptions {
 
 const maxOctal6 = 0o777777;
 
-/** An upper bound of the tar size for these entries (for choosing the multipart part size). */
+/**
+ * The size of the tar of these entries as walked (for choosing the multipart part size): exact
+ * unless files change before they are read.
+ */
 export function tarSizeBound(entries: Iterable<SourceEntry>): number {
   let total = 1024;
   for (const e of entries) {
-    // header, plus a PAX header block and its records when a name or link is long or non-ASCII
-    const nameBytes = Buffer.byteLength(e.path) + Buffer.byteLength(e.linkTarget ?? '');
-    total += 512 + (nameBytes > 90 || !/^[\x20-\x7e]*$/.test(e.path) ? 1024 + Math.ceil((nameBytes + 64) / 512) * 512 : 0);
-    total += Math.ceil(e.size / 512) * 512;
+    const size = e.type === 'file' ? e.size : 0;
+    total += planHeader(headerFor(e)).length + size + padding(size);
   }
   return total;
 }
@@ -185,11 +187,8 @@ class ChunkWriter {
  * never holds more than one chunk here). Headers and padding go to the writer's ready list.
  */
 function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: PackReport, progress: PackProgress, tick: () => void): Generator<Buffer> {
-  const uid = e.uid <= maxOctal6 ? e.uid : 0;
-  const gid = e.gid <= maxOctal6 ? e.gid : 0;
-  if (e.type === 'directory' || e.type === 'symlink') {
-    const dir = e.type === 'directory';
-    writeHeader(out, { name: dir ? `${e.path}/` : e.path, type: dir ? 'directory' : 'symlink', linkname: dir ? '' : (e.linkTarget ?? ''), mode: e.mode, uid, gid, size: 0, mtimeMs: e.mtimeMs });
+  if (e.type !== 'file') {
+    writeHeader(out, headerFor(e));
     report.entries.add(index, 0, e.mtimeMs, e.mode);
     return;
   }
@@ -202,7 +201,7 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
     return;
   }
   try {
-    if (readWhole(out, fd, e, index, uid, gid, report, progress)) return;
+    if (readWhole(out, fd, e, index, report, progress)) return;
     const before = fstatSync(fd);
     if (!before.isFile()) {
       // replaced by a folder or a special file since the walk
@@ -212,7 +211,7 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
     const size = before.size;
     const mtime = Math.floor(before.mtimeMs);
     const mode = before.mode & 0o7777;
-    writeHeader(out, { name: e.path, type: 'file', linkname: '', mode, uid, gid, size, mtimeMs: mtime });
+    writeHeader(out, { ...headerFor(e), mode, size, mtimeMs: mtime });
     yield* out.drain();
     const hash = createHash('sha256');
     let changed = false;
@@ -259,11 +258,11 @@ const probe = Buffer.alloc(1);
  * (nothing written) when the file has grown past the walked size or does not fit: the general
  * path takes it. Anything that differs from the walk counts as changed while read.
  */
-function readWhole(out: ChunkWriter, fd: number, e: SourceEntry, index: number, uid: number, gid: number, report: PackReport, progress: PackProgress): boolean {
-  const header: Header = { name: e.path, type: 'file', linkname: '', mode: 0, uid, gid, size: 0, mtimeMs: 0 };
-  const headerBytes = headerLength(header);
-  if (headerBytes + e.size + 1 > out.room) return false;
-  const dataAt = out.at + headerBytes;
+function readWhole(out: ChunkWriter, fd: number, e: SourceEntry, index: number, report: PackReport, progress: PackProgress): boolean {
+  const header = headerFor(e);
+  const plan = planHeader(header);
+  if (plan.length + e.size + 1 > out.room) return false;
+  const dataAt = out.at + plan.length;
   let n: number;
   try {
     n = readFully(fd, out.buf, dataAt, e.size + 1, 0);
@@ -278,7 +277,7 @@ function readWhole(out: ChunkWriter, fd: number, e: SourceEntry, index: number, 
   header.mode = st.mode & 0o7777;
   header.mtimeMs = Math.floor(st.mtimeMs);
   const sha256 = createHash('sha256').update(out.buf.subarray(dataAt, dataAt + n)).digest();
-  writeHeader(out, header);
+  writeHeader(out, header, plan);
   out.at += n;
   out.zeros(padding(n));
   progress.bytesRead += n;
@@ -316,17 +315,48 @@ interface Header {
 const typeflags: Record<Header['type'], number> = { file: 0x30, symlink: 0x32, directory: 0x35, 'pax-header': 0x78 };
 const block = Buffer.alloc(512);
 
+/** The header of a walked entry as the walk saw it (a file's is then updated from what is read). */
+function headerFor(e: SourceEntry): Header {
+  const dir = e.type === 'directory';
+  return {
+    name: dir ? `${e.path}/` : e.path,
+    type: e.type,
+    linkname: e.type === 'symlink' ? (e.linkTarget ?? '') : '',
+    mode: e.mode,
+    uid: e.uid <= maxOctal6 ? e.uid : 0,
+    gid: e.gid <= maxOctal6 ? e.gid : 0,
+    size: e.type === 'file' ? e.size : 0,
+    mtimeMs: e.mtimeMs,
+  };
+}
+
+/** How a header is written: as ustar (its name fields), or with PAX records; and its length. */
+interface HeaderPlan {
+  names?: UstarNames;
+  pax?: Buffer;
+  length: number;
+}
+
+/** Depends on the names only: a header's size, mode and times can change after planning. */
+function planHeader(h: Header): HeaderPlan {
+  const names = ustarNames(h);
+  if (names) return { names, length: 512 };
+  const pax = Buffer.from(paxRecords(h));
+  return { pax, length: 1024 + pax.length + padding(pax.length) };
+}
+
 /**
  * A ustar header, or when the name does not fit (over 100 bytes that cannot be split at a "/"
  * into a 155-byte prefix, or not ASCII) or the link target is over 100 bytes, a PAX extended
  * header carrying them. The bytes are those tar-stream 3 writes for the same entry.
  */
-function writeHeader(out: ChunkWriter, h: Header): void {
-  if (encodeUstar(h, block)) {
+function writeHeader(out: ChunkWriter, h: Header, plan = planHeader(h)): void {
+  if (!plan.pax) {
+    encodeUstar(h, block, plan.names);
     out.write(block);
     return;
   }
-  const pax = Buffer.from(paxRecords(h));
+  const pax = plan.pax;
   const outer: Header = { ...h, name: 'PaxHeader', linkname: h.linkname && 'PaxHeader' };
   encodeUstar({ ...outer, type: 'pax-header', size: pax.length }, block);
   out.write(block);
@@ -348,15 +378,13 @@ function paxRecord(key: string, value: string): string {
   return `${len + digits}${body}`;
 }
 
-/** Bytes writeHeader writes for `h` (its size and times do not matter). */
-function headerLength(h: Header): number {
-  if (ustarNames(h)) return 512;
-  const pax = Buffer.byteLength(paxRecords(h));
-  return 1024 + pax + padding(pax);
+interface UstarNames {
+  name: string;
+  prefix: string;
 }
 
 /** The name and prefix fields of a ustar header for `h`; undefined if they do not fit. */
-function ustarNames(h: Header): { name: string; prefix: string } | undefined {
+function ustarNames(h: Header): UstarNames | undefined {
   let name = h.type === 'directory' && !h.name.endsWith('/') ? `${h.name}/` : h.name;
   if (!/^[\x00-\x7f]*$/.test(name)) return undefined;
   let prefix = '';
@@ -370,10 +398,9 @@ function ustarNames(h: Header): { name: string; prefix: string } | undefined {
   return { name, prefix };
 }
 
-/** Encodes into `buf` (512 bytes); false if the names do not fit a ustar header. */
-function encodeUstar(h: Header, buf: Buffer): boolean {
-  const names = ustarNames(h);
-  if (!names) return false;
+/** Encodes into `buf` (512 bytes); `names` as ustarNames gives them (the PAX path's always fit). */
+function encodeUstar(h: Header, buf: Buffer, names = ustarNames(h)): void {
+  if (!names) throw new Error(`no ustar header fits ${h.name}`);
   const { name, prefix } = names;
   buf.fill(0);
   buf.write(name, 0, 'latin1');
@@ -393,7 +420,6 @@ function encodeUstar(h: Header, buf: Buffer): boolean {
   for (let i = 0; i < 148; i++) sum += buf[i] as number;
   for (let i = 156; i < 512; i++) sum += buf[i] as number;
   writeOctal(buf, 148, sum, 6);
-  return true;
 }
 
 /** `digits` octal digits then a space, as tar-stream writes them (all 7s when too large). */
