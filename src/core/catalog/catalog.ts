@@ -3,10 +3,12 @@
  * Listing needs only LIST on the prefix; reading a manifest needs the passphrase or a private key.
  * Manifests are small objects in STANDARD, so browsing never needs a Glacier restore.
  */
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { archiveIdPattern, keys, type StoreConfig } from '../config';
 import { decryptBytes, encryptPieces, type Decryption, type Encryption } from '../crypto/openpgp';
 import { GlacierError, s3Error } from '../errors';
+import { ChecksumsRejected, minPartSize, uploadObject, type PartBuffers } from '../store/upload';
+import { withoutChecksums } from '../store/s3';
 import { manifestJson, parseManifest, type Manifest, type NewManifest } from './manifest';
 
 export interface ArchiveListing {
@@ -73,38 +75,41 @@ export async function readManifest(client: S3Client, store: StoreConfig, id: str
 }
 
 /**
- * Writes a manifest; refuses to replace an existing one. A retried PUT whose first attempt was
- * stored after all (its answer was lost) meets If-None-Match: it succeeds if the stored bytes are
- * exactly these. The JSON is serialized and encrypted piecewise: only the ciphertext is held whole.
+ * Writes a manifest, serialized and encrypted as it is uploaded: neither its JSON nor its
+ * ciphertext is ever held whole. Through uploadObject, so it never replaces an existing manifest
+ * (If-None-Match), is checked once stored, and a lost answer is resolved by looking. A backup
+ * lends its archive's part buffers (`buffers`): the manifest then uses as many as the archive
+ * did, and no new memory.
  */
-export async function writeManifest(client: S3Client, store: StoreConfig, manifest: NewManifest | Manifest, enc: Encryption): Promise<void> {
-  const body = await encryptPieces(() => manifestJson(manifest), enc);
-  const key = keys.manifest(store.prefix, manifest.id);
+export async function writeManifest(
+  client: S3Client,
+  store: StoreConfig,
+  manifest: NewManifest | Manifest,
+  enc: Encryption,
+  options: { buffers?: PartBuffers; partSize?: number } = {},
+): Promise<void> {
+  const upload = (): Promise<unknown> =>
+    uploadObject({
+      client,
+      bucket: store.bucket,
+      key: keys.manifest(store.prefix, manifest.id),
+      body: encryptPieces(manifestJson(manifest), enc),
+      storageClass: 'STANDARD',
+      partSize: options.partSize ?? minPartSize,
+      // No more buffers than the archive's upload needed: one filling, the others in flight.
+      queueSize: options.buffers ? Math.max(1, options.buffers.made - 1) : 4,
+      contentType: 'application/pgp-encrypted',
+      what: 'manifest',
+      action: `write the manifest of ${manifest.id}`,
+      endpoint: store.endpoint,
+      buffers: options.buffers,
+    });
   try {
-    await client.send(
-      new PutObjectCommand({
-        Bucket: store.bucket,
-        Key: key,
-        Body: body,
-        StorageClass: 'STANDARD',
-        ContentType: 'application/pgp-encrypted',
-        IfNoneMatch: '*',
-      }),
-    );
+    await upload();
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if ((e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) && (await storedBytesEqual(client, store.bucket, key, body))) return;
-    throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `write the manifest of ${manifest.id}` });
-  }
-}
-
-async function storedBytesEqual(client: S3Client, bucket: string, key: string, expected: Uint8Array): Promise<boolean> {
-  try {
-    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (res.ContentLength !== expected.byteLength) return false;
-    return Buffer.from(await res.Body!.transformToByteArray()).equals(expected);
-  } catch {
-    return false;
+    if (!(err instanceof ChecksumsRejected)) throw err;
+    withoutChecksums(client); // an S3-compatible store that refuses checksum headers
+    await upload();
   }
 }
 

@@ -8,7 +8,8 @@
 import { createDecipheriv } from 'node:crypto';
 import type * as OpenPGP from 'openpgp';
 import { GlacierError, oneLine } from '../errors';
-import { encryptSeipdInto, encryptSeipdSync, randomPrefix, seipdLength, randomSessionKey, type SeipdParams } from './seipd';
+import { collectYoung } from '../util/v8Flags';
+import { encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
 
 export type Encryption =
@@ -159,16 +160,21 @@ export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<U
 }
 
 /**
- * Encrypts a message whose plaintext is given as pieces (strings as UTF-8); `pieces` is called
- * twice, once to measure and once to encrypt, and must give the same bytes both times. The result
- * is one buffer of exactly the message's size: no copy of the whole plaintext is ever held.
+ * Encrypts a message whose plaintext is given as pieces (strings as UTF-8), yielding the message
+ * as it is made: neither the plaintext nor the ciphertext is ever held whole. Each piece and its
+ * ciphertext are garbage once consumed; a minor GC every 8 MiB (where the front end allows it,
+ * see util/v8Flags.ts) frees them before they pile up.
  */
-export async function encryptPieces(pieces: () => Iterable<string | Uint8Array>, enc: Encryption): Promise<Buffer> {
-  let plainLength = 0;
-  for (const piece of pieces()) plainLength += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
-  const params = await newSeipdParams(enc);
-  const out = Buffer.allocUnsafe(seipdLength(params, plainLength));
-  return encryptSeipdInto(asBytes(pieces()), params, out);
+export async function* encryptPieces(pieces: Iterable<string | Uint8Array>, enc: Encryption): AsyncGenerator<Buffer> {
+  let sinceCollection = 0;
+  for (const out of encryptSeipdPieces(asBytes(pieces), await newSeipdParams(enc))) {
+    yield out;
+    sinceCollection += out.byteLength;
+    if (sinceCollection >= 8 << 20) {
+      sinceCollection = 0;
+      collectYoung();
+    }
+  }
 }
 
 function* asBytes(pieces: Iterable<string | Uint8Array>): Generator<Uint8Array> {

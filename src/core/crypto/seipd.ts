@@ -210,19 +210,21 @@ export class SeipdFraming<T extends Bytes = Buffer> {
 /**
  * The cryptography over segments, in order: AES-CFB (zero IV, no resync) over the encrypted
  * bytes, the SHA-1 of those bytes placed (then encrypted) where `digest` segments are, and the
- * SHA-256 and size of all output bytes. seipdStream.ts's worker does the same over a batch.
+ * size and (unless `hashOutput` is false) the SHA-256 of all output bytes. seipdStream.ts's
+ * worker does the same over a batch.
  */
 export class SegmentCipher {
   private readonly cipher: Cipher;
   private readonly sha1: Hash = createHash('sha1');
-  private readonly sha256: Hash = createHash('sha256');
+  private readonly sha256?: Hash;
   private mdc?: Buffer;
   private mdcAt = 0;
   size = 0;
 
-  constructor(params: SeipdParams) {
+  constructor(params: SeipdParams, hashOutput = true) {
     const { cipher } = checkParams(params);
     this.cipher = createCipheriv(cipher, params.sessionKey, Buffer.alloc(blockSize));
+    if (hashOutput) this.sha256 = createHash('sha256');
   }
 
   run(seg: Segment): Buffer {
@@ -233,63 +235,34 @@ export class SegmentCipher {
       this.mdcAt += bytes.byteLength;
     } else if (seg.kind === encrypt) this.sha1.update(bytes);
     if (seg.kind !== clear) bytes = this.cipher.update(bytes);
-    this.sha256.update(bytes);
+    this.sha256?.update(bytes);
     this.size += bytes.byteLength;
     return bytes;
   }
 
-  /** The SHA-256 (hex) of all output; call once, at the end. */
+  /** The SHA-256 (hex) of all output; call once, at the end, and only if hashOutput was true. */
   sha256Hex(): string {
+    if (!this.sha256) throw new Error('the output was not hashed');
     return this.sha256.digest('hex');
   }
 }
 
-/** The length of the message for `plainLength` bytes of plaintext (the framing does not depend on the bytes). */
-export function seipdLength(params: SeipdParams, plainLength: number): number {
-  const { chunkSize } = checkParams(params);
-  const framing = new SeipdFraming(params);
-  const segments: Segment[] = [];
-  let total = 0;
-  const count = (): void => {
-    for (const seg of segments) total += seg.data.byteLength;
-    segments.length = 0;
-  };
-  const zeros = Buffer.alloc(Math.min(plainLength, chunkSize));
-  for (let left = plainLength; left > 0; left -= zeros.byteLength) {
-    framing.plain(zeros.subarray(0, Math.min(left, zeros.byteLength)), segments);
-    count();
-  }
-  framing.end(segments);
-  count();
-  return total;
-}
-
 /**
- * Encrypts plaintext given in pieces into `out`, which must be exactly seipdLength() long (a
- * large message then exists once, as ciphertext). The bytes are those encryptSeipdSync gives.
+ * Encrypts plaintext given in pieces, in this thread, yielding the message as it is made (pieces
+ * of about the size of the plaintext's), so that a large message (a manifest) is never held
+ * whole. The bytes are those encryptSeipdSync gives.
  */
-export function encryptSeipdInto(pieces: Iterable<Uint8Array>, params: SeipdParams, out: Buffer): Buffer {
+export function* encryptSeipdPieces(pieces: Iterable<Uint8Array>, params: SeipdParams): Generator<Buffer> {
   const framing = new SeipdFraming(params);
-  const cipher = new SegmentCipher(params);
+  const cipher = new SegmentCipher(params, false);
   const segments: Segment[] = [];
-  let at = 0;
-  const write = (): void => {
-    for (const seg of segments) {
-      const bytes = cipher.run(seg);
-      if (at + bytes.byteLength > out.byteLength) throw new Error('the message is longer than its buffer');
-      out.set(bytes, at);
-      at += bytes.byteLength;
-    }
-    segments.length = 0;
-  };
   for (const piece of pieces) {
     framing.plain(asBuffer(piece), segments);
-    write();
+    for (const seg of segments) yield cipher.run(seg);
+    segments.length = 0;
   }
   framing.end(segments);
-  write();
-  if (at !== out.byteLength) throw new Error('the message is shorter than its buffer');
-  return out;
+  for (const seg of segments) yield cipher.run(seg);
 }
 
 /** Encrypts a whole message held in memory (small messages, tests). */

@@ -28,6 +28,7 @@ import {
   openUploads,
   storedParts,
   uploadObject,
+  PartBuffers,
   type StoredPart,
 } from '../store/upload';
 import { withoutChecksums } from '../store/s3';
@@ -140,10 +141,12 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
 
   progress.phase = 'uploading';
   report();
+  // The archive's part buffers, lent to its manifest afterwards.
+  const buffers = new PartBuffers((req.concurrency ?? 4) + 1);
   let sent: Sent;
   try {
     try {
-      sent = await packAndUpload(req, scanned.entries, plan, progress, report);
+      sent = await packAndUpload(req, scanned.entries, plan, buffers, progress, report);
     } catch (err) {
       if (err instanceof ChecksumsRejected) {
         // An S3-compatible store that refuses checksum headers: the sha256 check still holds.
@@ -155,7 +158,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       } else {
         throw err;
       }
-      sent = await packAndUpload(req, scanned.entries, { ...plan, resume: undefined }, progress, report);
+      sent = await packAndUpload(req, scanned.entries, { ...plan, resume: undefined }, buffers, progress, report);
     }
   } catch (err) {
     // The upload was aborted (see uploadObject): nothing is left to resume, unless suspended.
@@ -195,7 +198,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   progress.phase = 'finishing';
   report();
   try {
-    await writeManifest(client, store, manifest, req.encryption);
+    await writeManifest(client, store, manifest, req.encryption, { buffers, partSize });
   } catch (err) {
     // An archive without a manifest is invisible to browsing: remove it rather than leave it (and
     // the manifest, in case a lost answer hid that it was stored). What stays behind after a crash
@@ -224,6 +227,7 @@ async function packAndUpload(
   req: BackupRequest,
   entries: Parameters<typeof packTar>[0],
   plan: UploadPlan,
+  buffers: PartBuffers,
   progress: BackupProgress,
   report: () => void,
 ): Promise<Sent> {
@@ -254,6 +258,7 @@ async function packAndUpload(
           if (plan.journaled) await noteUpload(req, { ...plan.journal, uploadId });
         },
         queueSize: req.concurrency ?? 4,
+        buffers,
         contentType: 'application/pgp-encrypted',
         endpoint: store.endpoint,
         signal,

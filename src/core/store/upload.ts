@@ -1,8 +1,8 @@
 /**
- * Multipart upload of one archive object of unknown final length, with a part size chosen from
- * an upper bound of its size so that it always fits in S3's 10,000 parts. Our own uploader
- * rather than lib-storage's: it can continue a multipart upload left by a killed run, and it
- * reuses its part buffers.
+ * Upload of one object of unknown final length (an archive, or a manifest): one PutObject when it
+ * fits in one part, else a multipart upload with a part size chosen from an upper bound of its
+ * size so that it always fits in S3's 10,000 parts. Our own uploader rather than lib-storage's:
+ * it can continue a multipart upload left by a killed run, and it reuses its part buffers.
  *
  * Guarantees: the object appears under its key only complete (S3 completes multipart uploads
  * atomically) and never replaces an existing object (If-None-Match). Each request is retried by
@@ -17,7 +17,8 @@
  * looking: if the object is there, it is verified like any other.
  * After the upload the stored object is verified (HEAD: its size, and the CRC32 S3 computed, when
  * the endpoint keeps checksums); on a mismatch it is deleted and the upload fails ('corrupt').
- * Memory: at most partSize × (queueSize + 1) bytes of part buffers, allocated as needed and reused.
+ * Memory: at most partSize × (queueSize + 1) bytes of part buffers, allocated as needed and reused
+ * (from one upload to the next when the caller passes the same PartBuffers).
  */
 import {
   AbortMultipartUploadCommand,
@@ -53,6 +54,31 @@ export function choosePartSize(sizeBound: number): number {
   return Math.min(maxPartSize, Math.max(minPartSize, needed));
 }
 
+/**
+ * Part buffers kept for reuse: by the parts of one upload, and by the next upload given the same
+ * pool (a backup's manifest reuses its archive's buffers, so it costs no new memory). Holds at
+ * most `keep` free buffers.
+ */
+export class PartBuffers {
+  private readonly free: Buffer[] = [];
+  /** How many buffers were allocated so far. */
+  made = 0;
+
+  constructor(private readonly keep = 8) {}
+
+  /** A buffer of at least `size` bytes (its contents are garbage). */
+  take(size: number): Buffer {
+    const i = this.free.findIndex((b) => b.byteLength >= size);
+    if (i >= 0) return this.free.splice(i, 1)[0]!;
+    this.made++;
+    return Buffer.allocUnsafeSlow(size);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.free.length < this.keep) this.free.push(buffer);
+  }
+}
+
 /** A part already stored in an unfinished multipart upload (ListParts). */
 export interface StoredPart {
   size: number;
@@ -70,6 +96,12 @@ export interface UploadRequest {
   partSize: number;
   queueSize: number;
   contentType?: string;
+  /** What the object is, for messages: 'archive' (default) or 'manifest'. */
+  what?: string;
+  /** What failed, for the message when S3 keeps refusing (default `upload the ${what}`). */
+  action?: string;
+  /** Where part buffers come from and go back to (default: a pool of this upload's own). */
+  buffers?: PartBuffers;
   signal?: AbortSignal;
   /** For messages: the endpoint, if not AWS. */
   endpoint?: string;
@@ -96,7 +128,8 @@ interface Failure {
 
 export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const { client, bucket, key, partSize } = req;
-  const where = { bucket, endpoint: req.endpoint, action: 'upload the archive' };
+  const what = req.what ?? 'archive';
+  const where = { bucket, endpoint: req.endpoint, action: req.action ?? `upload the ${what}` };
   const checksums = await sendsChecksums(client);
   const crcs = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
   const inFlightAbort = new AbortController();
@@ -137,7 +170,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const completed: CompletedPart[] = [];
   const partCrcs: number[] = [];
   const inFlight = new Set<Promise<void>>();
-  const pool: Buffer[] = [];
+  const buffers = req.buffers ?? new PartBuffers(req.queueSize + 1);
   const stats = { size: 0, uploaded: 0, differed: 0 };
   let partNumber = 0;
   let lastByteSent = false;
@@ -163,13 +196,11 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   /** Sends (or keeps) one part; waits while `queueSize` parts are in flight. Owns `buffer` from here on. */
   const dispatch = async (buffer: Buffer, length: number): Promise<void> => {
     const n = ++partNumber;
-    if (n > maxParts) throw new GlacierError('usage', `the archive needs more than ${maxParts} parts of ${formatBytes(partSize)}`);
+    if (n > maxParts) throw new GlacierError('usage', `the ${what} needs more than ${maxParts} parts of ${formatBytes(partSize)}`);
     const body = buffer.subarray(0, length);
     const crc = crcs ? zlib.crc32(body) : undefined;
     if (crc !== undefined) partCrcs.push(crc);
-    const release = (): void => {
-      if (pool.length <= req.queueSize) pool.push(buffer);
-    };
+    const release = (): void => buffers.give(buffer);
     const stored = req.resume?.parts.get(n);
     if (stored && partMatches(stored, body, crc)) {
       completed[n - 1] = { PartNumber: n, ETag: stored.etag, ...(stored.crc32 ? { ChecksumCRC32: stored.crc32 } : {}) };
@@ -210,7 +241,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const iterator = req.body[Symbol.asyncIterator]();
   let bodyDone = false;
   try {
-    let buffer = pool.pop() ?? Buffer.allocUnsafeSlow(partSize);
+    let buffer = buffers.take(partSize);
     let fill = 0;
     while (!failure) {
       let next: IteratorResult<Uint8Array> | undefined;
@@ -235,7 +266,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         off += take;
         if (fill === partSize) {
           await dispatch(buffer, fill);
-          buffer = pool.pop() ?? Buffer.allocUnsafeSlow(partSize);
+          buffer = buffers.take(partSize);
           fill = 0;
         }
       }
@@ -261,6 +292,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         );
         stats.uploaded = fill;
         req.onUploaded?.(fill);
+        buffers.give(buffer);
       } else {
         if (fill > 0 || partNumber === 0) await dispatch(buffer, fill);
         while (inFlight.size > 0 && !failure) await orFailure(Promise.race(inFlight));
@@ -286,7 +318,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     const f: Failure = failure;
     // Every byte was sent and only the answer is missing: the object may well be complete.
     if (f.kind === 's3' && lastByteSent && (await exists(client, bucket, key))) {
-      req.onNotice?.(`S3 reported a failure after the whole archive was sent (${describeFailure(f.error)}), but the archive is stored: checking it`);
+      req.onNotice?.(`S3 reported a failure after the whole ${what} was sent (${describeFailure(f.error)}), but the ${what} is stored: checking it`);
     } else if (f.kind === 'suspend') {
       // Left as it is for the next run to resume (see the journal in catalog/uploadJournal.ts).
       throw f.error;
@@ -364,6 +396,7 @@ interface Sums {
 /** Compares the stored object with what was sent; deletes it on a mismatch (or when it cannot be checked). */
 async function verifyStored(req: UploadRequest, sums: Sums, checksums: boolean): Promise<UploadResult['verified']> {
   const { client, bucket, key } = req;
+  const what = req.what ?? 'archive';
   let problem: string | undefined;
   let verified: UploadResult['verified'] = 'size';
   try {
@@ -379,11 +412,11 @@ async function verifyStored(req: UploadRequest, sums: Sums, checksums: boolean):
       else verified = 'size+crc32';
     }
   } catch (err) {
-    problem = `it could not be checked (${s3Error(err, { bucket, endpoint: req.endpoint, action: 'check the uploaded archive' }).message})`;
+    problem = `it could not be checked (${s3Error(err, { bucket, endpoint: req.endpoint, action: `check the uploaded ${what}` }).message})`;
   }
   if (problem !== undefined) {
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
-    throw new GlacierError('corrupt', `the uploaded archive does not match what was sent: ${problem}; it was deleted and nothing was recorded`);
+    throw new GlacierError('corrupt', `the uploaded ${what} does not match what was sent: ${problem}; it was deleted and nothing was recorded`);
   }
   return verified;
 }
