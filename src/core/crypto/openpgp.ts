@@ -11,6 +11,7 @@ import { GlacierError, oneLine } from '../errors';
 import { collectYoung } from '../util/v8Flags';
 import { encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
+import { passphraseKeyPacket } from './skesk';
 
 export type Encryption =
   | { mode: 'passphrase'; passphrase: string }
@@ -99,14 +100,11 @@ export function recipientFingerprints(enc: Encryption): string[] {
   return enc.mode === 'public-key' ? enc.recipients.map((k) => k.getFingerprint().toUpperCase()) : [];
 }
 
-function target(enc: Encryption): { passwords: string[] } | { encryptionKeys: OpenPGP.PublicKey[] } {
-  return enc.mode === 'passphrase' ? { passwords: [enc.passphrase] } : { encryptionKeys: enc.recipients };
-}
-
 /**
  * Fresh parameters for one message: a random session key and prefix, and the session-key packets
- * openpgp.js writes for them (an SKESK with an iterated+salted S2K, or a v3 PKESK per recipient).
- * The session cipher is AES-256, or what every recipient key prefers (AES-128 otherwise).
+ * for them: an SKESK with an iterated+salted S2K (skesk.ts; the packet openpgp.js would write),
+ * or a v3 PKESK per recipient, which openpgp.js writes. The session cipher is AES-256, or what
+ * every recipient key prefers (AES-128 otherwise).
  */
 export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
   let algorithm: string = 'aes256';
@@ -119,7 +117,10 @@ export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
     throw new GlacierError('bad-key', `the recipient keys ask for the ${algorithm} cipher, which this version does not write`);
   }
   const sessionKey = randomSessionKey(algorithm);
-  const keyPackets = await openpgp.encryptSessionKey({ data: sessionKey, algorithm, ...target(enc), format: 'binary', config: writeConfig() });
+  const keyPackets =
+    enc.mode === 'passphrase'
+      ? passphraseKeyPacket(enc.passphrase, algorithm, sessionKey)
+      : await openpgp.encryptSessionKey({ data: sessionKey, algorithm, encryptionKeys: enc.recipients, format: 'binary', config: writeConfig() });
   return { algorithm, sessionKey, prefix: randomPrefix(), keyPackets };
 }
 
