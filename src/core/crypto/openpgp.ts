@@ -1,9 +1,10 @@
 /**
  * OpenPGP encryption as stock GnuPG 2.2 reads it: SEIPD v1 with MDC, no AEAD, no compression,
- * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients. openpgp.js
- * writes the session-key packets and decrypts; our own writer (seipd.ts) encrypts the data.
- * Owns key handling; never logs or echoes a passphrase or key material. openpgp.js is loaded on
- * first use, so that commands which encrypt nothing (an unchanged backup, listing) do not pay for it.
+ * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients. Our own writers
+ * make the data (seipd.ts) and a passphrase's session-key packet (skesk.ts); openpgp.js writes
+ * the recipients' session-key packets and decrypts. Owns key handling; never logs or echoes a
+ * passphrase or key material. openpgp.js is loaded on first use, so that what does not need it
+ * (a passphrase backup, an unchanged backup, listing) does not pay for it (about 13 MB).
  */
 import { createDecipheriv } from 'node:crypto';
 import type * as OpenPGP from 'openpgp';
