@@ -96,8 +96,8 @@ export async function writeManifest(
       body: encryptPieces(manifestJson(manifest), enc),
       storageClass: 'STANDARD',
       partSize: options.partSize ?? minPartSize,
-      // No more buffers than the archive's upload needed: one filling, the others in flight.
-      queueSize: options.buffers ? Math.max(1, options.buffers.made - 1) : 4,
+      // No more buffers than the archive's upload needed.
+      queueSize: options.buffers ? Math.max(1, options.buffers.made) : 4,
       contentType: 'application/pgp-encrypted',
       what: 'manifest',
       action: `write the manifest of ${manifest.id}`,

@@ -142,7 +142,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   progress.phase = 'uploading';
   report();
   // The archive's part buffers, lent to its manifest afterwards.
-  const buffers = new PartBuffers((req.concurrency ?? 4) + 1);
+  const buffers = new PartBuffers(req.concurrency ?? 4);
   let sent: Sent;
   try {
     try {

@@ -17,8 +17,9 @@
  * looking: if the object is there, it is verified like any other.
  * After the upload the stored object is verified (HEAD: its size, and the CRC32 S3 computed, when
  * the endpoint keeps checksums); on a mismatch it is deleted and the upload fails ('corrupt').
- * Memory: at most partSize × (queueSize + 1) bytes of part buffers, allocated as needed and reused
- * (from one upload to the next when the caller passes the same PartBuffers).
+ * Memory: at most partSize × queueSize bytes of part buffers, allocated as needed and reused (from
+ * one upload to the next when the caller passes the same PartBuffers): the next part is filled
+ * once fewer than queueSize parts are in flight.
  */
 import {
   AbortMultipartUploadCommand,
@@ -170,7 +171,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const completed: CompletedPart[] = [];
   const partCrcs: number[] = [];
   const inFlight = new Set<Promise<void>>();
-  const buffers = req.buffers ?? new PartBuffers(req.queueSize + 1);
+  const buffers = req.buffers ?? new PartBuffers(req.queueSize);
   const stats = { size: 0, uploaded: 0, differed: 0 };
   let partNumber = 0;
   let lastByteSent = false;
@@ -266,6 +267,8 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         off += take;
         if (fill === partSize) {
           await dispatch(buffer, fill);
+          // A buffer to fill only once a part is done: queueSize buffers in all, not one more.
+          while (inFlight.size >= req.queueSize && !failure) await orFailure(Promise.race(inFlight));
           buffer = buffers.take(partSize);
           fill = 0;
         }
