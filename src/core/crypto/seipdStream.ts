@@ -40,7 +40,7 @@ export interface EncryptedStream extends AsyncIterable<Buffer> {
 
 const maxInFlight = 4;
 /** Output pieces (about 1 MiB each, a few bytes for some) between young-generation collections. */
-const collectEvery = 24;
+const collectEvery = 12;
 
 /** The OpenPGP message (binary) of the plaintext `source`. Iterate it once. */
 export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdParams, options: SeipdStreamOptions = {}): EncryptedStream {
