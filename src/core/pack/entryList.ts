@@ -138,17 +138,25 @@ export function joinName(dir: string, name: string): string {
 /** What the tar writer recorded for each entry it wrote, in tar order (the manifest's entries). */
 export class ManifestEntryList implements Iterable<ManifestEntry> {
   private n = 0;
-  private sources = new Int32Array(initial);
-  private sizes = new Float64Array(initial);
-  private mtimes = new Float64Array(initial);
-  private modes = new Uint16Array(initial);
+  private sources: Int32Array;
+  private sizes: Float64Array;
+  private mtimes: Float64Array;
+  private modes: Uint16Array;
   /** 32 bytes per entry; all zero for entries that are not files. */
-  private hashes = new Uint8Array(initial * 32);
+  private hashes: Uint8Array;
   /** Files recorded, and the sum of their sizes. */
   fileCount = 0;
   fileBytes = 0;
 
-  constructor(private readonly source: SourceEntryList) {}
+  /** Sized for one record per walked entry (the most the tar writer makes), so it never grows. */
+  constructor(private readonly source: SourceEntryList) {
+    const capacity = Math.max(initial, source.length);
+    this.sources = new Int32Array(capacity);
+    this.sizes = new Float64Array(capacity);
+    this.mtimes = new Float64Array(capacity);
+    this.modes = new Uint16Array(capacity);
+    this.hashes = new Uint8Array(capacity * 32);
+  }
 
   get length(): number {
     return this.n;
