@@ -3,7 +3,8 @@
  * URL (path and query, e.g. `?partNumber=`, `?uploads`, `?uploadId=`) and inject, a given number of
  * times: an S3 error answer (503 SlowDown…), a connection reset after N bytes of the request or of
  * the response body, a stall (the request is held before it reaches moto, or moto's answer is held
- * after it did the work) for T ms or until the client gives up, a truncated body whose length
+ * after it did the work) for T ms or until the client gives up, a request that reaches moto only
+ * after T ms whatever the client did meanwhile, a truncated body whose length
  * header says it is complete, a flipped byte in a request body, or rewritten response headers.
  * Requests that match no rule (or a rule used up) pass through unchanged.
  */
@@ -19,6 +20,8 @@ export type Fault =
   | { kind: 'reset-response'; afterBytes: number }
   /** Hold the request before it reaches moto, for `ms` or (without `ms`) until the client gives up. */
   | { kind: 'stall-request'; ms?: number }
+  /** Read the request, answer nothing, and pass it on to moto after `ms`, even if the client gave up meanwhile (S3 finishing a request whose answer was lost). */
+  | { kind: 'delay-request'; ms: number }
   /** Let moto do the work, then hold its answer (after `afterBytes` of its body) for `ms` or until the client gives up. */
   | { kind: 'stall-response'; ms?: number; afterBytes?: number }
   /** Relay only the first N bytes of the answer's body, with a Content-Length that claims that is all. */
@@ -145,6 +148,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         req.resume();
         hold(res, f.ms, () => forward(target, req, res, { onResponse: relay }), held);
         return;
+      case 'delay-request': {
+        const chunks: Buffer[] = [];
+        req.on('data', (d: Buffer) => chunks.push(d));
+        req.on('end', () => {
+          held.add(res);
+          res.on('close', () => held.delete(res));
+          const pass = (): unknown => forward(target, req, res, { body: Buffer.concat(chunks), onResponse: (up) => (res.destroyed ? up.resume() : relay(up)) });
+          setTimeout(pass, f.ms).unref();
+        });
+        return;
+      }
       case 'corrupt-request': {
         const chunks: Buffer[] = [];
         req.on('data', (d: Buffer) => chunks.push(d));

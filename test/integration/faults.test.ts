@@ -146,6 +146,16 @@ describe('multipart upload faults', () => {
     ));
   it('connection reset before the Complete answer: retried', () =>
     faultCase('Complete answer reset (x1)', [{ name: 'reset-complete', ...on.complete, fault: { kind: 'reset-response', afterBytes: 0 } }], big));
+  it('CompleteMultipartUpload still being done when its retries meet NoSuchUpload: waited for, no error', () =>
+    faultCase(
+      'Complete slow (done by S3 after its retries failed)',
+      [
+        // The first attempt times out (1.5 s) and reaches moto only after 5 s, as a slow Complete would end.
+        { name: 'slow-complete', ...on.complete, fault: { kind: 'delay-request', ms: 5000 } },
+        { name: 'nosuchupload', ...on.complete, times: Infinity, fault: { kind: 'status', status: 404, code: 'NoSuchUpload', message: 'The specified upload does not exist.' } },
+      ],
+      big,
+    ));
   it('503 on every CompleteMultipartUpload: fails, upload aborted', () =>
     faultCase('503 on every Complete', [{ name: 'complete503', ...on.complete, times: Infinity, fault: slowDown }], big, /kept failing while trying to upload the archive \(SlowDown, HTTP 503\)/, { maxMs: 20_000 }));
   it('a part corrupted in flight, accepted by the endpoint: caught by verification, deleted', () =>

@@ -14,7 +14,8 @@
  * stored part is kept only when its size and MD5 (its ETag) or CRC32 match the part the body
  * yields now, and is sent again otherwise. A failure reported after the last byte was sent (a
  * CompleteMultipartUpload or PutObject whose answer was lost, then retried) is resolved by
- * looking: if the object is there, it is verified like any other.
+ * looking: if the object is there, it is verified like any other. When an attempt got no answer at
+ * all, S3 may still be completing it, so the object is looked for during about two minutes.
  * After the upload the stored object is verified (HEAD: its size, and the CRC32 S3 computed, when
  * the endpoint keeps checksums); on a mismatch it is deleted and the upload fails ('corrupt').
  * Memory: at most partSize × queueSize bytes of part buffers, allocated as needed and reused (from
@@ -175,6 +176,8 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const stats = { size: 0, uploaded: 0, differed: 0 };
   let partNumber = 0;
   let lastByteSent = false;
+  /** Whether an attempt of the last request (the PUT or Complete) ended without an answer. */
+  const last = { answerLost: false };
 
   const startUpload = async (): Promise<string> => {
     if (uploadId !== undefined) return uploadId;
@@ -281,16 +284,19 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         if (crc !== undefined) partCrcs.push(crc);
         lastByteSent = true;
         await client.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: body,
-            ContentLength: fill,
-            StorageClass: req.storageClass,
-            ContentType: req.contentType ?? 'application/octet-stream',
-            IfNoneMatch: '*',
-            ...(checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : {}),
-          }),
+          watchAnswers(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Body: body,
+              ContentLength: fill,
+              StorageClass: req.storageClass,
+              ContentType: req.contentType ?? 'application/octet-stream',
+              IfNoneMatch: '*',
+              ...(checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : {}),
+            }),
+            last,
+          ),
           inFlightOptions,
         );
         stats.uploaded = fill;
@@ -302,7 +308,10 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         if (!failure) {
           lastByteSent = true;
           await client.send(
-            new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, IfNoneMatch: '*', MultipartUpload: { Parts: completed } }),
+            watchAnswers(
+              new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, IfNoneMatch: '*', MultipartUpload: { Parts: completed } }),
+              last,
+            ),
             inFlightOptions,
           );
         }
@@ -319,8 +328,9 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
 
   if (failure) {
     const f: Failure = failure;
-    // Every byte was sent and only the answer is missing: the object may well be complete.
-    if (f.kind === 's3' && lastByteSent && (await exists(client, bucket, key))) {
+    // Every byte was sent and only the answer is missing: the object may well be complete, or
+    // (when an attempt got no answer at all) still being completed by S3.
+    if (f.kind === 's3' && lastByteSent && (await appears(req, what, last.answerLost))) {
       req.onNotice?.(`S3 reported a failure after the whole ${what} was sent (${describeFailure(f.error)}), but the ${what} is stored: checking it`);
     } else if (f.kind === 'suspend') {
       // Left as it is for the next run to resume (see the journal in catalog/uploadJournal.ts).
@@ -424,13 +434,58 @@ async function verifyStored(req: UploadRequest, sums: Sums, checksums: boolean):
   return verified;
 }
 
-async function exists(client: S3Client, bucket: string, key: string): Promise<boolean> {
+async function lookUp(client: S3Client, bucket: string, key: string): Promise<'present' | 'absent' | 'unknown'> {
   try {
     await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return true;
-  } catch {
-    return false;
+    return 'present';
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404 ? 'absent' : 'unknown';
   }
+}
+
+/** Seconds between looks for an object whose last request got no answer: about two minutes in all. */
+const lostAnswerWaits = [1, 2, 4, 8, 15, 30, 30, 30];
+
+/**
+ * Whether the object is in the bucket after its last request failed. When an attempt of that
+ * request got no answer (`wait`), S3 may still be completing it (a large CompleteMultipartUpload
+ * takes a while, and its retries meet NoSuchUpload meanwhile): it is looked for again for about
+ * two minutes, while S3 answers that it is not there yet.
+ */
+async function appears(req: UploadRequest, what: string, wait: boolean): Promise<boolean> {
+  const { client, bucket, key } = req;
+  let state = await lookUp(client, bucket, key);
+  if (!wait || state !== 'absent') return state === 'present';
+  req.onNotice?.(`S3's answer to the last request of the ${what} was lost: waiting for the ${what} to appear`);
+  for (const seconds of lostAnswerWaits) {
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    if (req.signal?.aborted) return false;
+    state = await lookUp(client, bucket, key);
+    if (state !== 'absent') return state === 'present';
+  }
+  return false;
+}
+
+/**
+ * Notes in `last` when an attempt of `command` ends without an answer (a timeout, a dropped
+ * connection): below the deserializer, only the HTTP handler's own failures are thrown, once per
+ * attempt, and not S3's error answers.
+ */
+function watchAnswers<C extends PutObjectCommand | CompleteMultipartUploadCommand>(command: C, last: { answerLost: boolean }): C {
+  // The middleware passes any input and output through, whichever the command's types are.
+  (command as CompleteMultipartUploadCommand).middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        last.answerLost = true;
+        throw err;
+      }
+    },
+    { step: 'deserialize', priority: 'low', name: 'glacierWatchAnswers' },
+  );
+  return command;
 }
 
 function describeFailure(err: unknown): string {
