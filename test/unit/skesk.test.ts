@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import * as openpgp from 'openpgp';
 import { defaultCountByte, passphraseKeyPacket, s2kCount, s2kKey } from '../../src/core/crypto/skesk';
 import { randomSessionKey, type SymmetricAlgorithm } from '../../src/core/crypto/seipd';
@@ -64,5 +66,29 @@ describe('passphrase session-key packet (SKESK v4, iterated+salted S2K)', () => 
       assert.deepEqual(s2kKey(passphrase, salt, 0, 32), expected(0));
       assert.deepEqual(s2kKey(passphrase, salt, 0, 48), Buffer.concat([expected(0), expected(1)]).subarray(0, 48));
     }
+  });
+
+  it('lets a passphrase backup run without loading openpgp.js (about 13 MB)', () => {
+    // A whole backup (packed and encrypted, then discarded) in a fresh process, which then lists
+    // the openpgp.js files it loaded. The second run then opens a session key, which does need
+    // openpgp.js: the list shows it, so the first run's empty list means something.
+    const script = (readBack: boolean): string => `
+      const { backup } = require('./src/core/jobs/backup.ts');
+      const { createS3Client } = require('./src/core/store/s3.ts');
+      const { openSessionKey } = require('./src/core/crypto/openpgp.ts');
+      const store = { bucket: 'unused', prefix: '', storageClass: 'STANDARD', endpoint: 'http://127.0.0.1:9' };
+      backup({ client: createS3Client(store), store, paths: ['test/unit'], encryption: { mode: 'passphrase', passphrase: 'pw' }, discardOutput: true })
+        .then(async (r) => {
+          if (${readBack}) await openSessionKey(Buffer.alloc(1), { passphrase: 'pw' });
+          const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/]openpgp[\\\\/]/.test(k));
+          process.stdout.write(JSON.stringify({ status: r.status, loaded }));
+        });`;
+    const run = (readBack: boolean): { status: string; loaded: string[] } => {
+      const res = spawnSync(process.execPath, ['--import', 'tsx', '-e', script(readBack)], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stderr);
+      return JSON.parse(res.stdout) as { status: string; loaded: string[] };
+    };
+    assert.deepEqual(run(false), { status: 'created', loaded: [] });
+    assert.equal(run(true).loaded.length, 1);
   });
 });
