@@ -90,6 +90,12 @@ export function s3Error(err: unknown, what: { bucket: string; endpoint?: string;
   });
 }
 
+/** S3 answered a HEAD that nothing is there: NotFound, NoSuchKey or HTTP 404 (a HEAD cannot tell a missing bucket apart). */
+export function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
 export function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 400);
 }

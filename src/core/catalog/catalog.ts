@@ -6,7 +6,7 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { archiveIdPattern, keys, type StoreConfig } from '../config';
 import { decryptBytes, encryptPieces, type Decryption, type Encryption } from '../crypto/openpgp';
-import { GlacierError, s3Error } from '../errors';
+import { GlacierError, isNotFound, s3Error } from '../errors';
 import { ChecksumsRejected, minPartSize, uploadObject, type PartBuffers } from '../store/upload';
 import { withoutChecksums } from '../store/s3';
 import { manifestJson, parseManifest, type Manifest, type NewManifest } from './manifest';
@@ -119,8 +119,7 @@ export async function objectExists(client: S3Client, store: StoreConfig, key: st
     await client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
     return true;
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+    if (isNotFound(err)) return false;
     throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `check ${key}` });
   }
 }

@@ -25,7 +25,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import { streamDecryptError, type Decryption } from '../crypto/openpgp';
-import { GlacierError, s3Error, throwIfAborted } from '../errors';
+import { GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
 import type { ExtractedEntry } from '../pack/safeExtract';
 import { describeState, glacierState } from '../store/glacierState';
 import { subsetFilter } from './download';
@@ -75,8 +75,7 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
   try {
     head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) {
+    if (isNotFound(err)) {
       throw new GlacierError('not-found', `${what} does not exist (or the bucket does not)`);
     }
     throw s3Error(err, { bucket, action: `check ${what}` });

@@ -6,7 +6,7 @@
  */
 import { HeadObjectCommand, RestoreObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
-import { GlacierError, s3Error } from '../errors';
+import { GlacierError, isNotFound, s3Error } from '../errors';
 import { glacierState, type GlacierState } from './glacierState';
 
 export const restoreTiers = ['Standard', 'Bulk', 'Expedited'] as const;
@@ -25,8 +25,7 @@ export async function archiveStatus(client: S3Client, store: StoreConfig, id: st
     const storageClass = head.StorageClass ?? 'STANDARD';
     return { id, storageClass, size: head.ContentLength ?? 0, glacier: glacierState(storageClass, head.Restore) };
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404) throw new GlacierError('not-found', `archive ${id} does not exist in s3://${store.bucket}/${store.prefix}`);
+    if (isNotFound(err)) throw new GlacierError('not-found', `archive ${id} does not exist in s3://${store.bucket}/${store.prefix}`);
     throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `check archive ${id}` });
   }
 }

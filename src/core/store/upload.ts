@@ -38,7 +38,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../errors';
+import { GlacierError, isNotFound, isSuspended, s3Error, suspendedMessage } from '../errors';
 import { sendsChecksums } from './s3';
 
 const MiB = 1 << 20;
@@ -439,8 +439,7 @@ async function lookUp(client: S3Client, bucket: string, key: string): Promise<'p
     await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return 'present';
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404 ? 'absent' : 'unknown';
+    return isNotFound(err) ? 'absent' : 'unknown';
   }
 }
 
