@@ -250,7 +250,7 @@ export class SegmentCipher {
 /**
  * Encrypts plaintext given in pieces, in this thread, yielding the message as it is made (pieces
  * of about the size of the plaintext's), so that a large message (a manifest) is never held
- * whole. The bytes are those encryptSeipdSync gives.
+ * whole. The bytes are those seipdStream.ts's encryptSeipd gives for the same plaintext.
  */
 export function* encryptSeipdPieces(pieces: Iterable<Uint8Array>, params: SeipdParams): Generator<Buffer> {
   const framing = new SeipdFraming(params);
@@ -258,21 +258,21 @@ export function* encryptSeipdPieces(pieces: Iterable<Uint8Array>, params: SeipdP
   const segments: Segment[] = [];
   for (const piece of pieces) {
     framing.plain(asBuffer(piece), segments);
-    for (const seg of segments) yield cipher.run(seg);
-    segments.length = 0;
+    yield* runSegments(segments, cipher);
   }
   framing.end(segments);
-  for (const seg of segments) yield cipher.run(seg);
+  yield* runSegments(segments, cipher);
+}
+
+/** Runs the segments through the cipher in order, yielding each non-empty output; empties the list. */
+export function* runSegments(segments: Segment[], cipher: SegmentCipher): Generator<Buffer> {
+  for (const seg of segments) if (seg.data.byteLength > 0) yield cipher.run(seg);
+  segments.length = 0;
 }
 
 /** Encrypts a whole message held in memory (small messages, tests). */
 export function encryptSeipdSync(plaintext: Uint8Array, params: SeipdParams): Buffer {
-  const framing = new SeipdFraming(params);
-  const cipher = new SegmentCipher(params);
-  const segments: Segment[] = [];
-  framing.plain(asBuffer(plaintext), segments);
-  framing.end(segments);
-  return Buffer.concat(segments.map((s) => cipher.run(s)));
+  return Buffer.concat([...encryptSeipdPieces([plaintext], params)]);
 }
 
 export function asBuffer(data: Uint8Array): Buffer {

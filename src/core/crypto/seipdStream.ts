@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { collectYoung, processV8Flags } from '../util/v8Flags';
-import { asBuffer, checkParams, SeipdFraming, SegmentCipher, type Bytes, type Segment, type SeipdParams } from './seipd';
+import { asBuffer, checkParams, runSegments, SeipdFraming, SegmentCipher, type Bytes, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
   /** Where the cryptography runs: a worker thread (default with 2+ cores) or this thread. */
@@ -67,16 +67,11 @@ async function* onMain(source: AsyncIterable<Uint8Array>, params: SeipdParams, d
   const segments: Segment[] = [];
   for await (const chunk of source) {
     framing.plain(asBuffer(chunk), segments);
-    yield* run(segments, cipher);
+    yield* runSegments(segments, cipher);
   }
   framing.end(segments);
-  yield* run(segments, cipher);
+  yield* runSegments(segments, cipher);
   done({ size: cipher.size, sha256: cipher.sha256Hex() });
-}
-
-function* run(segments: Segment[], cipher: SegmentCipher): Generator<Buffer> {
-  for (const seg of segments) if (seg.data.byteLength > 0) yield cipher.run(seg);
-  segments.length = 0;
 }
 
 async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done, recycle?: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
