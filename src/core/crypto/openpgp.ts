@@ -9,7 +9,7 @@
 import { createDecipheriv } from 'node:crypto';
 import type * as OpenPGP from 'openpgp';
 import { GlacierError, oneLine } from '../errors';
-import { collectYoung } from '../util/v8Flags';
+import { youngCollector } from '../util/v8Flags';
 import { encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
 import { passphraseKeyPacket } from './skesk';
@@ -164,18 +164,14 @@ export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<U
 /**
  * Encrypts a message whose plaintext is given as pieces (strings as UTF-8), yielding the message
  * as it is made: neither the plaintext nor the ciphertext is ever held whole. Each piece and its
- * ciphertext are garbage once consumed; a minor GC every 8 MiB (where the front end allows it,
+ * ciphertext are garbage once consumed; a minor GC every 3 MiB (where the front end allows it,
  * see util/v8Flags.ts) frees them before they pile up.
  */
 export async function* encryptPieces(pieces: Iterable<string | Uint8Array>, enc: Encryption): AsyncGenerator<Buffer> {
-  let sinceCollection = 0;
+  const consumed = youngCollector();
   for (const out of encryptSeipdPieces(asBytes(pieces), await newSeipdParams(enc))) {
     yield out;
-    sinceCollection += out.byteLength;
-    if (sinceCollection >= 8 << 20) {
-      sinceCollection = 0;
-      collectYoung();
-    }
+    consumed(out.byteLength);
   }
 }
 

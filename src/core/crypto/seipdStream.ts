@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { collectYoung, processV8Flags } from '../util/v8Flags';
+import { processV8Flags, youngCollector } from '../util/v8Flags';
 import { asBuffer, checkParams, runSegments, SeipdFraming, SegmentCipher, type Bytes, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
@@ -39,8 +39,6 @@ export interface EncryptedStream extends AsyncIterable<Buffer> {
 }
 
 const maxInFlight = 4;
-/** Output pieces (about 1 MiB each, a few bytes for some) between young-generation collections. */
-const collectEvery = 12;
 
 /** The OpenPGP message (binary) of the plaintext `source`. Iterate it once. */
 export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdParams, options: SeipdStreamOptions = {}): EncryptedStream {
@@ -81,18 +79,14 @@ async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams,
   // The SHA-256 of the output on this thread: the worker's AES-CFB is serial and the longer job.
   const digest = createHash('sha256');
   let size = 0;
-  let sinceCollection = 0;
   // The pieces are garbage once the consumer has taken them (copied into a part, or dropped).
+  const consumed = youngCollector();
   async function* emit(pieces: Buffer[]): AsyncGenerator<Buffer> {
     for (const piece of pieces) {
       digest.update(piece);
       size += piece.byteLength;
       yield piece;
-    }
-    sinceCollection += pieces.length;
-    if (sinceCollection >= collectEvery) {
-      sinceCollection = 0;
-      collectYoung();
+      consumed(piece.byteLength);
     }
   }
   try {

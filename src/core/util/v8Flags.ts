@@ -7,8 +7,9 @@
  * - Explicit young-generation collections: the encryption worker's output comes back as
  *   buffers that are garbage once uploaded. V8 only collects for such outside-the-heap memory
  *   after about 64 MB of it, so without help a backup carries that much dead ciphertext. With
- *   `enableYoungCollections()`, `collectYoung()` runs a minor GC (well under a millisecond with a
- *   small young generation); otherwise it does nothing.
+ *   `enableYoungCollections()`, a `youngCollector()` runs a minor GC after every few MiB of
+ *   consumed buffers (well under a millisecond with a small young generation); otherwise it does
+ *   nothing.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -32,6 +33,20 @@ export function enableYoungCollections(): void {
 }
 
 /** A minor GC if the front end allowed it; a no-op otherwise. */
-export function collectYoung(): void {
+function collectYoung(): void {
   gc?.({ type: 'minor' });
+}
+
+/**
+ * A counter of bytes that have become garbage (buffers consumed): runs collectYoung() after about
+ * every `every` bytes of them (3 MiB by default).
+ */
+export function youngCollector(every = 3 << 20): (garbage: number) => void {
+  let since = 0;
+  return (garbage) => {
+    since += garbage;
+    if (since < every) return;
+    since = 0;
+    collectYoung();
+  };
 }
