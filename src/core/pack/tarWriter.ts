@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { GlacierError } from '../errors';
+import { GlacierError, throwIfAborted } from '../errors';
 import type { EntryType, Skipped, SourceEntry } from './walk';
 import { ManifestEntryList, type SourceEntryList } from './entryList';
 
@@ -98,10 +98,10 @@ export function packTar(entries: SourceEntryList, options: PackOptions = {}): Pa
     try {
       let lastYield = performance.now();
       for (let i = 0; i < entries.length; i++) {
-        if (options.signal?.aborted) throw new GlacierError('cancelled', 'backup cancelled');
+        throwIfAborted(options.signal, 'backup');
         for (const chunk of writeEntry(out, entries.get(i), i, report, progress, () => options.onProgress?.(progress))) {
           yield chunk;
-          if (options.signal?.aborted) throw new GlacierError('cancelled', 'backup cancelled');
+          throwIfAborted(options.signal, 'backup');
         }
         progress.entriesDone++;
         options.onProgress?.(progress);
