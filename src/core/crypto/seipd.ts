@@ -36,7 +36,8 @@ export interface SeipdParams {
 export const defaultChunkSize = 1 << 20;
 
 const blockSize = 16;
-const keySizes: Record<SymmetricAlgorithm, number> = { aes128: 16, aes192: 24, aes256: 32 };
+/** Session key bytes per algorithm. */
+export const keySizes: Record<SymmetricAlgorithm, number> = { aes128: 16, aes192: 24, aes256: 32 };
 const literalTag = 11;
 const seipdTag = 18;
 /** Literal data header: format 'b' (binary), file name length 0, date 0 (4 octets). */

@@ -9,10 +9,9 @@
  * Secrets: the passphrase, the derived key and the session key. Nothing here logs or keeps them.
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import type { SymmetricAlgorithm } from './seipd';
+import { keySizes, type SymmetricAlgorithm } from './seipd';
 
 const algorithmIds: Record<SymmetricAlgorithm, number> = { aes128: 7, aes192: 8, aes256: 9 };
-const keySizes: Record<SymmetricAlgorithm, number> = { aes128: 16, aes192: 24, aes256: 32 };
 const sha256Id = 8;
 const iteratedSalted = 3;
 /** openpgp.js's default (config.s2kIterationCountByte). */
