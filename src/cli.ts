@@ -88,7 +88,19 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
+let finished = false;
+// Node exits, with status 0, once nothing is left to wait for, even while a promise the command
+// awaits is pending: a stuck command must not pass for a successful one in a script.
+process.on('beforeExit', () => {
+  if (finished) return;
+  finished = true;
+  process.stderr.write('glacier-backup: internal error: the command stopped before it finished (nothing was left to wait for); please report this\n');
+  process.exitCode = 1;
+});
+
+main(process.argv.slice(2)).finally(() => {
+  finished = true;
+}).then(
   (code) => {
     process.exitCode = code;
   },

@@ -55,6 +55,16 @@ describe('bad input', () => {
     await assertBucketEmpty();
   });
 
+  it('a command left waiting on work that never ends fails instead of passing for done', async () => {
+    // Node exits with status 0 once nothing is left to wait for, even with a promise pending: here
+    // every lstat never answers, as openpgp.js's streaming decryption once never did.
+    const stall = path.join(work, 'stall.cjs');
+    writeFileSync(stall, "require('node:fs').promises.lstat = () => new Promise(() => {});\n");
+    const res = await runCli(['backup', source], env({ NODE_OPTIONS: `--require ${stall}` }));
+    assertOneLineFailure(res, /internal error: the command stopped before it finished/);
+    await assertBucketEmpty();
+  });
+
   it('a bucket that does not exist', async () => {
     const res = await runCli(['backup', source, '--bucket', 'no-such-bucket-here'], env());
     assertOneLineFailure(res, /bucket "no-such-bucket-here" does not exist/);

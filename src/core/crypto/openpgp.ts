@@ -1,18 +1,20 @@
 /**
  * OpenPGP encryption as stock GnuPG 2.2 reads it: SEIPD v1 with MDC, no AEAD, no compression,
  * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients. Our own writers
- * make the data (seipd.ts) and a passphrase's session-key packet (skesk.ts); openpgp.js writes
- * the recipients' session-key packets and decrypts. Owns key handling; never logs or echoes a
+ * make the data (seipd.ts) and a passphrase's session-key packet (skesk.ts), and read messages
+ * (messageReader.ts); openpgp.js writes and opens the recipients' session-key packets, and reads
+ * the messages our reader does not (AEAD, BZIP2, rare ciphers). Owns key handling; never logs or echoes a
  * passphrase or key material. openpgp.js is loaded on first use, so that what does not need it
  * (a passphrase backup, an unchanged backup, listing) does not pay for it (about 13 MB).
  */
-import { createDecipheriv } from 'node:crypto';
 import type * as OpenPGP from 'openpgp';
 import { GlacierError, oneLine } from '../errors';
+import { toWebStream } from '../pack/webStream';
 import { youngCollector } from '../util/v8Flags';
+import { openMessage } from './messageReader';
 import { encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
-import { passphraseKeyPacket } from './skesk';
+import { passphraseKeyPacket, type SessionKey } from './skesk';
 
 export type Encryption =
   | { mode: 'passphrase'; passphrase: string }
@@ -39,12 +41,6 @@ const writeConfig = () =>
     s2kType: openpgp.enums.s2k.iterated,
     v6Keys: false,
   }) as const;
-
-const readConfig = {
-  // Manifests and archives we read were written by us or by gpg; both are SEIPD v1 or AEAD.
-  allowUnauthenticatedMessages: false,
-  allowUnauthenticatedStream: false,
-} as const;
 
 /** Features flag "SEIPD v2 supported" (RFC 9580 §5.2.3.32); openpgp.js then writes AEAD. */
 const seipdv2Feature = 0x08;
@@ -181,87 +177,9 @@ function* asBytes(pieces: Iterable<string | Uint8Array>): Generator<Uint8Array> 
 
 /** Decrypts a whole (small) message, checking its integrity; wrong keys give a clear error. */
 export async function decryptBytes(data: Uint8Array, dec: Decryption, what: string): Promise<Uint8Array> {
-  if (!dec.passphrase && !dec.privateKeys?.length) {
-    throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
-  }
-  let message: OpenPGP.Message<Uint8Array>;
-  try {
-    message = await openpgp.readMessage({ binaryMessage: data });
-  } catch (err) {
-    throw new GlacierError('corrupt', `${what} is not an OpenPGP message (${oneLine(errorText(err))})`);
-  }
-  try {
-    const { data: plain } = await openpgp.decrypt({
-      message,
-      ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
-      ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
-      format: 'binary',
-      config: readConfig,
-    });
-    return plain as Uint8Array;
-  } catch (err) {
-    const text = errorText(err);
-    if (/session key|decrypt(ing)? (the )?session|no decryption key|incorrect key|password|Error decrypting message: Session/i.test(text)) {
-      throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key`);
-    }
-    // A wrong passphrase sometimes yields a plausible session key (about 1 in 256 times): the
-    // data then fails its MDC. The prefix's quick-check bytes tell the two apart.
-    const fits = await sessionKeyFits(data, dec);
-    if (fits === false) throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key`);
-    if (fits === undefined) throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key, or it failed its integrity check (${oneLine(text)})`);
-    throw new GlacierError('corrupt', `${what} failed its integrity check (${oneLine(text)})`);
-  }
-}
-
-/**
- * Whether the session key that `dec` opens decrypts the first bytes of the SEIPD v1 packet to a
- * prefix whose last two bytes repeat (RFC 4880 §5.13): a wrong key passes this 1 in 65,536 times.
- * Only called after a failed decryption, so it is no oracle an attacker does not already have.
- * Undefined when it cannot tell: the key opens to a cipher other than AES (which a wrong
- * passphrase does now and then, and which we never write), or the packets are not as expected.
- */
-async function sessionKeyFits(data: Uint8Array, dec: Decryption): Promise<boolean | undefined> {
-  const key = await openSessionKey(data, dec);
-  if (!key) return false;
-  try {
-    const bits = ({ aes128: 128, aes192: 192, aes256: 256 } as Record<string, number | undefined>)[key.algorithm];
-    const body = seipdBodyStart(data);
-    if (!bits || body === undefined || body[0] !== 1 || body.length < 19) return undefined;
-    const decipher = createDecipheriv(`aes-${bits}-cfb`, key.data, Buffer.alloc(16));
-    const prefix = decipher.update(body.subarray(1, 19));
-    return prefix[14] === prefix[16] && prefix[15] === prefix[17];
-  } catch {
-    return false;
-  }
-}
-
-/** The first bytes of the SEIPD packet's body (its first chunk when partial lengths are used), if found. */
-function seipdBodyStart(data: Uint8Array): Uint8Array | undefined {
-  let at = 0;
-  while (at < data.length) {
-    const ctb = data[at]!;
-    if (!(ctb & 0x80)) return undefined;
-    let tag: number;
-    let length: number;
-    let header: number;
-    if (ctb & 0x40) {
-      tag = ctb & 0x3f;
-      const first = data[at + 1] ?? 0;
-      if (first < 192) [length, header] = [first, 2];
-      else if (first < 224) [length, header] = [((first - 192) << 8) + (data[at + 2] ?? 0) + 192, 3];
-      else if (first === 255) [length, header] = [Buffer.from(data.subarray(at + 2, at + 6)).readUInt32BE(0), 6];
-      else [length, header] = [1 << (first & 0x1f), 2]; // a partial length: the first chunk
-    } else {
-      tag = (ctb >> 2) & 0x0f;
-      const type = ctb & 3;
-      const n = type === 0 ? 1 : type === 1 ? 2 : type === 2 ? 4 : 0;
-      if (n === 0) [length, header] = [data.length - at - 1, 1];
-      else [length, header] = [Buffer.from(data.subarray(at + 1, at + 1 + n)).readUIntBE(0, n), 1 + n];
-    }
-    if (tag === openpgp.enums.packet.symEncryptedIntegrityProtectedData) return data.subarray(at + header, at + header + length);
-    at += header + length;
-  }
-  return undefined;
+  const parts: Uint8Array[] = [];
+  for await (const part of await decryptStream(once(data), dec, what)) parts.push(part);
+  return Buffer.concat(parts);
 }
 
 /** Reads armored private keys (for restore and listing in public-key mode) and unlocks them. */
@@ -290,18 +208,40 @@ function errorText(err: unknown): string {
 }
 
 /**
- * Decrypts a streamed message. Plaintext flows before the integrity check (MDC) at the end has
- * been verified, so memory stays bounded; the returned stream errors if the check fails, and
- * callers must keep what they write unpublished (a staging folder) until the stream has ended.
- * A wrong passphrase or key fails here, before any plaintext.
+ * Decrypts a streamed message (messageReader.ts; openpgp.js for what that does not read).
+ * Plaintext flows before the integrity check (MDC) at the end has been verified, so memory stays
+ * bounded; the returned stream errors if the check fails, and callers must keep what they write
+ * unpublished (a staging folder) until the stream has ended. A wrong passphrase or key fails
+ * here, before any plaintext.
  */
-export async function decryptStream(source: ReadableStream<Uint8Array>, dec: Decryption, what: string): Promise<ReadableStream<Uint8Array>> {
+export async function decryptStream(source: AsyncIterable<Uint8Array>, dec: Decryption, what: string): Promise<AsyncIterable<Uint8Array>> {
   if (!dec.passphrase && !dec.privateKeys?.length) {
     throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
   }
+  const opened = await openMessage(source, { ...(dec.passphrase !== undefined ? { passphrase: dec.passphrase } : {}), openKeyPackets: (packets) => openKeyPackets(packets, dec) }, what);
+  if ('plaintext' in opened) return opened.plaintext;
+  return decryptWithOpenpgp(opened.replay, dec, what);
+}
+
+async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield data;
+}
+
+/** The session key that openpgp.js opens from key packets (PKESKs, SKESKs we do not read). */
+async function openKeyPackets(packets: Uint8Array, dec: Decryption): Promise<SessionKey | undefined> {
+  // openpgp.js tries only the passphrase when given both: the keys first, then the passphrase.
+  const opened =
+    (dec.privateKeys?.length ? await openSessionKey(packets, { privateKeys: dec.privateKeys }) : undefined) ??
+    (dec.passphrase !== undefined ? await openSessionKey(packets, { passphrase: dec.passphrase }) : undefined);
+  const cipher = opened && (openpgp.enums.symmetric as unknown as Record<string, number | undefined>)[opened.algorithm];
+  return cipher === undefined || !opened ? undefined : { cipher, key: Buffer.from(opened.data) };
+}
+
+/** The streaming decryption of openpgp.js, for messages our reader leaves to it. */
+async function decryptWithOpenpgp(source: AsyncIterable<Uint8Array>, dec: Decryption, what: string): Promise<AsyncIterable<Uint8Array>> {
   let message: OpenPGP.Message<ReadableStream<Uint8Array>>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: source });
+    message = await openpgp.readMessage({ binaryMessage: toWebStream(source) });
   } catch (err) {
     throw new GlacierError('corrupt', `${what} is not an OpenPGP message (${oneLine(errorText(err))})`);
   }
@@ -313,7 +253,7 @@ export async function decryptStream(source: ReadableStream<Uint8Array>, dec: Dec
       format: 'binary',
       config: { allowUnauthenticatedStream: true, allowUnauthenticatedMessages: false },
     });
-    return data as ReadableStream<Uint8Array>;
+    return data as unknown as AsyncIterable<Uint8Array>;
   } catch (err) {
     const text = errorText(err);
     if (/session key|no decryption key|incorrect key|password/i.test(text)) {

@@ -1,18 +1,24 @@
 /**
- * The passphrase's session-key packet, written with Node's crypto: a version 4 Symmetric-Key
+ * The passphrase's session-key packet, written and read with Node's crypto: a version 4 Symmetric-Key
  * Encrypted Session Key packet (RFC 4880 §5.3) with an iterated and salted S2K (§3.7.1.3),
  * SHA-256, 8 random salt bytes and count byte 224 (16 MiB hashed), holding the session key
  * encrypted under the key the passphrase gives. openpgp.js writes the same packet for a
  * passphrase (with the same settings), and GnuPG and openpgp.js both read it. Written here so
  * that a passphrase backup need not load openpgp.js (about 13 MB of memory) for 46 bytes.
+ * `openPassphraseKeyPacket` reads the v4 packets GnuPG writes too (`gpg --symmetric`: no
+ * encrypted session key, the S2K's key is the session key; any S2K type but Argon2).
  *
  * Secrets: the passphrase, the derived key and the session key. Nothing here logs or keeps them.
  */
-import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { keySizes, type SymmetricAlgorithm } from './seipd';
 
 const algorithmIds: Record<SymmetricAlgorithm, number> = { aes128: 7, aes192: 8, aes256: 9 };
+/** OpenPGP hash ids (§9.4) and their OpenSSL names. */
+const hashNames = new Map<number, string>([[1, 'md5'], [2, 'sha1'], [3, 'ripemd160'], [8, 'sha256'], [9, 'sha384'], [10, 'sha512'], [11, 'sha224']]);
 const sha256Id = 8;
+const simple = 0;
+const salted = 1;
 const iteratedSalted = 3;
 /** openpgp.js's default (config.s2kIterationCountByte). */
 export const defaultCountByte = 224;
@@ -23,23 +29,24 @@ export function s2kCount(countByte: number): number {
 }
 
 /**
- * The key an iterated and salted SHA-256 S2K derives from `passphrase` (UTF-8): salt‖passphrase
- * hashed over and over until `count` bytes (at least once whole); a longer key than one hash
- * takes more hashes, each preloaded with one more zero byte.
+ * The key an S2K derives from `passphrase` (UTF-8): salt‖passphrase hashed over and over until
+ * `count` bytes (at least once whole; count 0 and no salt is the simple S2K, count 0 the salted
+ * one); a longer key than one hash takes more hashes, each preloaded with one more zero byte.
  */
-export function s2kKey(passphrase: string, salt: Uint8Array, countByte: number, keySize: number): Buffer {
+export function s2kKey(passphrase: string, salt: Uint8Array, countByte: number | undefined, keySize: number, hash = 'sha256'): Buffer {
   const unit = Buffer.concat([salt, Buffer.from(passphrase, 'utf8')]);
-  const count = Math.max(s2kCount(countByte), unit.byteLength);
+  const count = Math.max(countByte === undefined ? 0 : s2kCount(countByte), unit.byteLength);
   // Whole repetitions of the unit, about 64 KiB: hashing it block by block is hashing the stream.
   const block = Buffer.concat(new Array<Buffer>(Math.max(1, Math.floor((1 << 16) / unit.byteLength))).fill(unit));
   const out: Buffer[] = [];
-  for (let i = 0; out.length * 32 < keySize; i++) {
-    const h = createHash('sha256');
+  for (let i = 0, got = 0; got < keySize; i++) {
+    const h = createHash(hash);
     if (i > 0) h.update(Buffer.alloc(i));
     let left = count;
     for (; left >= block.byteLength; left -= block.byteLength) h.update(block);
     if (left > 0) h.update(block.subarray(0, left));
     out.push(h.digest());
+    got += out[i]!.byteLength;
   }
   return Buffer.concat(out).subarray(0, keySize);
 }
@@ -56,4 +63,70 @@ export function passphraseKeyPacket(passphrase: string, algorithm: SymmetricAlgo
   key.fill(0);
   const body = Buffer.concat([Buffer.of(4, algorithmIds[algorithm], iteratedSalted, sha256Id), salt, Buffer.of(defaultCountByte), encrypted]);
   return Buffer.concat([Buffer.of(0xc0 | 3, body.byteLength), body]);
+}
+
+/** An OpenPGP symmetric cipher (RFC 4880 §9.2, RFC 9580 §9.3): key and block size, and its OpenSSL CFB name if any. */
+export interface SymmetricCipher {
+  name: string;
+  keySize: number;
+  blockSize: number;
+  /** Absent where OpenSSL has none (Twofish); OpenSSL 3 has some only with its legacy provider. */
+  cfb?: string;
+}
+
+export const symmetricCiphers = new Map<number, SymmetricCipher>([
+  [1, { name: 'IDEA', keySize: 16, blockSize: 8, cfb: 'idea-cfb' }],
+  [2, { name: 'TripleDES', keySize: 24, blockSize: 8, cfb: 'des-ede3-cfb' }],
+  [3, { name: 'CAST5', keySize: 16, blockSize: 8, cfb: 'cast5-cfb' }],
+  [4, { name: 'Blowfish', keySize: 16, blockSize: 8, cfb: 'bf-cfb' }],
+  [7, { name: 'AES-128', keySize: 16, blockSize: 16, cfb: 'aes-128-cfb' }],
+  [8, { name: 'AES-192', keySize: 24, blockSize: 16, cfb: 'aes-192-cfb' }],
+  [9, { name: 'AES-256', keySize: 32, blockSize: 16, cfb: 'aes-256-cfb' }],
+  [10, { name: 'Twofish', keySize: 32, blockSize: 16 }],
+  [11, { name: 'Camellia-128', keySize: 16, blockSize: 16, cfb: 'camellia-128-cfb' }],
+  [12, { name: 'Camellia-192', keySize: 24, blockSize: 16, cfb: 'camellia-192-cfb' }],
+  [13, { name: 'Camellia-256', keySize: 32, blockSize: 16, cfb: 'camellia-256-cfb' }],
+]);
+
+/** A session key: the cipher id it is for, and its bytes. */
+export interface SessionKey {
+  cipher: number;
+  key: Buffer;
+}
+
+/**
+ * The session key that `passphrase` opens from an SKESK packet's body (§5.3): the S2K's key, or
+ * the session key encrypted under it. A wrong passphrase is only sometimes told here (undefined);
+ * the caller checks the key against the data (the quick check). Versions, S2K types (Argon2) and
+ * ciphers this does not read come back as `unsupported`, for openpgp.js to try.
+ */
+export function openPassphraseKeyPacket(body: Uint8Array, passphrase: string): SessionKey | { unsupported: string } | undefined {
+  const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (b.byteLength < 4 || b[0] !== 4) return { unsupported: `a version ${b[0] ?? '?'} passphrase packet` };
+  const cipher = symmetricCiphers.get(b[1]!);
+  if (!cipher?.cfb) return { unsupported: `cipher ${cipher?.name ?? b[1]}` };
+  const type = b[2]!;
+  const hash = hashNames.get(b[3]!);
+  if (!hash) return { unsupported: `S2K hash ${b[3]}` };
+  const spec = type === simple ? 4 : type === salted ? 12 : type === iteratedSalted ? 13 : -1;
+  if (spec < 0) return { unsupported: `S2K type ${type}` };
+  if (b.byteLength < spec) return { unsupported: 'a truncated passphrase packet' };
+  const salt = type === simple ? Buffer.alloc(0) : b.subarray(4, 12);
+  const countByte = type === iteratedSalted ? b[12] : undefined;
+  const encrypted = b.subarray(spec);
+  let key: Buffer;
+  let opened: Buffer;
+  try {
+    key = s2kKey(passphrase, salt, countByte, cipher.keySize, hash);
+    if (encrypted.byteLength === 0) return { cipher: b[1]!, key };
+    const decipher = createDecipheriv(cipher.cfb, key, Buffer.alloc(cipher.blockSize));
+    opened = Buffer.concat([decipher.update(encrypted), decipher.final()]);
+    key.fill(0);
+  } catch {
+    return { unsupported: `cipher ${b[1]} or S2K hash ${b[3]} (not in this OpenSSL)` };
+  }
+  const inner = symmetricCiphers.get(opened[0]!);
+  const result = inner && opened.byteLength === 1 + inner.keySize ? { cipher: opened[0]!, key: Buffer.from(opened.subarray(1)) } : undefined;
+  opened.fill(0);
+  return result;
 }

@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { streamDecryptError, type Decryption } from '../crypto/openpgp';
+import type { Decryption } from '../crypto/openpgp';
 import { GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
 import type { ExtractedEntry } from '../pack/safeExtract';
 import { describeState, glacierState } from '../store/glacierState';
@@ -108,7 +108,6 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
       signal,
       what,
       notRestored: `${what} is not restored: request a restore first (${restoreCommand(bucket, key)})`,
-      mapOpenError: (err) => openError(err, what),
       onProgress: (p) => req.onProgress?.({ ...p, bytesTotal: head.ContentLength ?? 0 }),
     });
     if (req.only?.length && entries.length === 0) {
@@ -130,19 +129,6 @@ export function defaultForeignFolderName(key: string, today = new Date()): strin
   const clean = stem.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 80);
   const date = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
   return `${clean || 'restore'}-${date}`;
-}
-
-/**
- * A decryption that fails before any plaintext. gpg's `--symmetric` derives the session key from
- * the passphrase directly (no encrypted session key to check), so a wrong passphrase only shows
- * as garbage: the message cannot be told apart from a damaged one.
- */
-function openError(err: unknown, what: string): GlacierError {
-  if (err instanceof GlacierError && err.code === 'corrupt' && !/is not an OpenPGP message/.test(err.message)) {
-    return new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key, or the object is damaged`, { cause: err });
-  }
-  if (err instanceof GlacierError) return err;
-  return streamDecryptError(err, what);
 }
 
 /** The AWS CLI command that requests a restore, quoted for a POSIX shell. */

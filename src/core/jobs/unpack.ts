@@ -11,7 +11,6 @@ import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
 import { GlacierError, s3Error, throwIfAborted } from '../errors';
-import { toWebStream } from '../pack/webStream';
 import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
 import { rangedGet } from '../store/rangedGet';
 
@@ -31,8 +30,6 @@ export interface UnpackRequest {
   what: string;
   /** The message when S3 says the object is not restored. */
   notRestored: string;
-  /** Errors from opening the message (wrong key…), before any plaintext. */
-  mapOpenError?: (err: unknown) => GlacierError;
   onProgress?: (p: { bytesDownloaded: number; entries: number }) => void;
   onResume?: (offset: number) => void;
 }
@@ -67,13 +64,11 @@ export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResu
     yield count(first.value);
     for (let r = await body.next(); !r.done; r = await body.next()) yield count(r.value);
   })();
-  let plain: ReadableStream<Uint8Array>;
-  try {
-    plain = await decryptStream(toWebStream(counted), req.decryption, what);
-  } catch (err) {
-    throw req.mapOpenError ? req.mapOpenError(err) : err;
-  }
-  const plainIter = (plain as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  // A wrong passphrase or key fails here, before any plaintext.
+  const plain = await decryptStream(counted, req.decryption, what).catch((err: unknown) => {
+    throw streamDecryptError(err, what);
+  });
+  const plainIter = plain[Symbol.asyncIterator]();
   // The extractor may stop at the tar's end blocks; the rest must still be read, because the
   // OpenPGP integrity check happens at the very end of the message.
   const shared: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => ({ next: () => plainIter.next() }) };
@@ -94,10 +89,8 @@ export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResu
     await body.return(undefined);
     if (signal?.aborted) throw new GlacierError('cancelled', 'restore cancelled');
     if (err instanceof GlacierError && progress.entries === 0 && /^the archive is not a valid tar stream/.test(err.message)) {
-      // Garbage from the first byte: most likely a wrong passphrase for a message without an
-      // encrypted session key (gpg -c), or something else than a tar inside.
-      // Which error surfaces first (the tar parser's or the decryptor's) is a race: both say the same.
-      throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key (or not a plain tar inside: ${err.message})`, { cause: err });
+      // The session key passed its check, so the plaintext is what the message holds: not a tar.
+      throw new GlacierError('corrupt', `${what} does not hold a tar archive (${err.message})`, { cause: err });
     }
     throw streamDecryptError(err, what);
   }

@@ -1,0 +1,386 @@
+/**
+ * A streaming reader of OpenPGP messages, on Node's crypto and zlib: the session-key packets, one
+ * Symmetrically Encrypted Integrity Protected Data packet, version 1 (RFC 4880 §5.13), its
+ * Modification Detection Code checked at the very end (§5.14), and inside it a Literal Data
+ * packet (§5.9), compressed (ZIP or ZLIB, §5.6) or not, with any one-pass signature and signature
+ * packets around it skipped (not verified). That is what we write, and what GnuPG writes for
+ * `--symmetric` and `--encrypt` by default.
+ *
+ * Every message is untrusted input: lengths are checked against what is there, nothing is held
+ * beyond a chunk, and each session key is tried against the two check bytes of the encrypted
+ * prefix, so a wrong passphrase or key fails before any plaintext (a wrong one passes the check
+ * 1 in 65,536 times; the damage then shows in what follows, or at the latest in the MDC).
+ *
+ * What it does not read goes, from the first byte, to openpgp.js: SEIPD v2 and other AEAD
+ * packets, BZIP2, Twofish and the ciphers this OpenSSL lacks, Argon2 S2Ks, recipients' keys
+ * (openpgp.js opens the PKESK; the data is still ours to decrypt). Why not openpgp.js for all:
+ * its streaming decryption sometimes never settles on damaged data, or on a wrong `gpg -c`
+ * passphrase (about 1 time in 10), and a process whose only work waits on it just exits.
+ */
+import { createDecipheriv, createHash, type Decipher, type Hash } from 'node:crypto';
+import { pipeline, Readable } from 'node:stream';
+import { createInflate, createInflateRaw } from 'node:zlib';
+import { GlacierError } from '../errors';
+import { openPassphraseKeyPacket, symmetricCiphers, type SessionKey } from './skesk';
+
+/** What can open a message: a passphrase, or session keys that private keys open (openpgp.js). */
+export interface MessageKeys {
+  passphrase?: string;
+  /** Opens the PKESK (and unsupported SKESK) packets, given as their bytes; undefined if none opens. */
+  openKeyPackets?: (packets: Uint8Array) => Promise<SessionKey | { unsupported: string } | undefined>;
+}
+
+/** The message's plaintext (the literal data), or why this reader leaves it to openpgp.js. */
+export type Opened = { plaintext: AsyncGenerator<Buffer> } | { unsupported: string; replay: AsyncIterable<Uint8Array> };
+
+const tags = { pkesk: 1, signature: 2, skesk: 3, onePass: 4, compressed: 8, sed: 9, marker: 10, literal: 11, seipd: 18, aead: 20, padding: 21 } as const;
+const mdcLength = 22;
+/** Larger session-key packets than this are not real ones (a PKESK for RSA-16384 is about 2 KiB). */
+const maxKeyPacket = 1 << 16;
+
+/**
+ * Reads the message from `source` up to the start of its literal data, and returns that data as a
+ * stream. The stream ends only after the MDC has been checked and the message read to its end; it
+ * throws on damage. A wrong passphrase or key throws here, before any plaintext.
+ */
+export async function openMessage(source: AsyncIterable<Uint8Array>, keys: MessageKeys, what: string): Promise<Opened> {
+  const src = new ByteSource(source[Symbol.asyncIterator](), true);
+  try {
+    const opened = await open(src, keys, what);
+    if ('unsupported' in opened) return { unsupported: opened.unsupported, replay: src.replay() };
+    src.stopRecording();
+    return opened;
+  } catch (err) {
+    await src.close();
+    throw err;
+  }
+}
+
+async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{ plaintext: AsyncGenerator<Buffer> } | { unsupported: string }> {
+  const keyPackets: { tag: number; raw: Buffer; body: Buffer }[] = [];
+  let data: PacketHeader;
+  for (;;) {
+    const header = await readHeader(src, what, keyPackets.length === 0 ? `${what} is not an OpenPGP message` : undefined);
+    if (!header) throw corrupt(what, keyPackets.length ? 'it has no encrypted data' : 'it is empty');
+    if (header.tag === tags.pkesk || header.tag === tags.skesk) {
+      if (header.length.kind !== 'fixed' || header.length.size > maxKeyPacket) throw corrupt(what, 'a session-key packet has a bad length');
+      const body = await src.readExact(header.length.size, what);
+      keyPackets.push({ tag: header.tag, raw: Buffer.concat([header.raw, body]), body });
+    } else if (header.tag === tags.marker || header.tag === tags.padding) {
+      for await (const piece of bodyOf(src, header.length, what)) void piece;
+    } else if (header.tag === tags.seipd) {
+      data = header;
+      break;
+    } else if (header.tag === tags.aead) {
+      return { unsupported: 'AEAD encrypted data' };
+    } else if (header.tag === tags.sed) {
+      throw new GlacierError('corrupt', `${what} is encrypted without integrity protection (an old Symmetrically Encrypted Data packet), which is refused`);
+    } else if (header.tag === tags.literal || header.tag === tags.compressed || header.tag === tags.onePass) {
+      throw new GlacierError('corrupt', `${what} is not encrypted`);
+    } else {
+      throw corrupt(what, `unexpected packet (tag ${header.tag}) before the encrypted data`);
+    }
+  }
+  if (keyPackets.length === 0) throw corrupt(what, 'it has no session-key packet');
+  const encrypted = new ByteSource(bodyOf(src, data.length, what));
+  const version = (await encrypted.readExact(1, what))[0];
+  if (version === 2) return { unsupported: 'SEIPD v2 (AEAD)' };
+  if (version !== 1) throw corrupt(what, `unknown encrypted data version ${version}`);
+
+  const candidates = await sessionKeys(keyPackets, keys);
+  if ('unsupported' in candidates) return candidates;
+  let opened: { decipher: Decipher; mdc: Hash } | undefined;
+  let unsupported: string | undefined;
+  const prefixes = new Map<number, Buffer>();
+  for (const candidate of candidates) {
+    const cipher = symmetricCiphers.get(candidate.cipher);
+    if (!cipher?.cfb || candidate.key.byteLength !== cipher.keySize) {
+      unsupported ??= `cipher ${cipher?.name ?? candidate.cipher}`;
+      continue;
+    }
+    let prefix = prefixes.get(cipher.blockSize);
+    if (!prefix) {
+      // Read once per block size, so that another candidate with the same size sees the same bytes.
+      prefix = prefixes.size === 0 ? await encrypted.readExact(cipher.blockSize + 2, what) : undefined;
+      if (!prefix) {
+        unsupported ??= 'session keys for ciphers of two block sizes';
+        continue;
+      }
+      prefixes.set(cipher.blockSize, prefix);
+    }
+    let decipher: Decipher;
+    try {
+      decipher = createDecipheriv(cipher.cfb, candidate.key, Buffer.alloc(cipher.blockSize));
+    } catch {
+      unsupported ??= `cipher ${cipher.name} (not in this OpenSSL)`;
+      continue;
+    }
+    const clear = decipher.update(prefix);
+    const n = cipher.blockSize;
+    if (clear[n - 2] === clear[n] && clear[n - 1] === clear[n + 1]) {
+      opened = { decipher, mdc: createHash('sha1').update(clear) };
+      break;
+    }
+  }
+  for (const candidate of candidates) candidate.key.fill(0);
+  if (!opened) {
+    if (unsupported) return { unsupported };
+    throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key`);
+  }
+
+  const decrypted = new ByteSource(decrypt(encrypted, opened.decipher, opened.mdc, what));
+  let inner = decrypted;
+  let header = await readHeader(inner, what, undefined);
+  if (header?.tag === tags.compressed) {
+    const body = new ByteSource(bodyOf(decrypted, header.length, what));
+    const algorithm = (await body.readExact(1, what))[0];
+    if (algorithm === 3) return { unsupported: 'BZIP2 compression' };
+    if (algorithm !== 0 && algorithm !== 1 && algorithm !== 2) throw corrupt(what, `unknown compression ${algorithm}`);
+    inner = new ByteSource(algorithm === 0 ? body.rest() : inflate(body.rest(), algorithm, what));
+    header = await readHeader(inner, what, undefined);
+  }
+  // Signed messages: one-pass signatures before the literal data, signatures (if any) after it.
+  while (header && (header.tag === tags.onePass || header.tag === tags.signature || header.tag === tags.marker || header.tag === tags.padding)) {
+    for await (const piece of bodyOf(inner, header.length, what)) void piece;
+    header = await readHeader(inner, what, undefined);
+  }
+  if (header?.tag !== tags.literal) throw corrupt(what, header ? `it holds a packet with tag ${header.tag} where its data should be` : 'it holds no data');
+  const literal = new ByteSource(bodyOf(inner, header.length, what));
+  const [, nameLength] = await literal.readExact(2, what);
+  await literal.readExact(nameLength! + 4, what);
+
+  return {
+    plaintext: (async function* () {
+      try {
+        yield* literal.rest();
+        // Whatever follows the literal data (signatures, or nothing), then the MDC, then the end.
+        for await (const piece of inner.rest()) void piece;
+        for await (const piece of decrypted.rest()) void piece;
+        if (!(await src.atEnd())) throw corrupt(what, 'data follows its encrypted packet');
+      } finally {
+        await src.close();
+      }
+    })(),
+  };
+}
+
+/** The candidate session keys, passphrase first; or why none can be tried here. */
+async function sessionKeys(packets: { tag: number; raw: Buffer; body: Buffer }[], keys: MessageKeys): Promise<SessionKey[] | { unsupported: string }> {
+  const found: SessionKey[] = [];
+  const others: Buffer[] = [];
+  let unsupported: string | undefined;
+  for (const packet of packets) {
+    if (packet.tag === tags.skesk && keys.passphrase !== undefined) {
+      const opened = openPassphraseKeyPacket(packet.body, keys.passphrase);
+      if (opened && 'unsupported' in opened) {
+        others.push(packet.raw);
+        unsupported ??= opened.unsupported;
+      } else if (opened) found.push(opened);
+    } else if (packet.tag === tags.pkesk || (packet.tag === tags.skesk && keys.passphrase === undefined)) {
+      others.push(packet.raw);
+    }
+  }
+  if (others.length && keys.openKeyPackets) {
+    const opened = await keys.openKeyPackets(Buffer.concat(others));
+    if (opened && 'unsupported' in opened) return opened;
+    if (opened) found.push(opened);
+  } else if (found.length === 0 && unsupported) {
+    return { unsupported };
+  }
+  return found;
+}
+
+/**
+ * CFB-decrypts the rest of the SEIPD body (the prefix is already read), yielding the packets it
+ * holds; the last 22 bytes, the MDC packet, are held back and checked once the body has ended.
+ */
+async function* decrypt(encrypted: ByteSource, decipher: Decipher, mdc: Hash, what: string): AsyncGenerator<Buffer> {
+  let tail = Buffer.alloc(0);
+  const held = (clear: Buffer): Buffer[] => {
+    if (clear.byteLength >= mdcLength) {
+      const out = [tail, clear.subarray(0, clear.byteLength - mdcLength)];
+      tail = Buffer.from(clear.subarray(clear.byteLength - mdcLength));
+      return out;
+    }
+    const all = Buffer.concat([tail, clear]);
+    tail = all.subarray(Math.max(0, all.byteLength - mdcLength));
+    return [all.subarray(0, all.byteLength - tail.byteLength)];
+  };
+  for await (const piece of encrypted.rest()) {
+    for (const out of held(decipher.update(piece))) {
+      if (out.byteLength === 0) continue;
+      mdc.update(out);
+      yield out;
+    }
+  }
+  for (const out of held(decipher.final())) {
+    if (out.byteLength === 0) continue;
+    mdc.update(out);
+    yield out;
+  }
+  if (tail.byteLength < mdcLength || tail[0] !== 0xd3 || tail[1] !== 0x14) throw corrupt(what, 'it is truncated or its integrity check is missing', 'integrity');
+  mdc.update(tail.subarray(0, 2));
+  if (!mdc.digest().equals(tail.subarray(2))) throw corrupt(what, 'modification detected', 'integrity');
+}
+
+/** ZIP (raw deflate) or ZLIB, streamed, pulling input only as output is read. */
+async function* inflate(input: AsyncIterable<Buffer>, algorithm: 1 | 2, what: string): AsyncGenerator<Buffer> {
+  const z = algorithm === 1 ? createInflateRaw() : createInflate();
+  let failure: unknown;
+  pipeline(Readable.from(input, { objectMode: false, highWaterMark: 1 << 16 }), z, (err) => {
+    failure = err;
+  });
+  try {
+    for await (const out of z as AsyncIterable<Buffer>) yield out;
+  } catch (err) {
+    if (err instanceof GlacierError) throw err;
+    if (failure instanceof GlacierError) throw failure;
+    throw corrupt(what, `in its compressed data: ${(err as Error).message}`);
+  } finally {
+    z.destroy();
+  }
+}
+
+type BodyLength = { kind: 'fixed' | 'partial'; size: number } | { kind: 'rest' };
+interface PacketHeader {
+  tag: number;
+  length: BodyLength;
+  raw: Buffer;
+}
+
+/** The next packet header, or undefined at the end; `notPgp` words a first byte that is no header. */
+async function readHeader(src: ByteSource, what: string, notPgp: string | undefined): Promise<PacketHeader | undefined> {
+  if (await src.atEnd()) return undefined;
+  const [ctb] = await src.readExact(1, what);
+  if (!(ctb! & 0x80)) throw notPgp ? new GlacierError('corrupt', notPgp) : corrupt(what, 'a packet header is malformed');
+  if (ctb! & 0x40) {
+    const [first] = await src.readExact(1, what);
+    const length = await newLength(src, first!, what);
+    return { tag: ctb! & 0x3f, length, raw: Buffer.concat([Buffer.of(ctb!), lengthOctets(length, first!)]) };
+  }
+  const type = ctb! & 3;
+  const tag = (ctb! >> 2) & 0x0f;
+  if (type === 3) return { tag, length: { kind: 'rest' }, raw: Buffer.of(ctb!) };
+  const bytes = await src.readExact(1 << type, what);
+  return { tag, length: { kind: 'fixed', size: bytes.readUIntBE(0, bytes.byteLength) }, raw: Buffer.concat([Buffer.of(ctb!), bytes]) };
+}
+
+/** A new-format body length (§4.2.2) whose first octet is `first`. */
+async function newLength(src: ByteSource, first: number, what: string): Promise<{ kind: 'fixed' | 'partial'; size: number }> {
+  if (first < 192) return { kind: 'fixed', size: first };
+  if (first < 224) return { kind: 'fixed', size: ((first - 192) << 8) + (await src.readExact(1, what))[0]! + 192 };
+  if (first === 255) return { kind: 'fixed', size: (await src.readExact(4, what)).readUInt32BE(0) };
+  return { kind: 'partial', size: 1 << (first & 0x1f) };
+}
+
+/** The octets that encode a new-format length (§4.2.2) whose first octet was `first`. */
+function lengthOctets(length: { kind: 'fixed' | 'partial'; size: number }, first: number): Buffer {
+  if (length.kind === 'partial' || first < 192) return Buffer.of(first);
+  if (first < 224) return Buffer.of(first, (length.size - 192) & 0xff);
+  const out = Buffer.alloc(5, 255);
+  out.writeUInt32BE(length.size, 1);
+  return out;
+}
+
+/** A packet's body, across partial lengths, in pieces as they come. */
+async function* bodyOf(src: ByteSource, length: BodyLength, what: string): AsyncGenerator<Buffer> {
+  if (length.kind === 'rest') {
+    yield* src.rest();
+    return;
+  }
+  let { kind, size } = length;
+  for (;;) {
+    for (let left = size; left > 0; ) {
+      const piece = await src.readSome(left);
+      if (!piece) throw corrupt(what, 'it is truncated', 'truncated');
+      left -= piece.byteLength;
+      yield piece;
+    }
+    if (kind === 'fixed') return;
+    ({ kind, size } = await newLength(src, (await src.readExact(1, what))[0]!, what));
+  }
+}
+
+function corrupt(what: string, why: string, kind: 'damaged' | 'integrity' | 'truncated' = 'damaged'): GlacierError {
+  const verb = kind === 'integrity' ? 'failed its integrity check' : 'is damaged';
+  return new GlacierError('corrupt', `${what} ${verb} (${why})`);
+}
+
+/**
+ * Bytes from an async iterator, read exactly or as they come, without copies. While recording,
+ * it keeps what it pulled, so the message can be handed whole to another reader.
+ */
+class ByteSource {
+  private head: Buffer = Buffer.alloc(0);
+  private recorded: Uint8Array[] | undefined;
+  private done = false;
+
+  constructor(
+    private readonly it: AsyncIterator<Uint8Array>,
+    record = false,
+  ) {
+    if (record) this.recorded = [];
+  }
+
+  /** Whether nothing is left; pulls the next chunk if needed. */
+  async atEnd(): Promise<boolean> {
+    while (this.head.byteLength === 0) {
+      if (this.done) return true;
+      const r = await this.it.next();
+      if (r.done) {
+        this.done = true;
+        return true;
+      }
+      this.recorded?.push(r.value);
+      this.head = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    }
+    return false;
+  }
+
+  /** Up to `max` bytes (at least one), or undefined at the end. */
+  async readSome(max = Infinity): Promise<Buffer | undefined> {
+    if (await this.atEnd()) return undefined;
+    const out = this.head.byteLength <= max ? this.head : this.head.subarray(0, max);
+    this.head = this.head.subarray(out.byteLength);
+    return out;
+  }
+
+  async readExact(n: number, what: string): Promise<Buffer> {
+    const first = await this.readSome(n);
+    if (first?.byteLength === n || n === 0) return first ?? Buffer.alloc(0);
+    const parts = first ? [first] : [];
+    for (let got = first?.byteLength ?? 0; got < n; ) {
+      const piece = await this.readSome(n - got);
+      if (!piece) throw corrupt(what, 'it is truncated', 'truncated');
+      parts.push(piece);
+      got += piece.byteLength;
+    }
+    return Buffer.concat(parts);
+  }
+
+  async *rest(): AsyncGenerator<Buffer> {
+    for (let piece = await this.readSome(); piece; piece = await this.readSome()) yield piece;
+  }
+
+  stopRecording(): void {
+    this.recorded = undefined;
+  }
+
+  /** Everything pulled so far, then the rest of the source, for another reader. */
+  replay(): AsyncIterable<Uint8Array> {
+    const recorded = this.recorded ?? [];
+    this.recorded = undefined;
+    const it = this.it;
+    this.done = true;
+    this.head = Buffer.alloc(0);
+    return (async function* () {
+      yield* recorded;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.done = true;
+    await this.it.return?.(undefined);
+  }
+}
