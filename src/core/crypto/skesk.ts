@@ -65,27 +65,28 @@ export function passphraseKeyPacket(passphrase: string, algorithm: SymmetricAlgo
   return Buffer.concat([Buffer.of(0xc0 | 3, body.byteLength), body]);
 }
 
-/** An OpenPGP symmetric cipher (RFC 4880 §9.2, RFC 9580 §9.3): key and block size, and its OpenSSL CFB name if any. */
+/** An OpenPGP symmetric cipher (RFC 4880 §9.2, RFC 9580 §9.3): key and block size, and its OpenSSL names if any. */
 export interface SymmetricCipher {
   name: string;
   keySize: number;
   blockSize: number;
   /** Absent where OpenSSL has none (Twofish); OpenSSL 3 has some only with its legacy provider. */
   cfb?: string;
+  ecb?: string;
 }
 
 export const symmetricCiphers = new Map<number, SymmetricCipher>([
-  [1, { name: 'IDEA', keySize: 16, blockSize: 8, cfb: 'idea-cfb' }],
-  [2, { name: 'TripleDES', keySize: 24, blockSize: 8, cfb: 'des-ede3-cfb' }],
-  [3, { name: 'CAST5', keySize: 16, blockSize: 8, cfb: 'cast5-cfb' }],
-  [4, { name: 'Blowfish', keySize: 16, blockSize: 8, cfb: 'bf-cfb' }],
-  [7, { name: 'AES-128', keySize: 16, blockSize: 16, cfb: 'aes-128-cfb' }],
-  [8, { name: 'AES-192', keySize: 24, blockSize: 16, cfb: 'aes-192-cfb' }],
-  [9, { name: 'AES-256', keySize: 32, blockSize: 16, cfb: 'aes-256-cfb' }],
+  [1, { name: 'IDEA', keySize: 16, blockSize: 8, cfb: 'idea-cfb', ecb: 'idea-ecb' }],
+  [2, { name: 'TripleDES', keySize: 24, blockSize: 8, cfb: 'des-ede3-cfb', ecb: 'des-ede3-ecb' }],
+  [3, { name: 'CAST5', keySize: 16, blockSize: 8, cfb: 'cast5-cfb', ecb: 'cast5-ecb' }],
+  [4, { name: 'Blowfish', keySize: 16, blockSize: 8, cfb: 'bf-cfb', ecb: 'bf-ecb' }],
+  [7, { name: 'AES-128', keySize: 16, blockSize: 16, cfb: 'aes-128-cfb', ecb: 'aes-128-ecb' }],
+  [8, { name: 'AES-192', keySize: 24, blockSize: 16, cfb: 'aes-192-cfb', ecb: 'aes-192-ecb' }],
+  [9, { name: 'AES-256', keySize: 32, blockSize: 16, cfb: 'aes-256-cfb', ecb: 'aes-256-ecb' }],
   [10, { name: 'Twofish', keySize: 32, blockSize: 16 }],
-  [11, { name: 'Camellia-128', keySize: 16, blockSize: 16, cfb: 'camellia-128-cfb' }],
-  [12, { name: 'Camellia-192', keySize: 24, blockSize: 16, cfb: 'camellia-192-cfb' }],
-  [13, { name: 'Camellia-256', keySize: 32, blockSize: 16, cfb: 'camellia-256-cfb' }],
+  [11, { name: 'Camellia-128', keySize: 16, blockSize: 16, cfb: 'camellia-128-cfb', ecb: 'camellia-128-ecb' }],
+  [12, { name: 'Camellia-192', keySize: 24, blockSize: 16, cfb: 'camellia-192-cfb', ecb: 'camellia-192-ecb' }],
+  [13, { name: 'Camellia-256', keySize: 32, blockSize: 16, cfb: 'camellia-256-cfb', ecb: 'camellia-256-ecb' }],
 ]);
 
 /** A session key: the cipher id it is for, and its bytes. */
