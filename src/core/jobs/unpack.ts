@@ -41,6 +41,9 @@ export interface UnpackResult {
   sha256: string;
 }
 
+/** The smallest piece of downloaded bytes passed on, but the last. */
+const joinedSize = 256 * 1024;
+
 export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResult> {
   const { signal, what } = req;
   const body = rangedGet({ client: req.client, bucket: req.bucket, key: req.key, etag: req.etag, signal, onResume: req.onResume });
@@ -53,16 +56,27 @@ export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResu
   });
   const hash = createHash('sha256');
   const progress = { bytesDownloaded: 0, entries: 0 };
+  // The network gives pieces of a few KiB; each costs a pass through every stage below (hash,
+  // decryption, tar, a file write), so they are joined into pieces of at least `joinedSize`.
   const counted = (async function* () {
     if (first.done) return;
-    const count = (chunk: Uint8Array): Uint8Array => {
-      hash.update(chunk);
-      progress.bytesDownloaded += chunk.byteLength;
+    const parts: Uint8Array[] = [];
+    let held = 0;
+    const joined = (): Uint8Array => {
+      const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, held);
+      parts.length = 0;
+      held = 0;
+      hash.update(out);
+      progress.bytesDownloaded += out.byteLength;
       req.onProgress?.({ ...progress });
-      return chunk;
+      return out;
     };
-    yield count(first.value);
-    for (let r = await body.next(); !r.done; r = await body.next()) yield count(r.value);
+    for (let r: IteratorResult<Uint8Array> = first; !r.done; r = await body.next()) {
+      parts.push(r.value);
+      held += r.value.byteLength;
+      if (held >= joinedSize) yield joined();
+    }
+    if (held > 0) yield joined();
   })();
   // A wrong passphrase or key fails here, before any plaintext.
   const plain = await decryptStream(counted, req.decryption, what).catch((err: unknown) => {
