@@ -14,7 +14,7 @@
  * the caller removes the staging folder.
  */
 import { createHash } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, fchmodSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar-stream';
 import { GlacierError, oneLine } from '../errors';
@@ -258,8 +258,7 @@ async function extractEntry(
     }
     await ensureDirs(state, segments, segments.length - 1, name);
     const abs = path.join(state.root, ...segments);
-    const sha256 = await writeFile(entry, abs, name, size, mode, state, options, tarFailure);
-    await fs.utimes(abs, mtime / 1000, mtime / 1000);
+    const sha256 = await writeFile(entry, abs, name, size, mode, mtime, state, options, tarFailure);
     state.results.push({ path: rel, type: 'file', size, mtime, mode, sha256 });
     return;
   }
@@ -407,10 +406,10 @@ async function ensureDirs(state: State, segments: readonly string[], count: numb
     abs = path.join(abs, s);
     if (state.dirsOnDisk.has(rel)) continue;
     try {
-      await fs.mkdir(abs, { mode: 0o700 });
+      mkdirSync(abs, { mode: 0o700 });
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err;
-      const st = await fs.lstat(abs);
+      const st = lstatSync(abs);
       if (st.isSymbolicLink()) refuse(name, `writes through a symlink ("${printable(rel)}")`);
       if (!st.isDirectory()) refuse(name, i === count - 1 && count === segments.length ? 'the path already exists' : `a parent ("${printable(rel)}") is not a folder`);
     }
@@ -418,19 +417,24 @@ async function ensureDirs(state: State, segments: readonly string[], count: numb
   }
 }
 
+/**
+ * Writes a file entry, its mode and its mtime. The calls are synchronous: for the many small files
+ * of a typical tree, handing each of them to libuv's thread pool cost more than the call itself.
+ */
 async function writeFile(
   entry: Entry,
   abs: string,
   name: string,
   size: number,
   mode: number,
+  mtime: number,
   state: State,
   options: ExtractOptions,
   tarFailure: (err: unknown) => Promise<unknown>,
 ): Promise<string> {
-  let handle: fs.FileHandle;
+  let fd: number;
   try {
-    handle = await fs.open(abs, openFlags, 0o600);
+    fd = openSync(abs, openFlags, 0o600);
   } catch (err) {
     if (errno(err) === 'EEXIST') refuse(name, 'the path already exists');
     if (errno(err) === 'ELOOP') refuse(name, 'writes through a symlink');
@@ -438,17 +442,16 @@ async function writeFile(
   }
   try {
     const hash = createHash('sha256');
-    await eachChunk(entry, name, size, state, options, tarFailure, async (chunk) => {
+    await eachChunk(entry, name, size, state, options, tarFailure, (chunk) => {
       hash.update(chunk);
-      for (let off = 0; off < chunk.byteLength; ) {
-        const { bytesWritten } = await handle.write(chunk, off, chunk.byteLength - off);
-        off += bytesWritten;
-      }
+      for (let off = 0; off < chunk.byteLength; ) off += writeSync(fd, chunk, off, chunk.byteLength - off);
+      return Promise.resolve();
     });
-    await handle.chmod(mode);
+    fchmodSync(fd, mode);
+    futimesSync(fd, mtime / 1000, mtime / 1000);
     return hash.digest('hex');
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
