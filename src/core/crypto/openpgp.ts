@@ -1,11 +1,12 @@
 /**
  * OpenPGP encryption as stock GnuPG 2.2 reads it: SEIPD v1 with MDC, no AEAD, no compression,
- * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients. Our own writers
- * make the data (seipd.ts) and a passphrase's session-key packet (skesk.ts), and read messages
+ * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients. Our own code
+ * writes the data (seipd.ts) and a passphrase's session-key packet (skesk.ts), and reads messages
  * (messageReader.ts); openpgp.js writes and opens the recipients' session-key packets, and reads
- * the messages our reader does not (AEAD, BZIP2, rare ciphers). Owns key handling; never logs or echoes a
- * passphrase or key material. openpgp.js is loaded on first use, so that what does not need it
- * (a passphrase backup, an unchanged backup, listing) does not pay for it (about 13 MB).
+ * the messages our reader does not (AEAD, BZIP2, rare ciphers). Owns key handling; never logs or
+ * echoes a passphrase or key material. openpgp.js is loaded on first use, so that what does not
+ * need it (a passphrase backup or restore, an unchanged backup, listing) does not pay for it
+ * (about 13 MB).
  */
 import type * as OpenPGP from 'openpgp';
 import { GlacierError, oneLine } from '../errors';
