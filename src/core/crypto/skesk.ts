@@ -65,28 +65,30 @@ export function passphraseKeyPacket(passphrase: string, algorithm: SymmetricAlgo
   return Buffer.concat([Buffer.of(0xc0 | 3, body.byteLength), body]);
 }
 
-/** An OpenPGP symmetric cipher (RFC 4880 §9.2, RFC 9580 §9.3): key and block size, and its OpenSSL names if any. */
+/** An OpenPGP symmetric cipher (RFC 4880 §9.2, RFC 9580 §9.3): key and block size, and its OpenSSL name if any. */
 export interface SymmetricCipher {
   name: string;
   keySize: number;
   blockSize: number;
-  /** Absent where OpenSSL has none (Twofish); OpenSSL 3 has some only with its legacy provider. */
-  cfb?: string;
-  ecb?: string;
+  /**
+   * OpenSSL's name without the mode (`aes-256` for `aes-256-cfb` and `aes-256-ecb`). Absent where
+   * OpenSSL has none (Twofish); OpenSSL 3 has some only with its legacy provider.
+   */
+  openssl?: string;
 }
 
 export const symmetricCiphers = new Map<number, SymmetricCipher>([
-  [1, { name: 'IDEA', keySize: 16, blockSize: 8, cfb: 'idea-cfb', ecb: 'idea-ecb' }],
-  [2, { name: 'TripleDES', keySize: 24, blockSize: 8, cfb: 'des-ede3-cfb', ecb: 'des-ede3-ecb' }],
-  [3, { name: 'CAST5', keySize: 16, blockSize: 8, cfb: 'cast5-cfb', ecb: 'cast5-ecb' }],
-  [4, { name: 'Blowfish', keySize: 16, blockSize: 8, cfb: 'bf-cfb', ecb: 'bf-ecb' }],
-  [7, { name: 'AES-128', keySize: 16, blockSize: 16, cfb: 'aes-128-cfb', ecb: 'aes-128-ecb' }],
-  [8, { name: 'AES-192', keySize: 24, blockSize: 16, cfb: 'aes-192-cfb', ecb: 'aes-192-ecb' }],
-  [9, { name: 'AES-256', keySize: 32, blockSize: 16, cfb: 'aes-256-cfb', ecb: 'aes-256-ecb' }],
+  [1, { name: 'IDEA', keySize: 16, blockSize: 8, openssl: 'idea' }],
+  [2, { name: 'TripleDES', keySize: 24, blockSize: 8, openssl: 'des-ede3' }],
+  [3, { name: 'CAST5', keySize: 16, blockSize: 8, openssl: 'cast5' }],
+  [4, { name: 'Blowfish', keySize: 16, blockSize: 8, openssl: 'bf' }],
+  [7, { name: 'AES-128', keySize: 16, blockSize: 16, openssl: 'aes-128' }],
+  [8, { name: 'AES-192', keySize: 24, blockSize: 16, openssl: 'aes-192' }],
+  [9, { name: 'AES-256', keySize: 32, blockSize: 16, openssl: 'aes-256' }],
   [10, { name: 'Twofish', keySize: 32, blockSize: 16 }],
-  [11, { name: 'Camellia-128', keySize: 16, blockSize: 16, cfb: 'camellia-128-cfb', ecb: 'camellia-128-ecb' }],
-  [12, { name: 'Camellia-192', keySize: 24, blockSize: 16, cfb: 'camellia-192-cfb', ecb: 'camellia-192-ecb' }],
-  [13, { name: 'Camellia-256', keySize: 32, blockSize: 16, cfb: 'camellia-256-cfb', ecb: 'camellia-256-ecb' }],
+  [11, { name: 'Camellia-128', keySize: 16, blockSize: 16, openssl: 'camellia-128' }],
+  [12, { name: 'Camellia-192', keySize: 24, blockSize: 16, openssl: 'camellia-192' }],
+  [13, { name: 'Camellia-256', keySize: 32, blockSize: 16, openssl: 'camellia-256' }],
 ]);
 
 /** A session key: the cipher id it is for, and its bytes. */
@@ -105,7 +107,7 @@ export function openPassphraseKeyPacket(body: Uint8Array, passphrase: string): S
   const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (b.byteLength < 4 || b[0] !== 4) return { unsupported: `a version ${b[0] ?? '?'} passphrase packet` };
   const cipher = symmetricCiphers.get(b[1]!);
-  if (!cipher?.cfb) return { unsupported: `cipher ${cipher?.name ?? b[1]}` };
+  if (!cipher?.openssl) return { unsupported: `cipher ${cipher?.name ?? b[1]}` };
   const type = b[2]!;
   const hash = hashNames.get(b[3]!);
   if (!hash) return { unsupported: `S2K hash ${b[3]}` };
@@ -120,7 +122,7 @@ export function openPassphraseKeyPacket(body: Uint8Array, passphrase: string): S
   try {
     key = s2kKey(passphrase, salt, countByte, cipher.keySize, hash);
     if (encrypted.byteLength === 0) return { cipher: b[1]!, key };
-    const decipher = createDecipheriv(cipher.cfb, key, Buffer.alloc(cipher.blockSize));
+    const decipher = createDecipheriv(`${cipher.openssl}-cfb`, key, Buffer.alloc(cipher.blockSize));
     opened = Buffer.concat([decipher.update(encrypted), decipher.final()]);
     key.fill(0);
   } catch {
