@@ -67,7 +67,7 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
       const body = await src.readExact(header.length.size, what);
       keyPackets.push({ tag: header.tag, raw: Buffer.concat([header.raw, body]), body });
     } else if (header.tag === tags.marker || header.tag === tags.padding) {
-      for await (const piece of bodyOf(src, header.length, what)) void piece;
+      await drain(bodyOf(src, header.length, what));
     } else if (header.tag === tags.seipd) {
       data = header;
       break;
@@ -91,26 +91,22 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   if ('unsupported' in candidates) return candidates;
   let opened: { decipher: CfbDecipher; mdc: Hash } | undefined;
   let unsupported: string | undefined;
-  const prefixes = new Map<number, Buffer>();
+  // Read once, so that every candidate is checked against the same bytes.
+  let prefix: Buffer | undefined;
   for (const candidate of candidates) {
     const cipher = symmetricCiphers.get(candidate.cipher);
-    if (!cipher?.ecb || candidate.key.byteLength !== cipher.keySize) {
+    if (!cipher?.openssl || candidate.key.byteLength !== cipher.keySize) {
       unsupported ??= `cipher ${cipher?.name ?? candidate.cipher}`;
       continue;
     }
-    let prefix = prefixes.get(cipher.blockSize);
-    if (!prefix) {
-      // Read once per block size, so that another candidate with the same size sees the same bytes.
-      prefix = prefixes.size === 0 ? await encrypted.readExact(cipher.blockSize + 2, what) : undefined;
-      if (!prefix) {
-        unsupported ??= 'session keys for ciphers of two block sizes';
-        continue;
-      }
-      prefixes.set(cipher.blockSize, prefix);
+    prefix ??= await encrypted.readExact(cipher.blockSize + 2, what);
+    if (prefix.byteLength !== cipher.blockSize + 2) {
+      unsupported ??= 'session keys for ciphers of two block sizes';
+      continue;
     }
     let decipher: CfbDecipher;
     try {
-      decipher = new CfbDecipher(cipher.ecb, candidate.key, cipher.blockSize);
+      decipher = new CfbDecipher(`${cipher.openssl}-ecb`, candidate.key, cipher.blockSize);
     } catch {
       unsupported ??= `cipher ${cipher.name} (not in this OpenSSL)`;
       continue;
@@ -141,7 +137,7 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   }
   // Signed messages: one-pass signatures before the literal data, signatures (if any) after it.
   while (header && (header.tag === tags.onePass || header.tag === tags.signature || header.tag === tags.marker || header.tag === tags.padding)) {
-    for await (const piece of bodyOf(inner, header.length, what)) void piece;
+    await drain(bodyOf(inner, header.length, what));
     header = await readHeader(inner, what, undefined);
   }
   if (header?.tag !== tags.literal) throw corrupt(what, header ? `it holds a packet with tag ${header.tag} where its data should be` : 'it holds no data');
@@ -154,8 +150,8 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
       try {
         yield* literal.rest();
         // Whatever follows the literal data (signatures, or nothing), then the MDC, then the end.
-        for await (const piece of inner.rest()) void piece;
-        for await (const piece of decrypted.rest()) void piece;
+        await drain(inner.rest());
+        await drain(decrypted.rest());
         if (!(await src.atEnd())) throw corrupt(what, 'data follows its encrypted packet');
       } finally {
         await src.close();
@@ -327,7 +323,7 @@ async function* bodyOf(src: ByteSource, length: BodyLength, what: string): Async
   for (;;) {
     for (let left = size; left > 0; ) {
       const piece = await src.readSome(left);
-      if (!piece) throw corrupt(what, 'it is truncated', 'truncated');
+      if (!piece) throw corrupt(what, 'it is truncated');
       left -= piece.byteLength;
       yield piece;
     }
@@ -336,9 +332,14 @@ async function* bodyOf(src: ByteSource, length: BodyLength, what: string): Async
   }
 }
 
-function corrupt(what: string, why: string, kind: 'damaged' | 'integrity' | 'truncated' = 'damaged'): GlacierError {
+function corrupt(what: string, why: string, kind: 'damaged' | 'integrity' = 'damaged'): GlacierError {
   const verb = kind === 'integrity' ? 'failed its integrity check' : 'is damaged';
   return new GlacierError('corrupt', `${what} ${verb} (${why})`);
+}
+
+/** Reads `pieces` to their end, for what reading them checks, not for the bytes. */
+async function drain(pieces: AsyncIterable<Buffer>): Promise<void> {
+  for await (const piece of pieces) void piece;
 }
 
 /**
@@ -386,7 +387,7 @@ class ByteSource {
     const parts = first ? [first] : [];
     for (let got = first?.byteLength ?? 0; got < n; ) {
       const piece = await this.readSome(n - got);
-      if (!piece) throw corrupt(what, 'it is truncated', 'truncated');
+      if (!piece) throw corrupt(what, 'it is truncated');
       parts.push(piece);
       got += piece.byteLength;
     }
