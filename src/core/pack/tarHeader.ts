@@ -3,6 +3,7 @@
  * ustar. Pure functions over a walked entry; tarWriter.ts streams them.
  */
 import type { SourceEntry } from './walk';
+import { isWellFormed, toBytes } from './rawNames';
 
 /** Where a header's bytes go (the tar writer's chunk writer). */
 export interface HeaderSink {
@@ -56,14 +57,15 @@ export interface HeaderPlan {
 export function planHeader(h: Header): HeaderPlan {
   const names = ustarNames(h);
   if (names) return { names, length: 512 };
-  const pax = Buffer.from(paxRecords(h));
+  const pax = paxRecords(h);
   return { pax, length: 1024 + pax.length + padding(pax.length) };
 }
 
 /**
  * A ustar header, or when the name does not fit (over 100 bytes that cannot be split at a "/"
- * into a 155-byte prefix, or not ASCII) or the link target is over 100 bytes, a PAX extended
- * header carrying them. The bytes are those tar-stream 3 writes for the same entry.
+ * into a 155-byte prefix, or not ASCII) or the link target is over 100 bytes or not UTF-8, a PAX
+ * extended header carrying them. For UTF-8 names the bytes are those tar-stream 3 writes for the
+ * same entry; other names are written as their bytes (paxRecords).
  */
 export function writeHeader(out: HeaderSink, h: Header, plan = planHeader(h)): void {
   if (!plan.pax) {
@@ -81,16 +83,23 @@ export function writeHeader(out: HeaderSink, h: Header, plan = planHeader(h)): v
   out.write(block);
 }
 
-function paxRecords(h: Header): string {
-  return paxRecord('path', h.name) + (h.linkname ? paxRecord('linkpath', h.linkname) : '');
+/**
+ * The PAX records of a header: `path`, and `linkpath` for a link, as their bytes. When either is
+ * not valid UTF-8, a leading `hdrcharset=BINARY` says so (POSIX; Python's tarfile writes it the
+ * same way). GNU tar 1.34 warns that it ignores that keyword and restores the same bytes.
+ */
+function paxRecords(h: Header): Buffer {
+  const records = [paxRecord('path', toBytes(h.name))];
+  if (h.linkname) records.push(paxRecord('linkpath', toBytes(h.linkname)));
+  if (!isWellFormed(h.name) || !isWellFormed(h.linkname)) records.unshift(paxRecord('hdrcharset', Buffer.from('BINARY')));
+  return Buffer.concat(records);
 }
 
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  const len = Buffer.byteLength(body);
+function paxRecord(key: string, value: Buffer): Buffer {
+  const len = key.length + value.length + 3; // " ", "=", "\n"
   let digits = String(len).length;
   if (len + digits >= 10 ** digits) digits++;
-  return `${len + digits}${body}`;
+  return Buffer.concat([Buffer.from(`${len + digits} ${key}=`), value, Buffer.from('\n')]);
 }
 
 interface UstarNames {
@@ -109,7 +118,7 @@ function ustarNames(h: Header): UstarNames | undefined {
     prefix += prefix ? `/${name.slice(0, i)}` : name.slice(0, i);
     name = name.slice(i + 1);
   }
-  if (prefix.length > 155 || Buffer.byteLength(h.linkname) > 100) return undefined;
+  if (prefix.length > 155 || !isWellFormed(h.linkname) || Buffer.byteLength(h.linkname) > 100) return undefined;
   return { name, prefix };
 }
 

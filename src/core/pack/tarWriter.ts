@@ -17,16 +17,23 @@ import { GlacierError, throwIfAborted } from '../errors';
 import type { EntryType, Skipped, SourceEntry } from './walk';
 import { ManifestEntryList, type SourceEntryList } from './entryList';
 import { headerFor, padding, planHeader, writeHeader } from './tarHeader';
+import { fsPath, readableName } from './rawNames';
 
 export interface ManifestEntry {
+  /** The archive path; readable (see rawNames.ts) when it is not UTF-8. */
   path: string;
+  /** Base64 of the path's bytes, only when they are not valid UTF-8: then these identify the entry. */
+  pathBytes?: string;
   type: EntryType;
   size: number;
   /** Modification time, milliseconds since the epoch (the tar header keeps whole seconds). */
   mtime: number;
   mode: number;
   sha256?: string;
+  /** Readable, as `path` is. */
   linkTarget?: string;
+  /** Base64 of the target's bytes, only when they are not valid UTF-8. */
+  linkTargetBytes?: string;
 }
 
 export interface PackReport {
@@ -194,9 +201,9 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
 
   let fd: number;
   try {
-    fd = openSync(e.abs, 'r');
+    fd = openSync(fsPath(e.abs), 'r');
   } catch (err) {
-    report.skipped.push({ path: e.abs, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
+    report.skipped.push({ path: readableName(e.abs), reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
     return;
   }
   try {
@@ -204,7 +211,7 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
     const before = fstatSync(fd);
     if (!before.isFile()) {
       // replaced by a folder or a special file since the walk
-      report.skipped.push({ path: e.abs, reason: 'special', detail: 'no longer a regular file' });
+      report.skipped.push({ path: readableName(e.abs), reason: 'special', detail: 'no longer a regular file' });
       return;
     }
     const size = before.size;
@@ -239,10 +246,10 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
     out.zeros(padding(size));
     const after = fstatSync(fd);
     const sinceWalk = size !== e.size || mtime !== Math.floor(e.mtimeMs);
-    if (changed || grew || sinceWalk || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
+    if (changed || grew || sinceWalk || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(readableName(e.abs));
     report.entries.add(index, size, mtime, mode, hash.digest());
   } catch (err) {
-    throw new GlacierError('unreadable', `cannot read ${e.abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new GlacierError('unreadable', `cannot read ${readableName(e.abs)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   } finally {
     closeSync(fd);
   }
@@ -280,7 +287,7 @@ function readWhole(out: ChunkWriter, fd: number, e: SourceEntry, index: number, 
   out.at += n;
   out.zeros(padding(n));
   progress.bytesRead += n;
-  if (n !== e.size || st.size !== n || header.mtimeMs !== Math.floor(e.mtimeMs)) report.changed.push(e.abs);
+  if (n !== e.size || st.size !== n || header.mtimeMs !== Math.floor(e.mtimeMs)) report.changed.push(readableName(e.abs));
   report.entries.add(index, n, header.mtimeMs, header.mode, sha256);
   return true;
 }
