@@ -34,6 +34,7 @@ function decodeRaw(b64: unknown, shown: unknown): string | { problem: string } {
   if (typeof b64 !== 'string' || b64.length === 0 || b64.length > maxBase64) return { problem: `is not base64 of 1 to ${maxNameBytes} bytes` };
   const bytes = Buffer.from(b64, 'base64');
   if (bytes.toString('base64') !== b64) return { problem: 'is not canonical base64' };
+  if (bytes.length > maxNameBytes) return { problem: `is not base64 of 1 to ${maxNameBytes} bytes` };
   if (bytes.includes(0)) return { problem: 'holds a NUL byte' };
   const name = fromBytes(bytes);
   if (isWellFormed(name)) return { problem: 'is valid UTF-8 (such a name is written as a string alone)' };

@@ -514,15 +514,15 @@ function refuse(name: string, reason: string): never {
   throw new GlacierError('corrupt', `refused entry "${printable(name)}": ${reason}`);
 }
 
-/** A name fit for a one-line message: control and invisible characters escaped, at most ~200 characters. */
+/** A name fit for a one-line message: control and invisible characters escaped, bytes that are not UTF-8 as \xHH, at most ~200 characters. */
 function printable(name: string): string {
-  const escaped = readableName(name)
+  const escaped = name
     .slice(0, 400)
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"\\]/g, (c) =>
       c === '"' || c === '\\' ? `\\${c}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
     );
   const chars = Array.from(escaped);
-  return chars.length > 200 || name.length > 400 ? `${chars.slice(0, 200).join('')}…` : escaped;
+  return readableName(chars.length > 200 || name.length > 400 ? `${chars.slice(0, 200).join('')}…` : escaped);
 }
 
 function errno(err: unknown): string | undefined {
