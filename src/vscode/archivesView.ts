@@ -100,7 +100,8 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       case 'entry': {
         const look = entryLook(node.entry);
         const item = new vscode.TreeItem(look.label, look.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-        item.id = `entry:${node.archiveId}:${node.entry.path}${node.entry.pathBytes === undefined ? '' : `\0${node.entry.pathBytes}`}`;
+        // A name that is not UTF-8 is identified by its bytes: its readable path may be another's.
+        item.id = node.entry.pathBytes === undefined ? `entry:${node.archiveId}:${node.entry.path}` : `entry-bytes:${node.archiveId}:${node.entry.pathBytes}`;
         item.description = look.description;
         item.iconPath = new vscode.ThemeIcon(look.icon);
         item.tooltip = node.entry.path;
