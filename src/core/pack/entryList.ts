@@ -189,9 +189,15 @@ export class ManifestEntryList implements Iterable<ManifestEntry> {
     if (!(i >= 0 && i < this.n)) throw new RangeError(`no entry ${i}`);
     const index = this.sources[i]!;
     const type = this.source.type(index);
-    const e: ManifestEntry = { ...pathFields(this.source.path(index)), type, size: this.sizes[i]!, mtime: this.mtimes[i]!, mode: this.modes[i]! };
+    // Built by assignment, in JSON order: an object made by spreading serialises several times slower.
+    const e = pathFields(this.source.path(index)) as ManifestEntry;
+    e.type = type;
+    e.size = this.sizes[i]!;
+    e.mtime = this.mtimes[i]!;
+    e.mode = this.modes[i]!;
     if (type === 'file') e.sha256 = Buffer.from(this.hashes.buffer, this.hashes.byteOffset + i * 32, 32).toString('hex');
-    return type === 'symlink' ? { ...e, ...linkFields(this.source.linkTarget(index) ?? '') } : e;
+    if (type === 'symlink') Object.assign(e, linkFields(this.source.linkTarget(index) ?? ''));
+    return e;
   }
 
   *[Symbol.iterator](): Iterator<ManifestEntry> {
