@@ -11,7 +11,7 @@ import { mkdirSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
 import { fromBytes, readableName, toBytes } from '../../src/core/pack/rawNames';
 import { walk } from '../../src/core/pack/walk';
-import { packTar } from '../../src/core/pack/tarWriter';
+import { packTar, tarSizeBound } from '../../src/core/pack/tarWriter';
 import { contentFingerprint } from '../../src/core/catalog/manifest';
 import { makeRawTree, rawSnapshot } from '../helpers/rawTree';
 import { tempDir } from '../helpers/tree';
@@ -31,7 +31,9 @@ async function tarOf(paths: string[]): Promise<Buffer> {
   assert.deepEqual(scanned.skipped, []);
   const chunks: Buffer[] = [];
   for await (const c of packTar(scanned.entries).stream) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks);
+  const tar = Buffer.concat(chunks);
+  assert.equal(tarSizeBound(scanned.entries), tar.length, 'the size bound counts the names\' bytes');
+  return tar;
 }
 
 /** The PAX records of each extended header in a tar, by the entry name that follows it. */

@@ -173,6 +173,7 @@ describe('raw names: the manifest', () => {
     ['pathBytes with an empty segment', { path: 'a//\\xE9', pathBytes: b64('a//\xe9'), ...file }, /empty/],
     ['pathBytes whose readable form is not the path', { path: 'innocent.txt', pathBytes: b64('../\xe9'), ...file }, /does not match its readable form/],
     ['pathBytes over 4096 bytes', { path: 'x', pathBytes: b64('\xe9'.repeat(4097)), ...file }, /1 to 4096 bytes/],
+    ['a path holding a lone surrogate (a second spelling of the bytes)', { path: 'caf\udce9', ...file }, /not valid Unicode/],
     ['linkTargetBytes on a file', { path: 'a', linkTargetBytes: b64('\xe9'), ...file }, /not a symlink/],
     ['linkTargetBytes that do not match the target', { path: 'a', type: 'symlink', size: 0, mtime: 0, mode: 511, linkTarget: 'b', linkTargetBytes: b64('\xe9') }, /does not match/],
   ];

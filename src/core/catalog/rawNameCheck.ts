@@ -3,8 +3,9 @@
  * rawNames.ts), which come from the bucket and are untrusted. An entry passes only in the one form
  * a backup writes: canonical base64 of 1 to 4096 bytes that are not valid UTF-8 and hold no NUL,
  * whose readable form is exactly `path` (or `linkTarget`); and a path must stay a relative archive
- * path (not absolute, no empty, "." or ".." segment). So the bytes name the same segments as the
- * `path` a user sees, and an entry has one identity.
+ * path (not absolute, no empty, "." or ".." segment). `path` and `linkTarget` themselves must be
+ * valid Unicode. So the bytes name the same segments as the `path` a user sees, and an entry has
+ * one identity.
  */
 import { fromBytes, isWellFormed, readableName } from '../pack/rawNames';
 
@@ -13,6 +14,9 @@ const maxBase64 = 4 * Math.ceil(maxNameBytes / 3);
 
 /** What is wrong with the entry's raw names, or undefined. */
 export function rawNameProblem(x: Record<string, unknown>): string | undefined {
+  // A lone surrogate would be a second spelling of a name that is not UTF-8 (entryName's form).
+  if (typeof x.path === 'string' && !isWellFormed(x.path)) return 'an entry\'s "path" is not valid Unicode (a lone surrogate)';
+  if (typeof x.linkTarget === 'string' && !isWellFormed(x.linkTarget)) return 'an entry\'s "linkTarget" is not valid Unicode (a lone surrogate)';
   if (x.pathBytes !== undefined) {
     const shown = typeof x.path === 'string' ? JSON.stringify(x.path.slice(0, 200)) : 'an entry';
     const got = decodeRaw(x.pathBytes, x.path);
