@@ -1,6 +1,7 @@
 /** The Archives view: jobs, then archives grouped by source, each expandable into its files. */
 import * as vscode from 'vscode';
 import type { ManifestEntry } from '../core/pack/tarWriter';
+import { entryName } from '../core/pack/rawNames';
 import { describeError } from '../core/errors';
 import type { Catalog } from './catalog';
 import type { JobQueue } from './jobs';
@@ -99,7 +100,8 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       case 'entry': {
         const look = entryLook(node.entry);
         const item = new vscode.TreeItem(look.label, look.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-        item.id = `entry:${node.archiveId}:${node.entry.path}`;
+        // A name that is not UTF-8 is identified by its bytes: its readable path may be another's.
+        item.id = node.entry.pathBytes === undefined ? `entry:${node.archiveId}:${node.entry.path}` : `entry-bytes:${node.archiveId}:${node.entry.pathBytes}`;
         item.description = look.description;
         item.iconPath = new vscode.ThemeIcon(look.icon);
         item.tooltip = node.entry.path;
@@ -115,7 +117,7 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
     if (!node) return this.roots();
     if (node.type === 'group') return node.group.archives.map((a) => this.archiveNodes.get(a.id) ?? { type: 'archive', info: a, group: node.group });
     if (node.type === 'archive') return this.entries(node, node.info.id, '');
-    if (node.type === 'entry' && node.entry.type === 'directory') return this.entries(node, node.archiveId, node.entry.path);
+    if (node.type === 'entry' && node.entry.type === 'directory') return this.entries(node, node.archiveId, entryName(node.entry));
     return [];
   }
 

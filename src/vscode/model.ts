@@ -6,6 +6,7 @@
 import type { Manifest } from '../core/catalog/manifest';
 import type { GlacierState } from '../core/store/glacierState';
 import type { ManifestEntry } from '../core/pack/tarWriter';
+import { entryName, pathFields } from '../core/pack/rawNames';
 import { formatBytes } from '../core/store/upload';
 
 /** What the view knows about one archive: the listing, its Glacier state and, once read, its manifest summary. */
@@ -233,31 +234,34 @@ function baseName(p: string): string {
 
 /**
  * The folders of a manifest, indexed once so expanding any folder is a lookup: children of "" are
- * the top level. Folders that only appear as parents of entries are created implicitly.
+ * the top level. Folders that only appear as parents of entries are created implicitly. Folders
+ * are keyed by their names' bytes (entryName), so two that read the same stay apart.
  */
 export interface FolderIndex {
+  /** `folder` is entryName of a directory entry, or "". */
   children(folder: string): readonly ManifestEntry[];
 }
 
 export function indexEntries(entries: readonly ManifestEntry[]): FolderIndex {
   const byParent = new Map<string, ManifestEntry[]>();
   const seenDirs = new Set<string>();
-  const add = (e: ManifestEntry): void => {
-    const parent = parentOf(e.path);
+  const add = (e: ManifestEntry, name: string): void => {
+    const parent = parentOf(name);
     let list = byParent.get(parent);
     if (!list) byParent.set(parent, (list = []));
     list.push(e);
   };
   for (const e of entries) {
-    if (e.type === 'directory') seenDirs.add(e.path);
+    if (e.type === 'directory') seenDirs.add(entryName(e));
   }
   for (const e of entries) {
-    add(e);
+    const name = entryName(e);
+    add(e, name);
     // Make sure every ancestor exists as a directory entry.
-    let p = parentOf(e.path);
+    let p = parentOf(name);
     while (p !== '' && !seenDirs.has(p)) {
       seenDirs.add(p);
-      add({ path: p, type: 'directory', size: 0, mode: 0o755, mtime: e.mtime } as ManifestEntry);
+      add({ ...pathFields(p), type: 'directory', size: 0, mode: 0o755, mtime: e.mtime }, p);
       p = parentOf(p);
     }
   }

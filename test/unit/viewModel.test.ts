@@ -17,6 +17,7 @@ import {
   type ArchiveInfo,
 } from '../../src/vscode/model';
 import type { ManifestEntry } from '../../src/core/pack/tarWriter';
+import { entryName, fromBytes, pathFields } from '../../src/core/pack/rawNames';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const GiB = 1024 ** 3;
@@ -105,6 +106,20 @@ describe('Archives view model', () => {
     assert.equal(index.children('proj/src').filter((x) => x.path === 'proj/src/deep').length, 1);
     assert.deepEqual(entryLook(e('proj/src', 'directory', 0)), { label: 'src', description: '', icon: 'folder', collapsible: true });
     assert.deepEqual(entryLook({ ...e('proj/l', 'symlink', 0), linkTarget: '../x' }), { label: 'l', description: '→ ../x', icon: 'file-symlink-file', collapsible: false });
+  });
+
+  it('keeps apart folders whose names read the same but whose bytes differ, showing them readably', () => {
+    const raw = Buffer.from('caf\xe9', 'latin1');
+    const latin = { ...pathFields(fromBytes(raw)), type: 'directory' as const, size: 0, mtime: 0, mode: 0o755 };
+    const inside = { ...pathFields(fromBytes(Buffer.concat([raw, Buffer.from('/in-latin1')]))), type: 'file' as const, size: 1, mtime: 0, mode: 0o644 };
+    const implicit = { ...pathFields(fromBytes(Buffer.concat([Buffer.from('p/'), raw, Buffer.from('/f')]))), type: 'file' as const, size: 1, mtime: 0, mode: 0o644 };
+    const literal: ManifestEntry = { path: 'caf\\xE9/in-backslash', type: 'file', size: 1, mtime: 0, mode: 0o644 };
+    const index = indexEntries([latin, inside, implicit, literal]);
+    assert.deepEqual(index.children(entryName(latin)).map((x) => x.path), ['caf\\xE9/in-latin1']);
+    assert.deepEqual(index.children('caf\\xE9').map((x) => x.path), ['caf\\xE9/in-backslash']);
+    const made = index.children('p')[0]!;
+    assert.deepEqual([made.path, made.type, entryLook(made).label], ['p/caf\\xE9', 'directory', 'caf\\xE9']);
+    assert.deepEqual(index.children(entryName(made)).map((x) => x.path), ['p/caf\\xE9/f']);
   });
 
   it('indexes a 200,000-file manifest by folder', () => {

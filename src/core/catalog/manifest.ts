@@ -7,6 +7,7 @@ import { archiveIdPattern, isStorageClass, type StorageClass } from '../config';
 import { GlacierError } from '../errors';
 import type { ManifestEntry } from '../pack/tarWriter';
 import type { EntryType, SourceEntry, SourceRoot } from '../pack/walk';
+import { rawNameProblem } from './rawNameCheck';
 
 export const manifestFormat = 'glacier-backup/manifest';
 export const manifestVersion = 1;
@@ -82,6 +83,7 @@ export function contentFingerprint(roots: readonly SourceRoot[], entries: Iterab
   const h = createHash('sha256');
   h.update(JSON.stringify(roots.map((r) => [r.path, r.name, r.type])));
   // Hashed in batches of about 64 KiB: the same bytes as one update per entry, in fewer calls.
+  // JSON.stringify writes a byte that is not UTF-8 (a lone surrogate, rawNames.ts) as \udcXX.
   let batch = '';
   for (const e of entries) {
     batch += `\n${JSON.stringify([e.path, e.type, e.size, e.mtimeMs, e.mode, e.linkTarget ?? null])}`;
@@ -127,6 +129,8 @@ export function parseManifest(bytes: Uint8Array, expectedId: string): Manifest {
       throw bad('an entry is malformed');
     }
     if (x.type === 'file' && typeof x.sha256 !== 'string') throw bad(`file ${x.path} has no sha256`);
+    const rawProblem = rawNameProblem(x);
+    if (rawProblem !== undefined) throw bad(rawProblem);
   }
   if (!Array.isArray(m.skipped)) m.skipped = [];
   if (!Array.isArray(m.changed)) m.changed = [];

@@ -19,6 +19,7 @@ import { readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
 import type { ManifestEntry } from '../pack/tarWriter';
 import type { ExtractedEntry } from '../pack/safeExtract';
+import { entryName, readableName } from '../pack/rawNames';
 import { archiveStatus } from '../store/restore';
 import { describeState } from '../store/glacierState';
 import { fetchDecryptUnpack, freeName } from './unpack';
@@ -120,18 +121,21 @@ export function matchManifest(m: Manifest, size: number, sha256: string, expecte
   if (size !== m.archive.size || sha256 !== m.archive.sha256) {
     throw new GlacierError('corrupt', `archive ${m.id} does not match its manifest (size or sha256 of the stored object differs)`);
   }
+  // Compared by the names' bytes (entryName): two names never match by their readable form alone.
   const byPath = new Map(got.map((e) => [e.path, e]));
-  for (const want of expected) {
-    const e = byPath.get(want.path);
+  const names = expected.map(entryName);
+  for (const [i, want] of expected.entries()) {
+    const e = byPath.get(names[i]!);
     if (!e) throw new GlacierError('corrupt', `archive ${m.id} lacks "${want.path}", which its manifest lists`);
     if (e.type !== want.type) throw new GlacierError('corrupt', `"${want.path}" is a ${e.type} in the archive but a ${want.type} in the manifest`);
     if (want.type === 'file' && e.sha256 !== want.sha256) throw new GlacierError('corrupt', `"${want.path}" does not match the sha256 in the manifest`);
-    byPath.delete(want.path);
+    byPath.delete(names[i]!);
   }
-  const extra = [...byPath.keys()].find((p) => !expected.some((e) => p.startsWith(`${e.path}/`)));
-  if (extra !== undefined) throw new GlacierError('corrupt', `archive ${m.id} holds "${extra}", which its manifest does not list`);
+  const extra = [...byPath.keys()].find((p) => !names.some((n) => p.startsWith(`${n}/`)));
+  if (extra !== undefined) throw new GlacierError('corrupt', `archive ${m.id} holds "${readableName(extra)}", which its manifest does not list`);
 }
 
+/** Patterns match a path's readable form (readableName), the one `files` shows and a user can type. */
 export function subsetFilter(only: readonly string[] | undefined): (archivePath: string) => boolean {
   if (!only?.length) return () => true;
   const matchers = only.map((p) => {
@@ -139,7 +143,7 @@ export function subsetFilter(only: readonly string[] | undefined): (archivePath:
     const glob = /[*?[\]{}]/.test(clean) ? picomatch(clean, { dot: true }) : undefined;
     return (candidate: string): boolean => (glob ? glob(candidate) : candidate === clean || candidate.startsWith(`${clean}/`));
   });
-  return (archivePath) => matchers.some((m) => m(archivePath));
+  return (archivePath) => matchers.some((m) => m(readableName(archivePath)));
 }
 
 export function defaultFolderName(m: Manifest): string {

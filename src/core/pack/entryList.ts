@@ -2,7 +2,7 @@
  * Compact, append-only tables of per-file state, so that a backup of many files holds tens of
  * bytes per file rather than several hundred: the walked entries (SourceEntryList) and what the
  * tar writer recorded for them (ManifestEntryList). Numbers live in typed arrays, each entry keeps
- * only its base name (the string readdir returned), and paths are rebuilt from the parent
+ * only its base name (as rawNames.ts carries it), and paths are rebuilt from the parent
  * folder's on access.
  *
  * Guarantees: entries come back in the order they were added, each time as a fresh object equal
@@ -12,6 +12,7 @@
 import * as path from 'node:path';
 import type { EntryType, SourceEntry } from './walk';
 import type { ManifestEntry } from './tarWriter';
+import { linkFields, pathFields } from './rawNames';
 
 type Column = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 
@@ -188,9 +189,14 @@ export class ManifestEntryList implements Iterable<ManifestEntry> {
     if (!(i >= 0 && i < this.n)) throw new RangeError(`no entry ${i}`);
     const index = this.sources[i]!;
     const type = this.source.type(index);
-    const e: ManifestEntry = { path: this.source.path(index), type, size: this.sizes[i]!, mtime: this.mtimes[i]!, mode: this.modes[i]! };
+    // Built by assignment, in JSON order: an object made by spreading serialises several times slower.
+    const e = pathFields(this.source.path(index)) as ManifestEntry;
+    e.type = type;
+    e.size = this.sizes[i]!;
+    e.mtime = this.mtimes[i]!;
+    e.mode = this.modes[i]!;
     if (type === 'file') e.sha256 = Buffer.from(this.hashes.buffer, this.hashes.byteOffset + i * 32, 32).toString('hex');
-    if (type === 'symlink') e.linkTarget = this.source.linkTarget(index) ?? '';
+    if (type === 'symlink') Object.assign(e, linkFields(this.source.linkTarget(index) ?? ''));
     return e;
   }
 

@@ -16,10 +16,13 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
 import { GlacierError, oneLine } from '../errors';
+import { byteLength, fsPath, readableName } from './rawNames';
+import { rawNameExtract } from './rawTarNames';
 
 export interface ExtractedEntry {
+  /** The name's bytes as rawNames.ts carries them (so is linkTarget). */
   path: string;
   type: 'file' | 'directory' | 'symlink';
   size: number;
@@ -48,7 +51,7 @@ export interface ExtractOptions {
   filter?: (archivePath: string) => boolean;
   /** Default 5 000 000. */
   maxEntries?: number;
-  /** Longest entry name or symlink target, in UTF-8 bytes; default 4096. */
+  /** Longest entry name or symlink target, in bytes; default 4096. */
   maxPathBytes?: number;
   /**
    * Create symlinks whose target is absolute or leaves the root, as they are (they are still
@@ -109,7 +112,7 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, options: Ext
     zeroTail: 0,
     lastEnd: 0,
   };
-  const extract = tar.extract();
+  const extract = rawNameExtract();
   // The parser's own error is kept: a data stream it tears down only says "Stream was destroyed".
   let parserError: unknown;
   extract.on('error', (err: unknown) => {
@@ -283,13 +286,13 @@ async function extractEntry(
   await ensureDirs(state, segments, segments.length - 1, name);
   const target = linkTarget ?? '';
   try {
-    await fs.symlink(target, abs);
+    await fs.symlink(fsPath(target), fsPath(abs));
   } catch (err) {
     if (errno(err) === 'EEXIST') refuse(name, 'the path already exists');
     throw err;
   }
   try {
-    await fs.lutimes(abs, mtime / 1000, mtime / 1000);
+    await fs.lutimes(fsPath(abs), mtime / 1000, mtime / 1000);
   } catch {
     // a symlink's own mtime is cosmetic, and not every platform can set it
   }
@@ -322,7 +325,7 @@ function kindOf(type: string | null, name: string): Kind {
  * an empty name of any other type is refused.
  */
 function splitName(name: string, isDirectory: boolean, maxPathBytes: number): string[] {
-  if (Buffer.byteLength(name) > maxPathBytes) refuse(name, `the name is longer than ${maxPathBytes} bytes`);
+  if (byteLength(name) > maxPathBytes) refuse(name, `the name is longer than ${maxPathBytes} bytes`);
   if (name.includes('\0')) refuse(name, 'NUL byte in the name');
   if (name.startsWith('/')) refuse(name, 'absolute path');
   if (name.includes('\\')) refuse(name, 'backslash in the name');
@@ -347,7 +350,7 @@ function splitName(name: string, isDirectory: boolean, maxPathBytes: number): st
  */
 function checkLinkTarget(name: string, target: string, segments: readonly string[], maxPathBytes: number, allowOutside: boolean): string {
   if (target === '') refuse(name, 'empty symlink target');
-  if (Buffer.byteLength(target) > maxPathBytes) refuse(name, `the symlink target is longer than ${maxPathBytes} bytes`);
+  if (byteLength(target) > maxPathBytes) refuse(name, `the symlink target is longer than ${maxPathBytes} bytes`);
   if (target.includes('\0')) refuse(name, 'NUL byte in the symlink target');
   if (allowOutside) return target;
   const shown = `symlink target "${printable(target)}"`;
@@ -406,10 +409,10 @@ async function ensureDirs(state: State, segments: readonly string[], count: numb
     abs = path.join(abs, s);
     if (state.dirsOnDisk.has(rel)) continue;
     try {
-      mkdirSync(abs, { mode: 0o700 });
+      mkdirSync(fsPath(abs), { mode: 0o700 });
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err;
-      const st = lstatSync(abs);
+      const st = lstatSync(fsPath(abs));
       if (st.isSymbolicLink()) refuse(name, `writes through a symlink ("${printable(rel)}")`);
       if (!st.isDirectory()) refuse(name, i === count - 1 && count === segments.length ? 'the path already exists' : `a parent ("${printable(rel)}") is not a folder`);
     }
@@ -434,7 +437,7 @@ async function writeFile(
 ): Promise<string> {
   let fd: number;
   try {
-    fd = openSync(abs, openFlags, 0o600);
+    fd = openSync(fsPath(abs), openFlags, 0o600);
   } catch (err) {
     if (errno(err) === 'EEXIST') refuse(name, 'the path already exists');
     if (errno(err) === 'ELOOP') refuse(name, 'writes through a symlink');
@@ -494,10 +497,10 @@ async function eachChunk(
 async function applyDirectoryModes(state: State): Promise<void> {
   const dirs = [...state.dirs.values()].sort((a, b) => depth(b.result.path) - depth(a.result.path));
   for (const d of dirs) {
-    const st = await fs.lstat(d.abs);
+    const st = await fs.lstat(fsPath(d.abs));
     if (!st.isDirectory()) throw new GlacierError('corrupt', `refused entry "${printable(d.result.path)}": it is no longer a folder`);
-    await fs.chmod(d.abs, d.mode);
-    await fs.utimes(d.abs, d.mtime / 1000, d.mtime / 1000);
+    await fs.chmod(fsPath(d.abs), d.mode);
+    await fs.utimes(fsPath(d.abs), d.mtime / 1000, d.mtime / 1000);
   }
 }
 
@@ -511,7 +514,7 @@ function refuse(name: string, reason: string): never {
   throw new GlacierError('corrupt', `refused entry "${printable(name)}": ${reason}`);
 }
 
-/** A name fit for a one-line message: control and invisible characters escaped, at most ~200 characters. */
+/** A name fit for a one-line message: control and invisible characters escaped, bytes that are not UTF-8 as \xHH, at most ~200 characters. */
 function printable(name: string): string {
   const escaped = name
     .slice(0, 400)
@@ -519,7 +522,7 @@ function printable(name: string): string {
       c === '"' || c === '\\' ? `\\${c}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
     );
   const chars = Array.from(escaped);
-  return chars.length > 200 || name.length > 400 ? `${chars.slice(0, 200).join('')}…` : escaped;
+  return readableName(chars.length > 200 || name.length > 400 ? `${chars.slice(0, 200).join('')}…` : escaped);
 }
 
 function errno(err: unknown): string | undefined {

@@ -16,16 +16,24 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { GlacierError, throwIfAborted } from '../errors';
 import type { EntryType, Skipped, SourceEntry } from './walk';
 import { ManifestEntryList, type SourceEntryList } from './entryList';
+import { headerFor, padding, planHeader, writeHeader } from './tarHeader';
+import { fsPath, readableName } from './rawNames';
 
 export interface ManifestEntry {
+  /** The archive path; readable (see rawNames.ts) when it is not UTF-8. */
   path: string;
+  /** Base64 of the path's bytes, only when they are not valid UTF-8: then these identify the entry. */
+  pathBytes?: string;
   type: EntryType;
   size: number;
   /** Modification time, milliseconds since the epoch (the tar header keeps whole seconds). */
   mtime: number;
   mode: number;
   sha256?: string;
+  /** Readable, as `path` is. */
   linkTarget?: string;
+  /** Base64 of the target's bytes, only when they are not valid UTF-8. */
+  linkTargetBytes?: string;
 }
 
 export interface PackReport {
@@ -46,8 +54,6 @@ export interface PackOptions {
   signal?: AbortSignal;
   onProgress?: (p: PackProgress) => void;
 }
-
-const maxOctal6 = 0o777777;
 
 /**
  * The size of the tar of these entries as walked (for choosing the multipart part size): exact
@@ -195,9 +201,9 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
 
   let fd: number;
   try {
-    fd = openSync(e.abs, 'r');
+    fd = openSync(fsPath(e.abs), 'r');
   } catch (err) {
-    report.skipped.push({ path: e.abs, reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
+    report.skipped.push({ path: readableName(e.abs), reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
     return;
   }
   try {
@@ -205,7 +211,7 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
     const before = fstatSync(fd);
     if (!before.isFile()) {
       // replaced by a folder or a special file since the walk
-      report.skipped.push({ path: e.abs, reason: 'special', detail: 'no longer a regular file' });
+      report.skipped.push({ path: readableName(e.abs), reason: 'special', detail: 'no longer a regular file' });
       return;
     }
     const size = before.size;
@@ -240,10 +246,10 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
     out.zeros(padding(size));
     const after = fstatSync(fd);
     const sinceWalk = size !== e.size || mtime !== Math.floor(e.mtimeMs);
-    if (changed || grew || sinceWalk || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(e.abs);
+    if (changed || grew || sinceWalk || after.size !== size || Math.floor(after.mtimeMs) !== mtime) report.changed.push(readableName(e.abs));
     report.entries.add(index, size, mtime, mode, hash.digest());
   } catch (err) {
-    throw new GlacierError('unreadable', `cannot read ${e.abs}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new GlacierError('unreadable', `cannot read ${readableName(e.abs)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   } finally {
     closeSync(fd);
   }
@@ -281,7 +287,7 @@ function readWhole(out: ChunkWriter, fd: number, e: SourceEntry, index: number, 
   out.at += n;
   out.zeros(padding(n));
   progress.bytesRead += n;
-  if (n !== e.size || st.size !== n || header.mtimeMs !== Math.floor(e.mtimeMs)) report.changed.push(e.abs);
+  if (n !== e.size || st.size !== n || header.mtimeMs !== Math.floor(e.mtimeMs)) report.changed.push(readableName(e.abs));
   report.entries.add(index, n, header.mtimeMs, header.mode, sha256);
   return true;
 }
@@ -295,144 +301,4 @@ function readFully(fd: number, buf: Buffer, offset: number, length: number, posi
     filled += n;
   }
   return filled;
-}
-
-function padding(size: number): number {
-  return (512 - (size % 512)) % 512;
-}
-
-interface Header {
-  name: string;
-  type: 'file' | 'directory' | 'symlink' | 'pax-header';
-  linkname: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeMs: number;
-}
-
-const typeflags: Record<Header['type'], number> = { file: 0x30, symlink: 0x32, directory: 0x35, 'pax-header': 0x78 };
-const block = Buffer.alloc(512);
-
-/** The header of a walked entry as the walk saw it (a file's is then updated from what is read). */
-function headerFor(e: SourceEntry): Header {
-  const dir = e.type === 'directory';
-  return {
-    name: dir ? `${e.path}/` : e.path,
-    type: e.type,
-    linkname: e.type === 'symlink' ? (e.linkTarget ?? '') : '',
-    mode: e.mode,
-    uid: e.uid <= maxOctal6 ? e.uid : 0,
-    gid: e.gid <= maxOctal6 ? e.gid : 0,
-    size: e.type === 'file' ? e.size : 0,
-    mtimeMs: e.mtimeMs,
-  };
-}
-
-/** How a header is written: as ustar (its name fields), or with PAX records; and its length. */
-interface HeaderPlan {
-  names?: UstarNames;
-  pax?: Buffer;
-  length: number;
-}
-
-/** Depends on the names only: a header's size, mode and times can change after planning. */
-function planHeader(h: Header): HeaderPlan {
-  const names = ustarNames(h);
-  if (names) return { names, length: 512 };
-  const pax = Buffer.from(paxRecords(h));
-  return { pax, length: 1024 + pax.length + padding(pax.length) };
-}
-
-/**
- * A ustar header, or when the name does not fit (over 100 bytes that cannot be split at a "/"
- * into a 155-byte prefix, or not ASCII) or the link target is over 100 bytes, a PAX extended
- * header carrying them. The bytes are those tar-stream 3 writes for the same entry.
- */
-function writeHeader(out: ChunkWriter, h: Header, plan = planHeader(h)): void {
-  if (!plan.pax) {
-    encodeUstar(h, block, plan.names);
-    out.write(block);
-    return;
-  }
-  const pax = plan.pax;
-  const outer: Header = { ...h, name: 'PaxHeader', linkname: h.linkname && 'PaxHeader' };
-  encodeUstar({ ...outer, type: 'pax-header', size: pax.length }, block);
-  out.write(block);
-  out.write(pax);
-  out.zeros(padding(pax.length));
-  encodeUstar(outer, block);
-  out.write(block);
-}
-
-function paxRecords(h: Header): string {
-  return paxRecord('path', h.name) + (h.linkname ? paxRecord('linkpath', h.linkname) : '');
-}
-
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  const len = Buffer.byteLength(body);
-  let digits = String(len).length;
-  if (len + digits >= 10 ** digits) digits++;
-  return `${len + digits}${body}`;
-}
-
-interface UstarNames {
-  name: string;
-  prefix: string;
-}
-
-/** The name and prefix fields of a ustar header for `h`; undefined if they do not fit. */
-function ustarNames(h: Header): UstarNames | undefined {
-  let name = h.type === 'directory' && !h.name.endsWith('/') ? `${h.name}/` : h.name;
-  if (!/^[\x00-\x7f]*$/.test(name)) return undefined;
-  let prefix = '';
-  while (name.length > 100) {
-    const i = name.indexOf('/');
-    if (i === -1) return undefined;
-    prefix += prefix ? `/${name.slice(0, i)}` : name.slice(0, i);
-    name = name.slice(i + 1);
-  }
-  if (prefix.length > 155 || Buffer.byteLength(h.linkname) > 100) return undefined;
-  return { name, prefix };
-}
-
-/** Encodes into `buf` (512 bytes); `names` as ustarNames gives them (the PAX path's always fit). */
-function encodeUstar(h: Header, buf: Buffer, names = ustarNames(h)): void {
-  if (!names) throw new Error(`no ustar header fits ${h.name}`);
-  const { name, prefix } = names;
-  buf.fill(0);
-  buf.write(name, 0, 'latin1');
-  writeOctal(buf, 100, h.mode & 0o7777, 6);
-  writeOctal(buf, 108, h.uid, 6);
-  writeOctal(buf, 116, h.gid, 6);
-  if (h.size > 0o77777777777) writeBase256(buf, 124, h.size);
-  else writeOctal(buf, 124, h.size, 11);
-  writeOctal(buf, 136, Math.min(Math.max(Math.floor(h.mtimeMs / 1000), 0), 0o77777777777), 11);
-  buf[156] = typeflags[h.type];
-  if (h.linkname) buf.write(h.linkname, 157, 100, 'utf8');
-  buf.write('ustar\x0000', 257, 'latin1');
-  writeOctal(buf, 329, 0, 6);
-  writeOctal(buf, 337, 0, 6);
-  if (prefix) buf.write(prefix, 345, 'latin1');
-  let sum = 8 * 32;
-  for (let i = 0; i < 148; i++) sum += buf[i] as number;
-  for (let i = 156; i < 512; i++) sum += buf[i] as number;
-  writeOctal(buf, 148, sum, 6);
-}
-
-/** `digits` octal digits then a space, as tar-stream writes them (all 7s when too large). */
-function writeOctal(buf: Buffer, at: number, value: number, digits: number): void {
-  const s = value.toString(8);
-  buf.write(s.length > digits ? `${'7'.repeat(digits)} ` : `${s.padStart(digits, '0')} `, at, 'latin1');
-}
-
-/** GNU base-256 size for files of 8 GiB and more. */
-function writeBase256(buf: Buffer, at: number, value: number): void {
-  buf[at] = 0x80;
-  for (let i = 11; i > 0; i--) {
-    buf[at + i] = value % 256;
-    value = Math.floor(value / 256);
-  }
 }

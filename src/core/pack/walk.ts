@@ -10,9 +10,14 @@ import * as path from 'node:path';
 import { GlacierError, throwIfAborted } from '../errors';
 import { compileExcludes } from './excludes';
 import { joinName, SourceEntryList } from './entryList';
+import { fromBytes, fsPath, readableName } from './rawNames';
 
 export type EntryType = 'file' | 'directory' | 'symlink';
 
+/**
+ * Names are the bytes on disk as rawNames.ts carries them (lone surrogates for bytes that are not
+ * UTF-8): give paths to `fs` through fsPath, and to people through readableName.
+ */
 export interface SourceEntry {
   /** Path inside the archive, "/"-separated, starting with the root's archive name. */
   path: string;
@@ -36,6 +41,7 @@ export interface SourceRoot {
 }
 
 export interface Skipped {
+  /** Absolute, readable (readableName). */
   path: string;
   reason: 'unreadable' | 'special' | 'loop';
   detail: string;
@@ -108,7 +114,7 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
       if (follow) {
         await pause();
         try {
-          st = statSync(abs);
+          st = statSync(fsPath(abs));
           type = typeOf(st);
         } catch {
           // A dangling link is kept as a link.
@@ -117,15 +123,15 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
       if (type === 'symlink') {
         await pause();
         try {
-          linkTarget = readlinkSync(abs);
+          linkTarget = fromBytes(readlinkSync(fsPath(abs), { encoding: 'buffer' }));
         } catch (err) {
-          skipped.push({ path: abs, reason: 'unreadable', detail: code(err) });
+          skipped.push({ path: readableName(abs), reason: 'unreadable', detail: code(err) });
           return;
         }
       }
     }
     if (!type) {
-      skipped.push({ path: abs, reason: 'special', detail: 'socket, FIFO or device' });
+      skipped.push({ path: readableName(abs), reason: 'special', detail: 'socket, FIFO or device' });
       return;
     }
     const fields = {
@@ -144,15 +150,15 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
     }
     const id = `${st.dev}:${st.ino}`;
     if (ancestors.has(id)) {
-      skipped.push({ path: abs, reason: 'loop', detail: 'symlink loop' });
+      skipped.push({ path: readableName(abs), reason: 'loop', detail: 'symlink loop' });
       return;
     }
     let names: string[];
     await pause();
     try {
-      names = readdirSync(abs);
+      names = readNames(abs);
     } catch (err) {
-      skipped.push({ path: abs, reason: 'unreadable', detail: code(err) });
+      skipped.push({ path: readableName(abs), reason: 'unreadable', detail: code(err) });
       return;
     }
     const index = entries.add(parent, name, fields, rootAbs);
@@ -165,9 +171,9 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
       let childStat: Stats;
       await pause();
       try {
-        childStat = lstatSync(childAbs);
+        childStat = lstatSync(fsPath(childAbs));
       } catch (err) {
-        skipped.push({ path: childAbs, reason: 'unreadable', detail: code(err) });
+        skipped.push({ path: readableName(childAbs), reason: 'unreadable', detail: code(err) });
         continue;
       }
       if (childStat.isDirectory() && isExcluded(`${childPath}/`)) continue;
@@ -181,6 +187,17 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
     await visit(root.path, root.name, root.name, -1, st, new Set());
   }
   return { roots, entries, skipped };
+}
+
+/**
+ * The names in a folder, each exactly as its bytes (rawNames.ts). Node decodes names as UTF-8 and
+ * turns bytes that are not into U+FFFD, which no longer names the file: only then is the folder
+ * read again as bytes.
+ */
+function readNames(dir: string): string[] {
+  const names = readdirSync(fsPath(dir));
+  if (!names.some((n) => n.includes('\ufffd'))) return names;
+  return readdirSync(fsPath(dir), { encoding: 'buffer' }).map(fromBytes);
 }
 
 function typeOf(st: Stats): EntryType | undefined {
