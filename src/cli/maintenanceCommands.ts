@@ -7,6 +7,7 @@ import { verifyArchive } from '../core/jobs/verify';
 import { formatBytes } from '../core/store/upload';
 import { decryption, type Context } from './commands';
 import { configDir, stateDir } from './options';
+import { printable, printableJson } from '../core/util/printable';
 
 /** Exit 0 when consistent (after repair, if asked); a failure (exit 1) when problems remain. */
 export async function runCheck(ctx: Context): Promise<void> {
@@ -22,7 +23,7 @@ export async function runCheck(ctx: Context): Promise<void> {
     onRepair: (p) => ctx.err(`repairing: ${p.repair}`),
   });
   if (ctx.options.json) {
-    ctx.out(JSON.stringify(report, null, 2));
+    ctx.out(printableJson(JSON.stringify(report, null, 2)));
   } else {
     for (const p of report.problems) ctx.out(line(p));
   }
@@ -50,7 +51,7 @@ export async function runCheck(ctx: Context): Promise<void> {
 
 function line(p: CheckProblem): string {
   const state = p.repaired ? ' (repaired)' : p.repairError ? ` (repair failed: ${p.repairError})` : '';
-  return `${p.kind}\t${p.id ?? p.key ?? ''}\t${p.message}${state}`;
+  return `${p.kind}\t${printable(p.id ?? p.key ?? '')}\t${printable(p.message)}${state}`;
 }
 
 function nonNegativeSeconds(value: string, name: string): number {
