@@ -25,7 +25,11 @@ commands:
   download-key <bucket/key> <dest>             the same for a foreign "tar | gpg -c" object (no manifest)
   verify <id>                                  download a restored archive and check it end to end; writes nothing
   check [--repair] [--older-than SECONDS]      find (and fix) orphan archives and manifests, unfinished uploads
-                                               older than a day, and local records of missing archives
+                                               older than a day, and local records of missing archives; an
+                                               archive without a manifest gets one rebuilt from it if it can
+                                               be read now, and is otherwise kept
+        [--delete-orphan-archives]             with --repair: delete archives without a manifest instead,
+                                               and all their data with them
 
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from

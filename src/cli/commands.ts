@@ -25,7 +25,7 @@ export interface Context {
   progress: boolean;
 }
 
-async function encryption(ctx: Context): Promise<Encryption> {
+export async function encryption(ctx: Context): Promise<Encryption> {
   const files = ctx.options.recipient ?? [];
   if (files.length > 0) {
     const keys = await Promise.all(files.map(async (f) => ({ name: f, data: await readFileArg(f, 'recipient key') })));
