@@ -99,7 +99,8 @@ async function main(argv: string[]): Promise<number> {
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    if (stream === process.stdout) process.stderr.write(`glacier-backup: cannot write the output (${err.code ?? err.message})\n`);
+    process.exit(1);
   });
 }
 
