@@ -98,6 +98,7 @@ describe('manifest limits', () => {
       [text.replace(/"entries":\[(.*?)\]/, '"entries":[$1,]'), /an entry is malformed/],
       [text.replace(/"entries":\[(.*?)\]/, '"entries":[$1,,$1]'), /an entry is malformed/],
       [text.replace('"skipped":[]', `"entries":[${JSON.stringify(file)}]`), /"entries" appears twice/],
+      [text.replace('"entries"', '"entr\\u0069es"'), /"entries" is malformed/],
       [text.slice(0, -20), /not valid JSON/],
       [`${text}}`, /not valid JSON/],
     ] as const) {

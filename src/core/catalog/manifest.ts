@@ -148,6 +148,8 @@ class ManifestReader {
     if (!isObject(m) || m.format !== manifestFormat) throw this.bad('not a glacier-backup manifest');
     if (m.version !== manifestVersion) throw this.bad(`format version ${String(m.version)} is not supported by this version`);
     if (!Array.isArray(m.entries)) throw this.bad('"entries" is missing');
+    // Read by the scanner, the array left here is empty: anything else was spelt so that it was not ("entr\u0069es").
+    if (m.entries.length !== 0) throw this.bad('"entries" is malformed');
     if (this.entryProblem) throw this.bad(this.entryProblem);
     const problem = headerProblem(m, this.id);
     if (problem) throw this.bad(problem);
