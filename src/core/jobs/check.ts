@@ -10,9 +10,9 @@
  * aborted, stale local records dropped. An archive without a manifest is never deleted unless
  * `deleteOrphanArchives` asks for it (and the announcement says its data goes with it): its
  * manifest is rebuilt from it when it can be read now (`rebuild` given), otherwise it is kept and
- * the problem stays, saying how to restore it and rebuild. Work that may still be in progress is left alone: unfinished uploads and
- * archives without a manifest younger than `olderThan` are only counted (a backup may be running
- * in another window or on another machine).
+ * the problem stays, saying how to restore it and rebuild. Work that may still be in progress is
+ * left alone: unfinished uploads and archives without a manifest younger than `olderThan` are only
+ * counted (a backup may be running in another window or on another machine).
  */
 import {
   AbortMultipartUploadCommand,
@@ -184,9 +184,9 @@ async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
   switch (p.kind) {
     case 'archive-without-manifest':
       if (p.orphan === 'rebuild') {
-        const keys = await req.rebuild!();
-        if (!keys) throw new GlacierError('usage', `rebuilding the manifest of ${p.id} needs what opens it: the passphrase, or the private key (--identity) and the recipients`);
-        await rebuildManifest({ client, store, id: p.id!, decryption: keys.decryption, encryption: keys.encryption, signal: req.signal });
+        const opener = await req.rebuild!();
+        if (!opener) throw new GlacierError('usage', `rebuilding the manifest of ${p.id} needs what opens it: the passphrase, or the private key (--identity) and the recipients`);
+        await rebuildManifest({ client, store, id: p.id!, decryption: opener.decryption, encryption: opener.encryption, signal: req.signal });
         return;
       }
       if (p.orphan !== 'delete') throw new GlacierError('usage', `${p.id} is kept: ${p.repair}`);
