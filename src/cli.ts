@@ -3,6 +3,7 @@
 import './cli/heap';
 import { createS3Client } from './core/store/s3';
 import { describeError, GlacierError, Suspend } from './core/errors';
+import { printable } from './core/util/printable';
 import { parse, storeConfig } from './cli/options';
 import { runBackup, runFiles, runList, type Context } from './cli/commands';
 import { runDownload, runRestore, runStatus, runWait } from './cli/restoreCommands';
@@ -24,7 +25,11 @@ commands:
   download-key <bucket/key> <dest>             the same for a foreign "tar | gpg -c" object (no manifest)
   verify <id>                                  download a restored archive and check it end to end; writes nothing
   check [--repair] [--older-than SECONDS]      find (and fix) orphan archives and manifests, unfinished uploads
-                                               older than a day, and local records of missing archives
+                                               older than a day, and local records of missing archives; an
+                                               archive without a manifest gets one rebuilt from it if it can
+                                               be read now, and is otherwise kept
+        [--delete-orphan-archives]             with --repair: delete archives without a manifest instead,
+                                               and all their data with them
 
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
@@ -70,8 +75,9 @@ async function main(argv: string[]): Promise<number> {
     store,
     options: values,
     env: process.env,
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    // Lines may quote text from the bucket: nothing in it reaches the terminal as a control.
+    out: (line) => process.stdout.write(`${printable(line, '\t\n')}\n`),
+    err: (line) => process.stderr.write(`${printable(line, '\t\n')}\n`),
     signal: controller.signal,
     progress: Boolean(process.stderr.isTTY) && !values.quiet,
   };
@@ -86,6 +92,16 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'check') await runCheck(ctx);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;
+}
+
+// A reader that went away (`list | head`) ends the command quietly, as a closed pipe does for
+// other tools; any other write error is reported.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (stream === process.stdout) process.stderr.write(`glacier-backup: cannot write the output (${err.code ?? err.message})\n`);
+    process.exit(1);
+  });
 }
 
 let finished = false;
@@ -105,7 +121,7 @@ main(process.argv.slice(2)).finally(() => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`glacier-backup: ${describeError(err)}\n`);
+    process.stderr.write(`glacier-backup: ${printable(describeError(err))}\n`);
     if (process.env.GLACIER_BACKUP_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = err instanceof GlacierError && err.code === 'usage' ? 2 : 1;
   },

@@ -12,6 +12,7 @@ import { describeState, glacierState } from '../core/store/glacierState';
 import { archiveStatus } from '../core/store/restore';
 import { concurrency, readFileArg, stateDir, type Options } from './options';
 import { passphrase } from './secrets';
+import { printable, printableJson } from '../core/util/printable';
 
 export interface Context {
   client: S3Client;
@@ -24,7 +25,7 @@ export interface Context {
   progress: boolean;
 }
 
-async function encryption(ctx: Context): Promise<Encryption> {
+export async function encryption(ctx: Context): Promise<Encryption> {
   const files = ctx.options.recipient ?? [];
   if (files.length > 0) {
     const keys = await Promise.all(files.map(async (f) => ({ name: f, data: await readFileArg(f, 'recipient key') })));
@@ -112,7 +113,7 @@ export async function runList(ctx: Context): Promise<void> {
     });
   }
   if (ctx.options.json) {
-    ctx.out(JSON.stringify(rows, null, 2));
+    ctx.out(printableJson(JSON.stringify(rows, null, 2)));
     return;
   }
   if (rows.length === 0) {
@@ -122,7 +123,7 @@ export async function runList(ctx: Context): Promise<void> {
   ctx.out(['ID', 'CREATED', 'SIZE', 'CLASS', 'STATE', 'FILES', 'LABEL'].join('\t'));
   for (const r of rows) {
     const created = typeof r.created === 'string' ? r.created.replace(/\.\d+Z$/, 'Z') : '-';
-    const label = r.problem ? `(${String(r.problem)})` : ((r.label as string | null) ?? '(encrypted)');
+    const label = printable(r.problem ? `(${String(r.problem)})` : ((r.label as string | null) ?? '(encrypted)'));
     ctx.out([r.id, created, r.size === null ? '-' : formatBytes(r.size as number), r.storageClass ?? '-', stateText(r), r.files ?? '-', label].join('\t'));
   }
 }
@@ -132,16 +133,22 @@ export async function runFiles(ctx: Context, id: string | undefined): Promise<vo
   const dec = await decryption(ctx, true);
   const m = await readManifest(ctx.client, ctx.store, id, dec!, ctx.signal);
   if (ctx.options.json) {
-    ctx.out(JSON.stringify(m.entries, null, 2));
+    ctx.out(printableJson(JSON.stringify(m.entries, null, 2)));
     return;
   }
   for (const e of m.entries) {
     const mode = (e.mode & 0o7777).toString(8).padStart(4, '0');
-    const when = new Date(e.mtime).toISOString().replace(/\.\d+Z$/, 'Z');
+    const when = isoSeconds(e.mtime);
     const size = e.type === 'file' ? String(e.size) : '-';
     const name = e.type === 'directory' ? `${e.path}/` : e.type === 'symlink' ? `${e.path} -> ${e.linkTarget ?? ''}` : e.path;
-    ctx.out(`${e.type[0]} ${mode} ${size.padStart(12)} ${when} ${name}`);
+    ctx.out(`${e.type[0]} ${mode} ${size.padStart(12)} ${when} ${printable(name)}`);
   }
+}
+
+/** A time as ISO 8601 to the second, or '-' when a Date cannot hold it. */
+function isoSeconds(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? '-' : d.toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 function progressMeter(ctx: Context): { update: (p: BackupProgress) => void; done: () => void } {

@@ -5,11 +5,14 @@ import { check, defaultCheckAge, type CheckProblem } from '../core/jobs/check';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
 import { verifyArchive } from '../core/jobs/verify';
 import { formatBytes } from '../core/store/upload';
-import { decryption, type Context } from './commands';
+import type { Decryption, Encryption } from '../core/crypto/openpgp';
+import { decryption, encryption, type Context } from './commands';
 import { configDir, stateDir } from './options';
+import { printable, printableJson } from '../core/util/printable';
 
 /** Exit 0 when consistent (after repair, if asked); a failure (exit 1) when problems remain. */
 export async function runCheck(ctx: Context): Promise<void> {
+  if (ctx.options['delete-orphan-archives'] && !ctx.options.repair) throw new GlacierError('usage', '--delete-orphan-archives goes with --repair');
   const olderThan = ctx.options['older-than'] === undefined ? defaultCheckAge : nonNegativeSeconds(ctx.options['older-than'], 'older-than') * 1000;
   const report = await check({
     client: ctx.client,
@@ -18,11 +21,13 @@ export async function runCheck(ctx: Context): Promise<void> {
     pending: new FilePendingStore(path.join(configDir(ctx.env), 'pending-restores.json')),
     stateDir: stateDir(ctx.env),
     repair: ctx.options.repair,
+    deleteOrphanArchives: ctx.options['delete-orphan-archives'],
+    rebuild: () => rebuildKeys(ctx),
     signal: ctx.signal,
     onRepair: (p) => ctx.err(`repairing: ${p.repair}`),
   });
   if (ctx.options.json) {
-    ctx.out(JSON.stringify(report, null, 2));
+    ctx.out(printableJson(JSON.stringify(report, null, 2)));
   } else {
     for (const p of report.problems) ctx.out(line(p));
   }
@@ -36,6 +41,7 @@ export async function runCheck(ctx: Context): Promise<void> {
     return;
   }
   const failed = report.problems.filter((p) => !p.repaired);
+  const kept = report.problems.filter((p) => p.orphan === 'keep').length;
   if (ctx.options.repair && failed.length === 0) {
     ctx.err(`${where}: ${report.archives} archives; repaired ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}${youngNote}`);
     return;
@@ -43,14 +49,22 @@ export async function runCheck(ctx: Context): Promise<void> {
   throw new GlacierError(
     's3',
     ctx.options.repair
-      ? `${failed.length} of ${report.problems.length} problems could not be repaired`
-      : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found in ${where}${youngNote}; "glacier-backup check --repair" fixes them`,
+      ? `${failed.length} of ${report.problems.length} problems could not be repaired${kept ? ` (${kept} archive${kept === 1 ? '' : 's'} without a manifest kept: see ${kept === 1 ? 'its line' : 'their lines'})` : ''}`
+      : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found in ${where}${youngNote}; "glacier-backup check --repair" fixes ${kept ? `all but ${kept} (see each line)` : 'them'}`,
   );
 }
 
+/** Passphrase mode: the passphrase both opens the archive and encrypts its new manifest. */
+async function rebuildKeys(ctx: Context): Promise<{ decryption: Decryption; encryption: Encryption } | undefined> {
+  const dec = await decryption(ctx, false);
+  if (!dec) return undefined;
+  if (dec.passphrase !== undefined) return { decryption: dec, encryption: { mode: 'passphrase', passphrase: dec.passphrase } };
+  return { decryption: dec, encryption: await encryption(ctx) };
+}
+
 function line(p: CheckProblem): string {
-  const state = p.repaired ? ' (repaired)' : p.repairError ? ` (repair failed: ${p.repairError})` : '';
-  return `${p.kind}\t${p.id ?? p.key ?? ''}\t${p.message}${state}`;
+  const state = p.repaired ? ' (repaired)' : p.repairError ? ` (repair failed: ${p.repairError})` : p.orphan === 'keep' ? ` (kept; repair: ${p.repair})` : '';
+  return `${p.kind}\t${printable(p.id ?? p.key ?? '')}\t${printable(p.message)}${state}`;
 }
 
 function nonNegativeSeconds(value: string, name: string): number {

@@ -37,6 +37,7 @@ export const optionSpec = {
   only: { type: 'string', multiple: true },
   'allow-outside-links': { type: 'boolean' },
   repair: { type: 'boolean' },
+  'delete-orphan-archives': { type: 'boolean' },
   'older-than': { type: 'string' },
 } as const;
 

@@ -4,7 +4,7 @@
  * its owner's host, pid, start time and a random token.
  *
  * Guarantees: while `fn` runs no other caller of withFileLock holds the same lock, so updates are
- * never lost. A lock whose owner is gone (its pid is dead on this host) or that is older than
+ * never lost. A lock whose owner is gone (its pid is dead or a zombie on this host) or that is older than
  * `staleMs` (an update takes milliseconds) is taken over; otherwise the caller waits up to
  * `waitMs` and then fails with 'conflict'. The lock is removed when `fn` settles. Before taking a
  * stale lock over, it is read again and must still be the same lock (same token).
@@ -14,6 +14,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GlacierError } from './errors';
+import { processAlive } from './util/processAlive';
 
 export interface LockOptions {
   /** Default 30 s. */
@@ -85,10 +86,5 @@ async function readOwner(lock: string): Promise<Owner | undefined> {
 function isStale(owner: Owner, staleMs: number): boolean {
   if (Date.now() - owner.time > staleMs) return true;
   if (owner.host !== os.hostname() || owner.pid <= 0) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processAlive(owner.pid);
 }

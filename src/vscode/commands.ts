@@ -7,7 +7,6 @@ import { describeError, GlacierError, s3Error } from '../core/errors';
 import { backup, discardInterrupted } from '../core/jobs/backup';
 import { interruptedUploads } from '../core/catalog/uploadJournal';
 import { storeSettings } from './settings';
-import { check, defaultCheckAge, type CheckReport } from '../core/jobs/check';
 import { download } from '../core/jobs/download';
 import { verifyArchive } from '../core/jobs/verify';
 import { addAbortRule, checkBucket, iamPolicies } from '../core/store/bucketCheck';
@@ -16,6 +15,7 @@ import { formatBytes } from '../core/store/upload';
 import type { ManifestEntry } from '../core/pack/tarWriter';
 import type { Node } from './archivesView';
 import type { Catalog } from './catalog';
+import { checkArchivesFlow } from './checkArchives';
 import type { Connection } from './connection';
 import type { JobQueue } from './jobs';
 import type { Log } from './log';
@@ -112,7 +112,7 @@ export function registerCommands(s: Services): void {
   });
   register('delete', async (arg?: unknown) => deleteFlow(s, idOf(arg) ?? (await pickArchive(s, 'Delete which archive?'))));
   register('checkBucket', () => checkBucketFlow(s));
-  register('checkArchives', () => checkArchivesFlow(s));
+  register('checkArchives', () => checkArchivesFlow(s, stateDir(s)));
   register('verify', async (arg?: unknown) => verifyFlow(s, idOf(arg) ?? (await pickArchive(s, 'Verify which archive?', (a) => a.state?.state === 'restored' || a.state?.state === 'available'))));
   register('setUp', () => setUpFlow(s));
   register('unlock', async () => {
@@ -602,43 +602,6 @@ async function setUpFlow(s: Services): Promise<void> {
   await s.catalog.refresh();
   const next = await vscode.window.showInformationMessage('Glacier Backup is set up. Check the bucket now (access, versioning, lifecycle rule)?', 'Check Bucket');
   if (next) await checkBucketFlow(s);
-}
-
-/** Check Archives: the catalog against the bucket (orphans, unfinished uploads, stale local records), with Repair. */
-async function checkArchivesFlow(s: Services): Promise<void> {
-  const { client, store } = await s.connection.connect();
-  const run = (repair: boolean): Thenable<CheckReport> =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Glacier Backup: ${repair ? 'repairing' : 'checking'} s3://${store.bucket}/${store.prefix}…` }, () =>
-      check({
-        client,
-        store,
-        olderThan: defaultCheckAge,
-        pending: s.poller.store,
-        stateDir: stateDir(s),
-        repair,
-        onRepair: (p) => s.log.info(`repairing: ${p.repair}`),
-      }),
-    );
-  const report = await run(false);
-  for (const p of report.problems) s.log.warn(`check: ${p.kind} ${p.id ?? p.key ?? ''}: ${p.message}`);
-  const young = report.inProgress.uploads + report.inProgress.archivesWithoutManifest;
-  const youngNote = young ? ` ${young} upload${young === 1 ? '' : 's'} younger than a day left alone (a backup may be running).` : '';
-  if (report.problems.length === 0) {
-    void vscode.window.showInformationMessage(`Glacier Backup: ${report.archives} archives, all consistent.${youngNote}`);
-    return;
-  }
-  const list = report.problems.map((p) => `• ${p.message} → ${p.repair}`).join('\n');
-  const pick = await vscode.window.showWarningMessage(
-    `Glacier Backup: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in s3://${store.bucket}/${store.prefix}.${youngNote}`,
-    { modal: true, detail: list },
-    'Repair',
-  );
-  if (pick !== 'Repair') return;
-  const repaired = await run(true);
-  const failed = repaired.problems.filter((p) => !p.repaired);
-  await s.catalog.refresh();
-  if (failed.length) throw new GlacierError('s3', `${failed.length} of ${repaired.problems.length} problems could not be repaired: ${failed[0]!.repairError ?? failed[0]!.message}`);
-  void vscode.window.showInformationMessage(`Glacier Backup: repaired ${repaired.problems.length} problem${repaired.problems.length === 1 ? '' : 's'}; the catalog is consistent.`);
 }
 
 /** Verify: download a restored archive and check it end to end without writing a file. */

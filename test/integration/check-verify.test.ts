@@ -5,7 +5,7 @@
  */
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -103,13 +103,15 @@ describe('check', () => {
   it('--repair says what it does, fixes everything, and the next check is clean', async () => {
     const res = await runCli(['check', '--repair', '--older-than', '0'], env());
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stderr, new RegExp(`repairing: delete ${archiveKey(noManifest)}`));
+    // The archive whose manifest was deleted can be read (STANDARD): its manifest is rebuilt, not the archive deleted.
+    assert.match(res.stderr, new RegExp(`repairing: rebuild the manifest of ${noManifest} from the archive`));
+    assert.doesNotMatch(res.stderr, new RegExp(`delete ${archiveKey(noManifest)}`));
     assert.match(res.stderr, new RegExp(`repairing: delete ${manifestKey(noArchive)}`));
     assert.match(res.stderr, /repairing: abort the upload of .*00000000000000aa/);
     assert.match(res.stderr, new RegExp(`repairing: stop tracking the restore of ${gone}`));
     assert.match(res.stderr, new RegExp(`repairing: forget the local record of ${gone}`));
     assert.match(res.stderr, /repaired 7 problems/);
-    assert.deepEqual(await moto.keys(bucket), [archiveKey(good), manifestKey(good)]);
+    assert.deepEqual(await moto.keys(bucket), [archiveKey(good), archiveKey(noManifest), manifestKey(good), manifestKey(noManifest)].sort());
     assert.deepEqual(await moto.openUploads(bucket), []);
     assert.deepEqual(await new FilePendingStore(path.join(work, 'config', 'pending-restores.json')).load(), []);
     const records = await recordsOf(path.join(work, 'state'), { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' });
@@ -118,7 +120,23 @@ describe('check', () => {
     assert.equal(again.code, 0, again.stderr);
     const report = JSON.parse(again.stdout);
     assert.equal(report.consistent, true);
-    assert.equal(report.archives, 1);
+    assert.equal(report.archives, 2);
+  });
+
+  it('the rebuilt manifest lists every file with its sha256: files and download work again', async () => {
+    const files = await runCli(['files', noManifest, '--json'], env());
+    assert.equal(files.code, 0, files.stderr);
+    const entries = JSON.parse(files.stdout) as { path: string; type: string; sha256?: string }[];
+    assert.deepEqual(entries.filter((e) => e.type === 'file').map((e) => e.path).sort(), ['no-manifest/a.txt', 'no-manifest/b.bin']);
+    assert.ok(entries.every((e) => e.type !== 'file' || /^[0-9a-f]{64}$/.test(e.sha256 ?? '')));
+    const list = await runCli(['list', '--json'], env());
+    const row = (JSON.parse(list.stdout) as { id: string; label: string; created: string }[]).find((r) => r.id === noManifest)!;
+    assert.equal(row.label, '(rebuilt)');
+    assert.equal(row.created.slice(0, 10), `${noManifest.slice(0, 4)}-${noManifest.slice(4, 6)}-${noManifest.slice(6, 8)}`);
+    const dest = path.join(work, 'rebuilt-dest');
+    const res = await runCli(['download', noManifest, dest], env());
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(readFileSync(path.join(res.stdout.trim(), 'no-manifest', 'a.txt'), 'utf8'), 'content of no-manifest\n');
   });
 
   it('leaves an unfinished upload younger than the age alone, and reports it once older (engine)', async () => {
@@ -190,5 +208,58 @@ describe('verify', () => {
     const res = await runCli(['verify', deep], env(), { cwd });
     assert.equal(res.code, 1);
     assert.match(res.stderr, /not restored: request a restore first \(glacier-backup restore /);
+  });
+});
+
+describe('check: an archive whose manifest is gone', () => {
+  it('keeps one in Deep Archive, says why and how to rebuild, and exits 1', async () => {
+    const deep = await backupFolder('deep-orphan', 'DEEP_ARCHIVE');
+    await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(deep) }));
+    const res = await runCli(['check', '--repair', '--older-than', '0'], env());
+    assert.equal(res.code, 1, res.stderr);
+    const line = res.stdout.trim().split('\n').find((l) => l.startsWith(`archive-without-manifest\t${deep}\t`));
+    assert.ok(line, res.stdout);
+    assert.match(line, new RegExp(`kept; repair: none while it is in DEEP_ARCHIVE and not restored: restore it \\(glacier-backup restore ${deep}\\), then run check --repair again`));
+    assert.doesNotMatch(res.stderr, /repairing: delete/);
+    assert.match(res.stderr, /^glacier-backup: 1 of \d+ problems could not be repaired \(1 archive without a manifest kept: see its line\)$/m);
+    assert.ok((await moto.keys(bucket)).includes(archiveKey(deep)), 'the archive is still there');
+  });
+
+  it('rebuilds the manifest of one in Deep Archive once it is restored', async () => {
+    const restored = await backupFolder('deep-restored', 'DEEP_ARCHIVE');
+    await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(restored) }));
+    await moto.restore(bucket, archiveKey(restored));
+    const res = await runCli(['check', '--repair', '--older-than', '0'], env());
+    assert.match(res.stderr, new RegExp(`repairing: rebuild the manifest of ${restored} from the archive`));
+    assert.match(res.stdout, new RegExp(`archive-without-manifest\t${restored}\t.*\\(repaired\\)`));
+    const files = await runCli(['files', restored], env());
+    assert.equal(files.code, 0, files.stderr);
+    assert.match(files.stdout, /deep-restored\/a\.txt/);
+  });
+
+  it('keeps a readable one that fails its integrity check: nothing rebuilt, nothing deleted', async () => {
+    const damaged = await backupFolder('damaged-orphan');
+    await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(damaged) }));
+    const body = Buffer.from(await (await moto.client.send(new GetObjectCommand({ Bucket: bucket, Key: archiveKey(damaged) }))).Body!.transformToByteArray());
+    body[Math.floor(body.length / 2)]! ^= 1;
+    await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: archiveKey(damaged), Body: body }));
+    const res = await runCli(['check', '--repair', '--older-than', '0'], env());
+    assert.equal(res.code, 1);
+    assert.match(res.stdout, new RegExp(`archive-without-manifest\t${damaged}\t.*\\(repair failed: .*(integrity|not a valid tar)`));
+    const keysNow = await moto.keys(bucket);
+    assert.ok(keysNow.includes(archiveKey(damaged)) && !keysNow.includes(manifestKey(damaged)));
+    await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: archiveKey(damaged) }));
+  });
+
+  it('deletes it only with --delete-orphan-archives, saying that its data goes with it', async () => {
+    assert.equal((await runCli(['check', '--delete-orphan-archives'], env())).code, 2);
+    const res = await runCli(['check', '--repair', '--delete-orphan-archives', '--older-than', '0'], env());
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /repairing: delete glacier-backup\/archives\/\S+\.tar\.gpg: the archive and all the data in it are gone for good/);
+    const keysNow = await moto.keys(bucket);
+    const orphans = keysNow.filter((k) => k.startsWith(`${prefix}archives/`) && !keysNow.includes(k.replace('/archives/', '/catalog/').replace(/\.tar\.gpg$/, '.json.gpg')));
+    assert.deepEqual(orphans, [], 'the Deep Archive orphan is deleted');
+    const again = await runCli(['check'], env());
+    assert.equal(again.code, 0, again.stderr);
   });
 });

@@ -102,8 +102,8 @@ describe('manifest written in pieces', () => {
     label: 'tree "quoted" ✓',
     host: 'h',
     sources: [{ path: '/x/tree', name: 'tree', type: 'directory' as const }],
-    fingerprint: 'f',
-    archive: { key: 'k', tarSize: 1024, size: 1100, sha256: 'ab', storageClass: 'DEEP_ARCHIVE' as const },
+    fingerprint: 'f'.repeat(64),
+    archive: { key: 'k', tarSize: 1024, size: 1100, sha256: 'ab'.repeat(32), storageClass: 'DEEP_ARCHIVE' as const },
     encryption: { mode: 'passphrase' as const, recipients: [] },
   };
 

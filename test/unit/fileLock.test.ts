@@ -13,6 +13,7 @@ import { withFileLock } from '../../src/core/fileLock';
 import { FilePendingStore } from '../../src/core/jobs/restoreTracker';
 import { lastBackup, recordBackup, recordsOf } from '../../src/core/catalog/dedupState';
 import { tempDir } from '../helpers/tree';
+import { makeZombie } from '../helpers/zombie';
 
 const worker = path.resolve(__dirname, '../helpers/pendingWorker.ts');
 
@@ -53,6 +54,21 @@ describe('withFileLock', () => {
       assert.ok(Date.now() - started < 2000);
       assert.equal(existsSync(`${file}.lock`), false);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes over a lock whose owner is a zombie, without waiting for the stale age', async () => {
+    const dir = tempDir();
+    const zombie = await makeZombie();
+    try {
+      const file = path.join(dir, 'state.json');
+      writeFileSync(`${file}.lock`, JSON.stringify({ host: os.hostname(), pid: zombie.pid, time: Date.now(), token: 'zombie' }));
+      const started = Date.now();
+      assert.equal(await withFileLock(file, async () => 'ran', { waitMs: 3000 }), 'ran');
+      assert.ok(Date.now() - started < 2000);
+    } finally {
+      await zombie.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { claimJournal, interruptedUploads, parseJournal, removeJournal, writeJournal, type UploadJournal } from '../../src/core/catalog/uploadJournal';
 import { sourcesKey } from '../../src/core/catalog/manifest';
 import { tempDir } from '../helpers/tree';
+import { makeZombie } from '../helpers/zombie';
 
 const store = { bucket: 'b', prefix: 'p/', storageClass: 'DEEP_ARCHIVE' as const };
 const sources = sourcesKey(os.hostname(), [{ path: '/home/me/project' }]);
@@ -63,6 +64,24 @@ describe('upload journal', () => {
     await removeJournal(dir, store, sources, 'a');
     assert.equal(await claimJournal(dir, store, sources), undefined);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hands over a journal whose owner is a zombie (exited, not yet reaped by its parent)', async () => {
+    const dir = tempDir();
+    const zombie = await makeZombie();
+    try {
+      assert.match(readFileSync(`/proc/${zombie.pid}/stat`, 'latin1'), /\) Z /, 'the owner is a zombie');
+      await writeJournal(dir, store, journal('z'));
+      const file = fileOf(dir);
+      const owned = JSON.parse(readFileSync(file, 'utf8')) as UploadJournal;
+      writeFileSync(file, JSON.stringify({ ...owned, owner: { host: os.hostname(), pid: zombie.pid } }));
+      assert.deepEqual((await interruptedUploads(dir, store)).map((o) => o.journal.id), ['z']);
+      const claimed = await claimJournal(dir, store, sources);
+      assert.ok(claimed !== 'busy' && claimed?.id === 'z');
+    } finally {
+      await zombie.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('treats a damaged or foreign-shaped journal as absent', async () => {

@@ -5,11 +5,12 @@
  */
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { archiveIdPattern, keys, type StoreConfig } from '../config';
-import { decryptBytes, encryptPieces, type Decryption, type Encryption } from '../crypto/openpgp';
+import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
 import { GlacierError, isNotFound, s3Error } from '../errors';
 import { ChecksumsRejected, minPartSize, uploadObject, type PartBuffers } from '../store/upload';
 import { withoutChecksums } from '../store/s3';
-import { manifestJson, parseManifest, type Manifest, type NewManifest } from './manifest';
+import { manifestJson, parseManifestStream, type Manifest, type NewManifest } from './manifest';
+import { maxManifestCiphertext } from './manifestCheck';
 
 export interface ArchiveListing {
   id: string;
@@ -18,9 +19,6 @@ export interface ArchiveListing {
   /** The manifest object, when present. */
   manifest?: { size: number };
 }
-
-/** Manifests larger than this are refused as hostile (a 200,000-file manifest is about 50 MB). */
-const maxManifestBytes = 512 * 1024 * 1024;
 
 export async function listArchives(client: S3Client, store: StoreConfig, signal?: AbortSignal): Promise<ArchiveListing[]> {
   const byId = new Map<string, ArchiveListing>();
@@ -58,20 +56,55 @@ export async function listArchives(client: S3Client, store: StoreConfig, signal?
   return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
+/**
+ * Reads, decrypts and validates a manifest as it streams in (manifest.ts: parseManifestStream):
+ * its ciphertext and plaintext are bounded (manifestCheck.ts), and once a limit is passed the
+ * download is abandoned at once rather than read to its end.
+ */
 export async function readManifest(client: S3Client, store: StoreConfig, id: string, dec: Decryption, signal?: AbortSignal): Promise<Manifest> {
   const key = keys.manifest(store.prefix, id);
-  let bytes: Uint8Array;
+  const action = `read the manifest of ${id}`;
+  const what = `the manifest of ${id}`;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const res = await client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }), { abortSignal: signal });
-    if ((res.ContentLength ?? 0) > maxManifestBytes) throw new GlacierError('corrupt', `manifest of ${id} is implausibly large`);
-    bytes = await res.Body!.transformToByteArray();
-  } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (name === 'NoSuchKey' || name === 'NotFound') throw new GlacierError('not-found', `archive ${id} has no manifest in the catalog`);
-    throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `read the manifest of ${id}` });
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }), { abortSignal: stop.signal });
+      if ((res.ContentLength ?? 0) > maxManifestCiphertext) throw tooLarge(id);
+      body = res.Body as unknown as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      if (name === 'NoSuchKey' || name === 'NotFound') throw new GlacierError('not-found', `archive ${id} has no manifest in the catalog`);
+      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action });
+    }
+    const bounded = (async function* () {
+      let seen = 0;
+      try {
+        for await (const piece of body) {
+          seen += piece.byteLength;
+          if (seen > maxManifestCiphertext) throw tooLarge(id);
+          yield piece;
+        }
+      } catch (err) {
+        throw err instanceof GlacierError ? err : s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action });
+      }
+    })();
+    try {
+      return await parseManifestStream(await decryptStream(bounded, dec, what), id);
+    } catch (err) {
+      throw streamDecryptError(err, what);
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    // Whatever is left of the download is dropped, not read.
+    stop.abort();
   }
-  const plain = await decryptBytes(bytes, dec, `the manifest of ${id}`);
-  return parseManifest(plain, id);
+}
+
+function tooLarge(id: string): GlacierError {
+  return new GlacierError('corrupt', `manifest of ${id} is refused: it is larger than ${maxManifestCiphertext} bytes (the limit of this version)`);
 }
 
 /**

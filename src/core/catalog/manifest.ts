@@ -3,11 +3,12 @@
  * Manifests read back from the bucket are untrusted: parseManifest checks every field's shape.
  */
 import { createHash } from 'node:crypto';
-import { archiveIdPattern, isStorageClass, type StorageClass } from '../config';
+import type { StorageClass } from '../config';
 import { GlacierError } from '../errors';
 import type { ManifestEntry } from '../pack/tarWriter';
-import type { EntryType, SourceEntry, SourceRoot } from '../pack/walk';
-import { rawNameProblem } from './rawNameCheck';
+import type { SourceEntry, SourceRoot } from '../pack/walk';
+import { entryProblem, headerProblem, isObject, manifestLimits } from './manifestCheck';
+import { ManifestScanError, ManifestScanner } from './manifestScan';
 
 export const manifestFormat = 'glacier-backup/manifest';
 export const manifestVersion = 1;
@@ -36,6 +37,8 @@ export interface Manifest {
   entries: ManifestEntry[];
   skipped: { path: string; reason: string }[];
   changed: string[];
+  /** Present when `check --repair` rebuilt this manifest from the archive itself (docs/format.md). */
+  rebuilt?: true;
 }
 
 /** A manifest as a backup writes it: the entries as the tar writer recorded them (ManifestEntryList). */
@@ -96,51 +99,75 @@ export function contentFingerprint(roots: readonly SourceRoot[], entries: Iterab
   return h.digest('hex');
 }
 
-const entryTypes = new Set<EntryType>(['file', 'directory', 'symlink']);
-
-/** Parses and validates an untrusted manifest; any deviation is reported as corrupt. */
+/** Parses and validates an untrusted manifest held whole (tests, small inputs); see parseManifestStream. */
 export function parseManifest(bytes: Uint8Array, expectedId: string): Manifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    throw new GlacierError('corrupt', `manifest of ${expectedId} is not valid JSON`);
+  const reader = new ManifestReader(expectedId);
+  reader.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return reader.end();
+}
+
+/**
+ * Parses and validates an untrusted manifest as its plaintext arrives, within manifestLimits:
+ * refused as soon as a limit is passed (the source is then closed, not read on), and never held
+ * whole as bytes or text. Any deviation is reported as corrupt.
+ */
+export async function parseManifestStream(plaintext: AsyncIterable<Uint8Array>, expectedId: string): Promise<Manifest> {
+  const reader = new ManifestReader(expectedId);
+  for await (const chunk of plaintext) reader.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  return reader.end();
+}
+
+class ManifestReader {
+  private readonly entries: ManifestEntry[] = [];
+  /** The first malformed entry's problem: reported after the format and version are known. */
+  private entryProblem: string | undefined;
+  private readonly scanner: ManifestScanner;
+
+  constructor(private readonly id: string) {
+    this.scanner = new ManifestScanner(manifestLimits, (e) => {
+      this.entryProblem ??= entryProblem(e);
+      if (this.entryProblem === undefined) this.entries.push(e as ManifestEntry);
+    });
   }
-  const bad = (what: string): GlacierError => new GlacierError('corrupt', `manifest of ${expectedId} is invalid: ${what}`);
-  const m = raw as Record<string, unknown>;
-  if (!isObject(m) || m.format !== manifestFormat) throw bad('not a glacier-backup manifest');
-  if (m.version !== manifestVersion) throw bad(`format version ${String(m.version)} is not supported by this version`);
-  if (m.id !== expectedId || typeof m.id !== 'string' || !archiveIdPattern.test(m.id)) throw bad('its id does not match its key');
-  for (const k of ['created', 'label', 'host', 'fingerprint'] as const) if (typeof m[k] !== 'string') throw bad(`"${k}" is missing`);
-  if (!Array.isArray(m.sources)) throw bad('"sources" is missing');
-  const a = m.archive as Record<string, unknown>;
-  if (!isObject(a) || typeof a.key !== 'string' || !isSize(a.tarSize) || !isSize(a.size) || typeof a.sha256 !== 'string') {
-    throw bad('"archive" is incomplete');
-  }
-  if (typeof a.storageClass !== 'string' || !isStorageClass(a.storageClass)) throw bad('unknown storage class');
-  const enc = m.encryption as Record<string, unknown>;
-  if (!isObject(enc) || (enc.mode !== 'passphrase' && enc.mode !== 'public-key') || !Array.isArray(enc.recipients)) {
-    throw bad('"encryption" is incomplete');
-  }
-  if (!isSize(m.fileCount) || !isSize(m.fileBytes) || !Array.isArray(m.entries)) throw bad('"entries" is missing');
-  for (const e of m.entries as unknown[]) {
-    const x = e as Record<string, unknown>;
-    if (!isObject(x) || typeof x.path !== 'string' || !entryTypes.has(x.type as EntryType) || !isSize(x.size) || typeof x.mtime !== 'number' || typeof x.mode !== 'number') {
-      throw bad('an entry is malformed');
+
+  push(chunk: Buffer): void {
+    try {
+      this.scanner.push(chunk);
+    } catch (err) {
+      throw this.named(err);
     }
-    if (x.type === 'file' && typeof x.sha256 !== 'string') throw bad(`file ${x.path} has no sha256`);
-    const rawProblem = rawNameProblem(x);
-    if (rawProblem !== undefined) throw bad(rawProblem);
   }
-  if (!Array.isArray(m.skipped)) m.skipped = [];
-  if (!Array.isArray(m.changed)) m.changed = [];
-  return m as unknown as Manifest;
-}
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+  end(): Manifest {
+    let raw: unknown;
+    try {
+      raw = this.scanner.end().value;
+    } catch (err) {
+      throw this.named(err);
+    }
+    const m = raw as Record<string, unknown>;
+    if (!isObject(m) || m.format !== manifestFormat) throw this.bad('not a glacier-backup manifest');
+    if (m.version !== manifestVersion) throw this.bad(`format version ${String(m.version)} is not supported by this version`);
+    if (!Array.isArray(m.entries)) throw this.bad('"entries" is missing');
+    // Read by the scanner, the array left here is empty: anything else was spelt so that it was not ("entr\u0069es").
+    if (m.entries.length !== 0) throw this.bad('"entries" is malformed');
+    if (this.entryProblem) throw this.bad(this.entryProblem);
+    const problem = headerProblem(m, this.id);
+    if (problem) throw this.bad(problem);
+    m.entries = this.entries;
+    if (!Array.isArray(m.skipped)) m.skipped = [];
+    if (!Array.isArray(m.changed)) m.changed = [];
+    return m as unknown as Manifest;
+  }
 
-function isSize(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  private bad(what: string): GlacierError {
+    return new GlacierError('corrupt', `manifest of ${this.id} is invalid: ${what}`);
+  }
+
+  private named(err: unknown): unknown {
+    if (!(err instanceof ManifestScanError)) return err;
+    if (err.reason === 'json') return new GlacierError('corrupt', `manifest of ${this.id} is not valid JSON`);
+    if (err.reason === 'too-large' || err.reason === 'too-many-entries') return new GlacierError('corrupt', `manifest of ${this.id} is refused: ${err.message} (the limit of this version)`);
+    return this.bad(err.message);
+  }
 }

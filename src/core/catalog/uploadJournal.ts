@@ -6,8 +6,8 @@
  * session-key packets and the SEIPD prefix; see crypto/seipd.ts).
  *
  * Guarantees: writes are atomic (temp file + rename, mode 0600). A journal names the process
- * that owns it; `claimJournal` hands a journal over only when that process is gone (or is the
- * caller), under a lock, so two runs never continue the same upload. Whatever is read back is
+ * that owns it; `claimJournal` hands a journal over only when that process is gone (or a zombie, or is
+ * the caller), under a lock, so two runs never continue the same upload. Whatever is read back is
  * checked field by field; a journal that does not parse is treated as absent (and the upload it
  * named, if any, is left to `check` and the bucket's lifecycle rule).
  *
@@ -24,6 +24,7 @@ import * as path from 'node:path';
 import { storeId, type StoreConfig } from '../config';
 import { withFileLock } from '../fileLock';
 import { writeFileAtomic } from '../util/atomicWrite';
+import { processAlive } from '../util/processAlive';
 
 export interface UploadJournal {
   version: 1;
@@ -134,12 +135,7 @@ export async function interruptedUploads(dir: string, store: StoreConfig): Promi
 function isRunning(owner: { host: string; pid: number }): boolean {
   if (owner.pid === process.pid) return false;
   if (owner.host !== os.hostname()) return true; // a shared state folder: not ours to judge
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
+  return processAlive(owner.pid);
 }
 
 async function read(file: string): Promise<UploadJournal | undefined> {

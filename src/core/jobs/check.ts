@@ -6,10 +6,13 @@
  * that a journal of this machine can resume is named as such (repairing it forgets the journal).
  *
  * Guarantees: without `repair` nothing is changed. With it, each problem is announced (onRepair)
- * before it is acted on: orphan objects are deleted, old unfinished uploads aborted, stale local
- * records dropped. Work that may still be in progress is left alone: unfinished uploads and
- * archives without a manifest younger than `olderThan` are only counted (a backup may be running
- * in another window or on another machine).
+ * before it is acted on: manifests without an archive are deleted, old unfinished uploads
+ * aborted, stale local records dropped. An archive without a manifest is never deleted unless
+ * `deleteOrphanArchives` asks for it (and the announcement says its data goes with it): its
+ * manifest is rebuilt from it when it can be read now (`rebuild` given), otherwise it is kept and
+ * the problem stays, saying how to restore it and rebuild. Work that may still be in progress is
+ * left alone: unfinished uploads and archives without a manifest younger than `olderThan` are only
+ * counted (a backup may be running in another window or on another machine).
  */
 import {
   AbortMultipartUploadCommand,
@@ -19,7 +22,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
-import { describeError, s3Error, throwIfAborted } from '../errors';
+import type { Decryption, Encryption } from '../crypto/openpgp';
+import { describeError, GlacierError, s3Error, throwIfAborted } from '../errors';
+import { needsRestore } from '../store/glacierState';
+import { archiveStatus } from '../store/restore';
+import { rebuildManifest, rebuiltLabel } from './rebuild';
 import { listArchives } from '../catalog/catalog';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { interruptedUploads, removeJournal, type UploadJournal } from '../catalog/uploadJournal';
@@ -45,6 +52,12 @@ export interface CheckProblem {
   repairError?: string;
   /** The local journal that could resume this unfinished upload, if any. */
   journal?: UploadJournal;
+  /**
+   * An archive without a manifest: what repair does. 'rebuild' its manifest from it (it can be
+   * read now); 'delete' it, and its data with it (only with `deleteOrphanArchives`); 'keep' it
+   * (it cannot be read now, or nothing to open it was given): `repair` then says what to do.
+   */
+  orphan?: 'rebuild' | 'delete' | 'keep';
 }
 
 export interface CheckReport {
@@ -67,6 +80,13 @@ export interface CheckRequest {
   /** The folder of the local last-backup records. */
   stateDir?: string;
   repair?: boolean;
+  /**
+   * What opens an archive without a manifest and encrypts the manifest rebuilt from it; asked for
+   * only when a rebuild is about to happen (a front end may prompt). Undefined: nothing at hand.
+   */
+  rebuild?: () => Promise<{ decryption: Decryption; encryption: Encryption } | undefined>;
+  /** Repair deletes archives without a manifest instead of keeping them, and their data with them. */
+  deleteOrphanArchives?: boolean;
   now?: () => number;
   signal?: AbortSignal;
   /** Called before each repair action. */
@@ -92,8 +112,7 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
         inProgress.archivesWithoutManifest++;
         continue;
       }
-      const key = keys.archive(store.prefix, item.id);
-      problems.push({ kind: 'archive-without-manifest', id: item.id, key, since, message: `archive ${item.id} has no manifest (a backup interrupted before it finished)`, repair: `delete ${key}`, repaired: false });
+      problems.push(await orphanArchive(req, item.id, item.archive.storageClass, since));
     } else if (item.manifest && !item.archive) {
       const key = keys.manifest(store.prefix, item.id);
       problems.push({ kind: 'manifest-without-archive', id: item.id, key, message: `manifest of ${item.id} has no archive (the archive was deleted)`, repair: `delete ${key}`, repaired: false });
@@ -147,6 +166,7 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
   if (req.repair) {
     for (const p of problems) {
       throwIfAborted(signal, 'check');
+      if (p.orphan === 'keep') continue; // not repaired: `repair` says what would be needed
       req.onRepair?.(p);
       try {
         await repairOne(req, p);
@@ -163,6 +183,15 @@ async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
   const { client, store } = req;
   switch (p.kind) {
     case 'archive-without-manifest':
+      if (p.orphan === 'rebuild') {
+        const opener = await req.rebuild!();
+        if (!opener) throw new GlacierError('usage', `rebuilding the manifest of ${p.id} needs what opens it: the passphrase, or the private key (--identity) and the recipients`);
+        await rebuildManifest({ client, store, id: p.id!, decryption: opener.decryption, encryption: opener.encryption, signal: req.signal });
+        return;
+      }
+      if (p.orphan !== 'delete') throw new GlacierError('usage', `${p.id} is kept: ${p.repair}`);
+      await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: p.key }));
+      return;
     case 'manifest-without-archive':
       await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: p.key }));
       return;
@@ -177,6 +206,27 @@ async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
       await forgetBackup(req.stateDir!, store, p.key!, p.id!);
       return;
   }
+}
+
+/**
+ * The problem of an archive without a manifest, and what repair does about it: never a deletion
+ * unless asked for (`deleteOrphanArchives`), since the archive may be all that is left of a
+ * backup whose manifest someone deleted.
+ */
+async function orphanArchive(req: CheckRequest, id: string, storageClass: string, since: Date | undefined): Promise<CheckProblem> {
+  const key = keys.archive(req.store.prefix, id);
+  const base = { kind: 'archive-without-manifest' as const, id, key, since, repaired: false, message: `archive ${id} has no manifest (a backup interrupted before it finished, or its manifest was deleted)` };
+  if (req.deleteOrphanArchives) return { ...base, orphan: 'delete', repair: `delete ${key}: the archive and all the data in it are gone for good` };
+  const state = needsRestore(storageClass) ? (await archiveStatus(req.client, req.store, id, req.signal)).glacier.state : 'available';
+  if (state === 'archived' || state === 'restoring') {
+    return {
+      ...base,
+      orphan: 'keep',
+      repair: `none while it is in ${storageClass} and ${state === 'archived' ? 'not restored' : 'still being restored'}: restore it (glacier-backup restore ${id}), then run check --repair again to rebuild its manifest from it; or --delete-orphan-archives deletes it with its data`,
+    };
+  }
+  if (!req.rebuild) return { ...base, orphan: 'keep', repair: `none: rebuilding its manifest needs the passphrase or private key that opens it; --delete-orphan-archives deletes it with its data` };
+  return { ...base, orphan: 'rebuild', repair: `rebuild the manifest of ${id} from the archive (labelled "${rebuiltLabel}")` };
 }
 
 /** Every multipart upload open under the prefix. */

@@ -1,0 +1,109 @@
+/**
+ * Rebuilding the manifest of an archive whose manifest is gone (deleted by hand, by someone with
+ * write access to the bucket, or never written by a backup killed at its very end), from the
+ * archive itself: it is read end to end as `verify` reads it (nothing written to disk), and every
+ * entry with its size, time, mode and sha256 goes into a new manifest marked `rebuilt`.
+ *
+ * Guarantees: the archive must be readable now (not in Glacier, or restored) and must pass the
+ * OpenPGP integrity check before anything is written; the manifest is written only if none exists
+ * (If-None-Match), so a manifest that appeared meanwhile is never replaced. What the archive
+ * cannot tell is marked as unknown: the label is "(rebuilt)", the host "(unknown)", each source
+ * is named by its top-level folder only, and `archive.tarSize` is 0.
+ */
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { isStorageClass, keys, type StoreConfig } from '../config';
+import { recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
+import { writeManifest } from '../catalog/catalog';
+import { manifestFormat, manifestVersion, type Manifest } from '../catalog/manifest';
+import { GlacierError } from '../errors';
+import type { ManifestEntry } from '../pack/tarWriter';
+import type { SourceRoot } from '../pack/walk';
+import { archiveStatus } from '../store/restore';
+import { fetchDecryptUnpack } from './unpack';
+
+export const rebuiltLabel = '(rebuilt)';
+
+export interface RebuildRequest {
+  client: S3Client;
+  store: StoreConfig;
+  id: string;
+  /** What opens the archive. */
+  decryption: Decryption;
+  /** What the new manifest is encrypted with (as a backup's would be). */
+  encryption: Encryption;
+  signal?: AbortSignal;
+}
+
+export async function rebuildManifest(req: RebuildRequest): Promise<Manifest> {
+  const { client, store, id, signal } = req;
+  const status = await archiveStatus(client, store, id, signal);
+  if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
+    throw new GlacierError('not-found', `archive ${id} is in ${status.storageClass} and not restored: restore it first (glacier-backup restore ${id})`);
+  }
+  const got = await fetchDecryptUnpack({
+    client,
+    bucket: store.bucket,
+    key: keys.archive(store.prefix, id),
+    decryption: req.decryption,
+    staging: null,
+    filter: () => true,
+    allowOutsideLinks: true,
+    signal,
+    what: `archive ${id}`,
+    notRestored: `archive ${id} is not restored: restore it first (glacier-backup restore ${id})`,
+  });
+  const entries: ManifestEntry[] = got.entries.map((e) => ({
+    path: e.path,
+    type: e.type,
+    size: e.size,
+    mtime: e.mtime,
+    mode: e.mode,
+    ...(e.sha256 !== undefined ? { sha256: e.sha256 } : {}),
+    ...(e.linkTarget !== undefined ? { linkTarget: e.linkTarget } : {}),
+  }));
+  const files = entries.filter((e) => e.type === 'file');
+  const manifest: Manifest = {
+    format: manifestFormat,
+    version: manifestVersion,
+    id,
+    created: createdOf(id),
+    label: rebuiltLabel,
+    host: '(unknown)',
+    sources: rootsOf(entries),
+    // Never equal to a real walk's fingerprint: a later backup does not take this archive for its own.
+    fingerprint: createHash('sha256').update(`glacier-backup rebuilt manifest\0${id}`).digest('hex'),
+    archive: {
+      key: keys.archive(store.prefix, id),
+      tarSize: 0,
+      size: got.size,
+      sha256: got.sha256,
+      storageClass: isStorageClass(status.storageClass) ? status.storageClass : 'STANDARD',
+    },
+    encryption: { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) },
+    fileCount: files.length,
+    fileBytes: files.reduce((n, e) => n + e.size, 0),
+    entries,
+    skipped: [],
+    changed: [],
+    rebuilt: true,
+  };
+  await writeManifest(client, store, manifest, req.encryption);
+  return manifest;
+}
+
+/** The archive id's time (`20260102T030405Z-…`) as ISO 8601: when the backup started. */
+function createdOf(id: string): string {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id)!;
+  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z`;
+}
+
+/** One source per top-level name in the archive; its original absolute path is not known. */
+function rootsOf(entries: readonly ManifestEntry[]): SourceRoot[] {
+  const roots = new Map<string, SourceRoot>();
+  for (const e of entries) {
+    const name = e.path.split('/')[0]!;
+    if (!roots.has(name)) roots.set(name, { path: name, name, type: e.path === name ? e.type : 'directory' });
+  }
+  return [...roots.values()];
+}
