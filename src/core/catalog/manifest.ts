@@ -110,6 +110,7 @@ export function parseManifest(bytes: Uint8Array, expectedId: string): Manifest {
   if (m.version !== manifestVersion) throw bad(`format version ${String(m.version)} is not supported by this version`);
   if (m.id !== expectedId || typeof m.id !== 'string' || !archiveIdPattern.test(m.id)) throw bad('its id does not match its key');
   for (const k of ['created', 'label', 'host', 'fingerprint'] as const) if (typeof m[k] !== 'string') throw bad(`"${k}" is missing`);
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(m.created as string)) throw bad('"created" is not a UTC time');
   if (!Array.isArray(m.sources)) throw bad('"sources" is missing');
   const a = m.archive as Record<string, unknown>;
   if (!isObject(a) || typeof a.key !== 'string' || !isSize(a.tarSize) || !isSize(a.size) || typeof a.sha256 !== 'string') {

@@ -18,6 +18,7 @@ import { closeSync, constants, fchmodSync, futimesSync, lstatSync, mkdirSync, op
 import * as path from 'node:path';
 import * as tar from 'tar-stream';
 import { GlacierError, oneLine } from '../errors';
+import { localFailure } from './localError';
 
 export interface ExtractedEntry {
   path: string;
@@ -147,7 +148,9 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, options: Ext
       const entry = next.value;
       state.progress.entries++;
       if (state.progress.entries > maxEntries) refuse(entry.header.name, `the archive has more than ${maxEntries} entries`);
-      await extractEntry(entry, state, options, maxPathBytes, tarFailure);
+      await extractEntry(entry, state, options, maxPathBytes, tarFailure).catch((err: unknown) => {
+        throw (write ? localFailure(err, `${root}/${entry.header.name}`, root) : null) ?? err;
+      });
       options.onProgress?.({ ...state.progress });
     }
     await feeding;
@@ -155,7 +158,11 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, options: Ext
     if (state.fed - state.lastEnd < 1024 || state.zeroTail < 1024) {
       throw new GlacierError('corrupt', 'the archive is not a valid tar stream (it ends without the end-of-archive blocks: truncated?)');
     }
-    if (write) await applyDirectoryModes(state);
+    if (write) {
+      await applyDirectoryModes(state).catch((err: unknown) => {
+        throw localFailure(err, root, root) ?? err;
+      });
+    }
     return state.results;
   } catch (err) {
     extract.destroy();
@@ -395,25 +402,33 @@ function checkStructure(name: string, rel: string, kind: Kind, seen: Map<string,
   for (const p of missing) seen.set(p, 'implicit');
 }
 
-/** Makes the first `count` segments real directories on disk, refusing symlinks and files among them. */
+/**
+ * Makes the first `count` segments real directories on disk, refusing symlinks and files among
+ * them. Linear in the name's length: only the missing tail of the chain is looked at, found from
+ * the deepest parent up to the first one known on disk.
+ */
 async function ensureDirs(state: State, segments: readonly string[], count: number, name: string): Promise<void> {
-  if (count === 0 || state.dirsOnDisk.has(segments.slice(0, count).join('/'))) return;
-  let rel = '';
-  let abs = state.root;
-  for (let i = 0; i < count; i++) {
-    const s = segments[i] as string;
-    rel = rel ? `${rel}/${s}` : s;
-    abs = path.join(abs, s);
-    if (state.dirsOnDisk.has(rel)) continue;
+  if (count === 0) return;
+  const prefixes: string[] = [];
+  let rel = segments.slice(0, count).join('/');
+  while (!state.dirsOnDisk.has(rel)) {
+    prefixes.push(rel);
+    const cut = rel.lastIndexOf('/');
+    if (cut < 0) break;
+    rel = rel.slice(0, cut);
+  }
+  for (let k = prefixes.length - 1; k >= 0; k--) {
+    const r = prefixes[k] as string;
+    const abs = `${state.root}${path.sep}${r}`;
     try {
       mkdirSync(abs, { mode: 0o700 });
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err;
       const st = lstatSync(abs);
-      if (st.isSymbolicLink()) refuse(name, `writes through a symlink ("${printable(rel)}")`);
-      if (!st.isDirectory()) refuse(name, i === count - 1 && count === segments.length ? 'the path already exists' : `a parent ("${printable(rel)}") is not a folder`);
+      if (st.isSymbolicLink()) refuse(name, `writes through a symlink ("${printable(r)}")`);
+      if (!st.isDirectory()) refuse(name, k === 0 && count === segments.length ? 'the path already exists' : `a parent ("${printable(r)}") is not a folder`);
     }
-    state.dirsOnDisk.add(rel);
+    state.dirsOnDisk.add(r);
   }
 }
 
@@ -492,8 +507,8 @@ async function eachChunk(
 
 /** Directory modes and mtimes, deepest first: a read-only or unsearchable folder blocks nothing. */
 async function applyDirectoryModes(state: State): Promise<void> {
-  const dirs = [...state.dirs.values()].sort((a, b) => depth(b.result.path) - depth(a.result.path));
-  for (const d of dirs) {
+  const dirs = [...state.dirs.values()].map((d) => ({ d, depth: depth(d.result.path) })).sort((a, b) => b.depth - a.depth);
+  for (const { d } of dirs) {
     const st = await fs.lstat(d.abs);
     if (!st.isDirectory()) throw new GlacierError('corrupt', `refused entry "${printable(d.result.path)}": it is no longer a folder`);
     await fs.chmod(d.abs, d.mode);
