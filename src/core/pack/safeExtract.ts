@@ -13,12 +13,13 @@
  * itself (such as a failed decryption) is rethrown unchanged. Nothing is cleaned up on failure:
  * the caller removes the staging folder.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, fchmodSync, ftruncateSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar-stream';
 import { GlacierError, oneLine } from '../errors';
 import { localFailure } from './localError';
+import { type SparseInfo, SparseSink, sparseInfo } from './sparse';
 
 export interface ExtractedEntry {
   path: string;
@@ -215,8 +216,10 @@ async function extractEntry(
   tarFailure: (err: unknown) => Promise<unknown>,
 ): Promise<void> {
   const { header } = entry;
-  const name = header.name;
+  const sparse = sparseInfo(header.pax as Record<string, string> | undefined, (why) => refuse(header.name, why));
+  const name = sparse?.name ?? header.name;
   const kind = kindOf(header.type as string | null, name);
+  if (sparse && kind !== 'file') refuse(name, `a sparse ${kind}`);
   const segments = splitName(name, kind === 'directory', maxPathBytes);
   const size = header.size;
   if (kind !== 'file' && size !== 0) refuse(name, `a ${kind} entry with data`);
@@ -240,11 +243,10 @@ async function extractEntry(
     // Check only: the same reading, validation and hashing, and nothing on disk.
     if (kind === 'file') {
       const hash = createHash('sha256');
-      await eachChunk(entry, name, size, state, options, tarFailure, (chunk) => {
-        hash.update(chunk);
-        return Promise.resolve();
-      });
-      if (wanted) state.results.push({ path: rel, type: 'file', size, mtime, mode, sha256: hash.digest('hex') });
+      const sink = contentSink(hash, name, size, sparse, () => undefined);
+      await eachChunk(entry, name, size, state, options, tarFailure, sink.push);
+      const length = sink.finish();
+      if (wanted) state.results.push({ path: rel, type: 'file', size: length, mtime, mode, sha256: hash.digest('hex') });
     } else if (wanted && kind === 'directory') {
       const known = state.dirs.get(rel);
       if (known) Object.assign(known.result, { mode, mtime });
@@ -265,8 +267,8 @@ async function extractEntry(
     }
     await ensureDirs(state, segments, segments.length - 1, name);
     const abs = path.join(state.root, ...segments);
-    const sha256 = await writeFile(entry, abs, name, size, mode, mtime, state, options, tarFailure);
-    state.results.push({ path: rel, type: 'file', size, mtime, mode, sha256 });
+    const written = await writeFile(entry, abs, name, { size, sparse, mode, mtime }, state, options, tarFailure);
+    state.results.push({ path: rel, type: 'file', size: written.size, mtime, mode, sha256: written.sha256 });
     return;
   }
   if (!wanted) return;
@@ -440,13 +442,12 @@ async function writeFile(
   entry: Entry,
   abs: string,
   name: string,
-  size: number,
-  mode: number,
-  mtime: number,
+  file: { size: number; sparse: SparseInfo | null; mode: number; mtime: number },
   state: State,
   options: ExtractOptions,
   tarFailure: (err: unknown) => Promise<unknown>,
-): Promise<string> {
+): Promise<{ size: number; sha256: string }> {
+  const { mode, mtime } = file;
   let fd: number;
   try {
     fd = openSync(abs, openFlags, 0o600);
@@ -457,17 +458,43 @@ async function writeFile(
   }
   try {
     const hash = createHash('sha256');
-    await eachChunk(entry, name, size, state, options, tarFailure, (chunk) => {
-      hash.update(chunk);
-      for (let off = 0; off < chunk.byteLength; ) off += writeSync(fd, chunk, off, chunk.byteLength - off);
-      return Promise.resolve();
+    const sink = contentSink(hash, name, file.size, file.sparse, (chunk, position) => {
+      for (let off = 0; off < chunk.byteLength; ) off += writeSync(fd, chunk, off, chunk.byteLength - off, position === null ? null : position + off);
     });
+    await eachChunk(entry, name, file.size, state, options, tarFailure, sink.push);
+    const size = sink.finish();
+    if (file.sparse) ftruncateSync(fd, size); // the trailing hole
     fchmodSync(fd, mode);
     futimesSync(fd, mtime / 1000, mtime / 1000);
-    return hash.digest('hex');
+    return { size, sha256: hash.digest('hex') };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Where a file's stored data goes: hashed and written in order, or, for a sparse file, each
+ * segment at its offset (holes hashed as zeros). `finish()` gives the file's real size.
+ */
+function contentSink(
+  hash: Hash,
+  name: string,
+  size: number,
+  sparse: SparseInfo | null,
+  write: (chunk: Buffer, position: number | null) => void,
+): { push: (chunk: Buffer) => Promise<void>; finish: () => number } {
+  if (sparse) {
+    const sink = new SparseSink(sparse, size, hash, write, (why) => refuse(name, why));
+    return { push: (chunk) => Promise.resolve(sink.push(chunk)), finish: () => sink.finish() };
+  }
+  return {
+    push: (chunk) => {
+      hash.update(chunk);
+      write(chunk, null);
+      return Promise.resolve();
+    },
+    finish: () => size,
+  };
 }
 
 /** Reads a file entry that is not written, so the stream goes on. */
