@@ -4,7 +4,7 @@
  * is never spliced in), with a short backoff, a bounded number of times.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { GlacierError, oneLine } from '../errors';
+import { GlacierError, oneLine, s3Error } from '../errors';
 
 export interface RangedGetOptions {
   client: S3Client;
@@ -60,6 +60,9 @@ export async function* rangedGet(options: RangedGetOptions): AsyncGenerator<Uint
     if (signal?.aborted) throw new GlacierError('cancelled', 'download cancelled', { cause: err });
     const name = (err as { name?: string }).name;
     if (name === 'PreconditionFailed') throw new GlacierError('conflict', `${key} was replaced while it was being read; try again`, { cause: err });
+    // S3 refusing the request (access denied, object gone) is not a dropped connection: no retry.
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) throw s3Error(err, { bucket, action: `resume the download of ${key}` });
     if (err instanceof GlacierError || ++resumes > (options.maxResumes ?? 5)) {
       throw err instanceof GlacierError ? err : new GlacierError('unreachable', `the download of ${key} kept failing at byte ${offset} (${oneLine((err as Error).message ?? String(err)) || name})`);
     }
