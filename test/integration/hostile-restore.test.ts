@@ -150,7 +150,7 @@ describe('manifest fields are untrusted', () => {
   }
 
   for (const folderName of ['../escape', 'a/b', '..', '.', '', 'x\u0000y']) {
-    it(`a caller-given folder name ${JSON.stringify(folderName)} is refused before anything is read`, async () => {
+    it(`a caller-given folder name ${JSON.stringify(folderName)} is refused before the archive is read`, async () => {
       const dest = freshDest(`folder-name/${Buffer.from(folderName).toString('hex') || 'empty'}/dest`);
       const store = { bucket, prefix: 'glacier-backup/', storageClass: 'STANDARD' as const, endpoint: moto.endpoint };
       await assert.rejects(download({ client: moto.client, store, id, decryption: { passphrase }, dest, folderName }), (err: unknown) => {
