@@ -7,7 +7,6 @@
  * failure or cancel the staging folder is removed and the destination is untouched. Never
  * overwrites: the result goes to a new folder `<dest>/<label>-<date>` (suffixed -2, -3… if taken).
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -22,7 +21,8 @@ import type { ExtractedEntry } from '../pack/safeExtract';
 import { entryName, readableName } from '../pack/rawNames';
 import { archiveStatus } from '../store/restore';
 import { describeState } from '../store/glacierState';
-import { fetchDecryptUnpack, freeName } from './unpack';
+import { checkFolderName, fetchDecryptUnpack, folderNamePart, freeName, publish } from './unpack';
+import { removeStaleStaging, withStaging } from './staging';
 
 export interface DownloadProgress {
   bytesDownloaded: number;
@@ -84,13 +84,12 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
   const filter = subsetFilter(req.only);
   const expected = manifest.entries.filter((e) => filter(e.path));
   if (req.only?.length && expected.length === 0) throw new GlacierError('usage', `nothing in archive ${id} matches ${req.only.join(', ')}`);
+  const folder = checkFolderName(req.folderName ?? defaultFolderName(manifest));
 
   const dest = path.resolve(req.dest);
   await fs.mkdir(dest, { recursive: true });
   await removeStaleStaging(dest, req.onNotice);
-  const staging = path.join(dest, `${stagingPrefix}${id}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await fs.mkdir(staging, { mode: 0o700 });
-  try {
+  return withStaging(dest, id, async (staging) => {
     const got = await fetchDecryptUnpack({
       client,
       bucket: store.bucket,
@@ -107,13 +106,10 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
     });
     const entries = got.entries;
     matchManifest(manifest, got.size, got.sha256, expected, entries);
-    const final = await freeName(dest, req.folderName ?? defaultFolderName(manifest));
-    await fs.rename(staging, final);
+    const final = await freeName(dest, folder);
+    await publish(staging, final);
     return { path: final, manifest, entries };
-  } catch (err) {
-    await fs.rm(staging, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }
 
 /** Throws 'corrupt' unless what was read matches the manifest: ciphertext size and sha256, and every expected entry. */
@@ -146,43 +142,14 @@ export function subsetFilter(only: readonly string[] | undefined): (archivePath:
   return (archivePath) => matchers.some((m) => m(readableName(archivePath)));
 }
 
-export function defaultFolderName(m: Manifest): string {
-  const label = m.label.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 80);
-  return `${label || m.id}-${m.created.slice(0, 10)}`;
-}
-
-const stagingPrefix = '.glacier-backup-staging-';
-
 /**
- * Removes staging folders that a killed download (kill -9, power loss) left in `dest`: those whose
- * process is gone on this machine. A staging folder of a download still running is left alone;
- * one without a process id (written by an older version) is removed once a day old.
+ * `<label or id>-<YYYY-MM-DD>`, built from validated parts only: the manifest is untrusted input
+ * (anyone with write access to the bucket can plant one). The date is the archive id's (checked
+ * against its pattern when the manifest was read), the label has every separator, control
+ * character and leading dot replaced or dropped (folderNamePart).
  */
-export async function removeStaleStaging(dest: string, onNotice?: (message: string) => void): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.readdir(dest);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(stagingPrefix)) continue;
-    const pid = /-(\d+)-[0-9a-f]{8}$/.exec(name)?.[1];
-    let stale: boolean;
-    if (pid !== undefined) stale = !processAlive(Number(pid));
-    else stale = Date.now() - ((await fs.lstat(path.join(dest, name)).catch(() => undefined))?.mtimeMs ?? Date.now()) > 24 * 60 * 60_000;
-    if (!stale) continue;
-    await fs.rm(path.join(dest, name), { recursive: true, force: true });
-    onNotice?.(`removed ${name}, left by an interrupted download`);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+export function defaultFolderName(m: Manifest): string {
+  const label = folderNamePart(m.label);
+  const date = /^(\d{4})(\d{2})(\d{2})T/.exec(m.id);
+  return `${label || m.id}-${date ? `${date[1]}-${date[2]}-${date[3]}` : 'restore'}`;
 }

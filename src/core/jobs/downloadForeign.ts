@@ -20,7 +20,6 @@
  * folder `<dest>/<basename of key without .tar.gpg/.gpg/.tar>-<YYYY-MM-DD>` (-2, -3… if taken).
  * Errors are one line and never contain the passphrase.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
@@ -29,8 +28,8 @@ import { GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
 import type { ExtractedEntry } from '../pack/safeExtract';
 import { describeState, glacierState } from '../store/glacierState';
 import { subsetFilter } from './download';
-import { fetchDecryptUnpack, freeName } from './unpack';
-import { removeStaleStaging } from './download';
+import { checkFolderName, fetchDecryptUnpack, folderNamePart, freeName, publish } from './unpack';
+import { removeStaleStaging, withStaging } from './staging';
 
 export interface ForeignDownloadProgress {
   bytesDownloaded: number;
@@ -65,10 +64,7 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
   const { client, bucket, key, signal } = req;
   if (!bucket || !key) throw new GlacierError('usage', 'a foreign archive needs a bucket and a key');
   const what = `s3://${printable(bucket)}/${printable(key)}`;
-  const folder = req.folderName ?? defaultForeignFolderName(key);
-  if (folder === '' || folder === '.' || folder === '..' || /[/\\\0]/.test(folder)) {
-    throw new GlacierError('usage', `"${printable(folder)}" is not a folder name`);
-  }
+  const folder = checkFolderName(req.folderName ?? defaultForeignFolderName(key));
   throwIfAborted(signal, 'restore');
 
   let head: HeadObjectCommandOutput;
@@ -93,9 +89,7 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
   const dest = path.resolve(req.dest);
   await fs.mkdir(dest, { recursive: true });
   await removeStaleStaging(dest);
-  const staging = path.join(dest, `.glacier-backup-staging-foreign-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await fs.mkdir(staging, { mode: 0o700 });
-  try {
+  return withStaging(dest, 'foreign', async (staging) => {
     const { entries } = await fetchDecryptUnpack({
       client,
       bucket,
@@ -114,19 +108,16 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
       throw new GlacierError('usage', `nothing in ${what} matches ${req.only.map(printable).join(', ')}`);
     }
     const final = await freeName(dest, folder);
-    await fs.rename(staging, final);
+    await publish(staging, final);
     return { path: final, entries };
-  } catch (err) {
-    await fs.rm(staging, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }
 
 /** `<basename of key without .tar.gpg/.gpg/.tar>-<YYYY-MM-DD>` (today, local time), fit for a folder name. */
 export function defaultForeignFolderName(key: string, today = new Date()): string {
   const base = key.replace(/\/+$/, '').split('/').pop() ?? '';
   const stem = base.replace(/\.tar\.gpg$|\.gpg$|\.tar$/i, '');
-  const clean = stem.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 80);
+  const clean = folderNamePart(stem);
   const date = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, '0')}-${String(today.getDate()).padStart(2, '0')}`;
   return `${clean || 'restore'}-${date}`;
 }

@@ -10,8 +10,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
-import { GlacierError, s3Error, throwIfAborted } from '../errors';
+import { GlacierError, oneLine, s3Error, throwIfAborted } from '../errors';
 import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
+import { localFailure } from '../pack/localError';
 import { rangedGet } from '../store/rangedGet';
 
 export interface UnpackRequest {
@@ -104,17 +105,49 @@ export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResu
       // The session key passed its check, so the plaintext is what the message holds: not a tar.
       throw new GlacierError('corrupt', `${what} does not hold a tar archive (${err.message})`, { cause: err });
     }
-    throw streamDecryptError(err, what);
+    // A file-system error says nothing about the archive: it is named for what it is.
+    throw localFailure(err, req.staging ?? what, req.staging) ?? streamDecryptError(err, what);
   }
 }
 
-/** `dir/name`, or `dir/name-2`, `-3`… : the first that does not exist. Never an existing folder. */
+/** Moves the checked staging folder to `final`; a local failure is named for what it is. */
+export async function publish(staging: string, final: string): Promise<void> {
+  await fs.rename(staging, final).catch((err: unknown) => {
+    throw localFailure(err, final, staging) ?? err;
+  });
+}
+
+/**
+ * The name as is if it names one new folder directly inside the destination: not empty, not "."
+ * or "..", no separator, NUL or control character, at most 200 bytes. Else a 'usage' error.
+ */
+export function checkFolderName(name: string): string {
+  if (name === '' || name === '.' || name === '..' || /[/\\\u0000-\u001f\u007f]/.test(name) || Buffer.byteLength(name) > 200) {
+    throw new GlacierError('usage', `"${oneLine(JSON.stringify(name).slice(1, -1))}" is not a folder name`);
+  }
+  return name;
+}
+
+/**
+ * Text (a label, an object's name) made fit for part of a folder name: separators, control and
+ * reserved characters replaced, leading and trailing dots and spaces dropped, at most 80
+ * characters and 160 bytes. May be empty.
+ */
+export function folderNamePart(text: string): string {
+  const chars = Array.from(text.replace(/[\u0000-\u001f\u007f-\u009f/\\:*?"<>|]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '')).slice(0, 80);
+  while (Buffer.byteLength(chars.join('')) > 160) chars.pop();
+  return chars.join('');
+}
+
+/** `dir/name`, or `dir/name-2`, `-3`… : the first that does not exist, always a direct child of `dir`. Never an existing folder. */
 export async function freeName(dir: string, name: string): Promise<string> {
+  checkFolderName(name);
   for (let i = 1; ; i++) {
     const candidate = path.join(dir, i === 1 ? name : `${name}-${i}`);
     try {
       await fs.lstat(candidate);
     } catch {
+      if (path.dirname(candidate) !== path.resolve(dir)) throw new GlacierError('usage', `"${name}" is not a folder name`);
       return candidate;
     }
   }

@@ -13,13 +13,16 @@
  * itself (such as a failed decryption) is rethrown unchanged. Nothing is cleaned up on failure:
  * the caller removes the staging folder.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, constants, fchmodSync, ftruncateSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as tar from 'tar-stream';
 import { GlacierError, oneLine } from '../errors';
-import { byteLength, fsPath, readableName } from './rawNames';
+import { fsPath } from './rawNames';
 import { rawNameExtract } from './rawTarNames';
+import { checkLinkTarget, checkStructure, kindOf, printable, refuse, splitName, type Seen } from './entryRules';
+import { localFailure } from './localError';
+import { type SparseInfo, SparseSink, sparseInfo } from './sparse';
 
 export interface ExtractedEntry {
   /** The name's bytes as rawNames.ts carries them (so is linkTarget). */
@@ -62,9 +65,6 @@ export interface ExtractOptions {
   onProgress?: (p: { entries: number; bytes: number }) => void;
 }
 
-type Kind = ExtractedEntry['type'];
-/** What the archive made of a path so far; 'implicit' is a parent of an entry, never listed. */
-type Seen = Kind | 'implicit';
 
 interface State {
   root: string;
@@ -150,7 +150,9 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, options: Ext
       const entry = next.value;
       state.progress.entries++;
       if (state.progress.entries > maxEntries) refuse(entry.header.name, `the archive has more than ${maxEntries} entries`);
-      await extractEntry(entry, state, options, maxPathBytes, tarFailure);
+      await extractEntry(entry, state, options, maxPathBytes, tarFailure).catch((err: unknown) => {
+        throw (write ? localFailure(err, `${root}/${entry.header.name}`, root) : null) ?? err;
+      });
       options.onProgress?.({ ...state.progress });
     }
     await feeding;
@@ -158,7 +160,11 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, options: Ext
     if (state.fed - state.lastEnd < 1024 || state.zeroTail < 1024) {
       throw new GlacierError('corrupt', 'the archive is not a valid tar stream (it ends without the end-of-archive blocks: truncated?)');
     }
-    if (write) await applyDirectoryModes(state);
+    if (write) {
+      await applyDirectoryModes(state).catch((err: unknown) => {
+        throw localFailure(err, root, root) ?? err;
+      });
+    }
     return state.results;
   } catch (err) {
     extract.destroy();
@@ -211,8 +217,10 @@ async function extractEntry(
   tarFailure: (err: unknown) => Promise<unknown>,
 ): Promise<void> {
   const { header } = entry;
-  const name = header.name;
+  const sparse = sparseInfo(header.pax as Record<string, string> | undefined, (why) => refuse(header.name, why));
+  const name = sparse?.name ?? header.name;
   const kind = kindOf(header.type as string | null, name);
+  if (sparse && kind !== 'file') refuse(name, `a sparse ${kind}`);
   const segments = splitName(name, kind === 'directory', maxPathBytes);
   const size = header.size;
   if (kind !== 'file' && size !== 0) refuse(name, `a ${kind} entry with data`);
@@ -236,11 +244,10 @@ async function extractEntry(
     // Check only: the same reading, validation and hashing, and nothing on disk.
     if (kind === 'file') {
       const hash = createHash('sha256');
-      await eachChunk(entry, name, size, state, options, tarFailure, (chunk) => {
-        hash.update(chunk);
-        return Promise.resolve();
-      });
-      if (wanted) state.results.push({ path: rel, type: 'file', size, mtime, mode, sha256: hash.digest('hex') });
+      const sink = contentSink(hash, name, size, sparse, () => undefined);
+      await eachChunk(entry, name, size, state, options, tarFailure, sink.push);
+      const length = sink.finish();
+      if (wanted) state.results.push({ path: rel, type: 'file', size: length, mtime, mode, sha256: hash.digest('hex') });
     } else if (wanted && kind === 'directory') {
       const known = state.dirs.get(rel);
       if (known) Object.assign(known.result, { mode, mtime });
@@ -261,8 +268,8 @@ async function extractEntry(
     }
     await ensureDirs(state, segments, segments.length - 1, name);
     const abs = path.join(state.root, ...segments);
-    const sha256 = await writeFile(entry, abs, name, size, mode, mtime, state, options, tarFailure);
-    state.results.push({ path: rel, type: 'file', size, mtime, mode, sha256 });
+    const written = await writeFile(entry, abs, name, { size, sparse, mode, mtime }, state, options, tarFailure);
+    state.results.push({ path: rel, type: 'file', size: written.size, mtime, mode, sha256: written.sha256 });
     return;
   }
   if (!wanted) return;
@@ -299,124 +306,33 @@ async function extractEntry(
   state.results.push({ path: rel, type: 'symlink', size: 0, mtime, mode, linkTarget: target });
 }
 
-function kindOf(type: string | null, name: string): Kind {
-  switch (type) {
-    case 'file':
-    case 'directory':
-    case 'symlink':
-      return type;
-    case 'link':
-      return refuse(name, 'hard links are not restored');
-    case 'character-device':
-    case 'block-device':
-      return refuse(name, 'device files are not restored');
-    case 'fifo':
-      return refuse(name, 'FIFOs are not restored');
-    case 'contiguous-file':
-      return refuse(name, 'contiguous files are not supported');
-    default:
-      return refuse(name, 'unsupported entry type');
-  }
-}
-
 /**
- * The name's segments, once it is known to stay inside the root. A directory whose name is empty
- * once normalised ("." or "./": the archive's top folder, the root itself) gives no segments;
- * an empty name of any other type is refused.
+ * Makes the first `count` segments real directories on disk, refusing symlinks and files among
+ * them. Linear in the name's length: only the missing tail of the chain is looked at, found from
+ * the deepest parent up to the first one known on disk.
  */
-function splitName(name: string, isDirectory: boolean, maxPathBytes: number): string[] {
-  if (byteLength(name) > maxPathBytes) refuse(name, `the name is longer than ${maxPathBytes} bytes`);
-  if (name.includes('\0')) refuse(name, 'NUL byte in the name');
-  if (name.startsWith('/')) refuse(name, 'absolute path');
-  if (name.includes('\\')) refuse(name, 'backslash in the name');
-  let rel = isDirectory && name.endsWith('/') ? name.slice(0, -1) : name;
-  if (rel.startsWith('./')) rel = rel.slice(2);
-  if (isDirectory && (rel === '' || rel === '.')) return [];
-  if (rel === '') refuse(name, 'empty name');
-  if (/^[A-Za-z]:/.test(rel)) refuse(name, 'Windows drive letter');
-  const segments = rel.split('/');
-  for (const s of segments) {
-    if (s === '') refuse(name, 'empty path segment');
-    if (s === '..') refuse(name, '".." segment');
-    if (s === '.') refuse(name, '"." segment');
-  }
-  return segments;
-}
-
-/**
- * A symlink may not point out of the root, resolved from its own folder in the archive. Besides
- * the lexical check, ".." may only lead the target: after a name that name could itself be a
- * link ("s" -> "." makes "s/../x" leave the root although it reads as "x").
- */
-function checkLinkTarget(name: string, target: string, segments: readonly string[], maxPathBytes: number, allowOutside: boolean): string {
-  if (target === '') refuse(name, 'empty symlink target');
-  if (byteLength(target) > maxPathBytes) refuse(name, `the symlink target is longer than ${maxPathBytes} bytes`);
-  if (target.includes('\0')) refuse(name, 'NUL byte in the symlink target');
-  if (allowOutside) return target;
-  const shown = `symlink target "${printable(target)}"`;
-  if (target.startsWith('/')) refuse(name, `absolute ${shown}`);
-  if (target.includes('\\') || /^[A-Za-z]:/.test(target)) refuse(name, `${shown} has a backslash or drive letter`);
-  let depth = segments.length - 1;
-  let afterName = false;
-  for (const s of target.split('/')) {
-    if (s === '' || s === '.') continue;
-    if (s === '..') {
-      if (afterName) refuse(name, `${shown} has ".." after a name`);
-      if (--depth < 0) refuse(name, `${shown} leaves the root`);
-    } else {
-      afterName = true;
-      depth++;
-    }
-  }
-  return target;
-}
-
-/** Archive-level rules, applied to every entry whether or not it is written. */
-function checkStructure(name: string, rel: string, kind: Kind, seen: Map<string, Seen>): void {
-  // Parents, deepest first, until one already known as a directory (its own parents were checked).
-  const missing: string[] = [];
-  for (let end = rel.lastIndexOf('/'); end > 0; end = rel.lastIndexOf('/', end - 1)) {
-    const parent = rel.slice(0, end);
-    const before = seen.get(parent);
-    if (before === 'directory' || before === 'implicit') break;
-    if (before === 'symlink') refuse(name, `writes through a symlink ("${printable(parent)}")`);
-    if (before === 'file') refuse(name, `a parent ("${printable(parent)}") is a file`);
-    missing.push(parent);
-  }
-  const before = seen.get(rel);
-  if (before !== undefined) {
-    if (kind === 'directory' && (before === 'directory' || before === 'implicit')) {
-      seen.set(rel, 'directory');
-    } else if (before === kind) {
-      refuse(name, 'duplicate entry');
-    } else {
-      refuse(name, 'duplicate path changes type');
-    }
-  } else {
-    seen.set(rel, kind);
-  }
-  for (const p of missing) seen.set(p, 'implicit');
-}
-
-/** Makes the first `count` segments real directories on disk, refusing symlinks and files among them. */
 async function ensureDirs(state: State, segments: readonly string[], count: number, name: string): Promise<void> {
-  if (count === 0 || state.dirsOnDisk.has(segments.slice(0, count).join('/'))) return;
-  let rel = '';
-  let abs = state.root;
-  for (let i = 0; i < count; i++) {
-    const s = segments[i] as string;
-    rel = rel ? `${rel}/${s}` : s;
-    abs = path.join(abs, s);
-    if (state.dirsOnDisk.has(rel)) continue;
+  if (count === 0) return;
+  const prefixes: string[] = [];
+  let rel = segments.slice(0, count).join('/');
+  while (!state.dirsOnDisk.has(rel)) {
+    prefixes.push(rel);
+    const cut = rel.lastIndexOf('/');
+    if (cut < 0) break;
+    rel = rel.slice(0, cut);
+  }
+  for (let k = prefixes.length - 1; k >= 0; k--) {
+    const r = prefixes[k] as string;
+    const abs = `${state.root}${path.sep}${r}`;
     try {
       mkdirSync(fsPath(abs), { mode: 0o700 });
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err;
       const st = lstatSync(fsPath(abs));
-      if (st.isSymbolicLink()) refuse(name, `writes through a symlink ("${printable(rel)}")`);
-      if (!st.isDirectory()) refuse(name, i === count - 1 && count === segments.length ? 'the path already exists' : `a parent ("${printable(rel)}") is not a folder`);
+      if (st.isSymbolicLink()) refuse(name, `writes through a symlink ("${printable(r)}")`);
+      if (!st.isDirectory()) refuse(name, k === 0 && count === segments.length ? 'the path already exists' : `a parent ("${printable(r)}") is not a folder`);
     }
-    state.dirsOnDisk.add(rel);
+    state.dirsOnDisk.add(r);
   }
 }
 
@@ -428,13 +344,12 @@ async function writeFile(
   entry: Entry,
   abs: string,
   name: string,
-  size: number,
-  mode: number,
-  mtime: number,
+  file: { size: number; sparse: SparseInfo | null; mode: number; mtime: number },
   state: State,
   options: ExtractOptions,
   tarFailure: (err: unknown) => Promise<unknown>,
-): Promise<string> {
+): Promise<{ size: number; sha256: string }> {
+  const { mode, mtime } = file;
   let fd: number;
   try {
     fd = openSync(fsPath(abs), openFlags, 0o600);
@@ -445,17 +360,43 @@ async function writeFile(
   }
   try {
     const hash = createHash('sha256');
-    await eachChunk(entry, name, size, state, options, tarFailure, (chunk) => {
-      hash.update(chunk);
-      for (let off = 0; off < chunk.byteLength; ) off += writeSync(fd, chunk, off, chunk.byteLength - off);
-      return Promise.resolve();
+    const sink = contentSink(hash, name, file.size, file.sparse, (chunk, position) => {
+      for (let off = 0; off < chunk.byteLength; ) off += writeSync(fd, chunk, off, chunk.byteLength - off, position === null ? null : position + off);
     });
+    await eachChunk(entry, name, file.size, state, options, tarFailure, sink.push);
+    const size = sink.finish();
+    if (file.sparse) ftruncateSync(fd, size); // the trailing hole
     fchmodSync(fd, mode);
     futimesSync(fd, mtime / 1000, mtime / 1000);
-    return hash.digest('hex');
+    return { size, sha256: hash.digest('hex') };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Where a file's stored data goes: hashed and written in order, or, for a sparse file, each
+ * segment at its offset (holes hashed as zeros). `finish()` gives the file's real size.
+ */
+function contentSink(
+  hash: Hash,
+  name: string,
+  size: number,
+  sparse: SparseInfo | null,
+  write: (chunk: Buffer, position: number | null) => void,
+): { push: (chunk: Buffer) => Promise<void>; finish: () => number } {
+  if (sparse) {
+    const sink = new SparseSink(sparse, size, hash, write, (why) => refuse(name, why));
+    return { push: (chunk) => Promise.resolve(sink.push(chunk)), finish: () => sink.finish() };
+  }
+  return {
+    push: (chunk) => {
+      hash.update(chunk);
+      write(chunk, null);
+      return Promise.resolve();
+    },
+    finish: () => size,
+  };
 }
 
 /** Reads a file entry that is not written, so the stream goes on. */
@@ -495,8 +436,8 @@ async function eachChunk(
 
 /** Directory modes and mtimes, deepest first: a read-only or unsearchable folder blocks nothing. */
 async function applyDirectoryModes(state: State): Promise<void> {
-  const dirs = [...state.dirs.values()].sort((a, b) => depth(b.result.path) - depth(a.result.path));
-  for (const d of dirs) {
+  const dirs = [...state.dirs.values()].map((d) => ({ d, depth: depth(d.result.path) })).sort((a, b) => b.depth - a.depth);
+  for (const { d } of dirs) {
     const st = await fs.lstat(fsPath(d.abs));
     if (!st.isDirectory()) throw new GlacierError('corrupt', `refused entry "${printable(d.result.path)}": it is no longer a folder`);
     await fs.chmod(fsPath(d.abs), d.mode);
@@ -508,21 +449,6 @@ function depth(rel: string): number {
   let n = 1;
   for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) n++;
   return n;
-}
-
-function refuse(name: string, reason: string): never {
-  throw new GlacierError('corrupt', `refused entry "${printable(name)}": ${reason}`);
-}
-
-/** A name fit for a one-line message: control and invisible characters escaped, bytes that are not UTF-8 as \xHH, at most ~200 characters. */
-function printable(name: string): string {
-  const escaped = name
-    .slice(0, 400)
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"\\]/g, (c) =>
-      c === '"' || c === '\\' ? `\\${c}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-    );
-  const chars = Array.from(escaped);
-  return readableName(chars.length > 200 || name.length > 400 ? `${chars.slice(0, 200).join('')}…` : escaped);
 }
 
 function errno(err: unknown): string | undefined {

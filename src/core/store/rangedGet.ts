@@ -3,8 +3,8 @@
  * it asks again for the remaining bytes (Range + If-Match on the first ETag, so a replaced object
  * is never spliced in), with a short backoff, a bounded number of times.
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { GlacierError } from '../errors';
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { GlacierError, oneLine, s3Error } from '../errors';
 
 export interface RangedGetOptions {
   client: S3Client;
@@ -27,10 +27,18 @@ export async function* rangedGet(options: RangedGetOptions): AsyncGenerator<Uint
   let size: number | undefined;
   let resumes = 0;
   for (;;) {
-    const res = await client.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) }),
-      { abortSignal: signal },
-    );
+    let res: GetObjectCommandOutput;
+    try {
+      // A resume request fails like the body it resumes: retried, then one line naming the network.
+      res = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}), ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      if (resumes === 0 && offset === 0) throw err;
+      await failed(err);
+      continue;
+    }
     if (offset === 0) {
       etag ??= res.ETag;
       size = res.ContentLength;
@@ -43,12 +51,22 @@ export async function* rangedGet(options: RangedGetOptions): AsyncGenerator<Uint
       if (size !== undefined && offset < size) throw new Error(`body ended early at ${offset} of ${size} bytes`);
       return;
     } catch (err) {
-      if (signal?.aborted) throw new GlacierError('cancelled', 'download cancelled', { cause: err });
-      if (err instanceof GlacierError || ++resumes > (options.maxResumes ?? 5)) {
-        throw err instanceof GlacierError ? err : new GlacierError('unreachable', `the download of ${key} kept failing at byte ${offset} (${(err as Error).message})`);
-      }
-      options.onResume?.(offset);
-      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** resumes, 5000)));
+      await failed(err);
     }
+  }
+
+  /** After a failed request or body: throws a GlacierError, or waits and returns to resume. */
+  async function failed(err: unknown): Promise<void> {
+    if (signal?.aborted) throw new GlacierError('cancelled', 'download cancelled', { cause: err });
+    const name = (err as { name?: string }).name;
+    if (name === 'PreconditionFailed') throw new GlacierError('conflict', `${key} was replaced while it was being read; try again`, { cause: err });
+    // S3 refusing the request (access denied, object gone) is not a dropped connection: no retry.
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) throw s3Error(err, { bucket, action: `resume the download of ${key}` });
+    if (err instanceof GlacierError || ++resumes > (options.maxResumes ?? 5)) {
+      throw err instanceof GlacierError ? err : new GlacierError('unreachable', `the download of ${key} kept failing at byte ${offset} (${oneLine((err as Error).message ?? String(err)) || name})`);
+    }
+    options.onResume?.(offset);
+    await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** resumes, 5000)));
   }
 }
