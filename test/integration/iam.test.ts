@@ -1,0 +1,225 @@
+/**
+ * The IAM policies "Check Bucket" shows, enforced by moto (see helpers/motoIam.ts): a back-up-only
+ * user backs up (passphrase and public-key mode), recognises unchanged content, resumes a killed
+ * upload, and is refused reads of archives and deletes, with messages that say truthfully what
+ * stays behind; a restore-only user lists, restores and downloads; an admin's `check --repair`
+ * removes what a refused delete left. Every case asserts the bucket's real content afterwards.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
+import { startMotoWithIam, type IamUsers } from '../helpers/motoIam';
+import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
+import type { Credentials, Moto } from '../helpers/moto';
+import { Gpg } from '../helpers/gpg';
+import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
+import { snapshot, tempDir } from '../helpers/tree';
+
+const bucket = 'iam-tests';
+const prefix = 'glacier-backup/';
+const passphrase = 'iam passphrase';
+let moto: Moto;
+let users: IamUsers;
+let work: string;
+let proxy: FaultProxy;
+const gpg = new Gpg();
+
+before(async () => {
+  work = tempDir();
+  ({ moto, users } = await startMotoWithIam(bucket, prefix));
+  proxy = await startFaultProxy(moto.endpoint);
+});
+after(async () => {
+  await proxy?.close();
+  await moto?.stop();
+  gpg.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function env(user: Credentials, extra: Record<string, string | undefined> = {}, endpoint = moto.endpoint): NodeJS.ProcessEnv {
+  return cliEnv(
+    { endpoint, bucket, work, passphrase },
+    { AWS_ACCESS_KEY_ID: user.accessKeyId, AWS_SECRET_ACCESS_KEY: user.secretAccessKey, GLACIER_BACKUP_STORAGE_CLASS: 'STANDARD', ...extra },
+  );
+}
+
+function clientOf(user: Credentials): S3Client {
+  return new S3Client({ endpoint: moto.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: user });
+}
+
+const archiveKey = (id: string): string => `${prefix}archives/${id}.tar.gpg`;
+const manifestKey = (id: string): string => `${prefix}catalog/${id}.json.gpg`;
+
+/** A note in a sub-folder plus `mib` MiB of random bytes (more than one 8 MiB part makes a multipart upload). */
+function folder(name: string, mib: number): string {
+  const dir = path.join(work, name);
+  mkdirSync(path.join(dir, 'sub'), { recursive: true });
+  writeFileSync(path.join(dir, 'sub', 'note.txt'), `${name}\n`);
+  writeFileSync(path.join(dir, 'data.bin'), randomBytes(mib << 20));
+  return dir;
+}
+
+/** The archive and manifest keys of the ids given, sorted as the bucket lists them. */
+function keysOf(...ids: string[]): string[] {
+  return ids.flatMap((id) => [archiveKey(id), manifestKey(id)]).sort();
+}
+
+async function openUploads(): Promise<{ key: string; uploadId: string }[]> {
+  const list = await moto.client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return (list.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! }));
+}
+
+function backedUp(res: CliResult): string {
+  assert.equal(res.code, 0, res.stderr);
+  const id = res.stdout.trim();
+  assert.match(id, /^\d{8}T\d{6}Z-[0-9a-f]{16}$/);
+  return id;
+}
+
+/** Ids of archives made so far, in order: the bucket must hold exactly these (plus what a case leaves on purpose). */
+const made: string[] = [];
+
+describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
+  it('backs up in passphrase mode: the archive is checked from the listing and S3 answer, as reading it back is refused', async () => {
+    const source = folder('pass-src', 20);
+    const res = await runCli(['backup', source], env(users.backupOnly));
+    const id = backedUp(res);
+    made.push(id);
+    assert.match(res.stderr, /access denied .* read the uploaded archive back: checked its size and etag from the bucket listing/);
+    assert.doesNotMatch(res.stderr, /deleted/);
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await openUploads(), []);
+    await assertRestores(id, source, work, env(users.admin));
+  });
+
+  it('recognises unchanged content, from its local record and, without one, from the manifests it may read', async () => {
+    const source = path.join(work, 'pass-src');
+    const withRecord = await runCli(['backup', source], env(users.backupOnly));
+    assert.equal(withRecord.code, 0, withRecord.stderr);
+    assert.equal(withRecord.stdout.trim(), made[0]);
+    assert.match(withRecord.stderr, new RegExp(`unchanged since archive ${made[0]}`));
+    const fromManifests = await runCli(['backup', source], env(users.backupOnly, { GLACIER_BACKUP_STATE_DIR: path.join(work, 'fresh-state') }));
+    assert.equal(fromManifests.code, 0, fromManifests.stderr);
+    assert.equal(fromManifests.stdout.trim(), made[0]);
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+  });
+
+  it('backs up in public-key mode, and recognises the unchanged content afterwards', async () => {
+    const key = gpg.generateKey('Iam <iam@example.org>', 'iam-key-pass', 'default');
+    const recipient = path.join(work, 'iam.asc');
+    writeFileSync(recipient, key.publicKey);
+    const source = folder('pk-src', 9);
+    const pkEnv = env(users.backupOnly, { GLACIER_BACKUP_PASSPHRASE: undefined });
+    const id = backedUp(await runCli(['backup', source, '--recipient', recipient], pkEnv));
+    made.push(id);
+    const again = await runCli(['backup', source, '--recipient', recipient], pkEnv);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.trim(), id);
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    // gpg with the private key reads what the back-up-only machine wrote.
+    const secret = path.join(work, 'iam-secret.asc');
+    writeFileSync(secret, key.secretKey);
+    const files = await runCli(['files', id, '--identity', secret], env(users.admin, { GLACIER_BACKUP_KEY_PASSPHRASE: 'iam-key-pass' }));
+    assert.equal(files.code, 0, files.stderr);
+    assert.match(files.stdout, /data\.bin/);
+  });
+
+  it('resumes an upload killed after two parts, without sending them again', async () => {
+    const source = folder('resume-src', 30);
+    proxy.clear();
+    proxy.add({ name: 'hold-later-parts', method: 'PUT', url: /[?&]partNumber=([3-9]|\d\d+)&/, times: Infinity, fault: { kind: 'stall-request' } });
+    let pid = 0;
+    const run = runCli(['backup', source], env(users.backupOnly, {}, proxy.endpoint), { onSpawn: (p) => (pid = p) });
+    let open: { key: string; uploadId: string } | undefined;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      [open] = await openUploads();
+      const parts = open ? await moto.client.send(new ListPartsCommand({ Bucket: bucket, Key: open.key, UploadId: open.uploadId })) : undefined;
+      if ((parts?.Parts ?? []).length === 2 && proxy.fired('hold-later-parts') > 0) break;
+      assert.ok(Date.now() < deadline, 'timed out waiting for parts 1 and 2');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.kill(pid, 'SIGKILL');
+    assert.equal((await run).signal, 'SIGKILL');
+    proxy.clear();
+
+    const from = proxy.log.length;
+    const res = await runCli(['backup', source], env(users.backupOnly, {}, proxy.endpoint));
+    const id = backedUp(res);
+    made.push(id);
+    assert.equal(archiveKey(id), open!.key, 'the resumed archive keeps the key of the interrupted one');
+    assert.match(res.stderr, /resumed upload of archive .* at part 3/);
+    const partsSent = proxy.log.slice(from).flatMap((l) => (l.method === 'PUT' ? (/[?&]partNumber=(\d+)/.exec(l.url)?.[1] ?? []) : []));
+    assert.deepEqual(partsSent.map(Number).sort((a, b) => a - b), [3, 4]);
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await openUploads(), []);
+    await assertRestores(id, source, work, env(users.admin));
+  });
+
+  it('is refused reads of archives and deletes of anything', async () => {
+    const client = clientOf(users.backupOnly);
+    const status = (p: Promise<unknown>): Promise<number | undefined> =>
+      p.then(
+        () => 200,
+        (err: { $metadata?: { httpStatusCode?: number } }) => err.$metadata?.httpStatusCode,
+      );
+    const key = archiveKey(made[0]!);
+    assert.equal(await status(client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))), 403);
+    assert.equal(await status(client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))), 403);
+    assert.equal(await status(client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))), 403);
+    assert.equal(await status(client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(made[0]!) }))), 403);
+    client.destroy();
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+  });
+
+  it('when the manifest cannot be written, says that the archive could not be deleted and stays, and how to remove it', async () => {
+    const source = folder('orphan-src', 1);
+    proxy.clear();
+    proxy.add({ name: 'refuse-manifest', method: 'PUT', url: /\/catalog\//, times: Infinity, fault: { kind: 'status', status: 500, code: 'InternalError' } });
+    const res = await runCli(['backup', source], env(users.backupOnly, { GLACIER_BACKUP_MAX_ATTEMPTS: '1' }, proxy.endpoint));
+    proxy.clear();
+    assert.equal(res.code, 1);
+    const lines = res.stderr.trim().split('\n');
+    const last = lines[lines.length - 1]!;
+    const orphan = /stays in the bucket as (\S+\/archives\/(\S+)\.tar\.gpg): remove it with "glacier-backup check --repair" run with credentials that may delete/.exec(last);
+    assert.ok(orphan, last);
+    assert.match(last, /^glacier-backup: .*nothing was recorded, and the uploaded archive could not be deleted \(access denied/);
+    assert.doesNotMatch(res.stderr, /was deleted/);
+    assert.deepEqual(await moto.keys(bucket), [...keysOf(...made), orphan[1]!].sort(), 'the archive is there, as the message says');
+    made.push(`orphan:${orphan[2]!}`);
+  });
+});
+
+describe('the admin, then a restore-only user', () => {
+  it("admin's check --repair removes the archive a refused delete left", async () => {
+    const orphanId = made.pop()!.replace(/^orphan:/, '');
+    const refused = await runCli(['check', '--repair', '--older-than', '0'], env(users.backupOnly));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout + refused.stderr, /repair failed: access denied/);
+    assert.ok((await moto.keys(bucket)).includes(archiveKey(orphanId)));
+    const res = await runCli(['check', '--repair', '--older-than', '0'], env(users.admin));
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+  });
+
+  it('a restore-only user lists, restores from Deep Archive and downloads', async () => {
+    const source = folder('deep-src', 1);
+    const id = backedUp(await runCli(['backup', source], env(users.backupOnly, { GLACIER_BACKUP_STORAGE_CLASS: 'DEEP_ARCHIVE' })));
+    made.push(id);
+    const reader = env(users.restore);
+    const list = await runCli(['list'], reader);
+    assert.equal(list.code, 0, list.stderr);
+    for (const m of made) assert.match(list.stdout, new RegExp(m));
+    const before = await runCli(['download', id, path.join(work, 'too-early')], reader);
+    assert.equal(before.code, 1, 'a Deep Archive object needs a restore first');
+    const restore = await runCli(['restore', id, '--tier', 'Standard', '--days', '1'], reader);
+    assert.equal(restore.code, 0, restore.stderr);
+    const res = await runCli(['download', id, path.join(work, 'deep-out')], reader);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(snapshot(path.join(res.stdout.trim(), 'deep-src')), snapshot(source));
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+  });
+});
