@@ -175,6 +175,19 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     assert.deepEqual(await moto.keys(bucket), keysOf(...made));
   });
 
+  it('a part damaged in transit that the endpoint accepts is caught by its ETag, without reading back, and the upload aborted', async () => {
+    const source = folder('damaged-src', 12);
+    proxy.clear();
+    proxy.add({ name: 'corrupt', method: 'PUT', url: /[?&]partNumber=2&/, fault: { kind: 'corrupt-request', atByte: 4096 } });
+    const res = await runCli(['backup', source], env(users.backupOnly, {}, proxy.endpoint));
+    assert.equal(proxy.fired('corrupt'), 1);
+    proxy.clear();
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^glacier-backup: S3 received part 2 of the archive damaged in transit \(its MD5 differs from what was sent\)$/m);
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await openUploads(), []);
+  });
+
   it('when the manifest cannot be written, says that the archive could not be deleted and stays, and how to remove it', async () => {
     const source = folder('orphan-src', 1);
     proxy.clear();

@@ -7,7 +7,8 @@
  * Guarantees: the object appears under its key only complete (S3 completes multipart uploads
  * atomically) and never replaces an existing object (If-None-Match). Each request is retried by
  * the client (see s3.ts); when a part still fails, the rest of the body is no longer read, the
- * requests in flight are aborted and the upload fails at once. When the upload fails or is
+ * requests in flight are aborted and the upload fails at once; so it does when S3's MD5 of a part
+ * (its ETag) differs from what was sent. When the upload fails or is
  * cancelled, the promise settles only after the multipart upload has been aborted, so no parts
  * are left behind to be billed (when aborting fails, onNotice says so and what stays); only a
  * `Suspend` abort (errors.ts) or a killed process leaves one, for `resume` to continue: a
@@ -232,6 +233,12 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       .send(command, inFlightOptions)
       .then((res) => {
         if (!res.ETag) throw new GlacierError('s3', `S3 returned no ETag for part ${n}`);
+        // S3's MD5 of the part (its ETag, unless SSE-KMS) is the only check of the stored bytes
+        // that needs no read permission, and the only one where the endpoint ignores checksums.
+        const etag = res.ETag.replace(/"/g, '').toLowerCase();
+        if (/^[0-9a-f]{32}$/.test(etag) && createHash('md5').update(body).digest('hex') !== etag) {
+          throw new GlacierError('corrupt', `S3 received part ${n} of the ${what} damaged in transit (its MD5 differs from what was sent)`);
+        }
         completed[n - 1] = { PartNumber: n, ETag: res.ETag, ...(res.ChecksumCRC32 ? { ChecksumCRC32: res.ChecksumCRC32 } : {}) };
         stats.uploaded += length;
         req.onUploaded?.(stats.uploaded);
