@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMotoWithIam, type IamUsers } from '../helpers/motoIam';
-import { startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
+import { on, startFaultProxy, type FaultProxy } from '../helpers/faultProxy';
 import type { Credentials, Moto } from '../helpers/moto';
 import { Gpg } from '../helpers/gpg';
 import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
@@ -154,6 +154,24 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     assert.match(res.stderr, /resumed upload of archive .* at part 3/);
     const partsSent = proxy.log.slice(from).flatMap((l) => (l.method === 'PUT' ? (/[?&]partNumber=(\d+)/.exec(l.url)?.[1] ?? []) : []));
     assert.deepEqual(partsSent.map(Number).sort((a, b) => a - b), [3, 4]);
+    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await openUploads(), []);
+    await assertRestores(id, source, work, env(users.admin));
+  });
+
+  it("a lost answer to CompleteMultipartUpload, whose retry meets NoSuchUpload, is resolved from the listing", async () => {
+    const source = folder('lost-answer-src', 12);
+    proxy.clear();
+    proxy.add(
+      { name: 'reset-complete', ...on.complete, fault: { kind: 'reset-response', afterBytes: 0 } },
+      { name: 'nosuchupload', ...on.complete, fault: { kind: 'status', status: 404, code: 'NoSuchUpload', message: 'The specified upload does not exist.' } },
+    );
+    const res = await runCli(['backup', source], env(users.backupOnly, {}, proxy.endpoint));
+    assert.equal(proxy.fired('nosuchupload'), 1);
+    proxy.clear();
+    const id = backedUp(res);
+    made.push(id);
+    assert.match(res.stderr, /S3 reported a failure after the whole archive was sent .* but the archive is stored: checking it/);
     assert.deepEqual(await moto.keys(bucket), keysOf(...made));
     assert.deepEqual(await openUploads(), []);
     await assertRestores(id, source, work, env(users.admin));
