@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMotoWithIam, type IamUsers } from '../helpers/motoIam';
@@ -17,6 +17,8 @@ import type { Credentials, Moto } from '../helpers/moto';
 import { Gpg } from '../helpers/gpg';
 import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
 import { snapshot, tempDir } from '../helpers/tree';
+import { uploadObject } from '../../src/core/store/upload';
+import { verifyStored } from '../../src/core/store/storedCheck';
 
 const bucket = 'iam-tests';
 const prefix = 'glacier-backup/';
@@ -79,8 +81,14 @@ function backedUp(res: CliResult): string {
   return id;
 }
 
-/** Ids of archives made so far, in order: the bucket must hold exactly these (plus what a case leaves on purpose). */
+/** Ids of archives made so far: the bucket must hold exactly their archives and manifests, and `leftBehind`. */
 const made: string[] = [];
+/** Keys a refused delete left in the bucket, for the admin's check --repair to remove. */
+const leftBehind: string[] = [];
+
+function expected(): string[] {
+  return [...keysOf(...made), ...leftBehind].sort();
+}
 
 describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
   it('backs up in passphrase mode: the archive is checked from the listing and S3 answer, as reading it back is refused', async () => {
@@ -90,7 +98,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     made.push(id);
     assert.match(res.stderr, /access denied .* read the uploaded archive back: checked its size and etag from the bucket listing/);
     assert.doesNotMatch(res.stderr, /deleted/);
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await moto.keys(bucket), expected());
     assert.deepEqual(await openUploads(), []);
     await assertRestores(id, source, work, env(users.admin));
   });
@@ -104,7 +112,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     const fromManifests = await runCli(['backup', source], env(users.backupOnly, { GLACIER_BACKUP_STATE_DIR: path.join(work, 'fresh-state') }));
     assert.equal(fromManifests.code, 0, fromManifests.stderr);
     assert.equal(fromManifests.stdout.trim(), made[0]);
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await moto.keys(bucket), expected());
   });
 
   it('backs up in public-key mode, and recognises the unchanged content afterwards', async () => {
@@ -118,7 +126,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     const again = await runCli(['backup', source, '--recipient', recipient], pkEnv);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout.trim(), id);
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await moto.keys(bucket), expected());
     // gpg with the private key reads what the back-up-only machine wrote.
     const secret = path.join(work, 'iam-secret.asc');
     writeFileSync(secret, key.secretKey);
@@ -154,7 +162,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     assert.match(res.stderr, /resumed upload of archive .* at part 3/);
     const partsSent = proxy.log.slice(from).flatMap((l) => (l.method === 'PUT' ? (/[?&]partNumber=(\d+)/.exec(l.url)?.[1] ?? []) : []));
     assert.deepEqual(partsSent.map(Number).sort((a, b) => a - b), [3, 4]);
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await moto.keys(bucket), expected());
     assert.deepEqual(await openUploads(), []);
     await assertRestores(id, source, work, env(users.admin));
   });
@@ -172,7 +180,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     const id = backedUp(res);
     made.push(id);
     assert.match(res.stderr, /S3 reported a failure after the whole archive was sent .* but the archive is stored: checking it/);
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await moto.keys(bucket), expected());
     assert.deepEqual(await openUploads(), []);
     await assertRestores(id, source, work, env(users.admin));
   });
@@ -190,7 +198,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     assert.equal(await status(client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }))), 403);
     assert.equal(await status(client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(made[0]!) }))), 403);
     client.destroy();
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await moto.keys(bucket), expected());
   });
 
   it('a part damaged in transit that the endpoint accepts is caught by its ETag, without reading back, and the upload aborted', async () => {
@@ -202,8 +210,29 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     proxy.clear();
     assert.equal(res.code, 1);
     assert.match(res.stderr, /^glacier-backup: S3 received part 2 of the archive damaged in transit \(its MD5 differs from what was sent\)$/m);
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await moto.keys(bucket), expected());
     assert.deepEqual(await openUploads(), []);
+  });
+
+  it('an upload found different from what was sent, which it may not delete, is reported as staying, not as deleted', async () => {
+    const client = clientOf(users.backupOnly);
+    const key = archiveKey('20260101T000000Z-00000000000000aa');
+    const body = randomBytes(1000);
+    const notices: string[] = [];
+    const verified = await uploadObject({ client, bucket, key, body: (async function* () { yield body; })(), storageClass: 'STANDARD', partSize: 8 << 20, queueSize: 1, endpoint: moto.endpoint, onNotice: (m) => notices.push(m) });
+    assert.equal(verified.verified, 'size+etag');
+    assert.match(notices.join('\n'), /checked its size and etag from the bucket listing/);
+    // The same object, checked against other bytes (as if S3 had stored something else).
+    const other = createHash('md5').update(randomBytes(1000)).digest('hex');
+    await assert.rejects(verifyStored({ client, bucket, key, endpoint: moto.endpoint, what: 'archive' }, { size: 1000, multipart: false, etags: [other] }, true), (err: Error) => {
+      assert.match(err.message, /^the uploaded archive does not match what was sent: S3's ETag of the object is [0-9a-f]{32}, [0-9a-f]{32} was expected/);
+      assert.match(err.message, new RegExp(`nothing was recorded, and it could not be deleted \\(access denied .*\\) and stays in the bucket as ${key}: remove it with "glacier-backup check --repair"`));
+      assert.doesNotMatch(err.message, /was deleted/);
+      return true;
+    });
+    client.destroy();
+    leftBehind.push(key);
+    assert.deepEqual(await moto.keys(bucket), expected(), 'the object stays, as the message says');
   });
 
   it('when the manifest cannot be written, says that the archive could not be deleted and stays, and how to remove it', async () => {
@@ -215,25 +244,26 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     assert.equal(res.code, 1);
     const lines = res.stderr.trim().split('\n');
     const last = lines[lines.length - 1]!;
-    const orphan = /stays in the bucket as (\S+\/archives\/(\S+)\.tar\.gpg): remove it with "glacier-backup check --repair" run with credentials that may delete/.exec(last);
+    const orphan = /stays in the bucket as (\S+\/archives\/\S+\.tar\.gpg): remove it with "glacier-backup check --repair" run with credentials that may delete/.exec(last);
     assert.ok(orphan, last);
     assert.match(last, /^glacier-backup: .*nothing was recorded, and the uploaded archive could not be deleted \(access denied/);
     assert.doesNotMatch(res.stderr, /was deleted/);
-    assert.deepEqual(await moto.keys(bucket), [...keysOf(...made), orphan[1]!].sort(), 'the archive is there, as the message says');
-    made.push(`orphan:${orphan[2]!}`);
+    leftBehind.push(orphan[1]!);
+    assert.deepEqual(await moto.keys(bucket), expected(), 'the archive is there, as the message says');
   });
 });
 
 describe('the admin, then a restore-only user', () => {
   it("admin's check --repair removes the archive a refused delete left", async () => {
-    const orphanId = made.pop()!.replace(/^orphan:/, '');
+    assert.equal(leftBehind.length, 2);
     const refused = await runCli(['check', '--repair', '--older-than', '0'], env(users.backupOnly));
     assert.equal(refused.code, 1);
     assert.match(refused.stdout + refused.stderr, /repair failed: access denied/);
-    assert.ok((await moto.keys(bucket)).includes(archiveKey(orphanId)));
+    assert.deepEqual(await moto.keys(bucket), expected(), 'nothing was deleted');
     const res = await runCli(['check', '--repair', '--older-than', '0'], env(users.admin));
     assert.equal(res.code, 0, res.stderr);
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    leftBehind.length = 0;
+    assert.deepEqual(await moto.keys(bucket), expected());
   });
 
   it('a restore-only user lists, restores from Deep Archive and downloads', async () => {
@@ -251,6 +281,6 @@ describe('the admin, then a restore-only user', () => {
     const res = await runCli(['download', id, path.join(work, 'deep-out')], reader);
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(snapshot(path.join(res.stdout.trim(), 'deep-src')), snapshot(source));
-    assert.deepEqual(await moto.keys(bucket), keysOf(...made));
+    assert.deepEqual(await moto.keys(bucket), expected());
   });
 });
