@@ -266,7 +266,7 @@ describe('the admin, then a restore-only user', () => {
     assert.deepEqual(await moto.keys(bucket), expected());
   });
 
-  it('a restore-only user lists, restores from Deep Archive and downloads', async () => {
+  it('a restore-only user lists, restores from Deep Archive, and reads status, files, verify and download', async () => {
     const source = folder('deep-src', 1);
     const id = backedUp(await runCli(['backup', source], env(users.backupOnly, { GLACIER_BACKUP_STORAGE_CLASS: 'DEEP_ARCHIVE' })));
     made.push(id);
@@ -278,6 +278,13 @@ describe('the admin, then a restore-only user', () => {
     assert.equal(before.code, 1, 'a Deep Archive object needs a restore first');
     const restore = await runCli(['restore', id, '--tier', 'Standard', '--days', '1'], reader);
     assert.equal(restore.code, 0, restore.stderr);
+    const status = await runCli(['status', id, '--json'], reader);
+    assert.equal(status.code, 0, status.stderr);
+    const files = await runCli(['files', id], reader);
+    assert.equal(files.code, 0, files.stderr);
+    assert.match(files.stdout, /note\.txt/);
+    const verify = await runCli(['verify', id], reader);
+    assert.equal(verify.code, 0, verify.stderr);
     const res = await runCli(['download', id, path.join(work, 'deep-out')], reader);
     assert.equal(res.code, 0, res.stderr);
     assert.deepEqual(snapshot(path.join(res.stdout.trim(), 'deep-src')), snapshot(source));
