@@ -1,7 +1,8 @@
 /** A real S3 server for tests: moto on a free loopback port, stopped when the test file ends. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import * as path from 'node:path';
 import { after, before } from 'node:test';
 import { startFaultProxy, type FaultProxy } from './faultProxy';
 import { tempDir } from './tree';
@@ -31,13 +32,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(extraEnv: Record<string, string> = {}): Promise<Moto> {
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/**
+ * Starts moto. With `iam`, it checks every request's signature and the caller's IAM policies
+ * once the first `unauthenticatedRequests` requests have passed unchecked (see motoIam.ts, which
+ * spends them on setting up users); it then runs test/helpers/moto_iam.py, moto with a fix for
+ * signatures of prefixed listings.
+ */
+export async function startMoto(extraEnv: Record<string, string> = {}, iam?: { unauthenticatedRequests: number }): Promise<Moto> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const proc: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const args = iam ? [path.join(__dirname, 'moto_iam.py'), '127.0.0.1', String(port)] : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
+  const proc: ChildProcess = spawn('python3', args, {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...extraEnv },
+    env: { ...process.env, ...extraEnv, ...(iam ? { INITIAL_NO_AUTH_ACTION_COUNT: String(iam.unauthenticatedRequests) } : {}) },
   });
   let log = '';
   proc.stderr?.on('data', (d: Buffer) => {
@@ -46,14 +59,30 @@ export async function startMoto(extraEnv: Record<string, string> = {}): Promise<
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      await fetch(endpoint);
+      // A plain connect, not a request: with IAM enforced each request counts against the unchecked ones.
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(resolve));
+        socket.on('error', reject);
+      });
       break;
     } catch {
       if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`moto did not start: ${log}`);
       await new Promise((r) => setTimeout(r, 150));
     }
   }
-  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  };
+  return motoApi(endpoint, { accessKeyId: 'test', secretAccessKey: 'test' }, stop);
+}
+
+/** The helpers of a started moto, calling it with `credentials`; stop() also stops the server. */
+export function motoApi(endpoint: string, credentials: Credentials, stopServer: () => Promise<void>): Moto {
+  const client = new S3Client({ endpoint, forcePathStyle: true, region: 'us-east-1', credentials });
   return {
     endpoint,
     client,
@@ -73,11 +102,7 @@ export async function startMoto(extraEnv: Record<string, string> = {}): Promise<
     },
     async stop() {
       client.destroy();
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        await exited;
-      }
+      await stopServer();
     },
   };
 }

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
 import { encryptStream, newSeipdParams, openSessionKey, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import type { SeipdParams } from '../crypto/seipd';
@@ -32,7 +32,8 @@ import {
   type StoredPart,
 } from '../store/upload';
 import { withoutChecksums } from '../store/s3';
-import { listArchives, objectExists, readManifest, writeManifest } from '../catalog/catalog';
+import { deleteOrSay, isPresent } from '../store/storedCheck';
+import { listArchives, readManifest, writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { lastBackup, recordBackup } from '../catalog/dedupState';
 import { claimJournal, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
@@ -201,11 +202,10 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     await writeManifest(client, store, manifest, req.encryption, { buffers, partSize });
   } catch (err) {
     // An archive without a manifest is invisible to browsing: remove it rather than leave it (and
-    // the manifest, in case a lost answer hid that it was stored). What stays behind after a crash
-    // here is what `check` reports.
-    await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: archiveKey })).catch(() => undefined);
-    await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: keys.manifest(store.prefix, id) })).catch(() => undefined);
-    throw err;
+    // the manifest, in case a lost answer hid that it was stored), and say what stays behind when
+    // the credentials may not delete. What stays after a crash here is what `check` reports.
+    const failed = err instanceof GlacierError ? err : s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `write the manifest of ${id}` });
+    throw new GlacierError(failed.code, `${failed.message}; ${await removeUnrecorded(req, id, archiveKey)}`, { cause: err });
   } finally {
     if (plan.journaled) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
   }
@@ -299,8 +299,8 @@ async function findUnchanged(req: BackupRequest, sources: string, fingerprint: s
     const last = await lastBackup(req.stateDir, store, sources);
     if (last && last.fingerprint === fingerprint) {
       const [archive, manifest] = await Promise.all([
-        objectExists(client, store, keys.archive(store.prefix, last.id)),
-        objectExists(client, store, keys.manifest(store.prefix, last.id)),
+        isPresent(client, store, keys.archive(store.prefix, last.id)),
+        isPresent(client, store, keys.manifest(store.prefix, last.id)),
       ]);
       if (archive && manifest) return last.id;
     }
@@ -321,6 +321,20 @@ async function findUnchanged(req: BackupRequest, sources: string, fingerprint: s
     return m.fingerprint === fingerprint && m.changed.length === 0 ? m.id : undefined;
   }
   return undefined;
+}
+
+/**
+ * After its manifest failed: deletes the archive (and the manifest, if a lost answer hid that it
+ * was stored) and says, truthfully, what was deleted and what stays.
+ */
+async function removeUnrecorded(req: BackupRequest, id: string, archiveKey: string): Promise<string> {
+  const { client, store } = req;
+  const archiveLeft = await deleteOrSay(client, store, archiveKey, 'archive');
+  const said = [archiveLeft === undefined ? 'the uploaded archive was deleted and nothing was recorded' : `nothing was recorded, and the uploaded archive ${archiveLeft}`];
+  const manifestKey = keys.manifest(store.prefix, id);
+  const manifestLeft = (await isPresent(client, store, manifestKey).catch(() => true)) ? await deleteOrSay(client, store, manifestKey, 'manifest') : undefined;
+  if (manifestLeft !== undefined) said.push(`its manifest ${manifestLeft}`);
+  return said.join('; ');
 }
 
 /** Gives up an interrupted upload (see interruptedUploads): aborts it in the bucket and forgets its journal. */
@@ -412,9 +426,9 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
   if (uploadId === undefined || parts === undefined) {
     // Aborted since (by `check` or the bucket's lifecycle rule), or completed just before the
     // run was killed, its manifest unwritten: such an archive is not in the catalog, so remove it.
-    const orphan = await objectExists(client, store, prior.key);
-    if (orphan) await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: prior.key })).catch(() => undefined);
-    return abandon(orphan ? 'its archive was complete but had no manifest, and was deleted' : 'it is no longer in the bucket');
+    if (!(await isPresent(client, store, prior.key))) return abandon('it is no longer in the bucket');
+    const left = await deleteOrSay(client, store, prior.key, 'archive');
+    return abandon(`its archive was complete but had no manifest, and ${left === undefined ? 'was deleted' : `it ${left}`}`);
   }
   return { ...plan(prior.id, prior.key, prior.partSize, params, prior.started), resume: { uploadId, parts } };
 }
@@ -430,9 +444,13 @@ async function noteUpload(req: BackupRequest, journal: UploadPlan['journal']): P
   }
 }
 
-/** Gives up an interrupted upload and says why. Best effort: what stays behind is reported by `check` and removed by the lifecycle rule. */
+/** Gives up an interrupted upload and says why, and what stays behind when it could not be aborted. */
 async function abandonInterrupted(req: BackupRequest, prior: UploadJournal, reason: string, then = ''): Promise<void> {
-  await discardInterrupted(req.client, req.store, req.stateDir!, prior).catch(() => undefined);
-  req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}${then}`);
+  const left = await discardInterrupted(req.client, req.store, req.stateDir!, prior).then(
+    () => '',
+    (err: unknown) =>
+      ` (it could not be aborted: ${(err as Error).message}; its parts stay in the bucket, billed, until "glacier-backup check --repair" or the bucket's lifecycle rule for incomplete uploads removes them)`,
+  );
+  req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}${then}${left}`);
   req.onResume?.({ kind: 'abandoned', id: prior.id, startedAt: prior.started, reason });
 }

@@ -93,15 +93,24 @@ export async function addAbortRule(client: S3Client, store: StoreConfig, days = 
   }
 }
 
-/** Minimal IAM policies: back up only (cannot read archives back), and restore. */
+/**
+ * Minimal IAM policies: back up only (cannot read archives back nor delete anything), and restore.
+ * Back-up-only is enough for backups, unchanged detection and resuming: an archive is checked from
+ * the listing and S3's answers instead of being read back (see storedCheck.ts), and what it may
+ * not delete is left to `check --repair` run with broader credentials.
+ */
 export function iamPolicies(bucket: string, prefix: string): { backupOnly: object; restore: object } {
   const arn = `arn:aws:s3:::${bucket}`;
-  const list = { Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } };
+  const list = { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } };
+  // AWS offers no s3:prefix condition key for ListBucketMultipartUploads: under the condition above
+  // it would always be refused, and an interrupted upload could not be found to resume.
+  const listUploads = { Effect: 'Allow', Action: ['s3:ListBucketMultipartUploads'], Resource: arn };
   return {
     backupOnly: {
       Version: '2012-10-17',
       Statement: [
         list,
+        listUploads,
         {
           Effect: 'Allow',
           Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
@@ -113,7 +122,7 @@ export function iamPolicies(bucket: string, prefix: string): { backupOnly: objec
     },
     restore: {
       Version: '2012-10-17',
-      Statement: [list, { Effect: 'Allow', Action: ['s3:GetObject', 's3:RestoreObject'], Resource: [`${arn}/${prefix}archives/*`, `${arn}/${prefix}catalog/*`] }],
+      Statement: [list, listUploads, { Effect: 'Allow', Action: ['s3:GetObject', 's3:RestoreObject'], Resource: [`${arn}/${prefix}archives/*`, `${arn}/${prefix}catalog/*`] }],
     },
   };
 }
