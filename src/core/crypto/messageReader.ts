@@ -37,6 +37,8 @@ export type Opened = { plaintext: AsyncGenerator<Buffer> } | { unsupported: stri
 const mdcLength = 22;
 /** Larger session-key packets than this are not real ones (a PKESK for RSA-16384 is about 2 KiB). */
 const maxKeyPacket = 1 << 16;
+/** One-pass signatures, signatures, markers and padding skipped before the literal data (GnuPG writes 1 or 2). */
+const maxSkippedPackets = 32;
 
 /**
  * Reads the message from `source` up to the start of its literal data, and returns that data as a
@@ -135,8 +137,12 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
     inner = new ByteSource(algorithm === 0 ? body.rest() : inflate(body.rest(), algorithm, what));
     header = await readHeader(inner, what, undefined);
   }
-  // Signed messages: one-pass signatures before the literal data, signatures (if any) after it.
-  while (header && (header.tag === tags.onePass || header.tag === tags.signature || header.tag === tags.marker || header.tag === tags.padding)) {
+  // Signed messages (§11.3): one-pass signatures (or signatures) before the literal data, and one
+  // signature after it for each one-pass signature. Nothing else, and never a second literal.
+  let onePass = 0;
+  for (let skipped = 0; header && (header.tag === tags.onePass || header.tag === tags.signature || header.tag === tags.marker || header.tag === tags.padding); skipped++) {
+    if (skipped === maxSkippedPackets) throw corrupt(what, `more than ${maxSkippedPackets} signature packets around its data`);
+    if (header.tag === tags.onePass) onePass++;
     await drain(bodyOf(inner, header.length, what));
     header = await readHeader(inner, what, undefined);
   }
@@ -144,13 +150,19 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   const literal = new ByteSource(bodyOf(inner, header.length, what));
   const [, nameLength] = await literal.readExact(2, what);
   await literal.readExact(nameLength! + 4, what);
+  const compressed = inner !== decrypted;
 
   return {
     plaintext: (async function* () {
       try {
         yield* literal.rest();
-        // Whatever follows the literal data (signatures, or nothing), then the MDC, then the end.
-        await drain(inner.rest());
+        for (let after = await readHeader(inner, what, undefined); after; after = await readHeader(inner, what, undefined)) {
+          if (after.tag !== tags.signature && after.tag !== tags.padding) throw corrupt(what, `a packet with tag ${after.tag} follows its data`);
+          if (after.tag === tags.signature && --onePass < 0) throw corrupt(what, 'a signature packet follows its data with no one-pass signature before it');
+          await drain(bodyOf(inner, after.length, what));
+        }
+        // Then the MDC (held back by decrypt), then the end of the message.
+        if (compressed && !(await decrypted.atEnd())) throw corrupt(what, 'a packet follows its compressed data');
         await drain(decrypted.rest());
         if (!(await src.atEnd())) throw corrupt(what, 'data follows its encrypted packet');
       } finally {

@@ -48,23 +48,54 @@ function lengthOctets(length: { kind: 'fixed' | 'partial'; size: number }, first
   return out;
 }
 
-/** A packet's body, across partial lengths, in pieces as they come. */
+/** Pieces shorter than this are copied together into pieces of `joinedSize` before they are yielded. */
+const joinBelow = 4096;
+const joinedSize = 1 << 16;
+
+/**
+ * A packet's body, across partial lengths, in pieces as they come. Short pieces (partial lengths
+ * of a few bytes, or a source that arrives a byte at a time) are copied together, and a partial
+ * length whose octet is already held is read in place: the cost per body byte stays the same
+ * whatever the framing.
+ */
 export async function* bodyOf(src: ByteSource, length: BodyLength, what: string): AsyncGenerator<Buffer> {
   if (length.kind === 'rest') {
     yield* src.rest();
     return;
   }
   let { kind, size } = length;
+  let joined: Buffer | undefined;
+  let held = 0;
   for (;;) {
     for (let left = size; left > 0; ) {
-      const piece = await src.readSome(left);
+      if (src.held > 0 && Math.min(left, src.held) < joinBelow) {
+        joined ??= Buffer.allocUnsafe(joinedSize);
+        const n = src.copyHeld(joined, held, left);
+        held += n;
+        left -= n;
+        if (held === joinedSize) {
+          yield joined;
+          joined = undefined;
+          held = 0;
+        }
+        continue;
+      }
+      const piece = src.takeHeld(left) ?? (await src.readSome(left));
       if (!piece) throw corrupt(what, 'it is truncated');
       left -= piece.byteLength;
+      if (held > 0) yield joined!.subarray(0, held);
+      joined = undefined;
+      held = 0;
       yield piece;
     }
-    if (kind === 'fixed') return;
-    ({ kind, size } = await newLength(src, (await src.readExact(1, what))[0]!, what));
+    if (kind === 'fixed') break;
+    const first = src.peekHeld();
+    if (first >= 224 && first < 255) {
+      src.skipHeld(1);
+      size = 1 << (first & 0x1f);
+    } else ({ kind, size } = await newLength(src, (await src.readExact(1, what))[0]!, what));
   }
+  if (held > 0) yield joined!.subarray(0, held);
 }
 
 export function corrupt(what: string, why: string, kind: 'damaged' | 'integrity' = 'damaged'): GlacierError {
@@ -83,6 +114,8 @@ export async function drain(pieces: AsyncIterable<Buffer>): Promise<void> {
  */
 export class ByteSource {
   private head: Buffer = Buffer.alloc(0);
+  /** Where the unread bytes of `head` start. */
+  private at = 0;
   private recorded: Uint8Array[] | undefined;
   private done = false;
 
@@ -95,7 +128,7 @@ export class ByteSource {
 
   /** Whether nothing is left; pulls the next chunk if needed. */
   async atEnd(): Promise<boolean> {
-    while (this.head.byteLength === 0) {
+    while (this.at === this.head.byteLength) {
       if (this.done) return true;
       const r = await this.it.next();
       if (r.done) {
@@ -104,6 +137,7 @@ export class ByteSource {
       }
       this.recorded?.push(r.value);
       this.head = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+      this.at = 0;
     }
     return false;
   }
@@ -111,9 +145,40 @@ export class ByteSource {
   /** Up to `max` bytes (at least one), or undefined at the end. */
   async readSome(max = Infinity): Promise<Buffer | undefined> {
     if (await this.atEnd()) return undefined;
-    const out = this.head.byteLength <= max ? this.head : this.head.subarray(0, max);
-    this.head = this.head.subarray(out.byteLength);
+    return this.takeHeld(max);
+  }
+
+  /** Up to `max` bytes (at least one) of those already pulled, or undefined if none are held. */
+  takeHeld(max: number): Buffer | undefined {
+    const n = Math.min(max, this.head.byteLength - this.at);
+    if (n <= 0) return undefined;
+    const out = n === this.head.byteLength ? this.head : this.head.subarray(this.at, this.at + n);
+    this.at += n;
     return out;
+  }
+
+  /** Copies up to `max` bytes already pulled into `dest` at `offset`; how many (0 if none are held). */
+  copyHeld(dest: Buffer, offset: number, max: number): number {
+    const n = Math.min(max, this.head.byteLength - this.at, dest.byteLength - offset);
+    if (n < 16) for (let i = 0; i < n; i++) dest[offset + i] = this.head[this.at + i]!;
+    else this.head.copy(dest, offset, this.at, this.at + n);
+    this.at += n;
+    return n;
+  }
+
+  /** How many bytes are pulled and not read yet. */
+  get held(): number {
+    return this.head.byteLength - this.at;
+  }
+
+  /** The byte `ahead` bytes on among those already pulled, or -1 if it is not held. */
+  peekHeld(ahead = 0): number {
+    return this.at + ahead < this.head.byteLength ? this.head[this.at + ahead]! : -1;
+  }
+
+  /** Skips `n` bytes known to be held (see peekHeld). */
+  skipHeld(n: number): void {
+    this.at += n;
   }
 
   async readExact(n: number, what: string): Promise<Buffer> {
@@ -144,6 +209,7 @@ export class ByteSource {
     const it = this.it;
     this.done = true;
     this.head = Buffer.alloc(0);
+    this.at = 0;
     return (async function* () {
       yield* recorded;
       for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
