@@ -70,7 +70,7 @@ export async function readManifest(client: S3Client, store: StoreConfig, id: str
     if (name === 'NoSuchKey' || name === 'NotFound') throw new GlacierError('not-found', `archive ${id} has no manifest in the catalog`);
     throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `read the manifest of ${id}` });
   }
-  const plain = await decryptBytes(bytes, dec, `the manifest of ${id}`);
+  const plain = await decryptBytes(bytes, dec, `the manifest of ${id}`, signal);
   return parseManifest(plain, id);
 }
 

@@ -22,6 +22,7 @@ import { pipeline, Readable } from 'node:stream';
 import { createInflate, createInflateRaw } from 'node:zlib';
 import { GlacierError } from '../errors';
 import { bodyOf, ByteSource, corrupt, drain, readHeader, tags, type PacketHeader } from './packets';
+import { checkPacketCount, checkPassphrasePacket, yieldTurn } from './keyPackets';
 import { openPassphraseKeyPacket, symmetricCiphers, type SessionKey } from './skesk';
 
 /** What can open a message: a passphrase, or session keys that private keys open (openpgp.js). */
@@ -29,6 +30,8 @@ export interface MessageKeys {
   passphrase?: string;
   /** Opens the PKESK (and unsupported SKESK) packets, given as their bytes; undefined if none opens. */
   openKeyPackets?: (packets: Uint8Array) => Promise<SessionKey | { unsupported: string } | undefined>;
+  /** Stops the key derivation (and the reading) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** The message's plaintext (the literal data), or why this reader leaves it to openpgp.js. */
@@ -60,13 +63,18 @@ export async function openMessage(source: AsyncIterable<Uint8Array>, keys: Messa
 
 async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{ plaintext: AsyncGenerator<Buffer> } | { unsupported: string }> {
   const keyPackets: { tag: number; raw: Buffer; body: Buffer }[] = [];
+  const counts = { all: 0, passphrase: 0 };
   let data: PacketHeader;
   for (;;) {
     const header = await readHeader(src, what, keyPackets.length === 0 ? `${what} is not an OpenPGP message` : undefined);
     if (!header) throw corrupt(what, keyPackets.length ? 'it has no encrypted data' : 'it is empty');
     if (header.tag === tags.pkesk || header.tag === tags.skesk) {
+      if (header.tag === tags.skesk) counts.passphrase++;
+      counts.all++;
+      checkPacketCount(counts, what);
       if (header.length.kind !== 'fixed' || header.length.size > maxKeyPacket) throw corrupt(what, 'a session-key packet has a bad length');
       const body = await src.readExact(header.length.size, what);
+      if (header.tag === tags.skesk) checkPassphrasePacket(body, what);
       keyPackets.push({ tag: header.tag, raw: Buffer.concat([header.raw, body]), body });
     } else if (header.tag === tags.marker || header.tag === tags.padding) {
       await drain(bodyOf(src, header.length, what));
@@ -89,7 +97,7 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   if (version === 2) return { unsupported: 'SEIPD v2 (AEAD)' };
   if (version !== 1) throw corrupt(what, `unknown encrypted data version ${version}`);
 
-  const candidates = await sessionKeys(keyPackets, keys);
+  const candidates = await sessionKeys(keyPackets, keys, what);
   if ('unsupported' in candidates) return candidates;
   let opened: { decipher: CfbDecipher; mdc: Hash } | undefined;
   let unsupported: string | undefined;
@@ -172,23 +180,30 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   };
 }
 
-/** The candidate session keys, passphrase first; or why none can be tried here. */
-async function sessionKeys(packets: { tag: number; raw: Buffer; body: Buffer }[], keys: MessageKeys): Promise<SessionKey[] | { unsupported: string }> {
+/**
+ * The candidate session keys, passphrase first; or why none can be tried here. Each passphrase
+ * packet is opened on its own, with a turn of the event loop before it, so that a signal is
+ * answered between packets as well as within our own S2K.
+ */
+async function sessionKeys(packets: { tag: number; raw: Buffer; body: Buffer }[], keys: MessageKeys, what: string): Promise<SessionKey[] | { unsupported: string }> {
   const found: SessionKey[] = [];
   const others: Buffer[] = [];
   let unsupported: string | undefined;
   for (const packet of packets) {
     if (packet.tag === tags.skesk && keys.passphrase !== undefined) {
-      const opened = openPassphraseKeyPacket(packet.body, keys.passphrase);
+      await yieldTurn(keys.signal, what);
+      const opened = await openPassphraseKeyPacket(packet.body, keys.passphrase, keys.signal, what);
       if (opened && 'unsupported' in opened) {
-        others.push(packet.raw);
-        unsupported ??= opened.unsupported;
+        const other = keys.openKeyPackets ? await keys.openKeyPackets(packet.raw) : opened;
+        if (other && 'unsupported' in other) unsupported ??= other.unsupported;
+        else if (other) found.push(other);
       } else if (opened) found.push(opened);
     } else if (packet.tag === tags.pkesk || (packet.tag === tags.skesk && keys.passphrase === undefined)) {
       others.push(packet.raw);
     }
   }
   if (others.length && keys.openKeyPackets) {
+    await yieldTurn(keys.signal, what);
     const opened = await keys.openKeyPackets(Buffer.concat(others));
     if (opened && 'unsupported' in opened) return opened;
     if (opened) found.push(opened);
