@@ -2,9 +2,9 @@
  * A streaming reader of OpenPGP messages, on Node's crypto and zlib: the session-key packets, one
  * Symmetrically Encrypted Integrity Protected Data packet, version 1 (RFC 4880 §5.13), its
  * Modification Detection Code checked at the very end (§5.14), and inside it a Literal Data
- * packet (§5.9), compressed (ZIP or ZLIB, §5.6) or not, with any one-pass signature and signature
- * packets around it skipped (not verified). That is what we write, and what GnuPG writes for
- * `--symmetric` and `--encrypt` by default.
+ * packet (§5.9), compressed (ZIP, ZLIB or BZIP2, §5.6; bzip2.ts) or not, with the one-pass
+ * signatures before it and their signatures after it skipped (not verified). That is what we
+ * write, and what GnuPG writes for `--symmetric` and `--encrypt` by default.
  *
  * Every message is untrusted input: lengths are checked against what is there, nothing is held
  * beyond a chunk, and each session key is tried against the two check bytes of the encrypted
@@ -12,15 +12,18 @@
  * 1 in 65,536 times; the damage then shows in what follows, or at the latest in the MDC).
  *
  * What it does not read goes, from the first byte, to openpgp.js: SEIPD v2 and other AEAD
- * packets, BZIP2, Twofish and the ciphers this OpenSSL lacks, Argon2 S2Ks, recipients' keys
- * (openpgp.js opens the PKESK; the data is still ours to decrypt). Why not openpgp.js for all:
- * its streaming decryption sometimes never settles on damaged data, or on a wrong `gpg -c`
- * passphrase (about 1 time in 10), and a process whose only work waits on it just exits.
+ * packets, and SEIPD v1 under Twofish or a cipher this OpenSSL lacks. openpgp.js also opens the
+ * session-key packets this reader does not (recipients' keys, together; each passphrase packet
+ * with an Argon2 S2K or of version 5 or 6, alone); the data is still ours to decrypt. Before any key is derived, keyPackets.ts bounds the
+ * packets and their S2K work. Why not openpgp.js for all: its streaming decryption sometimes
+ * never settles on damaged data, or on a wrong `gpg -c` passphrase (about 1 time in 10), and a
+ * process whose only work waits on it just exits.
  */
 import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { createInflate, createInflateRaw } from 'node:zlib';
 import { GlacierError } from '../errors';
+import { bunzip2 } from './bzip2';
 import { bodyOf, ByteSource, corrupt, drain, readHeader, tags, type PacketHeader } from './packets';
 import { checkPacketCount, checkPassphrasePacket, yieldTurn } from './keyPackets';
 import { openPassphraseKeyPacket, symmetricCiphers, type SessionKey } from './skesk';
@@ -140,9 +143,8 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   if (header?.tag === tags.compressed) {
     const body = new ByteSource(bodyOf(decrypted, header.length, what));
     const algorithm = (await body.readExact(1, what))[0];
-    if (algorithm === 3) return { unsupported: 'BZIP2 compression' };
-    if (algorithm !== 0 && algorithm !== 1 && algorithm !== 2) throw corrupt(what, `unknown compression ${algorithm}`);
-    inner = new ByteSource(algorithm === 0 ? body.rest() : inflate(body.rest(), algorithm, what));
+    if (algorithm !== 0 && algorithm !== 1 && algorithm !== 2 && algorithm !== 3) throw corrupt(what, `unknown compression ${algorithm}`);
+    inner = new ByteSource(algorithm === 0 ? body.rest() : algorithm === 3 ? bunzip2(body.rest(), what) : inflate(body.rest(), algorithm, what));
     header = await readHeader(inner, what, undefined);
   }
   // Signed messages (§11.3): one-pass signatures (or signatures) before the literal data, and one
