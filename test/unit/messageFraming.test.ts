@@ -54,6 +54,18 @@ describe('what may follow the literal data', () => {
     await assert.rejects(decrypt(messageOf(Buffer.concat([literal(Buffer.from('x')), onePass()]), passphrase)), /a packet with tag 4 follows its data/);
   });
 
+  it('refuses a compressed packet inside a compressed packet (one layer only)', async () => {
+    const once = packet(tag.compressed, Buffer.concat([Buffer.of(1), deflateRawSync(literal(Buffer.from('x')))]));
+    const twice = packet(tag.compressed, Buffer.concat([Buffer.of(1), deflateRawSync(once)]));
+    assert.deepEqual(await decrypt(messageOf(once, passphrase)), Buffer.from('x'));
+    await assert.rejects(decrypt(messageOf(twice, passphrase)), /^GlacierError: the object is damaged \(it holds a packet with tag 8 where its data should be\)$/);
+  });
+
+  it('reads a literal packet with the longest file name (255 octets)', async () => {
+    const inner = packet(tag.literal, literalBody(Buffer.from('data'), 'n'.repeat(255)));
+    assert.deepEqual(await decrypt(messageOf(inner, passphrase)), Buffer.from('data'));
+  });
+
   it('refuses more than 32 packets skipped before the data', async () => {
     const many = (n: number): Buffer => Buffer.concat([...Array.from({ length: n }, onePass), literal(Buffer.from('x')), ...Array.from({ length: n }, signature)]);
     assert.deepEqual(await decrypt(messageOf(many(32), passphrase)), Buffer.from('x'));
