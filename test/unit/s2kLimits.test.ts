@@ -63,6 +63,14 @@ describe('Argon2 S2Ks past openpgp.js defaults are refused before any work', () 
     await assertRefusedQuickly(Buffer.concat([skeskV4Argon2(1, 4, 24), someData]), /asks Argon2 for 2\^24 KiB/, { privateKeys });
   });
 
+  it('in public-key mode, passphrase packets within the limits cost no S2K work', async () => {
+    const key = gpg.generateKey('Limits 2 <l2@example.org>', '', 'future-default');
+    const privateKeys = await loadPrivateKeys(key.secretKey);
+    // 7 packets of seconds of RIPEMD-160 and one of 3 passes over 64 MiB of Argon2, none tried.
+    const message = Buffer.concat([...Array.from({ length: 7 }, () => skeskV4Iterated(255, 3)), skeskV4Argon2(3, 4, 16), someData]);
+    await assertRefusedQuickly(message, /^cannot open the object: wrong passphrase or key$/, { privateKeys }, 500);
+  });
+
   it('what openpgp.js writes by default with Argon2 (3 passes, 2^16 KiB) still opens, SEIPD v1 and v2', async () => {
     const data = randomBytes(3000);
     for (const aeadProtect of [false, true]) {
