@@ -49,7 +49,8 @@ describe('S2K bombs through the CLI', () => {
 
   it('download-key: SIGTERM during seconds of bounded S2K work stops it promptly', async () => {
     const key = 'foreign/slow.tar.gpg';
-    // 8 RIPEMD-160 count-255 packets for AES-256: two hashes of 65 MB each, about 3 s in all.
+    // 8 RIPEMD-160 count-255 packets for AES-256: two hashes of 65 MB each, 3.5 s in all on an idle
+    // machine; the CLI has reached them 2 s after it started (about 0.3 s when idle).
     await put(key, Buffer.concat([...Array.from({ length: 8 }, () => skeskV4Iterated(255, 3)), someData]));
     const dest = path.join(work, 'dest');
     mkdirSync(dest);
@@ -60,11 +61,11 @@ describe('S2K bombs through the CLI', () => {
         setTimeout(() => {
           killedAt = Date.now();
           process.kill(pid, 'SIGTERM');
-        }, 1000);
+        }, 2000);
       },
     });
     const exited = Date.now();
-    assert.ok(killedAt > 0 && exited - killedAt < 700, `exited ${exited - killedAt} ms after SIGTERM (${exited - started} ms in all)`);
+    assert.ok(killedAt > 0 && exited - killedAt < 1000, `exited ${exited - killedAt} ms after SIGTERM (${exited - started} ms in all)`);
     assert.equal(res.code, 1, res.stderr);
     assert.match(res.stderr, /^glacier-backup: opening s3:\/\/s2k-limits-tests\/foreign\/slow\.tar\.gpg cancelled\n$/);
     assert.deepEqual(readdirSync(dest), []);
