@@ -3,7 +3,7 @@
  * bytes before any key is derived: how many packets are tried, and each passphrase packet's S2K
  * (RFC 4880 §3.7.1, RFC 9580 §3.7.1.4). An attacker who can write to the bucket can plant any
  * message (a catalog entry is read by `list` with no key needed to write it); these keep what it
- * costs to refuse one to about a second of hashing and 64 MiB of memory.
+ * costs to try one to a few seconds of hashing (signals answered throughout) and 64 MiB of memory.
  *
  * What real writers make stays well inside: one passphrase packet (GnuPG `-c`, our own writer),
  * or one per password given to openpgp.js, and one public-key packet per recipient; iterated S2K
