@@ -1,21 +1,23 @@
 /**
- * S2K resource bombs through the built CLI (issue 13): a planted catalog entry whose Argon2 S2K
- * asks for gigabytes is refused by `list` in about a second, naming the limit; and `download-key`
- * of an object whose bounded S2K work takes seconds stops promptly on SIGTERM, leaving its
- * destination as it was.
+ * Hostile OpenPGP messages through the built CLI (issue 13): a planted catalog entry whose Argon2
+ * S2K asks for gigabytes is refused by `list` in about a second, naming the limit; `download-key`
+ * of an object whose bounded S2K work takes seconds stops promptly on SIGTERM; a damaged
+ * `gpg -c --compress-algo bzip2` archive ends in one clear line. The destination stays as it was.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startMoto, type Moto } from '../helpers/moto';
 import { cliEnv, runCli } from '../helpers/cli';
+import { Gpg } from '../helpers/gpg';
 import { tempDir } from '../helpers/tree';
 import { literalBody, packet, seipdBody, skeskV4Argon2, skeskV4Iterated, skeskV6Argon2, tag } from '../helpers/pgpCraft';
 
-const bucket = 's2k-limits-tests';
+const bucket = 'hostile-messages-tests';
 const passphrase = 'pw';
 let moto: Moto;
 let work: string;
@@ -67,7 +69,42 @@ describe('S2K bombs through the CLI', () => {
     const exited = Date.now();
     assert.ok(killedAt > 0 && exited - killedAt < 1000, `exited ${exited - killedAt} ms after SIGTERM (${exited - started} ms in all)`);
     assert.equal(res.code, 1, res.stderr);
-    assert.match(res.stderr, /^glacier-backup: opening s3:\/\/s2k-limits-tests\/foreign\/slow\.tar\.gpg cancelled\n$/);
+    assert.match(res.stderr, /^glacier-backup: opening s3:\/\/hostile-messages-tests\/foreign\/slow\.tar\.gpg cancelled\n$/);
     assert.deepEqual(readdirSync(dest), []);
+  });
+
+  it('download-key: a gpg bzip2 archive with a flipped byte at 40, 60 or 100 ends in one clear line', async () => {
+    const gpg = new Gpg();
+    try {
+      const tree = path.join(work, 'tree');
+      mkdirSync(tree);
+      for (let i = 0; i < 20; i++) writeFileSync(path.join(tree, `f${i}.txt`), `file ${i}\n`.repeat(2000 + i * 100));
+      const tar = spawnSync('tar', ['-C', tree, '-cf', '-', '.'], { maxBuffer: 1 << 30 });
+      assert.equal(tar.status, 0);
+      const enc = gpg.run(['--passphrase-fd', '0', '--symmetric', '--compress-algo', 'bzip2', '--output', '-'], Buffer.concat([Buffer.from(`${passphrase}\n`), tar.stdout]));
+      assert.equal(enc.status, 0, enc.stderr);
+      const good = 'foreign/bzip2-good.tar.gpg';
+      await put(good, enc.stdout);
+      const ok = path.join(work, 'bz-ok');
+      mkdirSync(ok);
+      const res = await runCli(['download-key', `${bucket}/${good}`, ok], env());
+      assert.equal(res.code, 0, res.stderr);
+      for (const at of [40, 60, 100]) {
+        const damaged = Buffer.from(enc.stdout);
+        damaged[at]! ^= 0x20;
+        const key = `foreign/bzip2-flipped-${at}.tar.gpg`;
+        await put(key, damaged);
+        const dest = path.join(work, `bz-${at}`);
+        mkdirSync(dest);
+        const started = Date.now();
+        const bad = await runCli(['download-key', `${bucket}/${key}`, dest], env());
+        assert.ok(Date.now() - started < 15_000, `byte ${at}: took ${Date.now() - started} ms`);
+        assert.equal(bad.code, 1, `byte ${at}: ${bad.stderr}`);
+        assert.match(bad.stderr, /^glacier-backup: (s3:\/\/\S+ (is damaged|failed its integrity check) \(.+\)|cannot open s3:\/\/\S+: wrong passphrase or key)\n$/, `byte ${at}`);
+        assert.deepEqual(readdirSync(dest), [], `byte ${at}: nothing left in the destination`);
+      }
+    } finally {
+      gpg.dispose();
+    }
   });
 });
