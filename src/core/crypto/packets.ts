@@ -68,7 +68,8 @@ export async function* bodyOf(src: ByteSource, length: BodyLength, what: string)
   let held = 0;
   for (;;) {
     for (let left = size; left > 0; ) {
-      if (src.held > 0 && Math.min(left, src.held) < joinBelow) {
+      if (src.held === 0 && (await src.atEnd())) throw corrupt(what, 'it is truncated');
+      if (Math.min(left, src.held) < joinBelow) {
         joined ??= Buffer.allocUnsafe(joinedSize);
         const n = src.copyHeld(joined, held, left);
         held += n;
@@ -80,8 +81,7 @@ export async function* bodyOf(src: ByteSource, length: BodyLength, what: string)
         }
         continue;
       }
-      const piece = src.takeHeld(left) ?? (await src.readSome(left));
-      if (!piece) throw corrupt(what, 'it is truncated');
+      const piece = src.takeHeld(left)!;
       left -= piece.byteLength;
       if (held > 0) yield joined!.subarray(0, held);
       joined = undefined;
