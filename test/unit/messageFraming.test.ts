@@ -66,10 +66,12 @@ describe('what may follow the literal data', () => {
     assert.deepEqual(await decrypt(messageOf(inner, passphrase)), Buffer.from('data'));
   });
 
-  it('refuses more than 32 packets skipped before the data', async () => {
+  it('refuses more than 32 packets skipped before the data, or after it', async () => {
     const many = (n: number): Buffer => Buffer.concat([...Array.from({ length: n }, onePass), literal(Buffer.from('x')), ...Array.from({ length: n }, signature)]);
     assert.deepEqual(await decrypt(messageOf(many(32), passphrase)), Buffer.from('x'));
     await assert.rejects(decrypt(messageOf(many(33), passphrase)), /^GlacierError: the object is damaged \(more than 32 signature packets around its data\)$/);
+    const padded = Buffer.concat([literal(Buffer.from('x')), ...Array.from({ length: 33 }, () => packet(tag.padding, randomBytes(8)))]);
+    await assert.rejects(decrypt(messageOf(padded, passphrase)), /^GlacierError: the object is damaged \(more than 32 packets follow its data\)$/);
   });
 });
 

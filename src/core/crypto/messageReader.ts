@@ -14,10 +14,10 @@
  * What it does not read goes, from the first byte, to openpgp.js: SEIPD v2 and other AEAD
  * packets, and SEIPD v1 under Twofish or a cipher this OpenSSL lacks. openpgp.js also opens the
  * session-key packets this reader does not (recipients' keys, together; each passphrase packet
- * with an Argon2 S2K or of version 5 or 6, alone); the data is still ours to decrypt. Before any key is derived, keyPackets.ts bounds the
- * packets and their S2K work. Why not openpgp.js for all: its streaming decryption sometimes
- * never settles on damaged data, or on a wrong `gpg -c` passphrase (about 1 time in 10), and a
- * process whose only work waits on it just exits.
+ * with an Argon2 S2K or of version 5 or 6, alone); the data is still ours to decrypt. Before any
+ * key is derived, keyPackets.ts bounds the packets and their S2K work. Why not openpgp.js for
+ * all: its streaming decryption sometimes never settles on damaged data, or on a wrong `gpg -c`
+ * passphrase (about 1 time in 10), and a process whose only work waits on it just exits.
  */
 import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
@@ -43,7 +43,7 @@ export type Opened = { plaintext: AsyncGenerator<Buffer> } | { unsupported: stri
 const mdcLength = 22;
 /** Larger session-key packets than this are not real ones (a PKESK for RSA-16384 is about 2 KiB). */
 const maxKeyPacket = 1 << 16;
-/** One-pass signatures, signatures, markers and padding skipped before the literal data (GnuPG writes 1 or 2). */
+/** Packets skipped before the literal data, and after it (GnuPG writes 1 or 2 each side per signer). */
 const maxSkippedPackets = 32;
 
 /**
@@ -166,8 +166,9 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
     plaintext: (async function* () {
       try {
         yield* literal.rest();
-        for (let after = await readHeader(inner, what, undefined); after; after = await readHeader(inner, what, undefined)) {
+        for (let after = await readHeader(inner, what, undefined), n = 1; after; after = await readHeader(inner, what, undefined), n++) {
           if (after.tag !== tags.signature && after.tag !== tags.padding) throw corrupt(what, `a packet with tag ${after.tag} follows its data`);
+          if (n > maxSkippedPackets) throw corrupt(what, `more than ${maxSkippedPackets} packets follow its data`);
           if (after.tag === tags.signature && --onePass < 0) throw corrupt(what, 'a signature packet follows its data with no one-pass signature before it');
           await drain(bodyOf(inner, after.length, what));
         }
