@@ -57,6 +57,13 @@ describe('Argon2 S2Ks past openpgp.js defaults are refused before any work', () 
     await assertRefusedQuickly(Buffer.concat([skeskV4Argon2(4, 1, 16), someData]), /asks Argon2 for 4 passes over 2\^16 KiB/);
   });
 
+  it('three packets of 3 passes over 64 MiB (more than two of openpgp.js defaults in all)', async () => {
+    await assertRefusedQuickly(
+      Buffer.concat([skeskV6Argon2(3, 4, 16), skeskV6Argon2(3, 4, 16), skeskV6Argon2(3, 4, 16), someV2Data]),
+      /^the object is refused \(its passphrase packets ask Argon2 for more than 6 passes over 64 MiB in all; a reader allows at most that\)$/,
+    );
+  });
+
   it('the same bomb in public-key mode (no passphrase to try) is refused as well', async () => {
     const key = gpg.generateKey('Limits <l@example.org>', '', 'future-default');
     const privateKeys = await loadPrivateKeys(key.secretKey);

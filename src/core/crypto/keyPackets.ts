@@ -21,6 +21,12 @@ export const maxPassphrasePackets = 8;
 export const maxArgon2MemoryExponent = 16;
 /** Argon2 passes × memory, in KiB: openpgp.js's default, 3 passes over 64 MiB. */
 export const maxArgon2Work = 3 * 2 ** 16;
+/**
+ * Argon2 work of all passphrase packets together: two of openpgp.js's default. openpgp.js (which
+ * runs Argon2) derives every packet's key in one synchronous stretch when it reads the whole
+ * message (SEIPD v2), so this bounds how long a signal can wait to about a second.
+ */
+export const maxArgon2WorkInAll = 2 * maxArgon2Work;
 
 const argon2 = 4;
 
@@ -32,9 +38,10 @@ export function checkPacketCount(counts: { all: number; passphrase: number }, wh
 
 /**
  * Throws if a passphrase packet's body (SKESK v4, v5 or v6) asks for more S2K work than the
- * limits above. Packets it cannot parse are left to the reader that opens them.
+ * limits above, alone or with the packets before it (`counts`, which this adds to). Packets it
+ * cannot parse are left to the reader that opens them.
  */
-export function checkPassphrasePacket(body: Uint8Array, what: string): void {
+export function checkPassphrasePacket(body: Uint8Array, counts: { argon2Work: number }, what: string): void {
   const version = body[0];
   // v4: version, cipher, S2K. v5 (LibrePGP): version, cipher, AEAD, S2K. v6: version, count, cipher, AEAD, S2K length, S2K.
   const at = version === 4 ? 2 : version === 5 ? 3 : version === 6 ? 5 : -1;
@@ -45,6 +52,10 @@ export function checkPassphrasePacket(body: Uint8Array, what: string): void {
   }
   if (passes * 2 ** exponent > maxArgon2Work) {
     throw refused(what, `its passphrase key asks Argon2 for ${passes} passes over 2^${exponent} KiB; a reader allows at most 3 passes over 64 MiB`);
+  }
+  counts.argon2Work += passes * 2 ** exponent;
+  if (counts.argon2Work > maxArgon2WorkInAll) {
+    throw refused(what, 'its passphrase packets ask Argon2 for more than 6 passes over 64 MiB in all; a reader allows at most that');
   }
 }
 

@@ -66,7 +66,7 @@ export async function openMessage(source: AsyncIterable<Uint8Array>, keys: Messa
 
 async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{ plaintext: AsyncGenerator<Buffer> } | { unsupported: string }> {
   const keyPackets: { tag: number; raw: Buffer; body: Buffer }[] = [];
-  const counts = { all: 0, passphrase: 0 };
+  const counts = { all: 0, passphrase: 0, argon2Work: 0 };
   let data: PacketHeader;
   for (;;) {
     const header = await readHeader(src, what, keyPackets.length === 0 ? `${what} is not an OpenPGP message` : undefined);
@@ -77,7 +77,7 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
       checkPacketCount(counts, what);
       if (header.length.kind !== 'fixed' || header.length.size > maxKeyPacket) throw corrupt(what, 'a session-key packet has a bad length');
       const body = await src.readExact(header.length.size, what);
-      if (header.tag === tags.skesk) checkPassphrasePacket(body, what);
+      if (header.tag === tags.skesk) checkPassphrasePacket(body, counts, what);
       keyPackets.push({ tag: header.tag, raw: Buffer.concat([header.raw, body]), body });
     } else if (header.tag === tags.marker || header.tag === tags.padding) {
       await drain(bodyOf(src, header.length, what));
