@@ -87,6 +87,20 @@ class BitReader {
     return (this.bits >>> --this.count) & 1;
   }
 
+  /** The next 10 bits without reading them, or -1 if fewer are left. */
+  peek10(): number {
+    while (this.count < 10 && this.at < this.buf.byteLength) {
+      this.bits = ((this.bits << 8) | this.buf[this.at++]!) >>> 0;
+      this.count += 8;
+    }
+    return this.count >= 10 ? (this.bits >>> (this.count - 10)) & 0x3ff : -1;
+  }
+
+  /** Reads `n` bits known to be there (after peek10). */
+  skip(n: number): void {
+    this.count -= n;
+  }
+
   /** Drops the bits left in the current byte (the end of a stream is byte-aligned). */
   align(): void {
     this.count = 0;
@@ -220,6 +234,8 @@ interface Huffman {
   start: Int32Array;
   perm: Uint16Array;
   maxLen: number;
+  /** For each 10-bit prefix that starts with a code of at most 10 bits: symbol << 5 | length; else -1. */
+  fast: Int32Array;
 }
 
 function huffmanTable(bits: BitReader, alphaSize: number): Huffman {
@@ -246,10 +262,25 @@ function huffmanTable(bits: BitReader, alphaSize: number): Huffman {
     code = (code + count[l]!) << 1;
     if (count[l]) maxLen = l;
   }
-  return { first, count, start, perm, maxLen };
+  // Longest first, so that where damaged lengths overlap the shortest code wins, as below.
+  const fast = new Int32Array(1 << 10).fill(-1);
+  for (let l = 10; l >= 1; l--) {
+    for (let k = 0; k < count[l]!; k++) {
+      const code = first[l]! + k;
+      if (code >= 1 << l) break;
+      fast.fill((perm[start[l]! + k]! << 5) | l, code << (10 - l), (code + 1) << (10 - l));
+    }
+  }
+  return { first, count, start, perm, maxLen, fast };
 }
 
 function decodeSymbol(bits: BitReader, t: Huffman): number {
+  const prefix = bits.peek10();
+  const hit = prefix < 0 ? -1 : t.fast[prefix]!;
+  if (hit >= 0) {
+    bits.skip(hit & 31);
+    return hit >> 5;
+  }
   let code = 0;
   for (let l = 1; l <= t.maxLen; l++) {
     code = (code << 1) | bits.bit();
