@@ -91,6 +91,7 @@ export async function runList(ctx: Context): Promise<void> {
       try {
         m = await readManifest(ctx.client, ctx.store, item.id, dec, ctx.signal);
       } catch (err) {
+        if (ctx.signal.aborted) throw err;
         problem ??= err instanceof GlacierError ? err.message : 'manifest unreadable';
       }
     }

@@ -92,7 +92,7 @@ export async function readManifest(client: S3Client, store: StoreConfig, id: str
       }
     })();
     try {
-      return await parseManifestStream(await decryptStream(bounded, dec, what), id);
+      return await parseManifestStream(await decryptStream(bounded, dec, what, signal), id);
     } catch (err) {
       throw streamDecryptError(err, what);
     }

@@ -2,9 +2,9 @@
  * A streaming reader of OpenPGP messages, on Node's crypto and zlib: the session-key packets, one
  * Symmetrically Encrypted Integrity Protected Data packet, version 1 (RFC 4880 §5.13), its
  * Modification Detection Code checked at the very end (§5.14), and inside it a Literal Data
- * packet (§5.9), compressed (ZIP or ZLIB, §5.6) or not, with any one-pass signature and signature
- * packets around it skipped (not verified). That is what we write, and what GnuPG writes for
- * `--symmetric` and `--encrypt` by default.
+ * packet (§5.9), compressed (ZIP, ZLIB or BZIP2, §5.6; bzip2.ts) or not, with the one-pass
+ * signatures before it and their signatures after it skipped (not verified). That is what we
+ * write, and what GnuPG writes for `--symmetric` and `--encrypt` by default.
  *
  * Every message is untrusted input: lengths are checked against what is there, nothing is held
  * beyond a chunk, and each session key is tried against the two check bytes of the encrypted
@@ -12,15 +12,20 @@
  * 1 in 65,536 times; the damage then shows in what follows, or at the latest in the MDC).
  *
  * What it does not read goes, from the first byte, to openpgp.js: SEIPD v2 and other AEAD
- * packets, BZIP2, Twofish and the ciphers this OpenSSL lacks, Argon2 S2Ks, recipients' keys
- * (openpgp.js opens the PKESK; the data is still ours to decrypt). Why not openpgp.js for all:
- * its streaming decryption sometimes never settles on damaged data, or on a wrong `gpg -c`
+ * packets, and SEIPD v1 under Twofish or a cipher this OpenSSL lacks. openpgp.js also opens the
+ * session-key packets this reader does not (recipients' keys, together; each passphrase packet
+ * with an Argon2 S2K or of version 5 or 6, alone); the data is still ours to decrypt. Before any
+ * key is derived, keyPackets.ts bounds the packets and their S2K work. Why not openpgp.js for
+ * all: its streaming decryption sometimes never settles on damaged data, or on a wrong `gpg -c`
  * passphrase (about 1 time in 10), and a process whose only work waits on it just exits.
  */
 import { createCipheriv, createHash, type Cipher, type Hash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { createInflate, createInflateRaw } from 'node:zlib';
 import { GlacierError } from '../errors';
+import { bunzip2 } from './bzip2';
+import { bodyOf, ByteSource, corrupt, drain, readHeader, tags, type PacketHeader } from './packets';
+import { checkPacketCount, checkPassphrasePacket, yieldTurn } from './keyPackets';
 import { openPassphraseKeyPacket, symmetricCiphers, type SessionKey } from './skesk';
 
 /** What can open a message: a passphrase, or session keys that private keys open (openpgp.js). */
@@ -28,15 +33,18 @@ export interface MessageKeys {
   passphrase?: string;
   /** Opens the PKESK (and unsupported SKESK) packets, given as their bytes; undefined if none opens. */
   openKeyPackets?: (packets: Uint8Array) => Promise<SessionKey | { unsupported: string } | undefined>;
+  /** Stops the key derivation (and the reading) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** The message's plaintext (the literal data), or why this reader leaves it to openpgp.js. */
 export type Opened = { plaintext: AsyncGenerator<Buffer> } | { unsupported: string; replay: AsyncIterable<Uint8Array> };
 
-const tags = { pkesk: 1, signature: 2, skesk: 3, onePass: 4, compressed: 8, sed: 9, marker: 10, literal: 11, seipd: 18, aead: 20, padding: 21 } as const;
 const mdcLength = 22;
 /** Larger session-key packets than this are not real ones (a PKESK for RSA-16384 is about 2 KiB). */
 const maxKeyPacket = 1 << 16;
+/** Packets skipped before the literal data, and after it (GnuPG writes 1 or 2 each side per signer). */
+const maxSkippedPackets = 32;
 
 /**
  * Reads the message from `source` up to the start of its literal data, and returns that data as a
@@ -58,13 +66,18 @@ export async function openMessage(source: AsyncIterable<Uint8Array>, keys: Messa
 
 async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{ plaintext: AsyncGenerator<Buffer> } | { unsupported: string }> {
   const keyPackets: { tag: number; raw: Buffer; body: Buffer }[] = [];
+  const counts = { all: 0, passphrase: 0, argon2Work: 0 };
   let data: PacketHeader;
   for (;;) {
     const header = await readHeader(src, what, keyPackets.length === 0 ? `${what} is not an OpenPGP message` : undefined);
     if (!header) throw corrupt(what, keyPackets.length ? 'it has no encrypted data' : 'it is empty');
     if (header.tag === tags.pkesk || header.tag === tags.skesk) {
+      if (header.tag === tags.skesk) counts.passphrase++;
+      counts.all++;
+      checkPacketCount(counts, what);
       if (header.length.kind !== 'fixed' || header.length.size > maxKeyPacket) throw corrupt(what, 'a session-key packet has a bad length');
       const body = await src.readExact(header.length.size, what);
+      if (header.tag === tags.skesk) checkPassphrasePacket(body, counts, what);
       keyPackets.push({ tag: header.tag, raw: Buffer.concat([header.raw, body]), body });
     } else if (header.tag === tags.marker || header.tag === tags.padding) {
       await drain(bodyOf(src, header.length, what));
@@ -87,7 +100,7 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   if (version === 2) return { unsupported: 'SEIPD v2 (AEAD)' };
   if (version !== 1) throw corrupt(what, `unknown encrypted data version ${version}`);
 
-  const candidates = await sessionKeys(keyPackets, keys);
+  const candidates = await sessionKeys(keyPackets, keys, what);
   if ('unsupported' in candidates) return candidates;
   let opened: { decipher: CfbDecipher; mdc: Hash } | undefined;
   let unsupported: string | undefined;
@@ -130,13 +143,16 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   if (header?.tag === tags.compressed) {
     const body = new ByteSource(bodyOf(decrypted, header.length, what));
     const algorithm = (await body.readExact(1, what))[0];
-    if (algorithm === 3) return { unsupported: 'BZIP2 compression' };
-    if (algorithm !== 0 && algorithm !== 1 && algorithm !== 2) throw corrupt(what, `unknown compression ${algorithm}`);
-    inner = new ByteSource(algorithm === 0 ? body.rest() : inflate(body.rest(), algorithm, what));
+    if (algorithm !== 0 && algorithm !== 1 && algorithm !== 2 && algorithm !== 3) throw corrupt(what, `unknown compression ${algorithm}`);
+    inner = new ByteSource(algorithm === 0 ? body.rest() : algorithm === 3 ? bunzip2(body.rest(), what) : inflate(body.rest(), algorithm, what));
     header = await readHeader(inner, what, undefined);
   }
-  // Signed messages: one-pass signatures before the literal data, signatures (if any) after it.
-  while (header && (header.tag === tags.onePass || header.tag === tags.signature || header.tag === tags.marker || header.tag === tags.padding)) {
+  // Signed messages (§11.3): one-pass signatures (or signatures) before the literal data, and one
+  // signature after it for each one-pass signature. Nothing else, and never a second literal.
+  let onePass = 0;
+  for (let skipped = 0; header && (header.tag === tags.onePass || header.tag === tags.signature || header.tag === tags.marker || header.tag === tags.padding); skipped++) {
+    if (skipped === maxSkippedPackets) throw corrupt(what, `more than ${maxSkippedPackets} signature packets around its data`);
+    if (header.tag === tags.onePass) onePass++;
     await drain(bodyOf(inner, header.length, what));
     header = await readHeader(inner, what, undefined);
   }
@@ -144,13 +160,20 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   const literal = new ByteSource(bodyOf(inner, header.length, what));
   const [, nameLength] = await literal.readExact(2, what);
   await literal.readExact(nameLength! + 4, what);
+  const compressed = inner !== decrypted;
 
   return {
     plaintext: (async function* () {
       try {
         yield* literal.rest();
-        // Whatever follows the literal data (signatures, or nothing), then the MDC, then the end.
-        await drain(inner.rest());
+        for (let after = await readHeader(inner, what, undefined), n = 1; after; after = await readHeader(inner, what, undefined), n++) {
+          if (after.tag !== tags.signature && after.tag !== tags.padding) throw corrupt(what, `a packet with tag ${after.tag} follows its data`);
+          if (n > maxSkippedPackets) throw corrupt(what, `more than ${maxSkippedPackets} packets follow its data`);
+          if (after.tag === tags.signature && --onePass < 0) throw corrupt(what, 'a signature packet follows its data with no one-pass signature before it');
+          await drain(bodyOf(inner, after.length, what));
+        }
+        // Then the MDC (held back by decrypt), then the end of the message.
+        if (compressed && !(await decrypted.atEnd())) throw corrupt(what, 'a packet follows its compressed data');
         await drain(decrypted.rest());
         if (!(await src.atEnd())) throw corrupt(what, 'data follows its encrypted packet');
       } finally {
@@ -160,23 +183,30 @@ async function open(src: ByteSource, keys: MessageKeys, what: string): Promise<{
   };
 }
 
-/** The candidate session keys, passphrase first; or why none can be tried here. */
-async function sessionKeys(packets: { tag: number; raw: Buffer; body: Buffer }[], keys: MessageKeys): Promise<SessionKey[] | { unsupported: string }> {
+/**
+ * The candidate session keys, passphrase first; or why none can be tried here. Each passphrase
+ * packet is opened on its own, with a turn of the event loop before it, so that a signal is
+ * answered between packets as well as within our own S2K.
+ */
+async function sessionKeys(packets: { tag: number; raw: Buffer; body: Buffer }[], keys: MessageKeys, what: string): Promise<SessionKey[] | { unsupported: string }> {
   const found: SessionKey[] = [];
   const others: Buffer[] = [];
   let unsupported: string | undefined;
   for (const packet of packets) {
     if (packet.tag === tags.skesk && keys.passphrase !== undefined) {
-      const opened = openPassphraseKeyPacket(packet.body, keys.passphrase);
+      await yieldTurn(keys.signal, what);
+      const opened = await openPassphraseKeyPacket(packet.body, keys.passphrase, keys.signal, what);
       if (opened && 'unsupported' in opened) {
-        others.push(packet.raw);
-        unsupported ??= opened.unsupported;
+        const other = keys.openKeyPackets ? await keys.openKeyPackets(packet.raw) : opened;
+        if (other && 'unsupported' in other) unsupported ??= other.unsupported;
+        else if (other) found.push(other);
       } else if (opened) found.push(opened);
     } else if (packet.tag === tags.pkesk || (packet.tag === tags.skesk && keys.passphrase === undefined)) {
       others.push(packet.raw);
     }
   }
   if (others.length && keys.openKeyPackets) {
+    await yieldTurn(keys.signal, what);
     const opened = await keys.openKeyPackets(Buffer.concat(others));
     if (opened && 'unsupported' in opened) return opened;
     if (opened) found.push(opened);
@@ -270,153 +300,4 @@ function xorInto(out: Buffer, mask: Buffer): void {
     i = words << 3;
   }
   for (; i < out.byteLength; i++) out[i]! ^= mask[i]!;
-}
-
-type BodyLength = { kind: 'fixed' | 'partial'; size: number } | { kind: 'rest' };
-interface PacketHeader {
-  tag: number;
-  length: BodyLength;
-  raw: Buffer;
-}
-
-/** The next packet header, or undefined at the end; `notPgp` words a first byte that is no header. */
-async function readHeader(src: ByteSource, what: string, notPgp: string | undefined): Promise<PacketHeader | undefined> {
-  if (await src.atEnd()) return undefined;
-  const [ctb] = await src.readExact(1, what);
-  if (!(ctb! & 0x80)) throw notPgp ? new GlacierError('corrupt', notPgp) : corrupt(what, 'a packet header is malformed');
-  if (ctb! & 0x40) {
-    const [first] = await src.readExact(1, what);
-    const length = await newLength(src, first!, what);
-    return { tag: ctb! & 0x3f, length, raw: Buffer.concat([Buffer.of(ctb!), lengthOctets(length, first!)]) };
-  }
-  const type = ctb! & 3;
-  const tag = (ctb! >> 2) & 0x0f;
-  if (type === 3) return { tag, length: { kind: 'rest' }, raw: Buffer.of(ctb!) };
-  const bytes = await src.readExact(1 << type, what);
-  return { tag, length: { kind: 'fixed', size: bytes.readUIntBE(0, bytes.byteLength) }, raw: Buffer.concat([Buffer.of(ctb!), bytes]) };
-}
-
-/** A new-format body length (§4.2.2) whose first octet is `first`. */
-async function newLength(src: ByteSource, first: number, what: string): Promise<{ kind: 'fixed' | 'partial'; size: number }> {
-  if (first < 192) return { kind: 'fixed', size: first };
-  if (first < 224) return { kind: 'fixed', size: ((first - 192) << 8) + (await src.readExact(1, what))[0]! + 192 };
-  if (first === 255) return { kind: 'fixed', size: (await src.readExact(4, what)).readUInt32BE(0) };
-  return { kind: 'partial', size: 1 << (first & 0x1f) };
-}
-
-/** The octets that encode a new-format length (§4.2.2) whose first octet was `first`. */
-function lengthOctets(length: { kind: 'fixed' | 'partial'; size: number }, first: number): Buffer {
-  if (length.kind === 'partial' || first < 192) return Buffer.of(first);
-  if (first < 224) return Buffer.of(first, (length.size - 192) & 0xff);
-  const out = Buffer.alloc(5, 255);
-  out.writeUInt32BE(length.size, 1);
-  return out;
-}
-
-/** A packet's body, across partial lengths, in pieces as they come. */
-async function* bodyOf(src: ByteSource, length: BodyLength, what: string): AsyncGenerator<Buffer> {
-  if (length.kind === 'rest') {
-    yield* src.rest();
-    return;
-  }
-  let { kind, size } = length;
-  for (;;) {
-    for (let left = size; left > 0; ) {
-      const piece = await src.readSome(left);
-      if (!piece) throw corrupt(what, 'it is truncated');
-      left -= piece.byteLength;
-      yield piece;
-    }
-    if (kind === 'fixed') return;
-    ({ kind, size } = await newLength(src, (await src.readExact(1, what))[0]!, what));
-  }
-}
-
-function corrupt(what: string, why: string, kind: 'damaged' | 'integrity' = 'damaged'): GlacierError {
-  const verb = kind === 'integrity' ? 'failed its integrity check' : 'is damaged';
-  return new GlacierError('corrupt', `${what} ${verb} (${why})`);
-}
-
-/** Reads `pieces` to their end, for what reading them checks, not for the bytes. */
-async function drain(pieces: AsyncIterable<Buffer>): Promise<void> {
-  for await (const piece of pieces) void piece;
-}
-
-/**
- * Bytes from an async iterator, read exactly or as they come, without copies. While recording,
- * it keeps what it pulled, so the message can be handed whole to another reader.
- */
-class ByteSource {
-  private head: Buffer = Buffer.alloc(0);
-  private recorded: Uint8Array[] | undefined;
-  private done = false;
-
-  constructor(
-    private readonly it: AsyncIterator<Uint8Array>,
-    record = false,
-  ) {
-    if (record) this.recorded = [];
-  }
-
-  /** Whether nothing is left; pulls the next chunk if needed. */
-  async atEnd(): Promise<boolean> {
-    while (this.head.byteLength === 0) {
-      if (this.done) return true;
-      const r = await this.it.next();
-      if (r.done) {
-        this.done = true;
-        return true;
-      }
-      this.recorded?.push(r.value);
-      this.head = Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
-    }
-    return false;
-  }
-
-  /** Up to `max` bytes (at least one), or undefined at the end. */
-  async readSome(max = Infinity): Promise<Buffer | undefined> {
-    if (await this.atEnd()) return undefined;
-    const out = this.head.byteLength <= max ? this.head : this.head.subarray(0, max);
-    this.head = this.head.subarray(out.byteLength);
-    return out;
-  }
-
-  async readExact(n: number, what: string): Promise<Buffer> {
-    const first = await this.readSome(n);
-    if (first?.byteLength === n || n === 0) return first ?? Buffer.alloc(0);
-    const parts = first ? [first] : [];
-    for (let got = first?.byteLength ?? 0; got < n; ) {
-      const piece = await this.readSome(n - got);
-      if (!piece) throw corrupt(what, 'it is truncated');
-      parts.push(piece);
-      got += piece.byteLength;
-    }
-    return Buffer.concat(parts);
-  }
-
-  async *rest(): AsyncGenerator<Buffer> {
-    for (let piece = await this.readSome(); piece; piece = await this.readSome()) yield piece;
-  }
-
-  stopRecording(): void {
-    this.recorded = undefined;
-  }
-
-  /** Everything pulled so far, then the rest of the source, for another reader. */
-  replay(): AsyncIterable<Uint8Array> {
-    const recorded = this.recorded ?? [];
-    this.recorded = undefined;
-    const it = this.it;
-    this.done = true;
-    this.head = Buffer.alloc(0);
-    return (async function* () {
-      yield* recorded;
-      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
-    })();
-  }
-
-  async close(): Promise<void> {
-    this.done = true;
-    await this.it.return?.(undefined);
-  }
 }

@@ -9,7 +9,7 @@
  * (about 13 MB).
  */
 import type * as OpenPGP from 'openpgp';
-import { GlacierError, oneLine } from '../errors';
+import { GlacierError, oneLine, throwIfAborted } from '../errors';
 import { toWebStream } from '../pack/webStream';
 import { youngCollector } from '../util/v8Flags';
 import { openMessage } from './messageReader';
@@ -177,9 +177,9 @@ function* asBytes(pieces: Iterable<string | Uint8Array>): Generator<Uint8Array> 
 }
 
 /** Decrypts a whole (small) message, checking its integrity; wrong keys give a clear error. */
-export async function decryptBytes(data: Uint8Array, dec: Decryption, what: string): Promise<Uint8Array> {
+export async function decryptBytes(data: Uint8Array, dec: Decryption, what: string, signal?: AbortSignal): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  for await (const part of await decryptStream(once(data), dec, what)) parts.push(part);
+  for await (const part of await decryptStream(once(data), dec, what, signal)) parts.push(part);
   return Buffer.concat(parts);
 }
 
@@ -213,14 +213,17 @@ function errorText(err: unknown): string {
  * Plaintext flows before the integrity check (MDC) at the end has been verified, so memory stays
  * bounded; the returned stream errors if the check fails, and callers must keep what they write
  * unpublished (a staging folder) until the stream has ended. A wrong passphrase or key fails
- * here, before any plaintext.
+ * here, before any plaintext. The session-key packets' S2K work is bounded (keyPackets.ts) and
+ * stops when `signal` is aborted.
  */
-export async function decryptStream(source: AsyncIterable<Uint8Array>, dec: Decryption, what: string): Promise<AsyncIterable<Uint8Array>> {
+export async function decryptStream(source: AsyncIterable<Uint8Array>, dec: Decryption, what: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
   if (!dec.passphrase && !dec.privateKeys?.length) {
     throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
   }
-  const opened = await openMessage(source, { ...(dec.passphrase !== undefined ? { passphrase: dec.passphrase } : {}), openKeyPackets: (packets) => openKeyPackets(packets, dec) }, what);
+  const keys = { ...(dec.passphrase !== undefined ? { passphrase: dec.passphrase } : {}), openKeyPackets: (packets: Uint8Array) => openKeyPackets(packets, dec), signal };
+  const opened = await openMessage(source, keys, what);
   if ('plaintext' in opened) return opened.plaintext;
+  throwIfAborted(signal, `opening ${what}`);
   return decryptWithOpenpgp(opened.replay, dec, what);
 }
 

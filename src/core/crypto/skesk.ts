@@ -10,7 +10,8 @@
  *
  * Secrets: the passphrase, the derived key and the session key. Nothing here logs or keeps them.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, getHashes, randomBytes } from 'node:crypto';
+import { yieldTurn } from './keyPackets';
 import { keySizes, type SymmetricAlgorithm } from './seipd';
 
 const algorithmIds: Record<SymmetricAlgorithm, number> = { aes128: 7, aes192: 8, aes256: 9 };
@@ -28,12 +29,16 @@ export function s2kCount(countByte: number): number {
   return (16 + (countByte & 15)) * 2 ** ((countByte >> 4) + 6);
 }
 
+/** Bytes an S2K hashes between two turns of the event loop (a few milliseconds of SHA-256). */
+const sliceBytes = 8 << 20;
+
 /**
  * The key an S2K derives from `passphrase` (UTF-8): salt‖passphrase hashed over and over until
  * `count` bytes (at least once whole; count 0 and no salt is the simple S2K, count 0 the salted
  * one); a longer key than one hash takes more hashes, each preloaded with one more zero byte.
+ * Yields after every `sliceBytes` hashed; returns the key.
  */
-export function s2kKey(passphrase: string, salt: Uint8Array, countByte: number | undefined, keySize: number, hash = 'sha256'): Buffer {
+function* s2kSteps(passphrase: string, salt: Uint8Array, countByte: number | undefined, keySize: number, hash: string): Generator<void, Buffer> {
   const unit = Buffer.concat([salt, Buffer.from(passphrase, 'utf8')]);
   const count = Math.max(countByte === undefined ? 0 : s2kCount(countByte), unit.byteLength);
   // Whole repetitions of the unit, about 64 KiB: hashing it block by block is hashing the stream.
@@ -43,12 +48,37 @@ export function s2kKey(passphrase: string, salt: Uint8Array, countByte: number |
     const h = createHash(hash);
     if (i > 0) h.update(Buffer.alloc(i));
     let left = count;
-    for (; left >= block.byteLength; left -= block.byteLength) h.update(block);
+    for (let slice = 0; left >= block.byteLength; left -= block.byteLength) {
+      h.update(block);
+      if ((slice += block.byteLength) >= sliceBytes) {
+        slice = 0;
+        yield;
+      }
+    }
     if (left > 0) h.update(block.subarray(0, left));
     out.push(h.digest());
     got += out[i]!.byteLength;
   }
   return Buffer.concat(out).subarray(0, keySize);
+}
+
+/** The S2K's key (see s2kSteps), at once. */
+export function s2kKey(passphrase: string, salt: Uint8Array, countByte: number | undefined, keySize: number, hash = 'sha256'): Buffer {
+  const steps = s2kSteps(passphrase, salt, countByte, keySize, hash);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The S2K's key (see s2kSteps), letting signals and timers run between slices; throws once `signal` is aborted. */
+async function s2kKeyInTurns(passphrase: string, salt: Uint8Array, countByte: number | undefined, keySize: number, hash: string, signal: AbortSignal | undefined, what: string): Promise<Buffer> {
+  const steps = s2kSteps(passphrase, salt, countByte, keySize, hash);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await yieldTurn(signal, what);
+  }
 }
 
 /** The SKESK v4 packet (new format, tag 3) that opens `sessionKey` with `passphrase`. */
@@ -101,9 +131,15 @@ export interface SessionKey {
  * The session key that `passphrase` opens from an SKESK packet's body (§5.3): the S2K's key, or
  * the session key encrypted under it. A wrong passphrase is only sometimes told here (undefined);
  * the caller checks the key against the data (the quick check). Versions, S2K types (Argon2) and
- * ciphers this does not read come back as `unsupported`, for openpgp.js to try.
+ * ciphers this does not read come back as `unsupported`, for openpgp.js to try. The S2K runs in
+ * slices between which signals and timers run; an aborted `signal` stops it.
  */
-export function openPassphraseKeyPacket(body: Uint8Array, passphrase: string): SessionKey | { unsupported: string } | undefined {
+export async function openPassphraseKeyPacket(
+  body: Uint8Array,
+  passphrase: string,
+  signal: AbortSignal | undefined,
+  what: string,
+): Promise<SessionKey | { unsupported: string } | undefined> {
   const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (b.byteLength < 4 || b[0] !== 4) return { unsupported: `a version ${b[0] ?? '?'} passphrase packet` };
   const cipher = symmetricCiphers.get(b[1]!);
@@ -117,10 +153,10 @@ export function openPassphraseKeyPacket(body: Uint8Array, passphrase: string): S
   const salt = type === simple ? Buffer.alloc(0) : b.subarray(4, 12);
   const countByte = type === iteratedSalted ? b[12] : undefined;
   const encrypted = b.subarray(spec);
-  let key: Buffer;
   let opened: Buffer;
+  if (!getHashes().includes(hash)) return { unsupported: `S2K hash ${b[3]} (not in this OpenSSL)` };
+  const key = await s2kKeyInTurns(passphrase, salt, countByte, cipher.keySize, hash, signal, what);
   try {
-    key = s2kKey(passphrase, salt, countByte, cipher.keySize, hash);
     if (encrypted.byteLength === 0) return { cipher: b[1]!, key };
     const decipher = createDecipheriv(`${cipher.openssl}-cfb`, key, Buffer.alloc(cipher.blockSize));
     opened = Buffer.concat([decipher.update(encrypted), decipher.final()]);

@@ -80,7 +80,7 @@ export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResu
     if (held > 0) yield joined();
   })();
   // A wrong passphrase or key fails here, before any plaintext.
-  const plain = await decryptStream(counted, req.decryption, what);
+  const plain = await decryptStream(counted, req.decryption, what, signal);
   const plainIter = plain[Symbol.asyncIterator]();
   // The extractor may stop at the tar's end blocks; the rest must still be read, because the
   // OpenPGP integrity check happens at the very end of the message.
