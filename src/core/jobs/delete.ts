@@ -1,0 +1,88 @@
+/**
+ * Deleting one archive: its manifest, then its archive object, then the local records that name
+ * it (the last-backup record, a pending restore). Used by the CLI's `delete` and `prune` and by
+ * VS Code's Delete… command.
+ *
+ * Order: the manifest goes first. A manifest is what makes an archive listed as restorable
+ * (files, label, sources); an archive object without one is only an orphan, which `check` reports
+ * and `check --repair` removes. Deleting the archive first would, if the second request failed,
+ * leave a manifest that offers a restore of something that no longer exists.
+ *
+ * Guarantees: the result says exactly which objects were deleted; a failure throws, and its
+ * message says what was and was not deleted. An id with neither object is "not found" (S3
+ * answers a DELETE of a missing key with success, so existence is looked up first).
+ */
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { keys, type StoreConfig } from '../config';
+import { describeError, GlacierError, s3Error, throwIfAborted } from '../errors';
+import { objectExists } from '../catalog/catalog';
+import { forgetBackup, recordsOf } from '../catalog/dedupState';
+import { earlyDeletionFee, minimumEnds } from '../model/pricing';
+import { RestoreTracker, type PendingStore } from './restoreTracker';
+
+export interface DeleteRequest {
+  client: S3Client;
+  store: StoreConfig;
+  id: string;
+  /** The folder of the local last-backup records; a record naming this archive is dropped. */
+  stateDir?: string;
+  /** The local pending restores; an entry for this archive is dropped. */
+  pending?: PendingStore;
+  signal?: AbortSignal;
+}
+
+export interface DeleteResult {
+  id: string;
+  /** What was deleted, in order. */
+  deleted: ('manifest' | 'archive')[];
+}
+
+export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
+  const { client, store, id, signal } = req;
+  const manifestKey = keys.manifest(store.prefix, id);
+  const archiveKey = keys.archive(store.prefix, id);
+  const [hasManifest, hasArchive] = await Promise.all([objectExists(client, store, manifestKey), objectExists(client, store, archiveKey)]);
+  if (!hasManifest && !hasArchive) throw new GlacierError('not-found', `archive ${id} is not in s3://${store.bucket}/${store.prefix}`);
+  const deleted: DeleteResult['deleted'] = [];
+  const remove = async (key: string): Promise<void> => {
+    throwIfAborted(signal, `delete ${id}`);
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }), { abortSignal: signal });
+    } catch (err) {
+      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `delete ${key}` });
+    }
+  };
+  if (hasManifest) {
+    try {
+      await remove(manifestKey);
+    } catch (err) {
+      throw new GlacierError(err instanceof GlacierError ? err.code : 's3', `archive ${id} was not deleted: ${describeError(err)}`, { cause: err });
+    }
+    deleted.push('manifest');
+  }
+  if (hasArchive) {
+    try {
+      await remove(archiveKey);
+    } catch (err) {
+      const what = deleted.length ? `its manifest was deleted but its archive object was not (${describeError(err)}); "glacier-backup check --repair" removes the leftover` : describeError(err);
+      throw new GlacierError(err instanceof GlacierError ? err.code : 's3', `archive ${id}: ${what}`, { cause: err });
+    }
+    deleted.push('archive');
+  }
+  // Local records are a cache and a to-do list: a failure here does not undo the deletion.
+  if (req.stateDir) {
+    const dir = req.stateDir;
+    for (const r of await recordsOf(dir, store).catch(() => [])) {
+      if (r.record.id === id) await forgetBackup(dir, store, r.sources, id).catch(() => undefined);
+    }
+  }
+  if (req.pending) await new RestoreTracker({ client, store, pending: req.pending }).remove(id).catch(() => undefined);
+  return { id, deleted };
+}
+
+/** What deleting an archive now costs and saves: the early-deletion fee, and until when it applies. */
+export function deletionCost(archive: { size: number; storageClass: string; uploaded?: Date }, now: Date): { fee: number; minimumEnds?: Date } {
+  const ends = archive.uploaded ? minimumEnds(archive.storageClass, archive.uploaded) : undefined;
+  const fee = earlyDeletionFee(archive.size, archive.storageClass, archive.uploaded, now);
+  return { fee, ...(ends && ends.getTime() > now.getTime() ? { minimumEnds: ends } : {}) };
+}
