@@ -8,6 +8,7 @@ import { runBackup, runFiles, runList, type Context } from './cli/commands';
 import { runDownload, runRestore, runStatus, runWait } from './cli/restoreCommands';
 import { parseTarget, runDownloadKey } from './cli/foreignCommands';
 import { runCheck, runVerify } from './cli/maintenanceCommands';
+import { lifecycleCommands, lifecycleUsage } from './cli/lifecycleCommands';
 
 declare const PACKAGE_VERSION: string;
 
@@ -25,7 +26,7 @@ commands:
   verify <id>                                  download a restored archive and check it end to end; writes nothing
   check [--repair] [--older-than SECONDS]      find (and fix) orphan archives and manifests, unfinished uploads
                                                older than a day, and local records of missing archives
-
+${lifecycleUsage}
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
             the standard AWS chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check'].includes(command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself; no configured bucket is needed.
   const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
   const controller = new AbortController();
@@ -84,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'download-key') await runDownloadKey(ctx, rest[0], rest[1]);
   else if (command === 'verify') await runVerify(ctx, rest[0]);
   else if (command === 'check') await runCheck(ctx);
+  else if (Object.hasOwn(lifecycleCommands, command)) await lifecycleCommands[command]!(ctx, rest);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;
 }

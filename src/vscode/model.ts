@@ -8,10 +8,10 @@ import type { GlacierState } from '../core/store/glacierState';
 import type { ManifestEntry } from '../core/pack/tarWriter';
 import { entryName, pathFields } from '../core/pack/rawNames';
 import { formatBytes } from '../core/store/upload';
-import { dollars, earlyDeletionFee, monthlyCost, restoreHours } from '../core/model/pricing';
+import { className, dollars, earlyDeletionFee, monthlyCost, restoreHours } from '../core/model/pricing';
 
 // Prices moved to the engine (src/core/model/pricing.ts); re-exported for the VS Code layer.
-export { dollars, earlyDeletionFee, monthlyCost, prices, restoreTimes, retrievalCost } from '../core/model/pricing';
+export { className, dollars, earlyDeletionFee, monthlyCost, prices, restoreTimes, retrievalCost } from '../core/model/pricing';
 
 /** What the view knows about one archive: the listing, its Glacier state and, once read, its manifest summary. */
 export interface ArchiveInfo {
@@ -131,19 +131,6 @@ export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, 
     contextValue: `archive.${kind}`,
     tooltip: lines.join('\n'),
   };
-}
-
-const classNames: Record<string, string> = {
-  DEEP_ARCHIVE: 'Deep Archive',
-  GLACIER: 'Glacier Flexible Retrieval',
-  GLACIER_IR: 'Glacier Instant Retrieval',
-  STANDARD_IA: 'Standard-IA',
-  STANDARD: 'Standard',
-};
-
-/** The storage class as the S3 console names it. */
-export function className(storageClass: string): string {
-  return classNames[storageClass] ?? storageClass;
 }
 
 function escapeMarkdown(text: string): string {

@@ -12,9 +12,9 @@
  * message says what was and was not deleted. An id with neither object is "not found" (S3
  * answers a DELETE of a missing key with success, so existence is looked up first).
  */
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
-import { describeError, GlacierError, s3Error, throwIfAborted } from '../errors';
+import { describeError, GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
 import { objectExists } from '../catalog/catalog';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { earlyDeletionFee, minimumEnds } from '../model/pricing';
@@ -41,8 +41,9 @@ export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
   const { client, store, id, signal } = req;
   const manifestKey = keys.manifest(store.prefix, id);
   const archiveKey = keys.archive(store.prefix, id);
-  const [hasManifest, hasArchive] = await Promise.all([objectExists(client, store, manifestKey), objectExists(client, store, archiveKey)]);
-  if (!hasManifest && !hasArchive) throw new GlacierError('not-found', `archive ${id} is not in s3://${store.bucket}/${store.prefix}`);
+  const found = await findArchive(client, store, id);
+  const hasManifest = found.manifest;
+  const hasArchive = found.archive !== undefined;
   const deleted: DeleteResult['deleted'] = [];
   const remove = async (key: string): Promise<void> => {
     throwIfAborted(signal, `delete ${id}`);
@@ -78,6 +79,29 @@ export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
   }
   if (req.pending) await new RestoreTracker({ client, store, pending: req.pending }).remove(id).catch(() => undefined);
   return { id, deleted };
+}
+
+export interface FoundArchive {
+  /** The archive object, if present. */
+  archive?: { size: number; storageClass: string; uploaded?: Date };
+  manifest: boolean;
+}
+
+/** Looks up both objects of an archive (HEAD works in every storage class); "not found" if neither exists. */
+export async function findArchive(client: S3Client, store: StoreConfig, id: string): Promise<FoundArchive> {
+  const headArchive = async (): Promise<FoundArchive['archive']> => {
+    const key = keys.archive(store.prefix, id);
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
+      return { size: head.ContentLength ?? 0, storageClass: head.StorageClass ?? 'STANDARD', ...(head.LastModified ? { uploaded: head.LastModified } : {}) };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `check ${key}` });
+    }
+  };
+  const [archive, manifest] = await Promise.all([headArchive(), objectExists(client, store, keys.manifest(store.prefix, id))]);
+  if (!archive && !manifest) throw new GlacierError('not-found', `archive ${id} is not in s3://${store.bucket}/${store.prefix}`);
+  return { ...(archive ? { archive } : {}), manifest };
 }
 
 /** What deleting an archive now costs and saves: the early-deletion fee, and until when it applies. */

@@ -66,3 +66,16 @@ export function minimumEnds(storageClass: string, uploaded: Date): Date | undefi
   const minimum = prices.minimumDays[storageClass];
   return minimum ? new Date(uploaded.getTime() + minimum * dayMs) : undefined;
 }
+
+const classNames: Record<string, string> = {
+  DEEP_ARCHIVE: 'Deep Archive',
+  GLACIER: 'Glacier Flexible Retrieval',
+  GLACIER_IR: 'Glacier Instant Retrieval',
+  STANDARD_IA: 'Standard-IA',
+  STANDARD: 'Standard',
+};
+
+/** The storage class as the S3 console names it. */
+export function className(storageClass: string): string {
+  return classNames[storageClass] ?? storageClass;
+}
