@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { archiveIdPattern } from '../core/config';
 import type { Decryption } from '../core/crypto/openpgp';
 import { GlacierError } from '../core/errors';
-import { deleteArchive, deletionCost, findArchive } from '../core/jobs/delete';
+import { deleteArchive, deletionCost, findArchive, keepsOldVersions } from '../core/jobs/delete';
 import { formatAge, freshness } from '../core/jobs/freshness';
 import { executePrune, planPrune, pruneTotals, type PruneItem, type PruneSet } from '../core/jobs/prune';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
@@ -38,6 +38,13 @@ function now(env: NodeJS.ProcessEnv): Date {
   return d;
 }
 
+/** Said before any deletion where it applies: on a versioned bucket, nothing is saved until old versions expire. */
+async function versioningNote(ctx: Context): Promise<void> {
+  if (await keepsOldVersions(ctx.client, ctx.store, ctx.signal)) {
+    ctx.err(`note: bucket ${ctx.store.bucket} keeps old versions: a deleted archive stays as an old version, billed as before, until a lifecycle rule expires it; the savings below assume that`);
+  }
+}
+
 function day(d: Date): string {
   return d.toISOString().slice(0, 10);
 }
@@ -56,6 +63,7 @@ async function runDelete(ctx: Context, args: string[]): Promise<void> {
   const parts = a ? [`archive ${id} (${formatBytes(a.size)} in ${className(a.storageClass)}${a.uploaded ? `, uploaded ${minute(a.uploaded)} UTC` : ''})`] : [`archive ${id} (its archive object is already gone)`];
   if (found.manifest) parts.push('its manifest');
   ctx.err(`this deletes ${parts.join(' and ')}; it cannot be undone`);
+  await versioningNote(ctx);
   if (a) {
     const cost = deletionCost(a, at);
     ctx.err(
@@ -125,6 +133,7 @@ async function runPrune(ctx: Context, args: string[]): Promise<void> {
   const at = now(ctx.env);
   const listing = await listSnapshots(ctx.client, ctx.store, dec, ctx.signal);
   for (const u of listing.unreadable) ctx.err(`kept (manifest unreadable: ${u.problem}): ${u.id}`);
+  await versioningNote(ctx);
   const plan = planPrune(listing.snapshots, { policy, now: at, allowEarlyDeletion: ctx.options['allow-early-deletion'], filter: filterOf(ctx.options) });
   printPlan(ctx, plan);
   const t = pruneTotals(plan);

@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { readManifest, writeManifest } from '../../src/core/catalog/catalog';
 import type { Manifest } from '../../src/core/catalog/manifest';
 import type { StorageClass, StoreConfig } from '../../src/core/config';
@@ -214,5 +214,13 @@ describe('delete', () => {
     const repair = await runCli(['check', '--repair', '--older-than', '0'], env());
     assert.equal(repair.code, 0, repair.stderr);
     assert.ok(!(await moto.keys(bucket)).includes(archiveKey(id)));
+  });
+
+  it('says that a versioned bucket keeps the deleted archive (and bills it) until a lifecycle rule expires it', async () => {
+    await moto.client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    const id = a['09-10']!;
+    const res = await runCli(['delete', id, '--yes'], env());
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, new RegExp(`\nnote: bucket ${bucket} keeps old versions: a deleted archive stays as an old version, billed as before, until a lifecycle rule expires it`));
   });
 });

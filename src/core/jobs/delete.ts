@@ -12,7 +12,7 @@
  * message says what was and was not deleted. An id with neither object is "not found" (S3
  * answers a DELETE of a missing key with success, so existence is looked up first).
  */
-import { DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetBucketVersioningCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
 import { describeError, GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
 import { objectExists } from '../catalog/catalog';
@@ -109,4 +109,17 @@ export function deletionCost(archive: { size: number; storageClass: string; uplo
   const ends = archive.uploaded ? minimumEnds(archive.storageClass, archive.uploaded) : undefined;
   const fee = earlyDeletionFee(archive.size, archive.storageClass, archive.uploaded, now);
   return { fee, ...(ends && ends.getTime() > now.getTime() ? { minimumEnds: ends } : {}) };
+}
+
+/**
+ * Whether the bucket keeps old versions (versioning Enabled or Suspended): a delete then only adds
+ * a delete marker, and the data is billed until a lifecycle rule expires it. False when unknown.
+ */
+export async function keepsOldVersions(client: S3Client, store: StoreConfig, signal?: AbortSignal): Promise<boolean> {
+  try {
+    const v = await client.send(new GetBucketVersioningCommand({ Bucket: store.bucket }), { abortSignal: signal });
+    return v.Status === 'Enabled' || v.Status === 'Suspended';
+  } catch {
+    return false;
+  }
 }
