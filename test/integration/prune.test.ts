@@ -10,11 +10,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { readManifest, writeManifest } from '../../src/core/catalog/catalog';
+import { recordsOf } from '../../src/core/catalog/dedupState';
 import type { Manifest } from '../../src/core/catalog/manifest';
 import type { StorageClass, StoreConfig } from '../../src/core/config';
 import { useMotoBehindFaultProxy, type Moto } from '../helpers/moto';
 import type { FaultProxy } from '../helpers/faultProxy';
-import { cliEnv, runCli } from '../helpers/cli';
+import { spawn } from 'node:child_process';
+import { cliEnv, cliPath, runCli, type CliResult } from '../helpers/cli';
 
 const bucket = 'prune-tests';
 const passphrase = 'prune passphrase';
@@ -34,6 +36,7 @@ const store = (): StoreConfig => ({ bucket, prefix, endpoint: moto.endpoint, for
 const idAt = (iso: string, n: number): string => `${iso.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${n.toString(16).padStart(16, '0')}`;
 
 let template: Manifest;
+let realId: string;
 let counter = 0;
 
 /** A snapshot of `source` created at `iso`: the real backup's manifest with another id, time and source. */
@@ -72,7 +75,8 @@ describe('prune', () => {
     writeFileSync(path.join(dir, 'f.txt'), 'a file\n');
     const res = await runCli(['backup', dir, '--storage-class', 'STANDARD'], env());
     assert.equal(res.code, 0, res.stderr);
-    template = await readManifest(moto.client, store(), res.stdout.trim(), { passphrase });
+    realId = res.stdout.trim();
+    template = await readManifest(moto.client, store(), realId, { passphrase });
     for (let d = 1; d <= 10; d++) a[`09-${d}`] = await snapshotAt(`2026-09-${String(d).padStart(2, '0')}T12:00:00.000Z`, '/data/a', 'DEEP_ARCHIVE');
     a['09-10-early'] = await snapshotAt('2026-09-10T08:00:00.000Z', '/data/a', 'DEEP_ARCHIVE');
     a['09-9-late'] = await snapshotAt('2026-09-09T20:00:00.000Z', '/data/a', 'DEEP_ARCHIVE');
@@ -216,6 +220,19 @@ describe('delete', () => {
     assert.ok(!(await moto.keys(bucket)).includes(archiveKey(id)));
   });
 
+  it('asks on a terminal and deletes only on yes', async () => {
+    const answer = await onTerminal(['delete', a['09-10']!], 'n\n');
+    assert.equal(answer.code, 1);
+    assert.match(answer.stdout, /Delete archive \S+\? \[y\/N\] .*n\r+\n+glacier-backup: not deleted\r?\n$/s);
+    assert.ok((await moto.keys(bucket)).includes(archiveKey(a['09-10']!)));
+    const stateDir = path.join(work, 'state');
+    assert.deepEqual((await recordsOf(stateDir, store())).map((r) => r.record.id), [realId]);
+    const yes = await onTerminal(['delete', realId], 'y\n');
+    assert.equal(yes.code, 0, yes.stdout);
+    assert.ok(!(await moto.keys(bucket)).some((k) => k.includes(realId)));
+    assert.deepEqual(await recordsOf(stateDir, store()), [], 'the last-backup record of the deleted archive is gone');
+  });
+
   it('says that a versioned bucket keeps the deleted archive (and bills it) until a lifecycle rule expires it', async () => {
     await moto.client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
     const id = a['09-10']!;
@@ -224,3 +241,24 @@ describe('delete', () => {
     assert.match(res.stderr, new RegExp(`\nnote: bucket ${bucket} keeps old versions: a deleted archive stays as an old version, billed as before, until a lifecycle rule expires it`));
   });
 });
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`; stdout carries the terminal's output. */
+function onTerminal(args: string[], input: string): Promise<CliResult> {
+  const quote = (a: string): string => `'${a.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, cliPath, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // Typed once the question is on screen.
+    const typeWhenAsked = (): void => {
+      if (stdout.includes('[y/N]')) child.stdin.end(input);
+      else setTimeout(typeWhenAsked, 50);
+    };
+    typeWhenAsked();
+  });
+}
