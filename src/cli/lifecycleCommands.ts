@@ -53,6 +53,12 @@ function minute(d: Date): string {
   return d.toISOString().slice(0, 16).replace('T', ' ');
 }
 
+/** Local time, as the policy's hour/day/week buckets see it. */
+function localMinute(d: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 async function runDelete(ctx: Context, args: string[]): Promise<void> {
   const id = args[0];
   if (!id || args.length > 1) throw new GlacierError('usage', 'delete needs one archive id (see "glacier-backup list")');
@@ -158,10 +164,11 @@ async function runPrune(ctx: Context, args: string[]): Promise<void> {
   ctx.err(`deleted ${what}; kept ${t.keep}${deferred}`);
 }
 
+/** Per source set, newest first; times in local time (the buckets' time). */
 function printPlan(ctx: Context, plan: readonly PruneSet[]): void {
   for (const set of plan) {
     ctx.out(`${set.host}: ${set.sources.join(', ')}`);
-    for (const item of set.items) ctx.out(`  ${item.action.padEnd(6)}  ${item.snapshot.id}  ${minute(item.snapshot.time)}  ${itemNote(ctx, item)}`);
+    for (const item of set.items) ctx.out(`  ${item.action.padEnd(6)}  ${item.snapshot.id}  ${localMinute(item.snapshot.time)}  ${itemNote(ctx, item)}`);
   }
 }
 

@@ -103,6 +103,15 @@ describe('prune', () => {
     assert.deepEqual(await moto.keys(bucket), before);
   });
 
+  it('buckets and prints times in local time, as restic does', async () => {
+    // In Tokyo (UTC+9) 2026-09-09 20:00 UTC is already the 10th, so the 9th's newest is its noon (UTC) snapshot.
+    const res = await runCli(['prune', '--keep-daily', '3', '--path', '/data/a', '--dry-run'], env({ GLACIER_BACKUP_NOW: inFuture(200), TZ: 'Asia/Tokyo' }));
+    assert.equal(res.code, 0, res.stderr);
+    const kept = [...res.stdout.matchAll(/^ {2}keep {4}(\S+) {2}(\S+ \S+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+    assert.deepEqual(kept, [`${a['09-10']} 2026-09-10 21:00`, `${a['09-9']} 2026-09-09 21:00`, `${a['09-8']} 2026-09-08 21:00`]);
+    assert.match(res.stdout, new RegExp(`delete  ${a['09-9-late']}  2026-09-10 05:00  `));
+  });
+
   it('defers young Deep Archive objects and says until when; deletes Standard-IA past its 30 days', async () => {
     const res = await runCli(['prune', '--keep-last', '2'], env({ GLACIER_BACKUP_NOW: inFuture(100) }));
     assert.equal(res.code, 0, res.stderr);
