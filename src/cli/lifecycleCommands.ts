@@ -2,13 +2,12 @@
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { archiveIdPattern } from '../core/config';
-import type { Decryption } from '../core/crypto/openpgp';
 import { GlacierError } from '../core/errors';
 import { deleteArchive, deletionCost, findArchive, keepsOldVersions } from '../core/jobs/delete';
 import { formatAge, freshness } from '../core/jobs/freshness';
 import { executePrune, planPrune, pruneTotals, type PruneItem, type PruneSet } from '../core/jobs/prune';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
-import { listSnapshots } from '../core/jobs/snapshots';
+import { listSnapshots, type SnapshotListing } from '../core/jobs/snapshots';
 import { className, dollars, monthlyCost } from '../core/model/pricing';
 import { formatDuration, isEmptyPolicy, parseDuration, type RetentionPolicy } from '../core/model/retention';
 import { formatBytes } from '../core/store/upload';
@@ -100,12 +99,22 @@ function pendingStore(ctx: Context): FilePendingStore {
   return new FilePendingStore(path.join(configDir(ctx.env), 'pending-restores.json'));
 }
 
-/** Manifests tell source sets and creation times apart; public-key mode needs the private key for that. */
-async function manifestKey(ctx: Context, command: string): Promise<Decryption> {
+/**
+ * The snapshots, from their manifests (source sets, creation times): public-key mode needs the
+ * private key for that. When no manifest at all can be read (a wrong passphrase or key), that is
+ * the command's failure, not an empty bucket.
+ */
+async function snapshots(ctx: Context, command: string): Promise<SnapshotListing> {
   if ((ctx.options.recipient ?? []).length > 0 && !ctx.options.identity) {
     throw new GlacierError('usage', `${command} reads manifests (source sets, creation times), which are encrypted to your public keys: pass --identity KEY.asc`);
   }
-  return (await decryption(ctx, true))!;
+  const dec = (await decryption(ctx, true))!;
+  const listing = await listSnapshots(ctx.client, ctx.store, dec, ctx.signal);
+  const first = listing.unreadable[0];
+  if (listing.snapshots.length === 0 && first) {
+    throw new GlacierError('crypto', `no manifest could be read (${listing.unreadable.length} tried): ${first.problem}`);
+  }
+  return listing;
 }
 
 function count(value: string | undefined, name: string): number | undefined {
@@ -135,9 +144,8 @@ async function runPrune(ctx: Context, args: string[]): Promise<void> {
   if (isEmptyPolicy(policy)) {
     throw new GlacierError('usage', 'prune needs a policy: --keep-last N, --keep-hourly/daily/weekly/monthly/yearly N, or --keep-within DURATION');
   }
-  const dec = await manifestKey(ctx, 'prune');
   const at = now(ctx.env);
-  const listing = await listSnapshots(ctx.client, ctx.store, dec, ctx.signal);
+  const listing = await snapshots(ctx, 'prune');
   for (const u of listing.unreadable) ctx.err(`kept (manifest unreadable: ${u.problem}): ${u.id}`);
   await versioningNote(ctx);
   const plan = planPrune(listing.snapshots, { policy, now: at, allowEarlyDeletion: ctx.options['allow-early-deletion'], filter: filterOf(ctx.options) });
@@ -191,8 +199,7 @@ function itemNote(ctx: Context, i: PruneItem): string {
 async function runFreshness(ctx: Context, args: string[]): Promise<void> {
   if (args.length > 0) throw new GlacierError('usage', `freshness takes no arguments (got "${args[0]}"); use --host and --path to choose source sets`);
   const maxAge = parseDuration(ctx.options['max-age'] ?? '26h');
-  const dec = await manifestKey(ctx, 'freshness');
-  const listing = await listSnapshots(ctx.client, ctx.store, dec, ctx.signal);
+  const listing = await snapshots(ctx, 'freshness');
   const report = freshness(listing.snapshots, now(ctx.env), maxAge, filterOf(ctx.options));
   const unreadable = listing.unreadable.map((u) => u.id);
   if (ctx.options.json) {

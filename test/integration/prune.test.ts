@@ -92,6 +92,14 @@ describe('prune', () => {
     assert.match(pub.stderr, /^glacier-backup: prune reads manifests .* pass --identity KEY\.asc\n$/);
   });
 
+  it('fails, deleting nothing, when no manifest can be read (a wrong passphrase)', async () => {
+    const before = await moto.keys(bucket);
+    const res = await runCli(['prune', '--keep-last', '1'], env({ GLACIER_BACKUP_PASSPHRASE: 'wrong', GLACIER_BACKUP_NOW: inFuture(200) }));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^glacier-backup: no manifest could be read \(18 tried\): cannot open the manifest of \S+: wrong passphrase or key\n$/);
+    assert.deepEqual(await moto.keys(bucket), before);
+  });
+
   it('--dry-run says what would go and what it saves, and deletes nothing', async () => {
     const before = await moto.keys(bucket);
     const res = await runCli(['prune', '--keep-daily', '3', '--dry-run'], env({ GLACIER_BACKUP_NOW: inFuture(200) }));
