@@ -63,7 +63,7 @@ async function runDelete(ctx: Context, args: string[]): Promise<void> {
   if (!id || args.length > 1) throw new GlacierError('usage', 'delete needs one archive id (see "glacier-backup list")');
   if (!archiveIdPattern.test(id)) throw new GlacierError('usage', `"${id}" is not an archive id (see "glacier-backup list")`);
   const found = await findArchive(ctx.client, ctx.store, id);
-  const at = new Date();
+  const at = now(ctx.env);
   const a = found.archive;
   const parts = a ? [`archive ${id} (${formatBytes(a.size)} in ${className(a.storageClass)}${a.uploaded ? `, uploaded ${minute(a.uploaded)} UTC` : ''})`] : [`archive ${id} (its archive object is already gone)`];
   if (found.manifest) parts.push('its manifest');
