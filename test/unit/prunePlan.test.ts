@@ -100,6 +100,11 @@ describe('retention policy details', () => {
     ]);
   });
 
+  it('reads a count of -1 as every bucket (restic 0.16)', () => {
+    const snaps = [0, 0.5, 1, 2, 2.2, 400].map((d) => ({ id: `d${d}`, time: new Date(now.getTime() - d * day - 3_600_000) }));
+    assert.deepEqual(applyPolicy(snaps, { daily: -1 }, now).filter((d) => d.keep).map((d) => d.snapshot.id), ['d0', 'd1', 'd2', 'd400']);
+  });
+
   it('ignores snapshots in the future when measuring --keep-within', () => {
     const snaps = [{ id: 'future', time: new Date(now.getTime() + 10 * day) }, { id: 'now', time: new Date(now.getTime() - day) }, { id: 'old', time: new Date(now.getTime() - 5 * day) }];
     assert.deepEqual(applyPolicy(snaps, { within: parseDuration('3d') }, now).map((d) => d.keep), [true, true, false]);
