@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { isStorageClass, normalisePrefix, storageClasses, type StoreConfig } from '../core/config';
 import { GlacierError } from '../core/errors';
+import { lifecycleOptions } from './lifecycleOptions';
 
 export const optionSpec = {
   bucket: { type: 'string' },
@@ -39,6 +40,7 @@ export const optionSpec = {
   repair: { type: 'boolean' },
   'delete-orphan-archives': { type: 'boolean' },
   'older-than': { type: 'string' },
+  ...lifecycleOptions,
 } as const;
 
 export type Options = ReturnType<typeof parse>['values'];

@@ -1,10 +1,10 @@
 /** The extension's commands: thin glue between VS Code's UI and the engine's jobs. */
 import * as path from 'node:path';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import * as vscode from 'vscode';
 import { keys } from '../core/config';
-import { describeError, GlacierError, s3Error } from '../core/errors';
+import { describeError, GlacierError } from '../core/errors';
 import { backup, discardInterrupted } from '../core/jobs/backup';
+import { deleteArchive } from '../core/jobs/delete';
 import { interruptedUploads } from '../core/catalog/uploadJournal';
 import { storeSettings } from './settings';
 import { download } from '../core/jobs/download';
@@ -487,15 +487,7 @@ async function deleteFlow(s: Services, id: string | undefined): Promise<void> {
   );
   if (sure !== 'Delete') return;
   const { client, store } = await s.connection.connect();
-  const where = { bucket: store.bucket, endpoint: store.endpoint };
-  // The archive first: if removing the manifest then fails, "Check bucket" reports the leftover.
-  for (const key of [keys.archive(store.prefix, id), keys.manifest(store.prefix, id)]) {
-    try {
-      await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }));
-    } catch (err) {
-      throw s3Error(err, { ...where, action: `delete ${key}` });
-    }
-  }
+  await deleteArchive({ client, store, id, stateDir: stateDir(s), pending: s.poller.store });
   await s.poller.remove(id).catch(() => undefined);
   s.catalog.forgetArchive(id);
   s.log.info(`deleted archive ${id}`);

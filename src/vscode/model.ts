@@ -8,6 +8,10 @@ import type { GlacierState } from '../core/store/glacierState';
 import type { ManifestEntry } from '../core/pack/tarWriter';
 import { entryName, pathFields } from '../core/pack/rawNames';
 import { formatBytes } from '../core/store/upload';
+import { className, dollars, earlyDeletionFee, monthlyCost, restoreHours } from '../core/model/pricing';
+
+// Prices moved to the engine (src/core/model/pricing.ts); re-exported for the VS Code layer.
+export { className, dollars, earlyDeletionFee, monthlyCost, prices, restoreTimes, retrievalCost } from '../core/model/pricing';
 
 /** What the view knows about one archive: the listing, its Glacier state and, once read, its manifest summary. */
 export interface ArchiveInfo {
@@ -64,59 +68,6 @@ const kindIcon: Record<ArchiveKind, string> = {
   problem: 'warning',
   unknown: 'circle-outline',
 };
-
-/** Deep Archive list prices in us-east-1 (USD): storage per GB-month, retrieval per GB by tier. */
-export const prices = {
-  storagePerGbMonth: { DEEP_ARCHIVE: 0.00099, GLACIER: 0.0036, GLACIER_IR: 0.004, STANDARD_IA: 0.0125, STANDARD: 0.023 } as Record<string, number>,
-  minimumDays: { DEEP_ARCHIVE: 180, GLACIER: 90, GLACIER_IR: 90, STANDARD_IA: 30 } as Record<string, number>,
-  retrievalPerGb: {
-    DEEP_ARCHIVE: { Standard: 0.02, Bulk: 0.0025 },
-    GLACIER: { Expedited: 0.03, Standard: 0.01, Bulk: 0 },
-  } as Record<string, Record<string, number>>,
-  /** What a retrieval request costs per 1,000 requests, by tier. */
-  requestPer1000: {
-    DEEP_ARCHIVE: { Standard: 0.1, Bulk: 0.025 },
-    GLACIER: { Expedited: 10, Standard: 0.05, Bulk: 0.025 },
-  } as Record<string, Record<string, number>>,
-  transferOutPerGb: 0.09,
-};
-
-/** How long a restore takes, by storage class and tier, as AWS documents it. */
-export const restoreTimes: Record<string, Record<string, string>> = {
-  DEEP_ARCHIVE: { Standard: 'within 12 hours', Bulk: 'within 48 hours' },
-  GLACIER: { Expedited: '1–5 minutes', Standard: '3–5 hours', Bulk: '5–12 hours' },
-};
-const restoreHours: Record<string, Record<string, number>> = {
-  DEEP_ARCHIVE: { Standard: 12, Bulk: 48 },
-  GLACIER: { Expedited: 0.1, Standard: 5, Bulk: 12 },
-};
-
-const GB = 1024 ** 3;
-
-export function monthlyCost(bytes: number, storageClass = 'DEEP_ARCHIVE'): number {
-  return (bytes / GB) * (prices.storagePerGbMonth[storageClass] ?? prices.storagePerGbMonth.STANDARD!);
-}
-
-/** The fee for deleting now: the storage of the days left in the class's minimum, charged pro rata. */
-export function earlyDeletionFee(bytes: number, storageClass: string, uploaded: Date | undefined, now = new Date()): number {
-  const minimum = prices.minimumDays[storageClass];
-  if (!minimum || !uploaded) return 0;
-  const ageDays = (now.getTime() - uploaded.getTime()) / 86_400_000;
-  const daysLeft = Math.max(0, minimum - ageDays);
-  return (monthlyCost(bytes, storageClass) / 30) * daysLeft;
-}
-
-export function retrievalCost(bytes: number, storageClass: string, tier: string): number {
-  const perGb = prices.retrievalPerGb[storageClass]?.[tier] ?? 0;
-  const request = (prices.requestPer1000[storageClass]?.[tier] ?? 0) / 1000;
-  return (bytes / GB) * perGb + request;
-}
-
-export function dollars(amount: number): string {
-  if (amount === 0) return '$0';
-  if (amount < 0.01) return '< $0.01';
-  return `$${amount.toFixed(2)}`;
-}
 
 /** "2026-11-23 14:05" in UTC: short, unambiguous and independent of the test machine's zone. */
 export function shortDate(iso: string | Date): string {
@@ -180,19 +131,6 @@ export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, 
     contextValue: `archive.${kind}`,
     tooltip: lines.join('\n'),
   };
-}
-
-const classNames: Record<string, string> = {
-  DEEP_ARCHIVE: 'Deep Archive',
-  GLACIER: 'Glacier Flexible Retrieval',
-  GLACIER_IR: 'Glacier Instant Retrieval',
-  STANDARD_IA: 'Standard-IA',
-  STANDARD: 'Standard',
-};
-
-/** The storage class as the S3 console names it. */
-export function className(storageClass: string): string {
-  return classNames[storageClass] ?? storageClass;
 }
 
 function escapeMarkdown(text: string): string {
