@@ -119,13 +119,16 @@ describe('manifest fields are untrusted', () => {
 
   it('a "created" that leaves the destination is refused; nothing is written anywhere', async () => {
     await rewriteManifest(id, (m) => (m.created = '/../../bin'));
-    const dest = freshDest('created/a/restores');
-    const res = await runCli(['download', id, dest], env());
-    assertOneLineFailure(res, /manifest of .* is invalid: "created" is not a UTC time/);
-    assert.deepEqual(readdirSync(dest), []);
-    assert.deepEqual(readdirSync(path.join(work, 'created')), ['a']);
-    assert.deepEqual(readdirSync(path.join(work, 'created', 'a')), ['restores']);
-    await rewriteManifest(id, (m) => (m.created = new Date().toISOString()));
+    try {
+      const dest = freshDest('created/a/restores');
+      const res = await runCli(['download', id, dest], env());
+      assertOneLineFailure(res, /manifest of .* is invalid: "created" is not an ISO 8601 date/);
+      assert.deepEqual(readdirSync(dest), []);
+      assert.deepEqual(readdirSync(path.join(work, 'created')), ['a']);
+      assert.deepEqual(readdirSync(path.join(work, 'created', 'a')), ['restores']);
+    } finally {
+      await rewriteManifest(id, (m) => (m.created = new Date().toISOString()));
+    }
   });
 
   const labels: [string, RegExp][] = [

@@ -244,7 +244,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     assert.equal(res.code, 1);
     const lines = res.stderr.trim().split('\n');
     const last = lines[lines.length - 1]!;
-    const orphan = /stays in the bucket as (\S+\/archives\/\S+\.tar\.gpg): remove it with "glacier-backup check --repair" run with credentials that may delete/.exec(last);
+    const orphan = /stays in the bucket as (\S+\/archives\/\S+\.tar\.gpg): remove it with "glacier-backup check --repair --delete-orphan-archives" run with credentials that may delete/.exec(last);
     assert.ok(orphan, last);
     assert.match(last, /^glacier-backup: .*nothing was recorded, and the uploaded archive could not be deleted \(access denied/);
     assert.doesNotMatch(res.stderr, /was deleted/);
@@ -256,11 +256,11 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
 describe('the admin, then a restore-only user', () => {
   it("admin's check --repair removes the archive a refused delete left", async () => {
     assert.equal(leftBehind.length, 2);
-    const refused = await runCli(['check', '--repair', '--older-than', '0'], env(users.backupOnly));
+    const refused = await runCli(['check', '--repair', '--delete-orphan-archives', '--older-than', '0'], env(users.backupOnly));
     assert.equal(refused.code, 1);
     assert.match(refused.stdout + refused.stderr, /repair failed: access denied/);
     assert.deepEqual(await moto.keys(bucket), expected(), 'nothing was deleted');
-    const res = await runCli(['check', '--repair', '--older-than', '0'], env(users.admin));
+    const res = await runCli(['check', '--repair', '--delete-orphan-archives', '--older-than', '0'], env(users.admin));
     assert.equal(res.code, 0, res.stderr);
     leftBehind.length = 0;
     assert.deepEqual(await moto.keys(bucket), expected());
