@@ -131,8 +131,8 @@ describe('raw names: the manifest', () => {
     const packed = packTar(scanned.entries);
     for await (const _ of packed.stream);
     const entries = (await packed.report).entries;
-    const m: NewManifest = { format: 'glacier-backup/manifest', version: 1, id, created: '2026-01-02T03:04:05.000Z', label: 'l', host: 'h', sources: scanned.roots, fingerprint: 'f',
-      archive: { key: 'k', tarSize: 1, size: 1, sha256: 's', storageClass: 'STANDARD' }, encryption: { mode: 'passphrase', recipients: [] },
+    const m: NewManifest = { format: 'glacier-backup/manifest', version: 1, id, created: '2026-01-02T03:04:05.000Z', label: 'l', host: 'h', sources: scanned.roots, fingerprint: '0'.repeat(64),
+      archive: { key: 'k', tarSize: 1, size: 1, sha256: '1'.repeat(64), storageClass: 'STANDARD' }, encryption: { mode: 'passphrase', recipients: [] },
       fileCount: entries.fileCount, fileBytes: entries.fileBytes, entries, skipped: [], changed: [] };
     return parseManifest(Buffer.from([...manifestJson(m)].join('')), id);
   }
@@ -160,9 +160,9 @@ describe('raw names: the manifest', () => {
   });
 
   const b64 = (s: string): string => latin1(s).toString('base64');
-  const base = { format: 'glacier-backup/manifest', version: 1, id, created: 'c', label: 'l', host: 'h', sources: [], fingerprint: 'f',
-    archive: { key: 'k', tarSize: 1, size: 1, sha256: 's', storageClass: 'STANDARD' }, encryption: { mode: 'passphrase', recipients: [] }, fileCount: 0, fileBytes: 0 };
-  const file = { type: 'file', size: 0, mtime: 0, mode: 420, sha256: 'x' };
+  const base = { format: 'glacier-backup/manifest', version: 1, id, created: '2026-01-02T03:04:05.000Z', label: 'l', host: 'h', sources: [], fingerprint: '0'.repeat(64),
+    archive: { key: 'k', tarSize: 1, size: 1, sha256: '1'.repeat(64), storageClass: 'STANDARD' }, encryption: { mode: 'passphrase', recipients: [] }, fileCount: 0, fileBytes: 0 };
+  const file = { type: 'file', size: 0, mtime: 0, mode: 420, sha256: '2'.repeat(64) };
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['pathBytes that are not a string', { path: 'a', pathBytes: 7, ...file }, /not base64/],
     ['pathBytes that are not canonical base64', { path: 'caf\\xE9', pathBytes: `${b64('caf\xe9')}\n`, ...file }, /not canonical base64/],
