@@ -1,11 +1,13 @@
 /**
- * "Check bucket": can we reach and use the bucket, is versioning on, and is there a lifecycle rule
- * that aborts incomplete multipart uploads (so an interrupted upload never costs storage forever)?
- * Also the minimal IAM policies for a back-up-only machine and for restoring.
+ * "Check bucket": can we reach and use the bucket, what may these credentials do (a dry run that
+ * writes nothing, see permissions.ts), are versioning and Object Lock on, and is there a lifecycle
+ * rule that aborts incomplete multipart uploads (so an interrupted upload never costs storage
+ * forever)? Also the minimal IAM policies for a back-up-only machine and for restoring.
  */
 import {
   GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
+  GetObjectLockConfigurationCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutBucketLifecycleConfigurationCommand,
@@ -14,6 +16,8 @@ import {
 } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../config';
 import { s3Error } from '../errors';
+import { probePermissions, type PermissionResult } from './permissions';
+import { isRefused } from './storedCheck';
 
 export interface BucketReport {
   bucket: string;
@@ -21,6 +25,10 @@ export interface BucketReport {
   /** Listing the prefix works (the permission every command needs). */
   canList: boolean;
   versioning: 'Enabled' | 'Suspended' | 'Off' | 'unknown';
+  /** Object Lock with its default retention, e.g. "GOVERNANCE, 30 days", or 'Off' / 'unknown'. */
+  objectLock: string;
+  /** What these credentials may do under the prefix. */
+  permissions: PermissionResult[];
   /** Days after which incomplete uploads under the prefix are aborted, if a rule covers it. */
   abortIncompleteDays?: number;
   /** Why a part of the check could not be done (e.g. no permission to read the lifecycle). */
@@ -34,9 +42,11 @@ export async function checkBucket(client: S3Client, store: StoreConfig): Promise
   try {
     await client.send(new HeadBucketCommand({ Bucket: store.bucket }));
   } catch (err) {
-    throw s3Error(err, { ...where, action: 'check bucket access' });
+    // HeadBucket takes s3:ListBucket without a prefix condition, which the minimal policies do not
+    // grant: a refusal says nothing about the prefix, which is tested below.
+    if (!isRefused(err)) throw s3Error(err, { ...where, action: 'check bucket access' });
   }
-  const report: BucketReport = { bucket: store.bucket, prefix: store.prefix, canList: false, versioning: 'unknown', notes: [] };
+  const report: BucketReport = { bucket: store.bucket, prefix: store.prefix, canList: false, versioning: 'unknown', objectLock: 'unknown', permissions: [], notes: [] };
   try {
     await client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: store.prefix, MaxKeys: 1 }));
     report.canList = true;
@@ -49,6 +59,16 @@ export async function checkBucket(client: S3Client, store: StoreConfig): Promise
   } catch (err) {
     report.notes.push(`versioning unknown: ${s3Error(err, { ...where, action: 'read the versioning setting' }).message}`);
   }
+  try {
+    const lock = (await client.send(new GetObjectLockConfigurationCommand({ Bucket: store.bucket }))).ObjectLockConfiguration;
+    const retention = lock?.Rule?.DefaultRetention;
+    const period = retention?.Days !== undefined ? `${retention.Days} days` : retention?.Years !== undefined ? `${retention.Years} years` : '';
+    report.objectLock = lock?.ObjectLockEnabled !== 'Enabled' ? 'Off' : retention ? `${retention.Mode}, ${period}` : 'Enabled, no default retention';
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ObjectLockConfigurationNotFoundError') report.objectLock = 'Off';
+    else report.notes.push(`Object Lock unknown: ${s3Error(err, { ...where, action: 'read the Object Lock setting' }).message}`);
+  }
+  report.permissions = await probePermissions(client, store);
   try {
     const rules = await lifecycleRules(client, store.bucket);
     report.abortIncompleteDays = abortDays(rules, store.prefix);
