@@ -490,17 +490,20 @@ async function deleteFlow(s: Services, id: string | undefined): Promise<void> {
   const { client, store } = await s.connection.connect();
   const where = { bucket: store.bucket, endpoint: store.endpoint };
   // The archive first: if removing the manifest then fails, "Check bucket" reports the leftover.
+  let markers = false;
   for (const key of [keys.archive(store.prefix, id), keys.manifest(store.prefix, id)]) {
     try {
-      await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }));
+      markers = (await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }))).DeleteMarker === true || markers;
     } catch (err) {
       throw s3Error(err, { ...where, action: `delete ${key}` });
     }
   }
   await s.poller.remove(id).catch(() => undefined);
   s.catalog.forgetArchive(id);
-  s.log.info(`deleted archive ${id}`);
-  void vscode.window.showInformationMessage(`Glacier Backup: deleted ${label}.`);
+  // A versioned (or Object-Locked) bucket only hides the objects behind delete markers.
+  const kept = markers ? ' The bucket keeps versions: its data stays as an old version, billed until a lifecycle rule expires it.' : '';
+  s.log.info(`deleted archive ${id}${markers ? ' (delete markers: old versions stay)' : ''}`);
+  void vscode.window.showInformationMessage(`Glacier Backup: deleted ${label}.${kept}`);
 }
 
 async function checkBucketFlow(s: Services): Promise<void> {
