@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { startMotoWithIam, type IamUsers } from '../helpers/motoIam';
 import type { Credentials, Moto } from '../helpers/moto';
 import { cliEnv, runCli, type CliResult } from '../helpers/cli';
@@ -144,5 +144,29 @@ describe('check with the credentials of each role', () => {
     const cleaned = await runCli(['check', '--repair', '--delete-orphan-archives', '--older-than', '0'], env(users.admin));
     assert.equal(cleaned.code, 0, cleaned.stderr);
     assert.ok(!(await moto.keys(bucket)).includes(`${prefix}archives/${id}.tar.gpg`));
+  });
+
+  it('on a versioned bucket, either policy sees a deleted manifest behind its delete marker, and the admin brings it back', async () => {
+    await moto.client.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+    const dir = path.join(work, 'versioned');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'c.bin'), randomBytes(4096));
+    const backup = await runCli(['backup', dir], env(users.backupOnly));
+    assert.equal(backup.code, 0, backup.stderr);
+    const id = backup.stdout.trim();
+    await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}catalog/${id}.json.gpg` }));
+    for (const user of [users.backupOnly, users.restore]) {
+      const res = await runCli(['check', '--older-than', '0'], env(user));
+      assert.equal(res.code, 1);
+      assert.match(res.stdout, new RegExp(`^archive-without-manifest\\t${id}\\tarchive ${id} has no manifest: it was deleted, and the versioned bucket keeps it behind delete marker \\S+$`, 'm'));
+    }
+    const refused = await runCli(['check', '--repair', '--older-than', '0'], env(users.backupOnly));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout, /\(repair failed: access denied/);
+    const repaired = await runCli(['check', '--repair', '--older-than', '0'], env(users.admin));
+    assert.equal(repaired.code, 0, repaired.stderr);
+    assert.ok((await moto.keys(bucket)).includes(`${prefix}catalog/${id}.json.gpg`), 'the manifest is back');
+    const bucketReport = await runCli(['check-bucket'], env(users.admin));
+    assert.match(bucketReport.stdout, /^- Versioning: Enabled/m);
   });
 });

@@ -121,7 +121,8 @@ export async function addAbortRule(client: S3Client, store: StoreConfig, days = 
  */
 export function iamPolicies(bucket: string, prefix: string): { backupOnly: object; restore: object } {
   const arn = `arn:aws:s3:::${bucket}`;
-  const list = { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } };
+  // ListBucketVersions lets `check` tell a manifest deleted on a versioned bucket (a delete marker).
+  const list = { Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketVersions'], Resource: arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } };
   // AWS offers no s3:prefix condition key for ListBucketMultipartUploads: under the condition above
   // it would always be refused, and an interrupted upload could not be found to resume.
   const listUploads = { Effect: 'Allow', Action: ['s3:ListBucketMultipartUploads'], Resource: arn };
