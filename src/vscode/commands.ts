@@ -512,7 +512,7 @@ async function checkBucketFlow(s: Services): Promise<void> {
   const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: bucketReportMarkdown(report) });
   await vscode.window.showTextDocument(doc, { preview: true });
   s.log.info(`bucket check: list=${report.canList} versioning=${report.versioning} abortDays=${report.abortIncompleteDays ?? 'none'}`);
-  if (report.abortIncompleteDays === undefined) {
+  if (report.abortIncompleteDays === undefined && !report.lifecycleUnknown) {
     const add = await vscode.window.showWarningMessage(
       'Glacier Backup: no lifecycle rule aborts incomplete multipart uploads in this bucket. Add one (after 7 days, for this prefix only)?',
       'Add Rule',

@@ -92,6 +92,7 @@ describe('check-bucket: what the credentials at hand may do, tested without writ
     assert.match(res.stdout, new RegExp(`aws s3api put-bucket-versioning --bucket ${bucket} --versioning-configuration Status=Enabled`));
     assert.match(res.stdout, /"DefaultRetention":\{"Mode":"GOVERNANCE","Days":45\}/);
     assert.match(res.stdout, /s3:DeleteObject .* is not tested/);
+    assert.match(res.stdout, /^- Incomplete uploads: not known \(the lifecycle rules could not be read: see the note\)$/m, 'the policy may not read the lifecycle rules');
     const bad = await runCli(['check-bucket', '--days', '0'], env(users.admin));
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^glacier-backup: --days must be a whole number of days/m);

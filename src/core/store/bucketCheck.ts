@@ -31,6 +31,8 @@ export interface BucketReport {
   permissions: PermissionResult[];
   /** Days after which incomplete uploads under the prefix are aborted, if a rule covers it. */
   abortIncompleteDays?: number;
+  /** The lifecycle rules could not be read: whether a rule aborts incomplete uploads is not known. */
+  lifecycleUnknown?: boolean;
   /** Why a part of the check could not be done (e.g. no permission to read the lifecycle). */
   notes: string[];
 }
@@ -73,6 +75,7 @@ export async function checkBucket(client: S3Client, store: StoreConfig): Promise
     const rules = await lifecycleRules(client, store.bucket);
     report.abortIncompleteDays = abortDays(rules, store.prefix);
   } catch (err) {
+    report.lifecycleUnknown = true;
     report.notes.push(`lifecycle unknown: ${s3Error(err, { ...where, action: 'read the lifecycle rules' }).message}`);
   }
   return report;

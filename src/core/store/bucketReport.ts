@@ -26,7 +26,13 @@ export function bucketReportMarkdown(report: BucketReport, retentionDays?: numbe
     `- Access: ${report.canList ? 'OK (the prefix can be listed)' : 'the prefix cannot be listed'}`,
     `- Versioning: ${report.versioning}${report.versioning === 'Enabled' ? ' (deleted archives stay as old versions and keep costing until a lifecycle rule expires them)' : ''}`,
     `- Object Lock: ${report.objectLock}`,
-    `- Incomplete uploads: ${report.abortIncompleteDays !== undefined ? `aborted after ${report.abortIncompleteDays} days by a lifecycle rule` : 'no lifecycle rule aborts them; an interrupted upload would keep costing storage'}`,
+    `- Incomplete uploads: ${
+      report.lifecycleUnknown
+        ? 'not known (the lifecycle rules could not be read: see the note)'
+        : report.abortIncompleteDays !== undefined
+          ? `aborted after ${report.abortIncompleteDays} days by a lifecycle rule`
+          : 'no lifecycle rule aborts them; an interrupted upload would keep costing storage'
+    }`,
     ...report.notes.map((n) => `- Note: ${n}`),
     '',
     '## What these credentials may do',
