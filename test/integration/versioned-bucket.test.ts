@@ -48,6 +48,13 @@ async function versions(bucket: string): Promise<{ versions: number; markers: nu
 }
 
 /** `elsewhere`: the backup is recorded in another state folder (as if made on another machine). */
+/** Removes a key's versions (with its delete markers too: 'all'), as an admin may despite governance-mode Object Lock. */
+async function purge(bucket: string, key: string, what: 'versions' | 'all'): Promise<void> {
+  const res = await moto.client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+  const found = [...(res.Versions ?? []), ...(what === 'all' ? (res.DeleteMarkers ?? []) : [])].filter((v) => v.Key === key);
+  for (const v of found) await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: v.VersionId, BypassGovernanceRetention: true }));
+}
+
 async function backUp(bucket: string, name: string, mib: number, elsewhere = false): Promise<{ id: string; source: string }> {
   const source = path.join(work, `${bucket}-${name}`);
   mkdirSync(source, { recursive: true });
@@ -104,6 +111,21 @@ for (const [kind, create] of Object.entries(kinds)) {
       assert.equal(after.code, 0, after.stderr);
       assert.doesNotMatch(after.stderr, /note:/);
       await assertRestores(kept.id, kept.source, work, env(bucket));
+    });
+
+    it('a manifest whose every version was removed is not offered back: its delete marker hides nothing', async () => {
+      const lost = await backUp(bucket, 'lost', 0, true);
+      const key = manifestKey(lost.id);
+      await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      await purge(bucket, key, 'versions');
+      const res = await runCli(['check', '--older-than', '0'], env(bucket));
+      assert.equal(res.code, 1);
+      assert.match(res.stdout, new RegExp(`^archive-without-manifest\\t${lost.id}\\tarchive ${lost.id} has no manifest \\(a backup interrupted`, 'm'));
+      assert.doesNotMatch(res.stdout, /delete marker/);
+      const cleaned = await runCli(['check', '--repair', '--older-than', '0'], env(bucket));
+      assert.equal(cleaned.code, 0, cleaned.stderr);
+      assert.match(cleaned.stderr, new RegExp(`repairing: rebuild the manifest of ${lost.id}`));
+      for (const k of [archiveKey(lost.id), key]) await purge(bucket, k, 'all');
     });
 
     it('an archive deleted with its manifest leaves old versions: a note that they stay billed, not a problem', async () => {

@@ -11,7 +11,7 @@ import type { StoreConfig } from '../config';
 import { isRefused } from './storedCheck';
 
 export interface VersionsSummary {
-  /** Keys whose current version is a delete marker, with that marker's version id. */
+  /** Keys whose current version is a delete marker with an older version behind it, and that marker's version id. */
   deleteMarkers: Map<string, string>;
   /** Versions that are not current (overwritten or deleted objects), and their bytes. */
   noncurrent: { count: number; bytes: number };
@@ -19,6 +19,11 @@ export interface VersionsSummary {
 
 export async function versionsUnder(client: S3Client, store: StoreConfig, signal?: AbortSignal): Promise<VersionsSummary | undefined> {
   const summary: VersionsSummary = { deleteMarkers: new Map(), noncurrent: { count: 0, bytes: 0 } };
+  const versioned = new Set<string>();
+  const done = (): VersionsSummary => {
+    for (const key of summary.deleteMarkers.keys()) if (!versioned.has(key)) summary.deleteMarkers.delete(key);
+    return summary;
+  };
   let keyMarker: string | undefined;
   let versionIdMarker: string | undefined;
   for (;;) {
@@ -37,13 +42,14 @@ export async function versionsUnder(client: S3Client, store: StoreConfig, signal
       if (m.IsLatest && m.Key && m.VersionId) summary.deleteMarkers.set(m.Key, m.VersionId);
     }
     for (const v of page.Versions ?? []) {
+      if (v.Key) versioned.add(v.Key);
       if (v.IsLatest) continue;
       summary.noncurrent.count++;
       summary.noncurrent.bytes += v.Size ?? 0;
     }
-    if (!page.IsTruncated) return summary;
+    if (!page.IsTruncated) return done();
     keyMarker = page.NextKeyMarker;
     versionIdMarker = page.NextVersionIdMarker;
-    if (!keyMarker && !versionIdMarker) return summary;
+    if (!keyMarker && !versionIdMarker) return done();
   }
 }
