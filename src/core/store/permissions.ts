@@ -13,6 +13,10 @@
  *
  * A 403 on a read of a missing key is ambiguous when listing is refused (S3 then answers 403
  * rather than revealing that the key is missing): such an answer is 'unknown'.
+ *
+ * Checked against moto with IAM enforced (test/integration/iam-check.test.ts): 403 without the
+ * permission, NoSuchKey / NoSuchUpload with it, nothing stored. moto ignores a wrong Content-MD5
+ * (it stores the body), so that second guard rests on S3's documented BadDigest alone.
  */
 import {
   AbortMultipartUploadCommand,
