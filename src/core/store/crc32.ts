@@ -25,8 +25,8 @@ export function crcBase64(crc: number): string {
  * Content-MD5. Either lets S3 reject a damaged body, and a bucket with Object Lock refuses uploads
  * that carry neither.
  */
-export function integrity(checksums: boolean, crc: number | undefined, md5: Buffer): { ChecksumCRC32: string } | { ContentMD5: string } {
-  return checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : { ContentMD5: md5.toString('base64') };
+export function integrity(checksums: boolean, crc: number | undefined, md5Hex: string): { ChecksumCRC32: string } | { ContentMD5: string } {
+  return checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : { ContentMD5: Buffer.from(md5Hex, 'hex').toString('base64') };
 }
 
 export function compositeCrc(sums: PartSums): string {

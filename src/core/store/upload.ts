@@ -219,12 +219,11 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     if (stored && !stats.differed++) req.onNotice?.(`part ${n} stored by the interrupted run differs from what was read now: sending it (and any other that differs) again`);
     while (inFlight.size >= req.queueSize && !failure) await orFailure(Promise.race(inFlight));
     if (failure) return release();
-    const id = await startUpload();
-    const md5 = createHash('md5').update(body).digest();
+    const md5 = createHash('md5').update(body).digest('hex');
     const command = new UploadPartCommand({
       Bucket: bucket,
       Key: key,
-      UploadId: id,
+      UploadId: await startUpload(),
       PartNumber: n,
       Body: body,
       ContentLength: length,
@@ -237,7 +236,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         // S3's MD5 of the part (its ETag, unless SSE-KMS) is the only check of the stored bytes
         // that needs no read permission, and the only one where the endpoint ignores checksums.
         const etag = res.ETag.replace(/"/g, '').toLowerCase();
-        if (/^[0-9a-f]{32}$/.test(etag) && md5.toString('hex') !== etag) {
+        if (/^[0-9a-f]{32}$/.test(etag) && md5 !== etag) {
           throw new GlacierError('corrupt', `S3 received part ${n} of the ${what} damaged in transit (its MD5 differs from what was sent)`);
         }
         completed[n - 1] = { PartNumber: n, ETag: res.ETag, ...(res.ChecksumCRC32 ? { ChecksumCRC32: res.ChecksumCRC32 } : {}) };
@@ -292,8 +291,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         const body = buffer.subarray(0, fill);
         const crc = crcs ? zlib.crc32(body) : undefined;
         if (crc !== undefined) partCrcs.push(crc);
-        const md5 = createHash('md5').update(body).digest();
-        putMd5 = md5.toString('hex');
+        putMd5 = createHash('md5').update(body).digest('hex');
         lastByteSent = true;
         const put = await client.send(
           watchAnswers(
@@ -305,7 +303,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
               StorageClass: req.storageClass,
               ContentType: req.contentType ?? 'application/octet-stream',
               IfNoneMatch: '*',
-              ...integrity(checksums, crc, md5),
+              ...integrity(checksums, crc, putMd5),
             }),
             last,
           ),
