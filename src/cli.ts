@@ -8,7 +8,7 @@ import { parse, storeConfig } from './cli/options';
 import { runBackup, runFiles, runList, type Context } from './cli/commands';
 import { runDownload, runRestore, runStatus, runWait } from './cli/restoreCommands';
 import { parseTarget, runDownloadKey } from './cli/foreignCommands';
-import { runCheck, runVerify } from './cli/maintenanceCommands';
+import { runCheck, runCheckBucket, runVerify } from './cli/maintenanceCommands';
 import { lifecycleCommands, lifecycleUsage } from './cli/lifecycleCommands';
 
 declare const PACKAGE_VERSION: string;
@@ -31,6 +31,10 @@ commands:
                                                be read now, and is otherwise kept
         [--delete-orphan-archives]             with --repair: delete archives without a manifest instead,
                                                and all their data with them
+  check-bucket [--json] [--days N]             the bucket's settings, what these credentials may do for each
+                                               role (a dry run: nothing is written), the minimal IAM policies,
+                                               and how to turn on versioning and Object Lock (N days' retention)
+
 ${lifecycleUsage}
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
@@ -59,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself; no configured bucket is needed.
   const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
   const controller = new AbortController();
@@ -91,6 +95,7 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'download-key') await runDownloadKey(ctx, rest[0], rest[1]);
   else if (command === 'verify') await runVerify(ctx, rest[0]);
   else if (command === 'check') await runCheck(ctx);
+  else if (command === 'check-bucket') await runCheckBucket(ctx);
   else if (Object.hasOwn(lifecycleCommands, command)) await lifecycleCommands[command]!(ctx, rest);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;

@@ -1,16 +1,22 @@
-/** CLI commands that look after the bucket: check (and repair) its consistency, verify an archive. */
+/** CLI commands that look after the bucket: check (and repair) its consistency, check the bucket and credentials, verify an archive. */
 import * as path from 'node:path';
 import { GlacierError } from '../core/errors';
 import { check, defaultCheckAge, type CheckProblem } from '../core/jobs/check';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
 import { verifyArchive } from '../core/jobs/verify';
 import { formatBytes } from '../core/store/upload';
+import { checkBucket } from '../core/store/bucketCheck';
+import { bucketReportMarkdown } from '../core/store/bucketReport';
 import type { Decryption, Encryption } from '../core/crypto/openpgp';
 import { decryption, encryption, type Context } from './commands';
 import { configDir, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
 
-/** Exit 0 when consistent (after repair, if asked); a failure (exit 1) when problems remain. */
+/**
+ * Exit 0 when consistent (after repair, if asked) and every check was made; a failure (exit 1)
+ * when problems remain or a check could not be made (each named on stderr), so that a cron job
+ * run with narrower credentials never reads a partial check as a clean one.
+ */
 export async function runCheck(ctx: Context): Promise<void> {
   if (ctx.options['delete-orphan-archives'] && !ctx.options.repair) throw new GlacierError('usage', '--delete-orphan-archives goes with --repair');
   const olderThan = ctx.options['older-than'] === undefined ? defaultCheckAge : nonNegativeSeconds(ctx.options['older-than'], 'older-than') * 1000;
@@ -36,21 +42,27 @@ export async function runCheck(ctx: Context): Promise<void> {
     ? `; ${young} upload${young === 1 ? '' : 's'} younger than ${Math.round(olderThan / 1000)}s left alone (a backup may be running; --older-than changes the age)`
     : '';
   const where = `s3://${ctx.store.bucket}/${ctx.store.prefix}`;
+  for (const n of report.notes) ctx.err(`note: ${printable(n)}`);
+  for (const u of report.unchecked) ctx.err(`not checked: ${printable(u)}`);
+  const notMade = report.unchecked.length
+    ? `${report.unchecked.length} check${report.unchecked.length === 1 ? '' : 's'} could not be made (see "not checked" above)`
+    : '';
   if (report.problems.length === 0) {
+    if (notMade) throw new GlacierError('access-denied', `${where}: ${report.archives} archives, no problem found, but ${notMade}`);
     ctx.err(`${where}: ${report.archives} archives, consistent${youngNote}`);
     return;
   }
   const failed = report.problems.filter((p) => !p.repaired);
   const kept = report.problems.filter((p) => p.orphan === 'keep').length;
-  if (ctx.options.repair && failed.length === 0) {
+  if (ctx.options.repair && failed.length === 0 && !notMade) {
     ctx.err(`${where}: ${report.archives} archives; repaired ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}${youngNote}`);
     return;
   }
   throw new GlacierError(
     's3',
-    ctx.options.repair
+    (ctx.options.repair
       ? `${failed.length} of ${report.problems.length} problems could not be repaired${kept ? ` (${kept} archive${kept === 1 ? '' : 's'} without a manifest kept: see ${kept === 1 ? 'its line' : 'their lines'})` : ''}`
-      : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found in ${where}${youngNote}; "glacier-backup check --repair" fixes ${kept ? `all but ${kept} (see each line)` : 'them'}`,
+      : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} found in ${where}${youngNote}; "glacier-backup check --repair" fixes ${kept ? `all but ${kept} (see each line)` : 'them'}`) + (notMade ? `; ${notMade}` : ''),
   );
 }
 
@@ -81,4 +93,12 @@ export async function runVerify(ctx: Context, id: string | undefined): Promise<v
     `archive ${id} is intact: OpenPGP integrity check passed, size and sha256 match its manifest, and so do all ${res.files} files (${formatBytes(res.bytes)}); nothing was written`,
   );
   ctx.out(id);
+}
+
+/** The "Check Bucket" report on stdout (Markdown, or --json); exit 0 once the bucket answered, whatever the credentials may do. */
+export async function runCheckBucket(ctx: Context): Promise<void> {
+  const days = ctx.options.days === undefined ? undefined : Number(ctx.options.days);
+  if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new GlacierError('usage', '--days must be a whole number of days (the Object Lock retention)');
+  const report = await checkBucket(ctx.client, ctx.store);
+  ctx.out(ctx.options.json ? printableJson(JSON.stringify(report, null, 2)) : bucketReportMarkdown(report, days));
 }

@@ -35,13 +35,20 @@ export async function checkArchivesFlow(s: Services, stateDir: string): Promise<
     );
   const report = await run(false);
   for (const p of report.problems) s.log.warn(`check: ${p.kind} ${p.id ?? p.key ?? ''}: ${p.message}`);
+  for (const n of report.notes) s.log.info(`check: note: ${n}`);
+  for (const u of report.unchecked) s.log.warn(`check: not checked: ${u}`);
   const young = report.inProgress.uploads + report.inProgress.archivesWithoutManifest;
   const youngNote = young ? ` ${young} upload${young === 1 ? '' : 's'} younger than a day left alone (a backup may be running).` : '';
+  const notMade = report.unchecked.length ? `\n\nNot checked with these credentials:\n${report.unchecked.map((u) => `• ${u}`).join('\n')}` : '';
   if (report.problems.length === 0) {
+    if (notMade) {
+      void vscode.window.showWarningMessage(`Glacier Backup: ${report.archives} archives, no problem found, but not every check could be made.`, { modal: true, detail: notMade.trim() });
+      return;
+    }
     void vscode.window.showInformationMessage(`Glacier Backup: ${report.archives} archives, all consistent.${youngNote}`);
     return;
   }
-  const orphans = report.problems.filter((p) => p.kind === 'archive-without-manifest').length;
+  const orphans = report.problems.filter((p) => p.kind === 'archive-without-manifest' && p.orphan !== 'undelete').length;
   const list = report.problems.map((p) => `• ${p.message} → ${p.orphan === 'keep' ? 'kept; ' : ''}${p.repair}`).join('\n');
   const deleteChoice = `Repair and Delete ${orphans === 1 ? 'the Archive' : `${orphans} Archives`} Without a Manifest`;
   const pick = await vscode.window.showWarningMessage(
@@ -49,8 +56,8 @@ export async function checkArchivesFlow(s: Services, stateDir: string): Promise<
     {
       modal: true,
       detail: orphans
-        ? `${list}\n\n"${deleteChoice}" deletes ${orphans === 1 ? 'that archive' : 'those archives'} instead of rebuilding or keeping ${orphans === 1 ? 'it' : 'them'}: all the data in ${orphans === 1 ? 'it is' : 'them is'} gone for good.`
-        : list,
+        ? `${list}\n\n"${deleteChoice}" deletes ${orphans === 1 ? 'that archive' : 'those archives'} instead of rebuilding or keeping ${orphans === 1 ? 'it' : 'them'}: all the data in ${orphans === 1 ? 'it is' : 'them is'} gone for good.${notMade}`
+        : list + notMade,
     },
     'Repair',
     ...(orphans ? [deleteChoice] : []),

@@ -4,12 +4,13 @@ import * as vscode from 'vscode';
 import { keys } from '../core/config';
 import { describeError, GlacierError } from '../core/errors';
 import { backup, discardInterrupted } from '../core/jobs/backup';
-import { deleteArchive } from '../core/jobs/delete';
+import { deleteArchive, keepsOldVersions } from '../core/jobs/delete';
 import { interruptedUploads } from '../core/catalog/uploadJournal';
 import { storeSettings } from './settings';
 import { download } from '../core/jobs/download';
 import { verifyArchive } from '../core/jobs/verify';
-import { addAbortRule, checkBucket, iamPolicies } from '../core/store/bucketCheck';
+import { addAbortRule, checkBucket } from '../core/store/bucketCheck';
+import { bucketReportMarkdown } from '../core/store/bucketReport';
 import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/store/restore';
 import { formatBytes } from '../core/store/upload';
 import type { ManifestEntry } from '../core/pack/tarWriter';
@@ -488,41 +489,22 @@ async function deleteFlow(s: Services, id: string | undefined): Promise<void> {
   if (sure !== 'Delete') return;
   const { client, store } = await s.connection.connect();
   await deleteArchive({ client, store, id, stateDir: stateDir(s), pending: s.poller.store });
+  const markers = await keepsOldVersions(client, store);
   await s.poller.remove(id).catch(() => undefined);
   s.catalog.forgetArchive(id);
-  s.log.info(`deleted archive ${id}`);
-  void vscode.window.showInformationMessage(`Glacier Backup: deleted ${label}.`);
+  // A versioned (or Object-Locked) bucket only hides the objects behind delete markers.
+  const kept = markers ? ' The bucket keeps versions: its data stays as an old version, billed until a lifecycle rule expires it.' : '';
+  s.log.info(`deleted archive ${id}${markers ? ' (delete markers: old versions stay)' : ''}`);
+  void vscode.window.showInformationMessage(`Glacier Backup: deleted ${label}.${kept}`);
 }
 
 async function checkBucketFlow(s: Services): Promise<void> {
   const { client, store } = await s.connection.connect();
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => checkBucket(client, store));
-  const policies = iamPolicies(store.bucket, store.prefix);
-  const lines = [
-    `# Glacier Backup: s3://${store.bucket}/${store.prefix}`,
-    '',
-    `- Access: ${report.canList ? 'OK (the prefix can be listed)' : 'the prefix cannot be listed'}`,
-    `- Versioning: ${report.versioning}${report.versioning === 'Enabled' ? ' (deleted archives stay as old versions and keep costing until a lifecycle rule expires them)' : ''}`,
-    `- Incomplete uploads: ${report.abortIncompleteDays !== undefined ? `aborted after ${report.abortIncompleteDays} days by a lifecycle rule` : 'no lifecycle rule aborts them; an interrupted upload would keep costing storage'}`,
-    ...report.notes.map((n) => `- Note: ${n}`),
-    '',
-    '## Minimal IAM policy for a machine that only backs up',
-    '',
-    '```json',
-    JSON.stringify(policies.backupOnly, null, 2),
-    '```',
-    '',
-    '## Minimal IAM policy for restoring',
-    '',
-    '```json',
-    JSON.stringify(policies.restore, null, 2),
-    '```',
-    '',
-  ];
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: lines.join('\n') });
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: bucketReportMarkdown(report) });
   await vscode.window.showTextDocument(doc, { preview: true });
   s.log.info(`bucket check: list=${report.canList} versioning=${report.versioning} abortDays=${report.abortIncompleteDays ?? 'none'}`);
-  if (report.abortIncompleteDays === undefined) {
+  if (report.abortIncompleteDays === undefined && !report.lifecycleUnknown) {
     const add = await vscode.window.showWarningMessage(
       'Glacier Backup: no lifecycle rule aborts incomplete multipart uploads in this bucket. Add one (after 7 days, for this prefix only)?',
       'Add Rule',

@@ -13,8 +13,8 @@ export interface IamUsers {
   admin: Credentials;
 }
 
-/** CreateBucket, then CreateUser, PutUserPolicy and CreateAccessKey for each of the three users. */
-const setupRequests = 1 + 3 * 3;
+/** CreateBucket, then CreateUser, PutUserPolicy and CreateAccessKey for each user. */
+const setupRequests = (users: number): number => 1 + users * 3;
 
 /** An IAM query call made while moto does not check requests yet; the Authorization header only routes it to IAM. */
 async function iamCall(endpoint: string, params: Record<string, string>): Promise<string> {
@@ -43,9 +43,16 @@ async function makeUser(endpoint: string, name: string, policy: object): Promise
   return { accessKeyId: field('AccessKeyId'), secretAccessKey: field('SecretAccessKey') };
 }
 
-/** Starts moto with IAM enforced, one bucket, and the three users; `moto` calls it as the admin. */
-export async function startMotoWithIam(bucket: string, prefix: string): Promise<{ moto: Moto; users: IamUsers }> {
-  const server = await startMoto({}, { unauthenticatedRequests: setupRequests });
+/**
+ * Starts moto with IAM enforced, one bucket, and the three users, plus one user per policy of
+ * `more` (in `extra`, by the same name); `moto` calls it as the admin.
+ */
+export async function startMotoWithIam(
+  bucket: string,
+  prefix: string,
+  more: Record<string, object> = {},
+): Promise<{ moto: Moto; users: IamUsers; extra: Record<string, Credentials> }> {
+  const server = await startMoto({}, { unauthenticatedRequests: setupRequests(3 + Object.keys(more).length) });
   await server.createBucket(bucket);
   const policies = iamPolicies(bucket, prefix);
   const users: IamUsers = {
@@ -53,6 +60,8 @@ export async function startMotoWithIam(bucket: string, prefix: string): Promise<
     restore: await makeUser(server.endpoint, 'restore-only', policies.restore),
     admin: await makeUser(server.endpoint, 'admin', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }),
   };
+  const extra: Record<string, Credentials> = {};
+  for (const [name, policy] of Object.entries(more)) extra[name] = await makeUser(server.endpoint, name, policy);
   server.client.destroy();
-  return { moto: motoApi(server.endpoint, users.admin, () => server.stop()), users };
+  return { moto: motoApi(server.endpoint, users.admin, () => server.stop()), users, extra };
 }

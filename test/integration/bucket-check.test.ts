@@ -1,6 +1,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { GetBucketLifecycleConfigurationCommand, PutBucketLifecycleConfigurationCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetBucketLifecycleConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
+} from '@aws-sdk/client-s3';
 import { abortRuleId, addAbortRule, checkBucket, iamPolicies } from '../../src/core/store/bucketCheck';
 import { createS3Client } from '../../src/core/store/s3';
 import type { StoreConfig } from '../../src/core/config';
@@ -46,6 +52,19 @@ describe('Check bucket (against moto)', () => {
     const rules = (await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'ruled' }))).Rules ?? [];
     assert.deepEqual(rules.map((r) => r.ID).sort(), [abortRuleId, 'logs-expire'].sort());
     assert.equal((await checkBucket(client, store('ruled'))).abortIncompleteDays, 3);
+  });
+
+  it("reports Object Lock with its default retention, finds every permission allowed for the emulator's root, and writes nothing", async () => {
+    const client = createS3Client(store('locked'));
+    await client.send(new CreateBucketCommand({ Bucket: 'locked', ObjectLockEnabledForBucket: true }));
+    await client.send(new PutObjectLockConfigurationCommand({ Bucket: 'locked', ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } } }));
+    const report = await checkBucket(client, store('locked'));
+    assert.equal(report.objectLock, 'GOVERNANCE, 30 days');
+    assert.equal(report.versioning, 'Enabled', 'Object Lock turns versioning on');
+    assert.deepEqual(report.permissions.filter((p) => p.answer !== 'allowed'), []);
+    assert.equal(report.permissions.length, 9);
+    assert.deepEqual(await moto.keys('locked'), []);
+    assert.equal((await checkBucket(client, store('fresh'))).objectLock, 'Off');
   });
 
   it('names a missing bucket in one line', async () => {

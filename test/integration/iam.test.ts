@@ -226,7 +226,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     const other = createHash('md5').update(randomBytes(1000)).digest('hex');
     await assert.rejects(verifyStored({ client, bucket, key, endpoint: moto.endpoint, what: 'archive' }, { size: 1000, multipart: false, etags: [other] }, true), (err: Error) => {
       assert.match(err.message, /^the uploaded archive does not match what was sent: S3's ETag of the object is [0-9a-f]{32}, [0-9a-f]{32} was expected/);
-      assert.match(err.message, new RegExp(`nothing was recorded, and it could not be deleted \\(access denied .*\\) and stays in the bucket as ${key}: remove it with "glacier-backup check --repair"`));
+      assert.match(err.message, new RegExp(`nothing was recorded, and it could not be deleted \\(access denied .*\\) and stays in the bucket as ${key}: remove it with "glacier-backup check --repair --delete-orphan-archives" run with credentials that may delete`));
       assert.doesNotMatch(err.message, /was deleted/);
       return true;
     });
@@ -254,16 +254,25 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
 });
 
 describe('the admin, then a restore-only user', () => {
-  it("admin's check --repair removes the archive a refused delete left", async () => {
+  it("admin's check --repair rebuilds the manifest of the archive that lost it, and --delete-orphan-archives removes what cannot be read", async () => {
     assert.equal(leftBehind.length, 2);
-    const refused = await runCli(['check', '--repair', '--delete-orphan-archives', '--older-than', '0'], env(users.backupOnly));
+    const refused = await runCli(['check', '--repair', '--older-than', '0'], env(users.backupOnly));
     assert.equal(refused.code, 1);
     assert.match(refused.stdout + refused.stderr, /repair failed: access denied/);
     assert.deepEqual(await moto.keys(bucket), expected(), 'nothing was deleted');
+    const [junk, orphan] = leftBehind as [string, string];
+    const rebuilt = await runCli(['check', '--repair', '--older-than', '0'], env(users.admin));
+    assert.equal(rebuilt.code, 1, 'the object that is no archive cannot be rebuilt');
+    assert.match(rebuilt.stdout, new RegExp(`^archive-without-manifest\\t${path.basename(junk, '.tar.gpg')}\\t.*\\(repair failed: `, 'm'));
+    const orphanId = path.basename(orphan, '.tar.gpg');
+    made.push(orphanId);
+    leftBehind.splice(1, 1);
+    assert.deepEqual(await moto.keys(bucket), expected(), 'the manifest of the real archive is back');
     const res = await runCli(['check', '--repair', '--delete-orphan-archives', '--older-than', '0'], env(users.admin));
     assert.equal(res.code, 0, res.stderr);
     leftBehind.length = 0;
     assert.deepEqual(await moto.keys(bucket), expected());
+    await assertRestores(orphanId, path.join(work, 'orphan-src'), work, env(users.admin));
   });
 
   it('a restore-only user lists, restores from Deep Archive, and reads status, files, verify and download', async () => {

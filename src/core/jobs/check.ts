@@ -13,6 +13,11 @@
  * the problem stays, saying how to restore it and rebuild. Work that may still be in progress is
  * left alone: unfinished uploads and archives without a manifest younger than `olderThan` are only
  * counted (a backup may be running in another window or on another machine).
+ *
+ * A check the credentials (or the local state) do not allow is not skipped silently: it is named
+ * in `unchecked` with why, and the report is then not `consistent`. On a versioned bucket, old
+ * versions are no problem (a note says they stay billed); an archive whose manifest was deleted
+ * there is repaired by removing the manifest's delete marker, which brings it back.
  */
 import {
   AbortMultipartUploadCommand,
@@ -31,6 +36,9 @@ import { listArchives } from '../catalog/catalog';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { interruptedUploads, removeJournal, type UploadJournal } from '../catalog/uploadJournal';
 import { RestoreTracker, type PendingStore } from './restoreTracker';
+import { isRefused } from '../store/storedCheck';
+import { versionsUnder, type VersionsSummary } from '../store/versions';
+import { formatBytes } from '../store/upload';
 
 export type ProblemKind = 'archive-without-manifest' | 'manifest-without-archive' | 'unfinished-upload' | 'pending-restore-missing' | 'last-backup-missing';
 
@@ -55,9 +63,12 @@ export interface CheckProblem {
   /**
    * An archive without a manifest: what repair does. 'rebuild' its manifest from it (it can be
    * read now); 'delete' it, and its data with it (only with `deleteOrphanArchives`); 'keep' it
-   * (it cannot be read now, or nothing to open it was given): `repair` then says what to do.
+   * (it cannot be read now, or nothing to open it was given): `repair` then says what to do;
+   * 'undelete' its manifest, hidden behind a delete marker on a versioned bucket (`marker`).
    */
-  orphan?: 'rebuild' | 'delete' | 'keep';
+  orphan?: 'rebuild' | 'delete' | 'keep' | 'undelete';
+  /** The version id of the delete marker that hides the manifest ('undelete'). */
+  marker?: string;
 }
 
 export interface CheckReport {
@@ -66,7 +77,11 @@ export interface CheckReport {
   problems: CheckProblem[];
   /** Left alone because younger than `olderThan`: they may belong to a backup still running. */
   inProgress: { uploads: number; archivesWithoutManifest: number };
-  /** No problem left (after repair, if asked). */
+  /** Checks that could not be made (access refused, local state unreadable), one line each saying why. */
+  unchecked: string[];
+  /** What is worth knowing and no problem, e.g. old versions on a versioned bucket that stay billed. */
+  notes: string[];
+  /** No problem left (after repair, if asked), and every check was made. */
   consistent: boolean;
 }
 
@@ -102,8 +117,17 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
   const where = { bucket: store.bucket, endpoint: store.endpoint };
   const problems: CheckProblem[] = [];
   const inProgress = { uploads: 0, archivesWithoutManifest: 0 };
+  const unchecked: string[] = [];
+  const notes: string[] = [];
 
   const listing = await listArchives(client, store, signal);
+  const versions = await versionsUnder(client, store, signal);
+  if (versions && versions.noncurrent.count + versions.deleteMarkers.size > 0) {
+    const { count, bytes } = versions.noncurrent;
+    notes.push(
+      `the bucket keeps ${count} old version${count === 1 ? '' : 's'} (${formatBytes(bytes)}) and ${versions.deleteMarkers.size} delete marker${versions.deleteMarkers.size === 1 ? '' : 's'} under the prefix (versioning): no problem, but old versions stay billed until a lifecycle rule expires them`,
+    );
+  }
   const complete = new Set(listing.filter((i) => i.archive && i.manifest).map((i) => i.id));
   for (const item of listing) {
     if (item.archive && !item.manifest) {
@@ -112,16 +136,27 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
         inProgress.archivesWithoutManifest++;
         continue;
       }
-      problems.push(await orphanArchive(req, item.id, item.archive.storageClass, since));
+      problems.push(await orphanArchive(req, item.id, item.archive.storageClass, since, versions));
     } else if (item.manifest && !item.archive) {
       const key = keys.manifest(store.prefix, item.id);
-      problems.push({ kind: 'manifest-without-archive', id: item.id, key, message: `manifest of ${item.id} has no archive (the archive was deleted)`, repair: `delete ${key}`, repaired: false });
+      const hidden = versions?.deleteMarkers.get(keys.archive(store.prefix, item.id));
+      const kept = hidden ? `; the versioned bucket keeps its old version behind delete marker ${hidden}, billed until removed` : '';
+      problems.push({ kind: 'manifest-without-archive', id: item.id, key, message: `manifest of ${item.id} has no archive (the archive was deleted${kept})`, repair: `delete ${key}`, repaired: false });
     }
   }
 
   // Uploads this machine's journals can resume (see catalog/uploadJournal.ts) are named as such.
-  const resumable = req.stateDir ? await interruptedUploads(req.stateDir, store).catch(() => []) : [];
-  for (const u of await unfinishedUploads(client, store, signal)) {
+  const resumable = req.stateDir
+    ? await interruptedUploads(req.stateDir, store).catch((err: unknown) => {
+        unchecked.push(`which unfinished uploads this machine can resume: its upload journals could not be read (${describeError(err)})`);
+        return [];
+      })
+    : [];
+  for (const u of await unfinishedUploads(client, store, signal).catch((err: unknown) => {
+    if (!refused(err)) throw err;
+    unchecked.push(`unfinished uploads: ${describeError(err)} (it needs s3:ListBucketMultipartUploads)`);
+    return [];
+  })) {
     const since = u.Initiated;
     if (!u.Key || !u.UploadId) continue;
     if (since && now - since.getTime() < olderThan) {
@@ -144,13 +179,21 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
 
   if (req.pending) {
     const tracker = new RestoreTracker({ client, store, pending: req.pending });
-    for (const p of await tracker.pending()) {
+    const pending = await tracker.pending().catch((err: unknown) => {
+      unchecked.push(`pending restores: the local list could not be read (${describeError(err)})`);
+      return [];
+    });
+    for (const p of pending) {
       if (complete.has(p.id)) continue;
       problems.push({ kind: 'pending-restore-missing', id: p.id, message: `a pending restore names ${p.id}, which is missing or incomplete in the bucket`, repair: `stop tracking the restore of ${p.id}`, repaired: false });
     }
   }
   if (req.stateDir) {
-    for (const { sources, record } of await recordsOf(req.stateDir, store)) {
+    const records = await recordsOf(req.stateDir, store).catch((err: unknown) => {
+      unchecked.push(`last-backup records: the local state could not be read (${describeError(err)})`);
+      return [];
+    });
+    for (const { sources, record } of records) {
       if (complete.has(record.id)) continue;
       problems.push({
         kind: 'last-backup-missing',
@@ -176,13 +219,17 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
       }
     }
   }
-  return { archives: complete.size, problems, inProgress, consistent: problems.every((p) => p.repaired) };
+  return { archives: complete.size, problems, inProgress, unchecked, notes, consistent: unchecked.length === 0 && problems.every((p) => p.repaired) };
 }
 
 async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
   const { client, store } = req;
   switch (p.kind) {
     case 'archive-without-manifest':
+      if (p.orphan === 'undelete') {
+        await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: keys.manifest(store.prefix, p.id!), VersionId: p.marker }));
+        return;
+      }
       if (p.orphan === 'rebuild') {
         const opener = await req.rebuild!();
         if (!opener) throw new GlacierError('usage', `rebuilding the manifest of ${p.id} needs what opens it: the passphrase, or the private key (--identity) and the recipients`);
@@ -213,11 +260,22 @@ async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
  * unless asked for (`deleteOrphanArchives`), since the archive may be all that is left of a
  * backup whose manifest someone deleted.
  */
-async function orphanArchive(req: CheckRequest, id: string, storageClass: string, since: Date | undefined): Promise<CheckProblem> {
+async function orphanArchive(req: CheckRequest, id: string, storageClass: string, since: Date | undefined, versions: VersionsSummary | undefined): Promise<CheckProblem> {
   const key = keys.archive(req.store.prefix, id);
+  const manifest = keys.manifest(req.store.prefix, id);
+  const marker = versions?.deleteMarkers.get(manifest);
+  if (marker) {
+    return { kind: 'archive-without-manifest', id, key, since, repaired: false, message: `archive ${id} has no manifest: it was deleted, and the versioned bucket keeps it behind delete marker ${marker}`, orphan: 'undelete', marker, repair: `bring back the manifest of ${id} by removing its delete marker (${marker})` };
+  }
   const base = { kind: 'archive-without-manifest' as const, id, key, since, repaired: false, message: `archive ${id} has no manifest (a backup interrupted before it finished, or its manifest was deleted)` };
   if (req.deleteOrphanArchives) return { ...base, orphan: 'delete', repair: `delete ${key}: the archive and all the data in it are gone for good` };
-  const state = needsRestore(storageClass) ? (await archiveStatus(req.client, req.store, id, req.signal)).glacier.state : 'available';
+  let state;
+  try {
+    state = needsRestore(storageClass) ? (await archiveStatus(req.client, req.store, id, req.signal)).glacier.state : 'available';
+  } catch (err) {
+    if (!refused(err)) throw err;
+    return { ...base, orphan: 'keep', repair: `none known: whether it is restored could not be read (${describeError(err)}); run check with credentials that may read archives, or --delete-orphan-archives deletes it with its data` };
+  }
   if (state === 'archived' || state === 'restoring') {
     return {
       ...base,
@@ -227,6 +285,11 @@ async function orphanArchive(req: CheckRequest, id: string, storageClass: string
   }
   if (!req.rebuild) return { ...base, orphan: 'keep', repair: `none: rebuilding its manifest needs the passphrase or private key that opens it; --delete-orphan-archives deletes it with its data` };
   return { ...base, orphan: 'rebuild', repair: `rebuild the manifest of ${id} from the archive (labelled "${rebuiltLabel}")` };
+}
+
+/** S3 refused the request for want of permission (as such, or as the GlacierError s3Error made of it). */
+function refused(err: unknown): boolean {
+  return isRefused(err) || (err instanceof GlacierError && err.code === 'access-denied');
 }
 
 /** Every multipart upload open under the prefix. */

@@ -1,11 +1,13 @@
 /**
- * "Check bucket": can we reach and use the bucket, is versioning on, and is there a lifecycle rule
- * that aborts incomplete multipart uploads (so an interrupted upload never costs storage forever)?
- * Also the minimal IAM policies for a back-up-only machine and for restoring.
+ * "Check bucket": can we reach and use the bucket, what may these credentials do (a dry run that
+ * writes nothing, see permissions.ts), are versioning and Object Lock on, and is there a lifecycle
+ * rule that aborts incomplete multipart uploads (so an interrupted upload never costs storage
+ * forever)? Also the minimal IAM policies for a back-up-only machine and for restoring.
  */
 import {
   GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
+  GetObjectLockConfigurationCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutBucketLifecycleConfigurationCommand,
@@ -14,6 +16,8 @@ import {
 } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../config';
 import { s3Error } from '../errors';
+import { probePermissions, type PermissionResult } from './permissions';
+import { isRefused } from './storedCheck';
 
 export interface BucketReport {
   bucket: string;
@@ -21,8 +25,14 @@ export interface BucketReport {
   /** Listing the prefix works (the permission every command needs). */
   canList: boolean;
   versioning: 'Enabled' | 'Suspended' | 'Off' | 'unknown';
+  /** Object Lock with its default retention, e.g. "GOVERNANCE, 30 days", or 'Off' / 'unknown'. */
+  objectLock: string;
+  /** What these credentials may do under the prefix. */
+  permissions: PermissionResult[];
   /** Days after which incomplete uploads under the prefix are aborted, if a rule covers it. */
   abortIncompleteDays?: number;
+  /** The lifecycle rules could not be read: whether a rule aborts incomplete uploads is not known. */
+  lifecycleUnknown?: boolean;
   /** Why a part of the check could not be done (e.g. no permission to read the lifecycle). */
   notes: string[];
 }
@@ -34,9 +44,11 @@ export async function checkBucket(client: S3Client, store: StoreConfig): Promise
   try {
     await client.send(new HeadBucketCommand({ Bucket: store.bucket }));
   } catch (err) {
-    throw s3Error(err, { ...where, action: 'check bucket access' });
+    // HeadBucket takes s3:ListBucket without a prefix condition, which the minimal policies do not
+    // grant: a refusal says nothing about the prefix, which is tested below.
+    if (!isRefused(err)) throw s3Error(err, { ...where, action: 'check bucket access' });
   }
-  const report: BucketReport = { bucket: store.bucket, prefix: store.prefix, canList: false, versioning: 'unknown', notes: [] };
+  const report: BucketReport = { bucket: store.bucket, prefix: store.prefix, canList: false, versioning: 'unknown', objectLock: 'unknown', permissions: [], notes: [] };
   try {
     await client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: store.prefix, MaxKeys: 1 }));
     report.canList = true;
@@ -50,9 +62,20 @@ export async function checkBucket(client: S3Client, store: StoreConfig): Promise
     report.notes.push(`versioning unknown: ${s3Error(err, { ...where, action: 'read the versioning setting' }).message}`);
   }
   try {
+    const lock = (await client.send(new GetObjectLockConfigurationCommand({ Bucket: store.bucket }))).ObjectLockConfiguration;
+    const retention = lock?.Rule?.DefaultRetention;
+    const period = retention?.Days !== undefined ? `${retention.Days} days` : retention?.Years !== undefined ? `${retention.Years} years` : '';
+    report.objectLock = lock?.ObjectLockEnabled !== 'Enabled' ? 'Off' : retention ? `${retention.Mode}, ${period}` : 'Enabled, no default retention';
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ObjectLockConfigurationNotFoundError') report.objectLock = 'Off';
+    else report.notes.push(`Object Lock unknown: ${s3Error(err, { ...where, action: 'read the Object Lock setting' }).message}`);
+  }
+  report.permissions = await probePermissions(client, store);
+  try {
     const rules = await lifecycleRules(client, store.bucket);
     report.abortIncompleteDays = abortDays(rules, store.prefix);
   } catch (err) {
+    report.lifecycleUnknown = true;
     report.notes.push(`lifecycle unknown: ${s3Error(err, { ...where, action: 'read the lifecycle rules' }).message}`);
   }
   return report;
@@ -101,7 +124,8 @@ export async function addAbortRule(client: S3Client, store: StoreConfig, days = 
  */
 export function iamPolicies(bucket: string, prefix: string): { backupOnly: object; restore: object } {
   const arn = `arn:aws:s3:::${bucket}`;
-  const list = { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } };
+  // ListBucketVersions lets `check` tell a manifest deleted on a versioned bucket (a delete marker).
+  const list = { Effect: 'Allow', Action: ['s3:ListBucket', 's3:ListBucketVersions'], Resource: arn, Condition: { StringLike: { 's3:prefix': [`${prefix}*`] } } };
   // AWS offers no s3:prefix condition key for ListBucketMultipartUploads: under the condition above
   // it would always be refused, and an interrupted upload could not be found to resume.
   const listUploads = { Effect: 'Allow', Action: ['s3:ListBucketMultipartUploads'], Resource: arn };

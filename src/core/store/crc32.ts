@@ -20,6 +20,15 @@ export function crcBase64(crc: number): string {
 }
 
 /** The CRC32 S3 reports for a multipart object made with CRC32 parts (without its "-N" suffix). */
+/**
+ * The integrity header of a part or object: S3's CRC32 when the endpoint takes checksums, else
+ * Content-MD5. Either lets S3 reject a damaged body, and a bucket with Object Lock refuses uploads
+ * that carry neither.
+ */
+export function integrity(checksums: boolean, crc: number | undefined, md5Hex: string): { ChecksumCRC32: string } | { ContentMD5: string } {
+  return checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : { ContentMD5: Buffer.from(md5Hex, 'hex').toString('base64') };
+}
+
 export function compositeCrc(sums: PartSums): string {
   return crcBase64(zlib.crc32(Buffer.concat(sums.parts.map(be32))));
 }

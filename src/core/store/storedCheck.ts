@@ -94,7 +94,7 @@ export async function deleteOrSay(client: S3Client, where: { bucket: string; end
     return undefined;
   } catch (err) {
     const why = s3Error(err, { ...where, action: `delete the ${what}` }).message;
-    return `could not be deleted (${why}) and stays in the bucket as ${key}: remove it with "glacier-backup check --repair --delete-orphan-archives" run with credentials that may delete`;
+    return `could not be deleted (${why}) and stays in the bucket as ${key}: remove it with "glacier-backup check --repair --delete-orphan-archives" run with credentials that may delete (that deletes every archive without a manifest: see "glacier-backup check" first)`;
   }
 }
 

@@ -36,7 +36,7 @@ import {
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../errors';
-import { crc32Available, crcBase64 } from './crc32';
+import { crc32Available, integrity } from './crc32';
 import { abortLeftovers, partMatches, type StoredPart } from './multipart';
 import { sendsChecksums } from './s3';
 import { appears, verifyStored, type Sent } from './storedCheck';
@@ -219,15 +219,15 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     if (stored && !stats.differed++) req.onNotice?.(`part ${n} stored by the interrupted run differs from what was read now: sending it (and any other that differs) again`);
     while (inFlight.size >= req.queueSize && !failure) await orFailure(Promise.race(inFlight));
     if (failure) return release();
-    const id = await startUpload();
+    const md5 = createHash('md5').update(body).digest('hex');
     const command = new UploadPartCommand({
       Bucket: bucket,
       Key: key,
-      UploadId: id,
+      UploadId: await startUpload(),
       PartNumber: n,
       Body: body,
       ContentLength: length,
-      ...(checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : {}),
+      ...integrity(checksums, crc, md5),
     });
     const sending = client
       .send(command, inFlightOptions)
@@ -236,7 +236,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         // S3's MD5 of the part (its ETag, unless SSE-KMS) is the only check of the stored bytes
         // that needs no read permission, and the only one where the endpoint ignores checksums.
         const etag = res.ETag.replace(/"/g, '').toLowerCase();
-        if (/^[0-9a-f]{32}$/.test(etag) && createHash('md5').update(body).digest('hex') !== etag) {
+        if (/^[0-9a-f]{32}$/.test(etag) && md5 !== etag) {
           throw new GlacierError('corrupt', `S3 received part ${n} of the ${what} damaged in transit (its MD5 differs from what was sent)`);
         }
         completed[n - 1] = { PartNumber: n, ETag: res.ETag, ...(res.ChecksumCRC32 ? { ChecksumCRC32: res.ChecksumCRC32 } : {}) };
@@ -303,7 +303,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
               StorageClass: req.storageClass,
               ContentType: req.contentType ?? 'application/octet-stream',
               IfNoneMatch: '*',
-              ...(checksums && crc !== undefined ? { ChecksumCRC32: crcBase64(crc) } : {}),
+              ...integrity(checksums, crc, putMd5),
             }),
             last,
           ),
