@@ -20,7 +20,7 @@ import { GlacierError } from '../errors';
 import type { ManifestEntry } from '../pack/tarWriter';
 import type { SourceRoot } from '../pack/walk';
 import { archiveStatus } from '../store/restore';
-import { fetchDecryptUnpack } from './unpack';
+import { readWholeArchive } from './verify';
 
 export const rebuiltLabel = '(rebuilt)';
 
@@ -41,18 +41,7 @@ export async function rebuildManifest(req: RebuildRequest): Promise<Manifest> {
   if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
     throw new GlacierError('not-found', `archive ${id} is in ${status.storageClass} and not restored: restore it first (glacier-backup restore ${id})`);
   }
-  const got = await fetchDecryptUnpack({
-    client,
-    bucket: store.bucket,
-    key: keys.archive(store.prefix, id),
-    decryption: req.decryption,
-    staging: null,
-    filter: () => true,
-    allowOutsideLinks: true,
-    signal,
-    what: `archive ${id}`,
-    notRestored: `archive ${id} is not restored: restore it first (glacier-backup restore ${id})`,
-  });
+  const got = await readWholeArchive(req);
   const entries: ManifestEntry[] = got.entries.map((e) => ({
     path: e.path,
     type: e.type,

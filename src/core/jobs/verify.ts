@@ -35,23 +35,36 @@ export interface VerifyResult {
 export async function verifyArchive(req: VerifyRequest): Promise<VerifyResult> {
   const { client, store, id, signal } = req;
   const { manifest, status } = await openRestored(client, store, id, req.decryption, signal);
-  const got = await fetchDecryptUnpack({
+  const got = await readWholeArchive(req, (p) => req.onProgress?.({ ...p, bytesTotal: status.size }));
+  matchManifest(manifest, got.size, got.sha256, manifest.entries, got.entries);
+  const files = got.entries.filter((e) => e.type === 'file');
+  return { manifest, entries: got.entries.length, files: files.length, bytes: files.reduce((n, e) => n + e.size, 0) };
+}
+
+/**
+ * Reads an archive that can be read now end to end through the download pipeline, writing
+ * nothing: the OpenPGP integrity check, the tar's structure and safety rules, and each file's
+ * sha256 (checked by the caller). Used by verify and by rebuilding a lost manifest.
+ */
+export function readWholeArchive(
+  req: Pick<VerifyRequest, 'client' | 'store' | 'id' | 'decryption' | 'signal' | 'onResume'>,
+  onProgress?: (p: { bytesDownloaded: number; entries: number }) => void,
+): ReturnType<typeof fetchDecryptUnpack> {
+  const { client, store, id } = req;
+  return fetchDecryptUnpack({
     client,
     bucket: store.bucket,
     key: keys.archive(store.prefix, id),
     decryption: req.decryption,
     staging: null,
     filter: () => true,
-    // Links are checked as a restore with --allow-outside-links would create them: verify says
+    // Links are checked as a restore with --allow-outside-links would create them: this says
     // whether the archive is intact, not whether a default restore would accept every link.
     allowOutsideLinks: true,
-    signal,
+    signal: req.signal,
     what: `archive ${id}`,
     notRestored: `archive ${id} is not restored: request a restore first (glacier-backup restore ${id})`,
-    onProgress: (p) => req.onProgress?.({ ...p, bytesTotal: status.size }),
+    onProgress,
     onResume: req.onResume,
   });
-  matchManifest(manifest, got.size, got.sha256, manifest.entries, got.entries);
-  const files = got.entries.filter((e) => e.type === 'file');
-  return { manifest, entries: got.entries.length, files: files.length, bytes: files.reduce((n, e) => n + e.size, 0) };
 }
