@@ -3,10 +3,10 @@
  * Listing needs only LIST on the prefix; reading a manifest needs the passphrase or a private key.
  * Manifests are small objects in STANDARD, so browsing never needs a Glacier restore.
  */
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { archiveIdPattern, keys, type StoreConfig } from '../config';
 import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
-import { GlacierError, isNotFound, s3Error } from '../errors';
+import { GlacierError, s3Error } from '../errors';
 import { ChecksumsRejected, minPartSize, uploadObject, type PartBuffers } from '../store/upload';
 import { withoutChecksums } from '../store/s3';
 import { manifestJson, parseManifestStream, type Manifest, type NewManifest } from './manifest';
@@ -143,16 +143,5 @@ export async function writeManifest(
     if (!(err instanceof ChecksumsRejected)) throw err;
     withoutChecksums(client); // an S3-compatible store that refuses checksum headers
     await upload();
-  }
-}
-
-/** Whether an object exists (any storage class; HEAD works on archived objects). */
-export async function objectExists(client: S3Client, store: StoreConfig, key: string): Promise<boolean> {
-  try {
-    await client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
-    return true;
-  } catch (err) {
-    if (isNotFound(err)) return false;
-    throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `check ${key}` });
   }
 }

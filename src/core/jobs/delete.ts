@@ -15,9 +15,9 @@
 import { DeleteObjectCommand, GetBucketVersioningCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
 import { describeError, GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
-import { objectExists } from '../catalog/catalog';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { earlyDeletionFee, minimumEnds } from '../model/pricing';
+import { isPresent } from '../store/storedCheck';
 import { RestoreTracker, type PendingStore } from './restoreTracker';
 
 export interface DeleteRequest {
@@ -99,7 +99,7 @@ export async function findArchive(client: S3Client, store: StoreConfig, id: stri
       throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `check ${key}` });
     }
   };
-  const [archive, manifest] = await Promise.all([headArchive(), objectExists(client, store, keys.manifest(store.prefix, id))]);
+  const [archive, manifest] = await Promise.all([headArchive(), isPresent(client, store, keys.manifest(store.prefix, id))]);
   if (!archive && !manifest) throw new GlacierError('not-found', `archive ${id} is not in s3://${store.bucket}/${store.prefix}`);
   return { ...(archive ? { archive } : {}), manifest };
 }
