@@ -379,11 +379,22 @@ export class Workbench {
     }, { row: sel.treeRow, label: sel.labelName });
   }
 
-  /** Expands a collapsed tree row (clicks its twistie) and waits until it is expanded. */
+  /**
+   * Expands a collapsed tree row (clicks its twistie) and waits until its first child row is shown:
+   * an async tree marks the row expanded before getChildren() has answered and the rows are drawn.
+   */
   async expandTreeRow(viewName: string, text: string | RegExp): Promise<void> {
     const row = await this.treeRow(viewName, text);
     if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator(sel.twistie).click();
-    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle());
+    await this.page.waitForFunction((el) => {
+      if (!el || el.getAttribute('aria-expanded') !== 'true') return false;
+      const level = Number(el.getAttribute('aria-level'));
+      const top = parseFloat((el as HTMLElement).style.top);
+      const below = Array.from(el.parentElement?.children ?? [])
+        .filter((r) => parseFloat((r as HTMLElement).style.top) > top)
+        .sort((a, b) => parseFloat((a as HTMLElement).style.top) - parseFloat((b as HTMLElement).style.top))[0];
+      return below !== undefined && Number(below.getAttribute('aria-level')) > level;
+    }, await row.elementHandle(), { timeout: STEP_TIMEOUT });
   }
 
   /** Right-clicks a tree row and chooses a context-menu action. */
