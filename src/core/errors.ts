@@ -5,6 +5,8 @@
 export type ErrorCode =
   | 'usage'
   | 'not-found'
+  /** A cold object (Glacier) that must be restored before it can be read. */
+  | 'not-restored'
   | 'unreadable'
   | 'config'
   | 'no-bucket'
@@ -15,7 +17,9 @@ export type ErrorCode =
   | 'corrupt'
   | 'cancelled'
   | 'conflict'
-  | 's3';
+  | 's3'
+  /** A local file system error (a local-folder store, a destination). */
+  | 'io';
 
 export class GlacierError extends Error {
   constructor(
