@@ -12,6 +12,7 @@ import { extractTar } from '../../src/core/pack/safeExtract';
 import { archiveMode, archiveOwner, rootName } from '../../src/core/pack/portableMeta';
 import { packTar, tarChunkSize } from '../../src/core/pack/tarWriter';
 import { walk } from '../../src/core/pack/walk';
+import { from } from '../helpers/extract';
 import { tempDir } from '../helpers/tree';
 
 describe('modes and owners in the tar', () => {
@@ -97,7 +98,7 @@ describe('files locked by another program', () => {
     );
     assert.deepEqual([...report.entries].map((e) => e.path), ['d', 'd/ok.txt']);
     const out = tempDir();
-    const restored = await extractTar([tarBytes], { root: out });
+    const restored = await extractTar(from(tarBytes), { root: out });
     assert.deepEqual(restored.map((e) => e.path), ['d', 'd/ok.txt']);
   });
 });

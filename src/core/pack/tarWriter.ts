@@ -210,7 +210,6 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
   }
   try {
     if (readWhole(out, fd, e, index, report, progress)) return;
-    if (e.size > 0 && !firstReadWorks(fd, e, report)) return;
     const before = fstatSync(fd);
     if (!before.isFile()) {
       // replaced by a folder or a special file since the walk
@@ -218,6 +217,7 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
       return;
     }
     const size = before.size;
+    if (size > 0 && !firstReadWorks(fd, e, report)) return;
     const mtime = Math.floor(before.mtimeMs);
     const mode = archiveMode('file', before.mode);
     writeHeader(out, { ...headerFor(e), mode, size, mtimeMs: mtime });
