@@ -23,6 +23,7 @@ import type { Log } from './log';
 import { dollars, earlyDeletionFee, monthlyCost, prices, restoreTimes, retrievalCost, searchFiles, shortDate, stateText, type ArchiveInfo } from './model';
 import type { RestorePoller } from './restorePoller';
 import { section } from './settings';
+import { restoreNotes, restoreNotesSummary } from '../core/pack/restoreNotes';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -463,11 +464,12 @@ async function downloadFlow(s: Services, id: string | undefined, file?: string):
   await s.poller.remove(id);
   await forgetFile(s, id);
   s.log.info(`restored ${id} into ${result.path}`);
+  for (const line of restoreNotes(result.entries)) s.log.warn(line);
   const uri = vscode.Uri.file(result.path);
   const inside = vscode.workspace.getWorkspaceFolder(uri);
   if (inside) await vscode.commands.executeCommand('revealInExplorer', uri);
   const pick = await vscode.window.showInformationMessage(
-    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched.`,
+    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched${restoreNotesSummary(result.entries).replace('as listed above', 'listed in the log')}.`,
     ...(inside ? [] : ['Open Folder']),
   );
   if (pick === 'Open Folder') await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
