@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { extractTar } from '../../src/core/pack/safeExtract';
-import { archiveMode, archiveOwner, rootName } from '../../src/core/pack/portableMeta';
+import { archiveLinkTarget, archiveMode, archiveOwner, rootName } from '../../src/core/pack/portableMeta';
 import { packTar, tarChunkSize } from '../../src/core/pack/tarWriter';
 import { walk } from '../../src/core/pack/walk';
 import { from } from '../helpers/extract';
@@ -31,6 +31,14 @@ describe('modes and owners in the tar', () => {
     assert.equal(archiveMode('file', 0o100444, 'win32'), 0o444);
     assert.equal(archiveMode('symlink', 0o120666, 'win32'), 0o777);
     assert.equal(archiveOwner(4242, 'win32'), 0);
+  });
+});
+
+describe('symlink targets in the tar', () => {
+  it('are "/"-separated from Windows, a junction without its \\\\?\\ prefix; as they are elsewhere', () => {
+    assert.equal(archiveLinkTarget('..\\docs\\readme.md', 'win32'), '../docs/readme.md');
+    assert.equal(archiveLinkTarget('\\\\?\\C:\\work\\x', 'win32'), 'C:/work/x');
+    assert.equal(archiveLinkTarget('a\\b', 'linux'), 'a\\b');
   });
 });
 

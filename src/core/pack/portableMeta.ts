@@ -7,7 +7,7 @@
  * and gid, unchanged from before. On Windows, where Node reports folders as 0666 (no execute
  * bit: a Linux or macOS user could not enter them after `tar x`), folders are 0755, symlinks
  * 0777, files 0644, or 0444 when read-only; owner and group are 0. No execute bit is guessed from
- * a file's extension.
+ * a file's extension. Symlink targets are '/'-separated there too.
  */
 import * as path from 'node:path';
 import type { EntryType } from './walk';
@@ -33,4 +33,14 @@ export function rootName(abs: string, p: path.PlatformPath = path): string {
   if (base !== '' && base !== p.sep && !base.includes(':')) return base;
   const drive = /([A-Za-z]):[\\/]*$/.exec(abs);
   return drive ? `${drive[1]!.toUpperCase()}-drive` : 'root';
+}
+
+/**
+ * A symlink's target as the tar records it: as read on Linux and macOS; on Windows with `/` for
+ * `\` and without the `\\?\` prefix of a junction's target (`C:/work/x`, an absolute target that a
+ * restore refuses unless outside links are allowed).
+ */
+export function archiveLinkTarget(target: string, platform: NodeJS.Platform = process.platform): string {
+  if (platform !== 'win32') return target;
+  return target.replace(/^\\\\\?\\/, '').replace(/\\/g, '/');
 }

@@ -11,7 +11,7 @@ import { GlacierError, throwIfAborted } from '../errors';
 import { compileExcludes } from './excludes';
 import { joinName, SourceEntryList } from './entryList';
 import { fromBytes, fsPath, readableName } from './rawNames';
-import { archiveMode, archiveOwner, rootName } from './portableMeta';
+import { archiveLinkTarget, archiveMode, archiveOwner, rootName } from './portableMeta';
 
 export type EntryType = 'file' | 'directory' | 'symlink';
 
@@ -124,7 +124,7 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
       if (type === 'symlink') {
         await pause();
         try {
-          linkTarget = fromBytes(readlinkSync(fsPath(abs), { encoding: 'buffer' }));
+          linkTarget = archiveLinkTarget(fromBytes(readlinkSync(fsPath(abs), { encoding: 'buffer' })));
         } catch (err) {
           skipped.push({ path: readableName(abs), reason: 'unreadable', detail: code(err) });
           return;
