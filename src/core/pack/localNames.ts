@@ -128,8 +128,8 @@ export class LocalNamer {
    * The local segments of an archive path given as its segments, and the renamings this call
    * made (of the path itself or of folders on its way seen for the first time).
    */
-  place(segments: readonly string[]): { local: string[]; renamed: Renaming[] } {
-    if (this.system === 'posix') return { local: [...segments], renamed: [] };
+  place(segments: readonly string[]): { local: readonly string[]; renamed: Renaming[] } {
+    if (this.system === 'posix') return { local: segments, renamed: [] };
     const renamed: Renaming[] = [];
     const local: string[] = [];
     let archivePath = '';

@@ -340,7 +340,7 @@ async function extractEntry(
  */
 function placeLocal(state: State, segments: readonly string[], rel: string): { local: readonly string[]; extra: Pick<ExtractedEntry, 'localPath' | 'note'> } {
   const { local, renamed } = state.namer.place(segments);
-  if (renamed.length === 0 && state.namer.system === 'posix') return { local: segments, extra: {} };
+  if (state.namer.system === 'posix') return { local, extra: {} };
   const localPath = local.join('/');
   const notes = renamed.map((r) =>
     r.path === rel ? `restored as "${printable(r.localPath)}": ${r.reason}` : `its folder "${printable(r.path)}" is restored as "${printable(r.localPath)}": ${r.reason}`,
