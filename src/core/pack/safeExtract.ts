@@ -7,16 +7,17 @@
  * bytes, over-long names); hard links, devices, FIFOs and unknown types are refused; symlinks may
  * not point out of the root, and nothing is ever written through a symlink (each parent is
  * lstat-ed, files are opened O_EXCL|O_NOFOLLOW; where O_NOFOLLOW does not exist, as on Windows,
- * each opened file is checked after opening: the path, every folder on its way a real folder
- * and no link, names the file opened). Names this system cannot hold, or that it would take for
- * one another (case, Unicode normalisation), are restored under other names (localNames.ts): the
- * entry then carries its `localPath` and a `note` saying why. On Windows, a symlink that may not
- * be created (a privilege) is left out with a `note`, not a failure. Refusals are GlacierError('corrupt') naming the
- * entry. Memory stays bounded: file data streams to disk with back-pressure. setuid, setgid and
- * sticky bits are dropped. The archive's own top folder (a directory "./", as `tar -C DIR -cf - .`
- * writes it first) stands for the root: it is skipped, neither written nor returned. A malformed or truncated tar is 'corrupt'; an error of the source
- * itself (such as a failed decryption) is rethrown unchanged. Nothing is cleaned up on failure:
- * the caller removes the staging folder.
+ * each opened file is checked after opening: every folder on its way is a real folder, no link or
+ * junction, and its path names the very file opened). Refusals are GlacierError('corrupt') naming
+ * the entry. Names this system cannot hold, or would take for one another (case, Unicode
+ * normalisation), are written under other names (localNames.ts): the entry then carries its
+ * `localPath` and a `note` saying why. On Windows a symlink that may not be created (a privilege)
+ * is left out with a `note` (`leftOut`), not a failure. Memory stays bounded: file data streams to
+ * disk with back-pressure. setuid, setgid and sticky bits are dropped. The archive's own top
+ * folder (a directory "./", as `tar -C DIR -cf - .` writes it first) stands for the root: it is
+ * skipped, neither written nor returned. A malformed or truncated tar is 'corrupt'; an error of
+ * the source itself (such as a failed decryption) is rethrown unchanged. Nothing is cleaned up on
+ * failure: the caller removes the staging folder.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
