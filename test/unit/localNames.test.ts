@@ -146,6 +146,31 @@ describe('a Linux archive restored with Windows rules', () => {
   });
 });
 
+describe('names that would leave the root or follow a link on Windows or macOS', () => {
+  const when = new Date('2001-02-03T04:05:06Z');
+
+  it('maps ".. " and "..." (Windows drops trailing dots and spaces, which would make them "..")', () => {
+    assert.equal(windowsSafeName('.. '), '..%20');
+    assert.equal(windowsSafeName('...'), '..%2E');
+    assert.equal(windowsSafeName('..\t'), '..%09');
+  });
+
+  for (const platform of ['win32', 'darwin'] as const) {
+    it(`on ${platform}: a file under "dir" does not go through the symlink "Dir", which is the same name there`, async () => {
+      const s = stage();
+      const bytes = await makeTar([
+        { name: 'sub/', type: 'directory', mode: 0o755, mtime: when },
+        { name: 'Dir', type: 'symlink', linkname: 'sub', mtime: when },
+        { name: 'dir/x', type: 'file', mode: 0o644, mtime: when, body: 'x' },
+      ]);
+      const got = await extractTar(from(bytes), { root: s.root, platform });
+      assert.equal(got.find((e) => e.path === 'dir/x')?.localPath, 'dir~2/x');
+      assert.equal(readFileSync(path.join(s.root, 'dir~2', 'x'), 'utf8'), 'x');
+      assert.deepEqual(readdirSync(path.join(s.root, 'sub')), []);
+    });
+  }
+});
+
 describe('the check that stands in for O_NOFOLLOW', () => {
   it('refuses a file reached through a symlinked folder, and one whose path names another file', () => {
     const root = tempDir();
