@@ -80,7 +80,7 @@ function roundTrip(wine: Wine): void {
   let source: string;
   let id: string;
 
-  it('backs up a tree with awkward names: Windows paths in, "/" names and portable modes out', async () => {
+  it('backs up a tree with awkward names: a Windows long path in, "/" names and portable modes out', async () => {
     source = path.join(work, 'project');
     mkdirSync(source);
     makeTree(source);
@@ -88,7 +88,8 @@ function roundTrip(wine: Wine): void {
     unlinkSync(path.join(source, 'link-to-readme'));
     unlinkSync(path.join(source, 'dangling-link'));
     rmSync(path.join(source, 'node_modules'), { recursive: true });
-    const res = await runWineCli(wine, ['backup', winPath(source), '--path-style', '--label', 'From Windows'], windowsEnv(), work);
+    // The long-path form (\\?\Z:\…), as Windows tools hand over paths past 260 characters.
+    const res = await runWineCli(wine, ['backup', `\\\\?\\${winPath(source)}`, '--path-style', '--label', 'From Windows'], windowsEnv(), work);
     assert.equal(res.code, 0, res.stderr);
     id = res.stdout.trim();
     assert.match(id, /^\d{8}T\d{6}Z-[0-9a-f]{16}$/, res.stderr);
@@ -105,6 +106,7 @@ function roundTrip(wine: Wine): void {
         assert.doesNotMatch(line, /\\|Z:/, 'no backslash or drive letter in a name');
         assert.match(line, /^(drwxr-xr-x|-rw-r--r--) 0\/0 /, `portable mode and owner: ${line}`);
       }
+      assert.ok(listed[0]!.endsWith(' project/'), `the top-level name is the base name: ${listed[0]}`);
       assert.ok(listed.some((l) => l.endsWith(' project/docs/sub dir with spaces/file with spaces.txt')));
 
       // GNU tar on Linux, as a user restoring by hand: every folder can be entered.
