@@ -10,6 +10,7 @@ import { runDownload, runRestore, runStatus, runWait } from './cli/restoreComman
 import { parseTarget, runDownloadKey } from './cli/foreignCommands';
 import { runCheck, runCheckBucket, runVerify } from './cli/maintenanceCommands';
 import { lifecycleCommands, lifecycleUsage } from './cli/lifecycleCommands';
+import { runSchedule, scheduleUsage } from './cli/scheduleCommands';
 
 declare const PACKAGE_VERSION: string;
 
@@ -35,7 +36,7 @@ commands:
                                                role (a dry run: nothing is written), the minimal IAM policies,
                                                and how to turn on versioning and Object Lock (N days' retention)
 
-${lifecycleUsage}
+${lifecycleUsage}${scheduleUsage}
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
             the standard AWS chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)
@@ -62,6 +63,12 @@ async function main(argv: string[]): Promise<number> {
   if (!command) {
     process.stderr.write(usage);
     return 2;
+  }
+  // schedule writes timers and crontab lines; it talks to no store.
+  if (command === 'schedule') {
+    const io = { options: values, env: process.env, out: (line: string) => process.stdout.write(`${printable(line, '\t\n')}\n`), err: (line: string) => process.stderr.write(`${printable(line, '\t\n')}\n`) };
+    await runSchedule(io, rest);
+    return 0;
   }
   if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself; no configured bucket is needed.
