@@ -11,6 +11,7 @@ import { parseTarget, runDownloadKey } from './cli/foreignCommands';
 import { runCheck, runCheckBucket, runVerify } from './cli/maintenanceCommands';
 import { lifecycleCommands, lifecycleUsage } from './cli/lifecycleCommands';
 import { runSchedule, scheduleUsage } from './cli/scheduleCommands';
+import { keyUsage, runTestPassphrase } from './cli/keyCommands';
 
 declare const PACKAGE_VERSION: string;
 
@@ -36,11 +37,12 @@ commands:
                                                role (a dry run: nothing is written), the minimal IAM policies,
                                                and how to turn on versioning and Object Lock (N days' retention)
 
-${lifecycleUsage}${scheduleUsage}
+${lifecycleUsage}${scheduleUsage}${keyUsage}
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
             the standard AWS chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)
-encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt;
+encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt (several:
+            the first encrypts new backups, reading tries each, up to 4);
             or --recipient KEY.asc (repeatable) for public keys; --identity KEY.asc to read
             manifests in public-key mode (its passphrase from GLACIER_BACKUP_KEY_PASSPHRASE)
 download:   --allow-outside-links recreates symlinks that point outside the restored folder
@@ -70,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     await runSchedule(io, rest);
     return 0;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself; no configured bucket is needed.
   const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
   const controller = new AbortController();
@@ -103,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'verify') await runVerify(ctx, rest[0]);
   else if (command === 'check') await runCheck(ctx);
   else if (command === 'check-bucket') await runCheckBucket(ctx);
+  else if (command === 'test-passphrase') await runTestPassphrase(ctx);
   else if (Object.hasOwn(lifecycleCommands, command)) await lifecycleCommands[command]!(ctx, rest);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;

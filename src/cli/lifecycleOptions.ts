@@ -17,4 +17,5 @@ export const lifecycleOptions = {
   at: { type: 'string' },
   name: { type: 'string' },
   cron: { type: 'boolean' },
+  all: { type: 'boolean' },
 } as const;

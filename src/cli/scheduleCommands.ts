@@ -66,7 +66,7 @@ async function install(io: ScheduleIo, args: string[]): Promise<void> {
   const store = storeConfig(o, env);
   const script = path.resolve(process.argv[1] ?? '');
   const s: Schedule = { name: scheduleName(paths, o.name), timing, paths, ...scheduledBackup(o, env, store, paths, { node: process.execPath, script }) };
-  if (o['passphrase-file']) await warnIfShared(io, path.resolve(o['passphrase-file']));
+  for (const file of o['passphrase-file'] ?? []) await warnIfShared(io, path.resolve(file));
   if (env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) {
     io.err('note: the schedule does not get AWS_ACCESS_KEY_ID from this shell (no secret is written into it): keep the keys in ~/.aws/credentials, or set AWS_PROFILE before installing');
   }
