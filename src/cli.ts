@@ -11,7 +11,7 @@ import { parseTarget, runDownloadKey } from './cli/foreignCommands';
 import { runCheck, runCheckBucket, runVerify } from './cli/maintenanceCommands';
 import { lifecycleCommands, lifecycleUsage } from './cli/lifecycleCommands';
 import { runSchedule, scheduleUsage } from './cli/scheduleCommands';
-import { keyUsage, runTestPassphrase } from './cli/keyCommands';
+import { keyUsage, runRecoveryKit, runTestPassphrase } from './cli/keyCommands';
 
 declare const PACKAGE_VERSION: string;
 
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     await runSchedule(io, rest);
     return 0;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase', 'recovery-kit'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself; no configured bucket is needed.
   const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
   const controller = new AbortController();
@@ -106,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'check') await runCheck(ctx);
   else if (command === 'check-bucket') await runCheckBucket(ctx);
   else if (command === 'test-passphrase') await runTestPassphrase(ctx);
+  else if (command === 'recovery-kit') await runRecoveryKit(ctx);
   else if (Object.hasOwn(lifecycleCommands, command)) await lifecycleCommands[command]!(ctx, rest);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;

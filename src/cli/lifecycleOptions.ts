@@ -18,4 +18,6 @@ export const lifecycleOptions = {
   name: { type: 'string' },
   cron: { type: 'boolean' },
   all: { type: 'boolean' },
+  out: { type: 'string' },
+  'include-passphrase': { type: 'boolean' },
 } as const;
