@@ -12,6 +12,7 @@ import { runCheck, runCheckBucket, runVerify } from './cli/maintenanceCommands';
 import { lifecycleCommands, lifecycleUsage } from './cli/lifecycleCommands';
 import { runSchedule, scheduleUsage } from './cli/scheduleCommands';
 import { keyUsage, runRecoveryKit, runTestPassphrase } from './cli/keyCommands';
+import { keyGenUsage, runKeyGenerate } from './cli/keyGenCommand';
 
 declare const PACKAGE_VERSION: string;
 
@@ -37,7 +38,7 @@ commands:
                                                role (a dry run: nothing is written), the minimal IAM policies,
                                                and how to turn on versioning and Object Lock (N days' retention)
 
-${lifecycleUsage}${scheduleUsage}${keyUsage}
+${lifecycleUsage}${scheduleUsage}${keyUsage}${keyGenUsage}
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
             the standard AWS chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)
@@ -66,10 +67,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
-  // schedule writes timers and crontab lines; it talks to no store.
+  // Lines may quote text from the bucket: nothing in it reaches the terminal as a control.
+  const io = { options: values, env: process.env, out: (line: string) => process.stdout.write(`${printable(line, '\t\n')}\n`), err: (line: string) => process.stderr.write(`${printable(line, '\t\n')}\n`) };
+  // schedule writes timers and crontab lines, key generate key files; neither talks to a store.
   if (command === 'schedule') {
-    const io = { options: values, env: process.env, out: (line: string) => process.stdout.write(`${printable(line, '\t\n')}\n`), err: (line: string) => process.stderr.write(`${printable(line, '\t\n')}\n`) };
     await runSchedule(io, rest);
+    return 0;
+  }
+  if (command === 'key' && rest[0] === 'generate') {
+    await runKeyGenerate(io);
     return 0;
   }
   if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase', 'recovery-kit'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
@@ -89,9 +95,8 @@ async function main(argv: string[]): Promise<number> {
     store,
     options: values,
     env: process.env,
-    // Lines may quote text from the bucket: nothing in it reaches the terminal as a control.
-    out: (line) => process.stdout.write(`${printable(line, '\t\n')}\n`),
-    err: (line) => process.stderr.write(`${printable(line, '\t\n')}\n`),
+    out: io.out,
+    err: io.err,
     signal: controller.signal,
     progress: Boolean(process.stderr.isTTY) && !values.quiet,
   };

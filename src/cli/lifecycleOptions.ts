@@ -19,5 +19,6 @@ export const lifecycleOptions = {
   cron: { type: 'boolean' },
   all: { type: 'boolean' },
   out: { type: 'string' },
+  email: { type: 'string' },
   'include-passphrase': { type: 'boolean' },
 } as const;

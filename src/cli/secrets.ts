@@ -37,6 +37,18 @@ export async function passphrase(o: Options, env: NodeJS.ProcessEnv, confirm: bo
   return (await passphrases(o, env, confirm))[0]!;
 }
 
+/** The passphrase of a private key: GLACIER_BACKUP_KEY_PASSPHRASE, or typed (twice for a new key). */
+export async function keyPassphrase(env: NodeJS.ProcessEnv, confirm: boolean): Promise<string> {
+  if (env.GLACIER_BACKUP_KEY_PASSPHRASE) return env.GLACIER_BACKUP_KEY_PASSPHRASE;
+  if (process.stdin.isTTY && process.stderr.isTTY) {
+    const first = await prompt('Passphrase for the private key: ');
+    if (first === '') throw new GlacierError('usage', 'empty passphrase');
+    if (confirm && (await prompt('Repeat it: ')) !== first) throw new GlacierError('usage', 'the passphrases do not match');
+    return first;
+  }
+  throw new GlacierError('config', 'no passphrase for the private key: set GLACIER_BACKUP_KEY_PASSPHRASE or run in a terminal');
+}
+
 /** Reads a line from the terminal without echoing it. */
 function prompt(question: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -15,6 +15,7 @@ import { youngCollector } from '../util/v8Flags';
 import { openMessage } from './messageReader';
 import { encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
+import { openpgp } from './openpgpLib';
 import { passphraseKeyPacket, type SessionKey } from './skesk';
 
 export type Encryption =
@@ -42,12 +43,6 @@ export function passphrasesOf(dec: Decryption): string[] {
   return [...new Set(all)];
 }
 
-let loaded: typeof OpenPGP | undefined;
-/** openpgp.js, required on first property access (a bundled CommonJS module runs only then). */
-const openpgp = new Proxy({} as typeof OpenPGP, {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately lazy: import() would make every caller async
-  get: (_target, key) => Reflect.get((loaded ??= require('openpgp') as typeof OpenPGP), key),
-});
 
 const writeConfig = () =>
   ({
