@@ -65,6 +65,8 @@ export class LocalStore implements ArchiveStore {
     const { signal } = req;
     let partial: string | undefined;
     let handle: fs.FileHandle | undefined;
+    /** What the body threw: passed on as it is (it is not a file system error). */
+    let bodyFailure: { err: unknown } | undefined;
     const ctx = { root: this.root, file: path.join(this.root, ...segments), action: `${action} (${req.key}) to ${this.name}` };
     try {
       this.throwIfAborted(signal, action);
@@ -83,7 +85,13 @@ export class LocalStore implements ArchiveStore {
       let size = 0;
       const it = req.body[Symbol.asyncIterator]();
       for (;;) {
-        const next = await nextOrAbort(it, signal, () => this.cancelled(signal, action));
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await nextOrAbort(it, signal, () => this.cancelled(signal, action));
+        } catch (err) {
+          bodyFailure = { err };
+          throw err;
+        }
         if (next.done) break;
         await writeAll(handle, next.value, size);
         sent.update(next.value);
@@ -107,6 +115,7 @@ export class LocalStore implements ArchiveStore {
       // Suspended: the temporary file stays, listed by openUploads; otherwise nothing is left.
       if (partial !== undefined && !isSuspended(signal)) await fs.rm(partial, { force: true }).catch(() => undefined);
       if (signal?.aborted && !(err instanceof GlacierError && err.code === 'conflict')) throw this.cancelled(signal, action);
+      if (bodyFailure?.err === err) throw err;
       throw fsError(err, ctx);
     }
   }

@@ -76,9 +76,9 @@ export async function ensureUploadsFolder(root: string): Promise<string> {
   return dir;
 }
 
-/** Opens a new temporary file, failing if it exists (O_EXCL) or is a link (O_NOFOLLOW). */
+/** Opens a new temporary file for writing and reading back, failing if it exists (O_EXCL) or is a link (O_NOFOLLOW). */
 export function createPartial(file: string): Promise<fs.FileHandle> {
-  return fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | noFollow, 0o600);
+  return fs.open(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | noFollow, 0o600);
 }
 
 /** The size and sha256 of what a file holds, read back through its handle (memory: one 1 MiB buffer). */
