@@ -31,7 +31,7 @@ import type {
   StoredObject,
   StoredPart,
 } from '../archiveStore';
-import type { StorageClass } from '../../config';
+import { formatStoreUrl, type StorageClass } from '../../config';
 import { GlacierError, isSuspended, suspendedMessage } from '../../errors';
 import { fsError, isErrno, noStoreFolder } from './fsErrors';
 import { checkedParent, dirSegments, ensureParent, keySegments, syncDir } from './paths';
@@ -53,9 +53,8 @@ export class LocalStore implements ArchiveStore {
   constructor(options: LocalStoreOptions) {
     if (!path.isAbsolute(options.root)) throw new GlacierError('usage', `the store folder must be an absolute path: ${options.root}`);
     this.root = path.resolve(options.root);
-    const shown = this.root.endsWith(path.sep) ? this.root : `${this.root}${path.sep}`;
-    this.name = `file://${shown.split(path.sep).join('/').replace(/^(?!\/)/, '/')}`;
-    this.stateId = `file|${shown}`;
+    this.name = formatStoreUrl({ kind: 'file', root: this.root });
+    this.stateId = `file|${this.root}`;
   }
 
   async put(req: PutRequest): Promise<PutResult> {
