@@ -8,7 +8,9 @@
  * - The root folder must exist: it is never created, so an unmounted drive fails with 'no-bucket'
  *   instead of filling the mount point. Folders below it are created on write.
  * - A put writes `.uploads/<uploadId>.<key>.partial`, syncs it, reads it back (size and sha256
- *   against what was sent), links it under its key (never replacing), then syncs the folders.
+ *   against what was sent; the read comes from the OS, often its cache, so it checks what the
+ *   file system holds, not the medium), links it under its key (never replacing), then syncs
+ *   the folders.
  *   A crash leaves only the temporary file, which `openUploads` lists and `abortUpload` removes.
  * - Nothing is resumable: `uploadedParts` reports an existing temporary file with no parts, and a
  *   put that continues an upload writes its temporary file again from the first byte.
