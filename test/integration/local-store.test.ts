@@ -8,12 +8,15 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { LocalStore } from '../../src/core/store/local/localStore';
 import { fsError } from '../../src/core/store/local/fsErrors';
 import { createPartial, newUploadId, partialPath, publish } from '../../src/core/store/local/uploads';
 import { GlacierError } from '../../src/core/errors';
 import type { PutRequest } from '../../src/core/store/archiveStore';
+import { encryptStream } from '../../src/core/crypto/openpgp';
+import { Gpg } from '../helpers/gpg';
 import { tempDir } from '../helpers/tree';
 
 let work: string;
@@ -158,6 +161,37 @@ describe('local-folder store', () => {
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1, 'exactly one wins');
     assert.ok(code('conflict')((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason));
     assert.match(readFileSync(final, 'utf8'), /^writer [01]$/);
+  });
+
+  it('restores by hand with the documented command: gpg -d < archives/ID.tar.gpg | tar x', async () => {
+    const root = freshRoot();
+    const source = path.join(work, `source-${n}`);
+    mkdirSync(path.join(source, 'sub'), { recursive: true });
+    writeFileSync(path.join(source, 'sub', 'note.txt'), 'kept on the drive\n');
+    const tar = spawnSync('tar', ['-c', '-C', source, 'sub'], { maxBuffer: 1 << 24 });
+    assert.equal(tar.status, 0);
+    const passphrase = 'local store passphrase';
+    const encrypted = await encryptStream(
+      (async function* () {
+        yield tar.stdout;
+      })(),
+      { mode: 'passphrase', passphrase },
+    );
+    const key = `archives/${id()}.tar.gpg`;
+    await new LocalStore({ root }).put({ key, body: encrypted, tier: 'archive', sizeBound: tar.stdout.length * 2 + 4096 });
+    const gpg = new Gpg();
+    try {
+      const dest = path.join(work, `restored-${n}`);
+      mkdirSync(dest);
+      const passFile = path.join(work, `pass-${n}`);
+      writeFileSync(passFile, passphrase, { mode: 0o600 });
+      const gpgArgs = `gpg --homedir '${gpg.home}' --batch --pinentry-mode loopback --passphrase-file '${passFile}'`;
+      const res = spawnSync('sh', ['-c', `${gpgArgs} -d < '${path.join(root, key)}' | tar x -C '${dest}'`], { encoding: 'utf8' });
+      assert.equal(res.status, 0, res.stderr);
+      assert.equal(readFileSync(path.join(dest, 'sub', 'note.txt'), 'utf8'), 'kept on the drive\n');
+    } finally {
+      gpg.dispose();
+    }
   });
 
   it('names the full disk and the folder, and maps permission errors', () => {

@@ -14,7 +14,8 @@
  *   A crash leaves only the temporary file, which `openUploads` lists and `abortUpload` removes.
  * - Nothing is resumable: `uploadedParts` reports an existing temporary file with no parts, and a
  *   put that continues an upload writes its temporary file again from the first byte.
- * - Nothing is cold: every object is 'available' and `requestRestore` answers 'not-needed'.
+ * - Nothing is cold: every object is 'available' and `requestRestore` answers 'not-needed';
+ *   a put's `tier`, `contentType` and `sizeBound` change nothing here.
  * - Links planted in the folder are never followed (see paths.ts); memory stays bounded (1 MiB
  *   read buffers, the body's own chunks when writing).
  */
@@ -36,7 +37,7 @@ import type {
 import { formatStoreUrl, type StorageClass } from '../../config';
 import { GlacierError, isSuspended, suspendedMessage } from '../../errors';
 import { fsError, isErrno, noStoreFolder } from './fsErrors';
-import { checkedParent, dirSegments, ensureParent, keySegments, syncDir } from './paths';
+import { checkedParent, dirSegments, ensureParent, isKeySegment, keySegments, syncDir } from './paths';
 import { checkUploadId, createPartial, ensureUploadsFolder, hashFile, listUploads, newUploadId, partialPath, publish, writeAll } from './uploads';
 import { nextOrAbort, readFile } from './streams';
 
@@ -157,7 +158,7 @@ export class LocalStore implements ArchiveStore {
         for await (const entry of entries) {
           this.throwIfAborted(signal, action);
           // Hidden names (the `.uploads` area, editors' files) and names no key can have are not objects.
-          if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(entry.name)) continue;
+          if (!isKeySegment(entry.name)) continue;
           const segs = [...folder, entry.name];
           const st = await fs.lstat(path.join(this.root, ...segs), { bigint: true }).catch((err: unknown) => (isErrno(err, 'ENOENT') ? undefined : Promise.reject(err)));
           if (st?.isDirectory()) pending.push(segs);

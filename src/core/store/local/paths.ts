@@ -21,7 +21,7 @@ const maxKeyLength = 1024;
 /** The segments of a key the engine built ("archives/<id>.tar.gpg"), or a 'usage' error. */
 export function keySegments(key: string): string[] {
   const segments = key.split('/');
-  if (key.length === 0 || key.length > maxKeyLength || !segments.every((s) => segmentPattern.test(s) && s.length <= 255)) {
+  if (key.length === 0 || key.length > maxKeyLength || !segments.every(isKeySegment)) {
     throw new GlacierError('usage', `not a valid object key for a local-folder store: ${JSON.stringify(key.slice(0, 200))}`);
   }
   return segments;
@@ -32,6 +32,11 @@ export function dirSegments(dir: string): string[] {
   if (dir === '') return [];
   if (!dir.endsWith('/')) throw new GlacierError('usage', `not a directory key (it must end with "/"): ${JSON.stringify(dir.slice(0, 200))}`);
   return keySegments(dir.slice(0, -1));
+}
+
+/** Whether a file name can be a segment of a key (hidden names and `.uploads` cannot). */
+export function isKeySegment(name: string): boolean {
+  return segmentPattern.test(name) && name.length <= 255;
 }
 
 export function isValidKey(key: string): boolean {
