@@ -33,6 +33,19 @@ function freshRoot(): string {
 }
 
 const id = (): string => newUploadId();
+
+/** Whether this process may mount a tmpfs (root on Linux), to fill a real disk. */
+function canMountTmpfs(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  const probe = tempDir('gb-mount-probe-');
+  try {
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]).status !== 0) return false;
+    spawnSync('umount', [probe]);
+    return true;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
 const put = (key: string, data: Buffer | string): PutRequest => ({
   key,
   body: (async function* () {
@@ -191,6 +204,25 @@ describe('local-folder store', () => {
       assert.equal(readFileSync(path.join(dest, 'sub', 'note.txt'), 'utf8'), 'kept on the drive\n');
     } finally {
       gpg.dispose();
+    }
+  });
+
+  it('a full disk fails with an io error naming it and the folder, and leaves nothing behind', { skip: !canMountTmpfs() && 'needs root to mount a 1 MiB tmpfs' }, async () => {
+    const mountPoint = path.join(work, `small-disk-${++n}`);
+    mkdirSync(mountPoint);
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mountPoint]).status, 0);
+    try {
+      const root = path.join(mountPoint, 'glacier-backup');
+      mkdirSync(root);
+      const store = new LocalStore({ root });
+      const key = `archives/${id()}.tar.gpg`;
+      await assert.rejects(store.put(put(key, randomBytes(3 << 20))), code('io', new RegExp(`the disk holding ${root} is full \\(ENOSPC\\) while trying to upload the archive`)));
+      assert.equal(await store.head(key), undefined);
+      assert.deepEqual(await store.openUploads(), []);
+      assert.deepEqual(readdirSync(path.join(root, '.uploads')), [], 'the temporary file is gone, and its space free');
+      await store.put(put(key, randomBytes(100_000)));
+    } finally {
+      spawnSync('umount', [mountPoint]);
     }
   });
 
