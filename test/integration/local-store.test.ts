@@ -6,9 +6,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { LocalStore } from '../../src/core/store/local/localStore';
 import { fsError } from '../../src/core/store/local/fsErrors';
@@ -156,6 +156,34 @@ describe('local-folder store', () => {
     assert.deepEqual(await store.openUploads(), []);
     assert.equal((await store.open(published)).size, 'manifest'.length, 'the published object is whole');
     assert.deepEqual(readdirSync(path.join(root, '.uploads')), []);
+  });
+
+  it('a writer killed with SIGKILL mid-put leaves no object, only an open upload that abortUpload removes', async () => {
+    const root = freshRoot();
+    const key = `archives/${id()}.tar.gpg`;
+    const script = `
+      const { LocalStore } = require(${JSON.stringify(path.resolve(__dirname, '../../src/core/store/local/localStore.ts'))});
+      async function* forever() { for (;;) { yield require('node:crypto').randomBytes(1 << 16); await new Promise((r) => setTimeout(r, 5)); } }
+      void new LocalStore({ root: ${JSON.stringify(root)} }).put({ key: ${JSON.stringify(key)}, body: forever(), tier: 'archive', sizeBound: 1 << 30 });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: 'ignore' });
+    const uploads = path.join(root, '.uploads');
+    const deadline = Date.now() + 30_000;
+    while (!(existsSync(uploads) && readdirSync(uploads).length > 0 && statSync(path.join(uploads, readdirSync(uploads)[0]!)).size > 256 * 1024)) {
+      assert.ok(Date.now() < deadline && child.exitCode === null, 'the writer started writing');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    const store = new LocalStore({ root });
+    assert.equal(await store.head(key), undefined);
+    const listed: string[] = [];
+    for await (const o of store.list('')) listed.push(o.key);
+    assert.deepEqual(listed, []);
+    const open = await store.openUploads();
+    assert.deepEqual(open.map((u) => u.key), [key]);
+    await store.abortUpload(open[0]!);
+    assert.deepEqual(readdirSync(uploads), []);
   });
 
   it('publishes without hard links (FAT, exFAT, some shares) with the same no-replace rule', async () => {
