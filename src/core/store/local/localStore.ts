@@ -109,7 +109,7 @@ export class LocalStore implements ArchiveStore {
       await handle.close();
       handle = undefined;
       this.throwIfAborted(signal, action);
-      await publish(partial, final, req.key);
+      await publish(partial, final, req.key, { storeName: this.name });
       partial = undefined;
       return { size, verified: 'size+sha256' };
     } catch (err) {

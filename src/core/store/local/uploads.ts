@@ -115,8 +115,8 @@ const noHardLinks = ['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'];
  * file in `.uploads` serialises the check-then-rename of every writer of that key instead. The
  * temporary name is removed afterwards (a crash in between leaves it listed, and harmless).
  */
-export async function publish(partial: string, final: string, key: string, options: { hardLinks?: boolean } = {}): Promise<void> {
-  const taken = (): GlacierError => new GlacierError('conflict', `${key} already exists; objects are never replaced`);
+export async function publish(partial: string, final: string, key: string, options: { storeName?: string; hardLinks?: boolean } = {}): Promise<void> {
+  const taken = (): GlacierError => new GlacierError('conflict', `${key} already exists${options.storeName ? ` in ${options.storeName}` : ''}; objects are never replaced`);
   let linked = false;
   if (options.hardLinks !== false) {
     try {
@@ -128,7 +128,8 @@ export async function publish(partial: string, final: string, key: string, optio
     }
   }
   if (linked) {
-    await fs.unlink(partial);
+    // The object is published; a temporary name that stays is listed by openUploads, harmless.
+    await fs.unlink(partial).catch(() => undefined);
   } else {
     const lock = path.join(path.dirname(partial), `publish.${key.replaceAll('/', '+')}`);
     await withFileLock(
