@@ -10,6 +10,9 @@ import { runDownload, runRestore, runStatus, runWait } from './cli/restoreComman
 import { parseTarget, runDownloadKey } from './cli/foreignCommands';
 import { runCheck, runCheckBucket, runVerify } from './cli/maintenanceCommands';
 import { lifecycleCommands, lifecycleUsage } from './cli/lifecycleCommands';
+import { runSchedule, scheduleUsage } from './cli/scheduleCommands';
+import { keyUsage, runRecoveryKit, runTestPassphrase } from './cli/keyCommands';
+import { keyGenUsage, runKeyGenerate } from './cli/keyGenCommand';
 
 declare const PACKAGE_VERSION: string;
 
@@ -35,11 +38,12 @@ commands:
                                                role (a dry run: nothing is written), the minimal IAM policies,
                                                and how to turn on versioning and Object Lock (N days' retention)
 
-${lifecycleUsage}
+${lifecycleUsage}${scheduleUsage}${keyUsage}${keyGenUsage}
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
             the standard AWS chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)
-encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt;
+encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt (several:
+            the first encrypts new backups, reading tries each, up to 4);
             or --recipient KEY.asc (repeatable) for public keys; --identity KEY.asc to read
             manifests in public-key mode (its passphrase from GLACIER_BACKUP_KEY_PASSPHRASE)
 download:   --allow-outside-links recreates symlinks that point outside the restored folder
@@ -63,7 +67,18 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  // Lines may quote text from the bucket: nothing in it reaches the terminal as a control.
+  const io = { options: values, env: process.env, out: (line: string) => process.stdout.write(`${printable(line, '\t\n')}\n`), err: (line: string) => process.stderr.write(`${printable(line, '\t\n')}\n`) };
+  // schedule writes timers and crontab lines, key generate key files; neither talks to a store.
+  if (command === 'schedule') {
+    await runSchedule(io, rest);
+    return 0;
+  }
+  if (command === 'key' && rest[0] === 'generate') {
+    await runKeyGenerate(io);
+    return 0;
+  }
+  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase', 'recovery-kit'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself; no configured bucket is needed.
   const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
   const controller = new AbortController();
@@ -80,9 +95,8 @@ async function main(argv: string[]): Promise<number> {
     store,
     options: values,
     env: process.env,
-    // Lines may quote text from the bucket: nothing in it reaches the terminal as a control.
-    out: (line) => process.stdout.write(`${printable(line, '\t\n')}\n`),
-    err: (line) => process.stderr.write(`${printable(line, '\t\n')}\n`),
+    out: io.out,
+    err: io.err,
     signal: controller.signal,
     progress: Boolean(process.stderr.isTTY) && !values.quiet,
   };
@@ -96,6 +110,8 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'verify') await runVerify(ctx, rest[0]);
   else if (command === 'check') await runCheck(ctx);
   else if (command === 'check-bucket') await runCheckBucket(ctx);
+  else if (command === 'test-passphrase') await runTestPassphrase(ctx);
+  else if (command === 'recovery-kit') await runRecoveryKit(ctx);
   else if (Object.hasOwn(lifecycleCommands, command)) await lifecycleCommands[command]!(ctx, rest);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;

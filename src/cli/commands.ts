@@ -11,7 +11,7 @@ import { formatBytes } from '../core/store/upload';
 import { describeState, glacierState } from '../core/store/glacierState';
 import { archiveStatus } from '../core/store/restore';
 import { concurrency, readFileArg, stateDir, type Options } from './options';
-import { passphrase } from './secrets';
+import { passphrases } from './secrets';
 import { printable, printableJson } from '../core/util/printable';
 
 export interface Context {
@@ -26,28 +26,36 @@ export interface Context {
 }
 
 export async function encryption(ctx: Context): Promise<Encryption> {
+  return (await backupKeys(ctx)).encryption;
+}
+
+/**
+ * What a backup encrypts with, and what it reads earlier manifests with (to recognise unchanged
+ * content): the first passphrase encrypts, all of them read.
+ */
+async function backupKeys(ctx: Context): Promise<{ encryption: Encryption; decryption: Decryption | undefined }> {
   const files = ctx.options.recipient ?? [];
   if (files.length > 0) {
     const keys = await Promise.all(files.map(async (f) => ({ name: f, data: await readFileArg(f, 'recipient key') })));
-    return { mode: 'public-key', recipients: await loadRecipients(keys) };
+    return { encryption: { mode: 'public-key', recipients: await loadRecipients(keys) }, decryption: await decryption(ctx, false) };
   }
-  return { mode: 'passphrase', passphrase: await passphrase(ctx.options, ctx.env, true) };
+  const [first, ...others] = await passphrases(ctx.options, ctx.env, true);
+  return { encryption: { mode: 'passphrase', passphrase: first! }, decryption: { passphrase: first!, ...(others.length ? { otherPassphrases: others } : {}) } };
 }
 
-/** What opens manifests: a private key (--identity) or the passphrase; undefined if neither is at hand. */
 export async function decryption(ctx: Context, required: boolean): Promise<Decryption | undefined> {
   if (ctx.options.identity) {
     const armored = await readFileArg(ctx.options.identity, 'private key');
     return { privateKeys: await loadPrivateKeys(armored, ctx.env.GLACIER_BACKUP_KEY_PASSPHRASE) };
   }
   if ((ctx.options.recipient ?? []).length > 0 && !required) return undefined;
-  return { passphrase: await passphrase(ctx.options, ctx.env, false) };
+  const [first, ...others] = await passphrases(ctx.options, ctx.env, false);
+  return { passphrase: first, ...(others.length ? { otherPassphrases: others } : {}) };
 }
 
 export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
   if (paths.length === 0) throw new GlacierError('usage', 'backup needs at least one path');
-  const enc = await encryption(ctx);
-  const dec = enc.mode === 'passphrase' ? { passphrase: enc.passphrase } : await decryption(ctx, false);
+  const { encryption: enc, decryption: dec } = await backupKeys(ctx);
   const exclude = [...(ctx.options['no-default-excludes'] ? [] : defaultExcludes), ...(ctx.options.exclude ?? [])];
   const meter = progressMeter(ctx);
   const result = await backup({

@@ -1,4 +1,4 @@
-/** The options of the lifecycle commands (delete, prune, freshness), merged into the CLI's option spec. */
+/** The options of the lifecycle commands (delete, prune, freshness, schedule), merged into the CLI's option spec. */
 export const lifecycleOptions = {
   yes: { type: 'boolean', short: 'y' },
   'keep-last': { type: 'string' },
@@ -13,4 +13,12 @@ export const lifecycleOptions = {
   host: { type: 'string' },
   path: { type: 'string', multiple: true },
   'max-age': { type: 'string' },
+  every: { type: 'string' },
+  at: { type: 'string' },
+  name: { type: 'string' },
+  cron: { type: 'boolean' },
+  all: { type: 'boolean' },
+  out: { type: 'string' },
+  email: { type: 'string' },
+  'include-passphrase': { type: 'boolean' },
 } as const;

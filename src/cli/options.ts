@@ -17,7 +17,7 @@ export const optionSpec = {
   endpoint: { type: 'string' },
   'path-style': { type: 'boolean' },
   'storage-class': { type: 'string' },
-  'passphrase-file': { type: 'string' },
+  'passphrase-file': { type: 'string', multiple: true },
   recipient: { type: 'string', multiple: true },
   identity: { type: 'string' },
   label: { type: 'string' },
