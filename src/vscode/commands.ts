@@ -469,7 +469,7 @@ async function downloadFlow(s: Services, id: string | undefined, file?: string):
   const inside = vscode.workspace.getWorkspaceFolder(uri);
   if (inside) await vscode.commands.executeCommand('revealInExplorer', uri);
   const pick = await vscode.window.showInformationMessage(
-    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched${restoreNotesSummary(result.entries).replace('as listed above', 'listed in the log')}.`,
+    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched${restoreNotesSummary(result.entries, 'the log')}.`,
     ...(inside ? [] : ['Open Folder']),
   );
   if (pick === 'Open Folder') await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });

@@ -4,9 +4,9 @@
  * are pure (an explicit platform), so they are tested here on Linux; the restores below write the
  * mapped names on a Linux disk, which holds them all.
  */
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import fs, { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fromBytes } from '../../src/core/pack/rawNames';
 import { checkOpened, extractTar } from '../../src/core/pack/safeExtract';
@@ -129,7 +129,7 @@ describe('a Linux archive restored with Windows rules', () => {
     assert.equal(notes.length, 5, notes.join('\n'));
     assert.ok(notes.includes('"p/a:b": restored as "p/a%3Ab": Windows cannot hold this name (it has the character :)'), notes.join('\n'));
     assert.ok(notes.some((l) => l.startsWith('"p/what?/deep.txt": its folder "p/what?" is restored as "p/what%3F"')), notes.join('\n'));
-    assert.equal(restoreNotesSummary(got), ' (6 under other names, as listed above)');
+    assert.equal(restoreNotesSummary(got), ' (6 under other names; see the notes above)');
   });
 
   it('restores the same archive unchanged with Linux rules', async () => {
@@ -143,6 +143,30 @@ describe('a Linux archive restored with Windows rules', () => {
     assert.ok(got.every((e) => e.localPath === undefined && e.note === undefined));
     assert.deepEqual(readdirSync(path.join(s.root, 'p')).sort(), ['A.txt', 'a.txt', 'a:b']);
     assert.equal(restoreNotesSummary(got), '');
+  });
+});
+
+describe('symlinks Windows does not let this user create', () => {
+  it('are left out with a note naming the target, and the rest is restored', async () => {
+    const when = new Date('2001-02-03T04:05:06Z');
+    const s = stage();
+    const bytes = await makeTar([
+      { name: 'p/a.txt', type: 'file', mode: 0o644, mtime: when, body: 'a' },
+      { name: 'p/link', type: 'symlink', linkname: 'a.txt', mtime: when },
+      { name: 'p/z.txt', type: 'file', mode: 0o644, mtime: when, body: 'z' },
+    ]);
+    const symlink = mock.method(fs.promises, 'symlink', () => Promise.reject(Object.assign(new Error('EPERM: operation not permitted, symlink'), { code: 'EPERM' })));
+    let got;
+    try {
+      got = await extractTar(from(bytes), { root: s.root, platform: 'win32' });
+    } finally {
+      symlink.mock.restore();
+    }
+    const link = got.find((e) => e.path === 'p/link')!;
+    assert.equal(link.leftOut, true);
+    assert.match(link.note!, /symlink to "a\.txt" not created: Windows needs Developer Mode/);
+    assert.deepEqual(readdirSync(path.join(s.root, 'p')).sort(), ['a.txt', 'z.txt']);
+    assert.equal(restoreNotesSummary(got), ' (1 left out; see the notes above)');
   });
 });
 
