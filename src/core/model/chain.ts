@@ -1,0 +1,76 @@
+/**
+ * Chains of snapshots (docs/format-v2.md, format version 2): a full snapshot and the increments
+ * after it, the fields a version 2 manifest adds per entry, and which archives a restore reads.
+ * Pure: no I/O, shared by the planner (pack/incremental), the manifest validator (catalog) and,
+ * later, the restore planner.
+ */
+
+/** A chunk of a big file: its SHA-256 (hex), its length, and the id of the archive holding its bytes. */
+export type ChunkRef = [sha256: string, length: number, archive: string];
+
+/** Where a chain stands after a snapshot. */
+export interface ChainInfo {
+  /** The chain's full snapshot. */
+  full: string;
+  /** The snapshot this one is an increment of; null for a full. */
+  previous: string | null;
+  /** 0 for a full, then 1, 2, … */
+  level: number;
+  /** The ids of the chain's archives, oldest first, ending with this snapshot's own. */
+  archives: string[];
+  /** Those of `archives` whose directory records carry folder renames. */
+  renamed: string[];
+}
+
+/** The manifest fields of an entry that version 2 adds. */
+export interface EntryPlacement {
+  /** The archive holding the entry's member, absent when it is this snapshot's own. */
+  in?: string;
+  /** The member's path in that archive, only when it differs from the entry's (a folder was renamed since). */
+  at?: string;
+  /** For a chunked file: its chunks in order (its member, at `at` in `in`, is then the recipe). */
+  chunks?: ChunkRef[];
+}
+
+/** The chain after a full snapshot `id`. */
+export function fullChain(id: string): ChainInfo {
+  return { full: id, previous: null, level: 0, archives: [id], renamed: [] };
+}
+
+/** The chain after an increment `id` of the snapshot whose chain is `previous` (a version 1 snapshot: fullChain of its id). */
+export function nextChain(previous: ChainInfo, id: string, hasRenames: boolean): ChainInfo {
+  const last = previous.archives[previous.archives.length - 1]!;
+  if (!(id > last)) throw new Error(`snapshot ${id} does not come after ${last}`);
+  return {
+    full: previous.full,
+    previous: last,
+    level: previous.level + 1,
+    archives: [...previous.archives, id],
+    renamed: hasRenames ? [...previous.renamed, id] : [...previous.renamed],
+  };
+}
+
+/**
+ * The archives, oldest first, that restoring the whole snapshot reads with `tar -x -G` one after
+ * the other (the `needs` field): those holding its members (`holders`, by `in` and `chunks`), and
+ * its own; every archive with renames after the oldest of those (a rename may move a folder whose
+ * bytes an older archive holds); and before each archive with renames, the one before it (GNU tar
+ * fails on a rename whose source folder is not on disk, and after extracting an archive every
+ * folder of its snapshot is), repeated while that one has renames too.
+ */
+export function chainNeeds(chain: ChainInfo, holders: Iterable<string>): string[] {
+  const at = new Map(chain.archives.map((id, i) => [id, i]));
+  const take = new Array<boolean>(chain.archives.length).fill(false);
+  take[take.length - 1] = true;
+  let oldest = take.length - 1;
+  for (const id of holders) {
+    const i = at.get(id);
+    if (i === undefined) throw new Error(`archive ${id} is not in the chain of ${chain.archives[chain.archives.length - 1]}`);
+    take[i] = true;
+    oldest = Math.min(oldest, i);
+  }
+  const renamed = new Set(chain.renamed);
+  for (let i = oldest + 1; i < take.length; i++) if (renamed.has(chain.archives[i]!)) take[i] = true;
+  for (let i = take.length - 1; i > 0; i--) if (take[i] && renamed.has(chain.archives[i]!)) take[i - 1] = true;
+  return chain.archives.filter((_, i) => take[i]);
+}
