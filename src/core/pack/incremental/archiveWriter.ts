@@ -54,8 +54,15 @@ export interface ArchiveResult {
 
 class Pieces implements HeaderSink {
   list: Buffer[] = [];
+  /** Copies: the header encoder reuses its block. */
   write(bytes: Buffer): void {
-    this.list.push(Buffer.from(bytes));
+    const copy = Buffer.allocUnsafe(bytes.length);
+    bytes.copy(copy);
+    this.list.push(copy);
+  }
+  /** Takes bytes nothing will change. */
+  keep(bytes: Buffer): void {
+    this.list.push(bytes);
   }
   zeros(count: number): void {
     if (count > 0) this.list.push(Buffer.alloc(count));
@@ -125,10 +132,12 @@ export function emptyResult(): ArchiveResult {
   return { files: new Map(), skipped: [], changed: [], newChunks: 0, newChunkBytes: 0, storedBytes: 0 };
 }
 
-function writeMember(out: HeaderSink, h: Header, bytes: Buffer): void {
-  writeHeader(out, { ...h, size: bytes.length });
-  out.write(bytes);
-  out.zeros(padding(bytes.length));
+function writeMember(out: Pieces, h: Header, bytes: Buffer | Buffer[]): void {
+  const parts = Array.isArray(bytes) ? bytes : [bytes];
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  writeHeader(out, { ...h, size });
+  for (const p of parts) out.keep(p);
+  out.zeros(padding(size));
 }
 
 /** Opens a file for reading, or records why it is skipped. */
@@ -200,7 +209,7 @@ function* chunkedFile(abs: string, plan: IncrementPlan, used: Map<string, 'Y' | 
           continue;
         }
         used.set(c.sha256, 'Y');
-        writeMember(sink, { name: chunkMember(c.sha256), type: 'file', linkname: '', mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: o.timeMs }, c.bytes);
+        writeMember(sink, { name: chunkMember(c.sha256), type: 'file', linkname: '', mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: o.timeMs }, c.parts);
         result.newChunks++;
         result.newChunkBytes += c.length;
         result.storedBytes += c.length;

@@ -5,8 +5,9 @@
  *
  * Guarantees: deterministic (the same bytes give the same chunks, however they are split into
  * pushes, on every platform and version: the gear table below is part of the format); every chunk
- * but the last is between `min` and `max` bytes; memory is one `max`-sized buffer plus the chunks
- * returned by a push (each at most `max`, and together at most the pushed bytes plus `max`).
+ * but the last is between `min` and `max` bytes. Pushed bytes are not copied until their chunk is
+ * complete (a chunk inside one push is a view of it): the caller must not change them after the
+ * push. Memory: the bytes of the chunk being cut (at most `max`) and the chunks a push returns.
  */
 import { createHash } from 'node:crypto';
 
@@ -24,8 +25,8 @@ export interface Chunk {
   length: number;
   /** SHA-256 of its bytes, lowercase hex: its name. */
   sha256: string;
-  /** Its bytes, the caller's to keep. */
-  bytes: Buffer;
+  /** Its bytes in order, as views of the pushed bytes (not copied), the caller's to keep. */
+  parts: Buffer[];
 }
 
 /** The gear table: for each byte value, the first 4 bytes (big-endian) of SHA-256("gear" + value byte). Fixed forever. */
@@ -38,7 +39,8 @@ function topMask(bits: number): number {
 
 /** Cuts a stream of bytes into chunks: push the bytes in order, then finish. */
 export class Chunker {
-  private readonly buf: Buffer;
+  /** The current chunk's bytes so far, as views of what was pushed. */
+  private pending: Buffer[] = [];
   private len = 0;
   private hash = 0;
   private offset = 0;
@@ -51,7 +53,6 @@ export class Chunker {
     const bits = Math.round(Math.log2(o.avg));
     this.maskSmall = topMask(Math.min(bits + 2, 31));
     this.maskLarge = topMask(Math.max(bits - 2, 1));
-    this.buf = Buffer.allocUnsafeSlow(o.max);
   }
 
   /** The chunks completed by these bytes, in order. */
@@ -63,7 +64,7 @@ export class Chunker {
       if (this.len < min) {
         // The first `min` bytes of a chunk are not hashed: no cut can fall there.
         const take = Math.min(min - this.len, data.length - pos);
-        this.buf.set(data.subarray(pos, pos + take), this.len);
+        this.pending.push(view(data, pos, pos + take));
         this.len += take;
         pos += take;
         this.hash = 0;
@@ -93,7 +94,7 @@ export class Chunker {
           }
         }
       }
-      this.buf.set(data.subarray(pos, i), l);
+      if (i > pos) this.pending.push(view(data, pos, i));
       l += i - pos;
       pos = i;
       this.hash = h;
@@ -109,13 +110,19 @@ export class Chunker {
   }
 
   private emit(): Chunk {
-    const bytes = Buffer.from(this.buf.subarray(0, this.len));
-    const chunk = { offset: this.offset, length: this.len, sha256: createHash('sha256').update(bytes).digest('hex'), bytes };
+    const hash = createHash('sha256');
+    for (const part of this.pending) hash.update(part);
+    const chunk = { offset: this.offset, length: this.len, sha256: hash.digest('hex'), parts: this.pending };
+    this.pending = [];
     this.offset += this.len;
     this.len = 0;
     this.hash = 0;
     return chunk;
   }
+}
+
+function view(data: Uint8Array, from: number, to: number): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset + from, to - from);
 }
 
 /** The chunks of a stream of bytes, as they complete (a streaming transform over Chunker). */
