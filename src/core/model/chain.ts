@@ -5,6 +5,18 @@
  * later, the restore planner.
  */
 
+/** Bounds a reader enforces on a version 2 manifest (catalog/manifestV2.ts), and writers keep within. */
+export const chainLimits = {
+  /** Archives in a chain: the default policy starts a new full after 30 increments. */
+  maxChainLength: 1000,
+  /** A file of this many chunks of the minimum size (256 KiB) is about 122 GiB: bigger files are stored whole. */
+  maxChunksPerFile: 500_000,
+  maxTotalChunks: 2_000_000,
+  /** Chunks are at most 4 MiB; a reader accepts up to this much, for other chunkers. */
+  maxChunkLength: 64 * 1024 * 1024,
+  maxRenames: 10_000,
+};
+
 /** A chunk of a big file: its SHA-256 (hex), its length, and the id of the archive holding its bytes. */
 export type ChunkRef = [sha256: string, length: number, archive: string];
 

@@ -2,7 +2,9 @@
  * The `.glacier-backup/` records of a format version 2 archive (docs/format-v2.md, "Big files by
  * chunks"): what the restore-by-hand procedure reads with sh and coreutils. Pure text builders.
  */
+import { chainLimits } from '../../model/chain';
 import { toBytes } from '../rawNames';
+import { defaultChunking } from './chunker';
 
 /** The records' folder at the tar root; a source root of that name is stored as `.glacier-backup~2`. */
 export const recordsDir = '.glacier-backup';
@@ -17,12 +19,15 @@ export function chunkMember(sha256: string): string {
   return `${chunksDir}/${sha256}`;
 }
 
+/** Bigger files are stored whole: their chunks could pass the manifest's bound per file. */
+export const maxChunkedFileSize = chainLimits.maxChunksPerFile * defaultChunking.min;
+
 /**
- * Whether a file can be stored as a recipe: big enough, and its path readable line by line by
+ * Whether a file can be stored as a recipe: big enough (and not too big), and its path readable line by line by
  * `while IFS= read -r p` and safe in `"$p.gb-part"` (UTF-8, no newline or other control character).
  */
 export function isChunkable(path: string, size: number, threshold = defaultChunkThreshold): boolean {
-  return size >= threshold && !/[\x00-\x1f\x7f]/.test(path) && toBytes(path).toString('utf8') === path;
+  return size >= threshold && size <= maxChunkedFileSize && !/[\x00-\x1f\x7f]/.test(path) && toBytes(path).toString('utf8') === path;
 }
 
 /** A recipe member's text: its chunks' names in order, one a line. */
