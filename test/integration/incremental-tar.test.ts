@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writ
 import * as path from 'node:path';
 import { snapshot, tempDir } from '../helpers/tree';
 import { writeSnapshot } from '../helpers/incremental';
+import { chainNeeds, fullChain, nextChain } from '../../src/core/model/chain';
 import { encodeDumpdir } from '../../src/core/pack/incremental/dumpdir';
 import { writeHeader, type Header } from '../../src/core/pack/tarHeader';
 
@@ -68,6 +69,53 @@ describe('GNU.dumpdir records: tar -x -G over the previous tree gives the next o
     extract([a0, a1], fresh);
     assert.deepEqual(snapshot(path.join(fresh, 'proj')), snapshot(src));
     assert.equal(s1.entries.find((e) => e.path === 'proj/sub/newdir/inner/f2.bin')?.at, 'proj/olddir/inner/f2.bin');
+  });
+
+  it('restores each snapshot from its needs alone, skipping archives; an archive with renames needs the one before it', async () => {
+    const work = tempDir();
+    const src = path.join(work, 'p');
+    write(path.join(src, 'y', 'g'), 'g', day(1));
+    let chain = fullChain('20260101T000000Z-0000000000000001');
+    let last = await writeSnapshot([src], path.join(work, `${chain.full}.tar`), chain.full);
+    const ids = [chain.full];
+    const step = async (n: number): Promise<string[]> => {
+      utimesSync(src, day(n), day(n));
+      const id = `2026010${n}T000000Z-000000000000000${n}`;
+      last = await writeSnapshot([src], path.join(work, `${id}.tar`), id, last);
+      chain = nextChain(chain, id, last.plan.renames.length > 0);
+      ids.push(id);
+      return chainNeeds(chain, last.plan.holders());
+    };
+    const restores = (needs: string[], name: string): boolean => {
+      const dest = path.join(work, name);
+      mkdirSync(dest);
+      const ok = needs.every((id) => spawnSync('tar', ['-x', '-G', '-f', path.join(work, `${id}.tar`), '-C', dest]).status === 0);
+      return ok && JSON.stringify([...snapshot(path.join(dest, 'p'))]) === JSON.stringify([...snapshot(src)]);
+    };
+    const days = (...n: number[]): string[] => n.map((d) => ids[d - 1]!);
+
+    write(path.join(src, 'y', 'g'), 'g2', day(2));
+    assert.deepEqual(await step(2), days(2), 'every byte is in day 2');
+    write(path.join(src, 'x', 'f1'), 'f1', day(3));
+    assert.deepEqual(await step(3), days(2, 3));
+    // Day 4: x moves under a folder that did not exist (GNU tar makes the parents), w is added.
+    mkdirSync(path.join(src, 'n'));
+    renameSync(path.join(src, 'x'), path.join(src, 'n', 'x2'));
+    utimesSync(path.join(src, 'n'), day(4), day(4));
+    write(path.join(src, 'w'), 'w', day(4));
+    const d4 = await step(4);
+    assert.deepEqual(last.plan.renames, [['p/x', 'p/n/x2']]);
+    assert.deepEqual(d4, days(2, 3, 4));
+    assert.ok(restores(d4, 'd4'));
+    write(path.join(src, 'n', 'x2', 'f1'), 'f1, day 5', day(5));
+    const d5 = await step(5);
+    assert.deepEqual(d5, days(2, 3, 4, 5), 'day 3 holds nothing of day 5, but day 4 renames a folder day 3 made');
+    assert.ok(restores(d5, 'd5'));
+    assert.ok(!restores(days(2, 4, 5), 'd5-without-day-3'), 'without it, GNU tar cannot rename a folder that is not there');
+    write(path.join(src, 'y', 'g'), 'g6', day(6));
+    const d6 = await step(6);
+    assert.deepEqual(d6, days(4, 5, 6), 'day 4 is read first, so its renames find no root and are not applied');
+    assert.ok(restores(d6, 'd6'));
   });
 
   it('needs the list sorted by the names\' bytes: unsorted, GNU tar deletes a file it names', () => {

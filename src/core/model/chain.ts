@@ -64,11 +64,12 @@ export function nextChain(previous: ChainInfo, id: string, hasRenames: boolean):
 
 /**
  * The archives, oldest first, that restoring the whole snapshot reads with `tar -x -G` one after
- * the other (the `needs` field): those holding its members (`holders`, by `in` and `chunks`), and
- * its own; every archive with renames after the oldest of those (a rename may move a folder whose
- * bytes an older archive holds); and before each archive with renames, the one before it (GNU tar
- * fails on a rename whose source folder is not on disk, and after extracting an archive every
- * folder of its snapshot is), repeated while that one has renames too.
+ * the other into an empty folder (the `needs` field): those holding its members (`holders`, by
+ * `in` and `chunks`) and its own; every archive with renames after the oldest of those (a rename
+ * may move a folder whose bytes an older archive holds); and the archive before each of these
+ * (GNU tar fails on a rename whose source folder is not on disk, and after extracting an archive
+ * every folder of its snapshot is). The first archive read needs none before it: its roots are
+ * not on disk yet, and GNU tar applies a folder's renames only when that folder exists.
  */
 export function chainNeeds(chain: ChainInfo, holders: Iterable<string>): string[] {
   const at = new Map(chain.archives.map((id, i) => [id, i]));
@@ -82,7 +83,8 @@ export function chainNeeds(chain: ChainInfo, holders: Iterable<string>): string[
     oldest = Math.min(oldest, i);
   }
   const renamed = new Set(chain.renamed);
-  for (let i = oldest + 1; i < take.length; i++) if (renamed.has(chain.archives[i]!)) take[i] = true;
-  for (let i = take.length - 1; i > 0; i--) if (take[i] && renamed.has(chain.archives[i]!)) take[i - 1] = true;
+  for (let i = oldest + 1; i < take.length; i++) {
+    if (renamed.has(chain.archives[i]!)) take[i] = take[i - 1] = true;
+  }
   return chain.archives.filter((_, i) => take[i]);
 }
