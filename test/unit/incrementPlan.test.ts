@@ -44,6 +44,8 @@ describe('incremental plan', () => {
     const plan = planSnapshot(cur, { id: 'P', entries: manifest(before, { 'r/a': { in: 'F' } }) });
     assert.deepEqual(plan.entries.map((e) => e.letter), ['D', 'N', 'Y', 'Y', 'Y', 'D', 'Y']);
     assert.deepEqual(plan.entries[1]!.kept, { in: 'F', sha256: 'a'.repeat(64) });
+    const moved = planSnapshot(cur, { id: 'P', entries: manifest(before, { 'r/a': { in: 'F', at: 'q/a' } }) });
+    assert.deepEqual(moved.entries[1]!.kept, { in: 'F', at: 'q/a', sha256: 'a'.repeat(64) }, 'an earlier move is kept');
     assert.deepEqual(plan.counts, { added: 1, changedFiles: 3, removed: 1, uploadedBytes: 28 });
     assert.deepEqual(plan.removed, ['r/gone', 'r/gone/g']);
     assert.deepEqual([...plan.holders()], ['F']);

@@ -64,6 +64,8 @@ describe('manifest version 2 fields, read as hostile input', () => {
     assert.match(check.problem({ ...file, in: id(2) }) ?? '', /"in"/);
     assert.match(check.problem({ ...file, in: id(4) }) ?? '', /"in"/);
     assert.match(check.problem({ ...file, at: 'old/a' }) ?? '', /"at"/);
+    assert.equal(check.problem({ ...file, in: id(1), at: 'old/lat\\xE9', atBytes: Buffer.from('old/lat\xe9', 'latin1').toString('base64') }), undefined);
+    assert.match(check.problem({ ...file, in: id(1), at: 'old/a', atBytes: Buffer.from('old/a').toString('base64') }) ?? '', /"atBytes"/);
     assert.equal(check.problem({ ...file, chunks: [[hash, 4, id(1)], [hash, 6, id(3)]] }), undefined);
     assert.match(check.problem({ ...file, chunks: [[hash, 4, id(1)], [hash, 5, id(3)]] }) ?? '', /add up/);
     assert.match(check.problem({ ...file, chunks: [[hash, 10, id(2)]] }) ?? '', /archive is not one/);

@@ -11,6 +11,7 @@
 import { archiveIdPattern } from '../config';
 import { chainLimits, type ChainInfo, type ChunkRef } from '../model/chain';
 import { boundedString, isObject, isSize, maxPathChars } from './manifestCheck';
+import { rawNameProblem } from './rawNameCheck';
 
 export const manifestVersion2 = 2;
 
@@ -81,6 +82,7 @@ export class V2EntryChecker {
   problem(e: Record<string, unknown>): string | undefined {
     if (e.in !== undefined && !(isId(e.in) && this.needs.has(e.in))) return 'an entry\'s "in" is not an archive the snapshot needs';
     if (e.at !== undefined && (e.in === undefined || !boundedString(e.at, maxPathChars))) return 'an entry\'s "at" is malformed';
+    if (e.atBytes !== undefined && (e.at === undefined || rawNameProblem({ path: e.at, pathBytes: e.atBytes }) !== undefined)) return 'an entry\'s "atBytes" is malformed';
     if (e.chunks === undefined) return undefined;
     if (e.type !== 'file' || !Array.isArray(e.chunks) || e.chunks.length > chainLimits.maxChunksPerFile) return 'an entry\'s "chunks" is malformed';
     this.totalChunks += e.chunks.length;

@@ -38,8 +38,10 @@ export interface ChainInfo {
 export interface EntryPlacement {
   /** The archive holding the entry's member, absent when it is this snapshot's own. */
   in?: string;
-  /** The member's path in that archive, only when it differs from the entry's (a folder was renamed since). */
+  /** The member's path in that archive, only when it differs from the entry's (a folder was renamed since); readable, as `path` is. */
   at?: string;
+  /** Base64 of `at`'s bytes, only when they are not valid UTF-8 (as `pathBytes`). */
+  atBytes?: string;
   /** For a chunked file: its chunks in order (its member, at `at` in `in`, is then the recipe). */
   chunks?: ChunkRef[];
 }

@@ -28,7 +28,11 @@ export function* manifestEntriesV2(current: CurrentEntries, plan: IncrementPlan,
     if (e.type === 'symlink') Object.assign(out, linkFields(e.linkTarget ?? ''));
     if (p.kept) {
       out.in = p.kept.in;
-      if (p.kept.at !== undefined) out.at = p.kept.at;
+      if (p.kept.at !== undefined) {
+        const at = pathFields(p.kept.at);
+        out.at = at.path;
+        if (at.pathBytes !== undefined) out.atBytes = at.pathBytes;
+      }
       if (p.kept.chunks) out.chunks = p.kept.chunks;
     } else if (w?.chunks) out.chunks = w.chunks;
     yield out;

@@ -8,7 +8,7 @@
  * target; unchanged files are not read. A renamed folder's files keep their previous placement,
  * with `at` naming where their member is.
  */
-import type { EntryPlacement } from '../../model/chain';
+import type { ChunkRef, EntryPlacement } from '../../model/chain';
 import type { EntryType, SourceEntry } from '../walk';
 import { entryName, fromBytes } from '../rawNames';
 import { encodeDumpdir, type DumpChild, type DumpLetter, type FolderRename } from './dumpdir';
@@ -39,9 +39,11 @@ export interface CurrentEntries {
   get(i: number): SourceEntry;
 }
 
-/** An unchanged entry's placement, as the new manifest records it, and its previous hash. */
-export interface Kept extends EntryPlacement {
+/** An unchanged entry's placement and its previous hash; `at` is raw (rawNames.ts), never with `atBytes`. */
+export interface Kept {
   in: string;
+  at?: string;
+  chunks?: ChunkRef[];
   sha256?: string;
 }
 
@@ -108,14 +110,14 @@ export function planSnapshot(current: CurrentEntries, previous?: PreviousSnapsho
     const oldPath = rename ? rename.from + cur.path.slice(rename.to.length) : cur.path;
     const was = prev.get(oldPath);
     if (was) seen.add(oldPath);
-    const isFile = cur.type !== 'directory';
-    if (!isFile) {
+    if (cur.type === 'directory') {
+      if (was && was.type !== 'directory') counts.removed++;
       entries.push({ letter: 'D', change: was ? (rename ? 'moved' : 'unchanged') : 'added' });
       continue;
     }
     if (was && same(previousItem(oldPath, was), cur)) {
       const kept: Kept = { in: was.in ?? previous!.id };
-      const at = was.at ?? oldPath;
+      const at = was.at === undefined ? oldPath : entryName({ path: was.at, pathBytes: was.atBytes });
       if (at !== cur.path) kept.at = at;
       if (was.chunks) kept.chunks = was.chunks;
       if (was.sha256) kept.sha256 = was.sha256;
