@@ -3,13 +3,12 @@
  * walk, the plan and what the archive writer read: every entry of the snapshot, in walk order,
  * with `in`/`at` for members held by an earlier archive and `chunks` for chunked files.
  */
-import type { EntryPlacement } from '../../model/chain';
-import type { ManifestEntry } from '../tarWriter';
 import { linkFields, pathFields } from '../rawNames';
 import type { ArchiveResult } from './archiveWriter';
-import type { CurrentEntries, IncrementPlan } from './plan';
+import type { CurrentEntries, IncrementPlan, PreviousEntry } from './plan';
 
-export type ManifestEntryV2 = ManifestEntry & EntryPlacement;
+/** What a version 2 manifest records of an entry: version 1's fields and its placement. */
+export type ManifestEntryV2 = PreviousEntry;
 
 /** Skipped files (no member, nothing earlier) are left out, as version 1 does. */
 export function* manifestEntriesV2(current: CurrentEntries, plan: IncrementPlan, written: ArchiveResult): Generator<ManifestEntryV2> {

@@ -9,23 +9,14 @@
  * with `at` naming where their member is.
  */
 import type { ChunkRef, EntryPlacement } from '../../model/chain';
-import type { EntryType, SourceEntry } from '../walk';
+import type { SourceEntry } from '../walk';
+import type { ManifestEntry } from '../tarWriter';
 import { entryName, fromBytes } from '../rawNames';
 import { encodeDumpdir, type DumpChild, type DumpLetter, type FolderRename } from './dumpdir';
 import { findRenames, isWithin, parentOf, type ConfirmRename, type TreeItem } from './folderRenames';
 
 /** A previous manifest's entry: version 1's fields, and version 2's placement when present. */
-export interface PreviousEntry extends EntryPlacement {
-  path: string;
-  pathBytes?: string;
-  type: EntryType;
-  size: number;
-  mtime: number;
-  mode: number;
-  sha256?: string;
-  linkTarget?: string;
-  linkTargetBytes?: string;
-}
+export type PreviousEntry = ManifestEntry & EntryPlacement;
 
 export interface PreviousSnapshot {
   /** Its id: the archive holding the members of entries without `in`. */
