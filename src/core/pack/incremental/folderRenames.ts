@@ -87,22 +87,30 @@ function subtrees(items: Iterable<TreeItem>): Map<string, Subtree> {
 }
 
 /**
- * The folder renames from `previous` to `current` (both every entry of a snapshot; previous
- * files carry their sha256), each confirmed by `confirm`, in the order they are to be applied.
+ * The folder renames from `previous` to `current` (both every entry of a snapshot, by raw path,
+ * `current` in walk order; previous files carry their sha256), each confirmed by `confirm`, in the
+ * order they are to be applied. Only folders that are gone and folders that are new are hashed.
  */
-export function findRenames(previous: readonly (TreeItem & { sha256?: string })[], current: readonly TreeItem[], confirm: ConfirmRename): RenameCandidate[] {
-  const before = new Map(previous.map((e) => [e.path, e]));
-  const now = new Set(current.map((e) => e.path));
-  const old = subtrees(previous);
-  const fresh = subtrees(current);
+export function findRenames(previous: ReadonlyMap<string, TreeItem & { sha256?: string }>, current: readonly TreeItem[], confirm: ConfirmRename): RenameCandidate[] {
+  const position = new Map(current.map((e, i) => [e.path, i]));
+  const gone = new Set<string>();
+  for (const e of previous.values()) if (e.type === 'directory' && !position.has(e.path) && parentOf(e.path) !== undefined) gone.add(e.path);
+  const fresh = new Set<string>();
+  for (const e of current) if (e.type === 'directory' && !previous.has(e.path) && parentOf(e.path) !== undefined) fresh.add(e.path);
+  if (gone.size === 0 || fresh.size === 0) return [];
+  // Everything inside a gone (new) folder is gone (new) too: a folder's subtree is its entries whose parent is such a folder.
+  const inside = (set: Set<string>) => (e: TreeItem): boolean => set.has(e.path) || set.has(parentOf(e.path) ?? '');
+  const old = subtrees([...previous.values()].filter(inside(gone)));
+  const made = subtrees(current.filter(inside(fresh)));
   const targets = new Map<string, string[]>();
-  for (const [dir, sub] of fresh) {
-    if (before.has(dir) || sub.files === 0 || parentOf(dir) === undefined) continue;
+  for (const dir of fresh) {
+    const sub = made.get(dir)!;
+    if (sub.files === 0) continue;
     const list = targets.get(sub.hash);
     if (list) list.push(dir);
     else targets.set(sub.hash, [dir]);
   }
-  const sources = [...old.keys()].filter((d) => !now.has(d) && parentOf(d) !== undefined && (old.get(d)?.files ?? 0) > 0);
+  const sources = [...gone].filter((d) => old.get(d)!.files > 0);
   sources.sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : a > b ? 1 : 0));
   const accepted: RenameCandidate[] = [];
   const clashes = (p: string): boolean => accepted.some((r) => isWithin(p, r.from) || isWithin(p, r.to) || isWithin(r.from, p) || isWithin(r.to, p));
@@ -112,10 +120,10 @@ export function findRenames(previous: readonly (TreeItem & { sha256?: string })[
     for (const to of list) {
       if (rootOf(to) !== rootOf(from) || clashes(to) || isWithin(to, from) || isWithin(from, to)) continue;
       const files: RenameCandidate['files'] = [];
-      for (const e of current) {
-        if (e.type !== 'file' || !isWithin(e.path, to)) continue;
-        const was = before.get(from + e.path.slice(to.length));
-        files.push({ path: e.path, sha256: was?.sha256 ?? '' });
+      // In walk order a folder's subtree follows it.
+      for (let i = position.get(to)! + 1; i < current.length && isWithin(current[i]!.path, to); i++) {
+        const e = current[i]!;
+        if (e.type === 'file') files.push({ path: e.path, sha256: previous.get(from + e.path.slice(to.length))?.sha256 ?? '' });
       }
       const candidate = { from, to, files };
       if (!confirm(candidate)) continue;

@@ -81,11 +81,16 @@ export interface PlanOptions {
 /** The plan of a full snapshot, or of an increment of `previous`. */
 export function planSnapshot(current: CurrentEntries, previous?: PreviousSnapshot, options: PlanOptions = {}): IncrementPlan {
   const prev = new Map<string, PreviousEntry>();
-  for (const e of previous?.entries ?? []) prev.set(entryName(e), e);
+  const prevItems = new Map<string, TreeItem & { sha256?: string }>();
+  for (const e of previous?.entries ?? []) {
+    const name = entryName(e);
+    prev.set(name, e);
+    prevItems.set(name, previousItem(name, e));
+  }
   const walked: TreeItem[] = [];
   for (let i = 0; i < current.length; i++) walked.push(treeItem(current.get(i)));
 
-  const renames = previous ? findRenames([...prev.entries()].map(([p, e]) => ({ ...previousItem(p, e), sha256: e.sha256 })), walked, options.confirmRename ?? (() => false)) : [];
+  const renames = options.confirmRename ? findRenames(prevItems, walked, options.confirmRename) : [];
   const entries: PlannedEntry[] = [];
   const counts: PlanCounts = { added: 0, changedFiles: 0, removed: 0, uploadedBytes: 0 };
   const seen = new Set<string>();
@@ -106,7 +111,7 @@ export function planSnapshot(current: CurrentEntries, previous?: PreviousSnapsho
       entries.push({ letter: 'D', change: was ? (rename ? 'moved' : 'unchanged') : 'added' });
       continue;
     }
-    if (was && same(previousItem(oldPath, was), cur)) {
+    if (was && same(prevItems.get(oldPath)!, cur)) {
       const kept: Kept = { in: was.in ?? previous!.id };
       const at = was.at === undefined ? oldPath : entryName({ path: was.at, pathBytes: was.atBytes });
       if (at !== cur.path) kept.at = at;
@@ -168,8 +173,9 @@ function treeItem(e: SourceEntry): TreeItem {
   return item;
 }
 
-function previousItem(path: string, e: PreviousEntry): TreeItem {
-  const item: TreeItem = { path, type: e.type, size: e.size, mtime: e.mtime, mode: e.mode };
+function previousItem(path: string, e: PreviousEntry): TreeItem & { sha256?: string } {
+  const item: TreeItem & { sha256?: string } = { path, type: e.type, size: e.size, mtime: e.mtime, mode: e.mode };
+  if (e.sha256 !== undefined) item.sha256 = e.sha256;
   const target = e.linkTargetBytes === undefined ? e.linkTarget : fromBytes(Buffer.from(e.linkTargetBytes, 'base64'));
   if (target !== undefined) item.linkTarget = target;
   return item;
