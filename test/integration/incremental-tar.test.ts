@@ -39,6 +39,8 @@ describe('GNU.dumpdir records: tar -x -G over the previous tree gives the next o
     write(path.join(src, 'olddir', 'f1.txt'), 'f1');
     write(path.join(src, 'olddir', 'inner', 'f2.bin'), Buffer.alloc(5000, 7));
     symlinkSync('a.txt', path.join(src, 'link'));
+    mkdirSync(path.join(src, 'empty folder'));
+    utimesSync(path.join(src, 'empty folder'), day(1), day(1));
     const a0 = path.join(work, 'a0.tar');
     const s0 = await writeSnapshot([src], a0, '20260101T000000Z-0000000000000000');
     assert.ok(s0.plan.full);
@@ -54,6 +56,7 @@ describe('GNU.dumpdir records: tar -x -G over the previous tree gives the next o
     write(path.join(src, 'added.txt'), 'added');
     write(path.join(src, 'sub', 'new sub', 'z\nz.txt'), 'z');
     chmodSync(path.join(src, 'keep.txt'), 0o600);
+    mkdirSync(path.join(src, 'sub', 'new empty'));
     for (const d of ['sub', '']) utimesSync(path.join(src, d), day(3), day(3));
     const a1 = path.join(work, 'a1.tar');
     const s1 = await writeSnapshot([src], a1, '20260102T000000Z-0000000000000000', s0);

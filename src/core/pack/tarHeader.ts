@@ -58,7 +58,7 @@ export interface HeaderPlan {
   length: number;
 }
 
-/** Depends on the names only: a header's size, mode and times can change after planning. */
+/** Depends on the names (and a dumpdir record) only: a header's size, mode and times can change after planning. */
 export function planHeader(h: Header): HeaderPlan {
   const names = h.dumpdir ? undefined : ustarNames(h);
   if (names) return { names, length: 512 };
