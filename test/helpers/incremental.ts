@@ -8,6 +8,8 @@ import { manifestEntriesV2, type ManifestEntryV2 } from '../../src/core/pack/inc
 import type { ChunkerOptions } from '../../src/core/pack/incremental/chunker';
 import type { RenameCandidate } from '../../src/core/pack/incremental/folderRenames';
 import type { SourceEntry } from '../../src/core/pack/walk';
+import { archiveSizeBound } from '../../src/core/pack/incremental/sizeBound';
+import { statSync } from 'node:fs';
 
 export interface Snapshot {
   id: string;
@@ -34,5 +36,7 @@ export async function writeSnapshot(sources: string[], file: string, id: string,
   } finally {
     closeSync(fd);
   }
+  const bound = archiveSizeBound(entries, plan, options.chunkThreshold, options.chunking?.min);
+  if (statSync(file).size > bound) throw new Error(`archive ${id}: ${statSync(file).size} bytes, over the bound ${bound}`);
   return { id, entries: [...manifestEntriesV2(entries, plan, result)], plan, result };
 }
