@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, utimesSync, writ
 import * as path from 'node:path';
 import { snapshot, tempDir } from '../helpers/tree';
 import { writeSnapshot } from '../helpers/incremental';
-import { chainNeeds, fullChain, nextChain } from '../../src/core/model/chain';
+import { chainNeeds, fullChain, holdersOf, nextChain } from '../../src/core/model/chain';
 import { encodeDumpdir } from '../../src/core/pack/incremental/dumpdir';
 import { writeHeader, type Header } from '../../src/core/pack/tarHeader';
 
@@ -87,7 +87,7 @@ describe('GNU.dumpdir records: tar -x -G over the previous tree gives the next o
       last = await writeSnapshot([src], path.join(work, `${id}.tar`), id, last);
       chain = nextChain(chain, id, last.plan.renames.length > 0);
       ids.push(id);
-      return chainNeeds(chain, last.plan.holders());
+      return chainNeeds(chain, holdersOf(last.entries, id));
     };
     const restores = (needs: string[], name: string): boolean => {
       const dest = path.join(work, name);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Gpg } from '../helpers/gpg';
 import { snapshot, tempDir } from '../helpers/tree';
 import { writeSnapshot, type Snapshot } from '../helpers/incremental';
-import { chainNeeds, fullChain, nextChain, type ChainInfo } from '../../src/core/model/chain';
+import { chainNeeds, fullChain, holdersOf, nextChain, type ChainInfo } from '../../src/core/model/chain';
 
 const MiB = 1024 * 1024;
 const day = (n: number): Date => new Date(Date.UTC(2026, 0, n, 12));
@@ -57,7 +57,7 @@ describe('restoring a snapshot without glacier-backup: the documented sh block',
       assert.equal(enc.status, 0, enc.stderr);
       archives.push(`${tarFile}.gpg`);
       snapshots.push(s);
-      const needs = chainNeeds(chain, s.plan.holders());
+      const needs = chainNeeds(chain, holdersOf(s.entries, id));
       const dest = path.join(work, `dest-${n}`);
       mkdirSync(dest);
       const run = spawnSync('sh', ['-c', restoreBlock()], {

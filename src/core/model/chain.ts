@@ -65,6 +65,21 @@ export function nextChain(previous: ChainInfo, id: string, hasRenames: boolean):
 }
 
 /**
+ * The archives holding members of a snapshot, by its manifest entries' `in` and chunk archives
+ * (`own` for entries without `in`): what chainNeeds takes. Read from the entries as written, since
+ * a changed big file may reuse chunks of earlier archives.
+ */
+export function holdersOf(entries: Iterable<EntryPlacement & { type?: string }>, own: string): Set<string> {
+  const out = new Set<string>();
+  for (const e of entries) {
+    if (e.in !== undefined) out.add(e.in);
+    else if (e.type !== 'directory') out.add(own);
+    for (const c of e.chunks ?? []) out.add(c[2]);
+  }
+  return out;
+}
+
+/**
  * The archives, oldest first, that restoring the whole snapshot reads with `tar -x -G` one after
  * the other into an empty folder (the `needs` field): those holding its members (`holders`, by
  * `in` and `chunks`) and its own; every archive with renames after the oldest of those (a rename

@@ -69,8 +69,6 @@ export interface IncrementPlan {
   previousChunks: Map<string, string>;
   /** A folder's dumpdir record (a root's carries the renames inside it). */
   dumpdir(index: number): Buffer;
-  /** The archives holding members of `N` entries (by `in` and `chunks`). */
-  holders(): Set<string>;
 }
 
 export interface PlanOptions {
@@ -148,15 +146,6 @@ export function planSnapshot(current: CurrentEntries, previous?: PreviousSnapsho
       const path = walked[index]!.path;
       const list: DumpChild[] = (children.get(index) ?? []).map((c) => ({ name: walked[c]!.path.slice(path.length + 1), letter: entries[c]!.letter }));
       return encodeDumpdir(list, parentOf(path) === undefined ? (rootRenames.get(path) ?? []) : []);
-    },
-    holders(): Set<string> {
-      const out = new Set<string>();
-      for (const e of entries) {
-        if (!e.kept) continue;
-        out.add(e.kept.in);
-        for (const c of e.kept.chunks ?? []) out.add(c[2]);
-      }
-      return out;
     },
   };
 }
