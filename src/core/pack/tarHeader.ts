@@ -26,6 +26,11 @@ export interface Header {
   gid: number;
   size: number;
   mtimeMs: number;
+  /**
+   * A `GNU.dumpdir` PAX record (format version 2, incremental/dumpdir.ts): a directory's children,
+   * NUL-separated. Its presence forces a PAX header.
+   */
+  dumpdir?: Buffer;
 }
 
 const typeflags: Record<Header['type'], number> = { file: 0x30, symlink: 0x32, directory: 0x35, 'pax-header': 0x78 };
@@ -53,9 +58,9 @@ export interface HeaderPlan {
   length: number;
 }
 
-/** Depends on the names only: a header's size, mode and times can change after planning. */
+/** Depends on the names (and a dumpdir record) only: a header's size, mode and times can change after planning. */
 export function planHeader(h: Header): HeaderPlan {
-  const names = ustarNames(h);
+  const names = h.dumpdir ? undefined : ustarNames(h);
   if (names) return { names, length: 512 };
   const pax = paxRecords(h);
   return { pax, length: 1024 + pax.length + padding(pax.length) };
@@ -92,9 +97,11 @@ function paxRecords(h: Header): Buffer {
   const records = [paxRecord('path', toBytes(h.name))];
   if (h.linkname) records.push(paxRecord('linkpath', toBytes(h.linkname)));
   if (!isWellFormed(h.name) || !isWellFormed(h.linkname)) records.unshift(paxRecord('hdrcharset', Buffer.from('BINARY')));
+  if (h.dumpdir) records.push(paxRecord('GNU.dumpdir', h.dumpdir));
   return Buffer.concat(records);
 }
 
+/** A record's length counts bytes, its own digits included (the value may hold NULs and UTF-8). */
 function paxRecord(key: string, value: Buffer): Buffer {
   const len = key.length + value.length + 3; // " ", "=", "\n"
   let digits = String(len).length;
