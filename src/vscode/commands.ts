@@ -15,19 +15,20 @@ import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '.
 import { formatBytes } from '../core/store/upload';
 import type { ManifestEntry } from '../core/pack/tarWriter';
 import type { Node } from './archivesView';
-import type { Catalog } from './catalog';
+import type { ArchiveCatalog } from './archiveCatalog';
 import { checkArchivesFlow } from './checkArchives';
 import type { Connection } from './connection';
-import type { JobQueue } from './jobs';
+import type { JobQueue } from './jobQueue';
 import type { Log } from './log';
-import { dollars, earlyDeletionFee, monthlyCost, prices, restoreTimes, retrievalCost, searchFiles, shortDate, stateText, type ArchiveInfo } from './model';
+import { restoreTime } from '../core/model/restoreTimes';
+import { dollars, earlyDeletionFee, monthlyCost, prices, retrievalCost, searchFiles, shortDate, stateText, type ArchiveInfo } from './viewModel';
 import type { RestorePoller } from './restorePoller';
 import { section } from './settings';
 
 export interface Services {
   context: vscode.ExtensionContext;
   connection: Connection;
-  catalog: Catalog;
+  catalog: ArchiveCatalog;
   jobs: JobQueue;
   poller: RestorePoller;
   log: Log;
@@ -309,11 +310,11 @@ async function restoreFlow(s: Services, givenId?: string): Promise<void> {
     void vscode.window.showInformationMessage(`Glacier Backup: a restore of ${label} is already in progress; you will be told when it is ready.`);
     return;
   }
-  const tiers = restoreTiers.filter((t) => restoreTimes[status.storageClass]?.[t]);
+  const tiers = restoreTiers.filter((t) => restoreTime(status.storageClass, t));
   const tierPick = await vscode.window.showQuickPick(
     tiers.map((t) => ({
       label: t,
-      description: restoreTimes[status.storageClass]?.[t],
+      description: restoreTime(status.storageClass, t)?.text,
       detail: `About ${dollars(retrievalCost(status.size, status.storageClass, t))} to retrieve ${formatBytes(status.size)}${t === settings.restoreTier ? ' · your default' : ''}`,
       picked: t === settings.restoreTier,
       tier: t as RestoreTier,
@@ -335,7 +336,7 @@ async function restoreFlow(s: Services, givenId?: string): Promise<void> {
   await rememberFile(s, picked.id, picked.file);
   s.catalog.setState(picked.id, result.status.glacier);
   s.log.info(`restore of ${picked.id} (${tierPick.tier}, ${days} days): ${result.outcome}`);
-  const when = restoreTimes[status.storageClass]?.[tierPick.tier] ?? '';
+  const when = restoreTime(status.storageClass, tierPick.tier)?.text ?? '';
   const what = result.outcome === 'extended' ? `Extended the restored copy of ${label} to ${days} days.` : `Restore of ${label} requested (${tierPick.tier}: ready ${when}).`;
   void vscode.window.showInformationMessage(`Glacier Backup: ${what} You will be told when it can be downloaded.`);
   void s.poller.tick();

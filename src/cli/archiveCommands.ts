@@ -1,48 +1,14 @@
-/** The CLI's commands over the engine. Results go to stdout; progress and notes to stderr. */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../core/config';
-import { loadPrivateKeys, loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
+/** The CLI's archive commands: backup, list and files. Results go to stdout; progress and notes to stderr. */
 import { GlacierError } from '../core/errors';
-import { listArchives, readManifest } from '../core/catalog/catalog';
-import type { Manifest } from '../core/catalog/manifest';
+import { readManifest } from '../core/catalog/catalog';
 import { backup, type BackupProgress } from '../core/jobs/backup';
+import { listArchivesWithState } from '../core/jobs/listing';
 import { defaultExcludes } from '../core/pack/walk';
 import { formatBytes } from '../core/store/upload';
-import { describeState, glacierState } from '../core/store/glacierState';
-import { archiveStatus } from '../core/store/restore';
-import { concurrency, readFileArg, stateDir, type Options } from './options';
-import { passphrase } from './secrets';
+import { describeState } from '../core/store/glacierState';
+import { concurrency, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
-
-export interface Context {
-  client: S3Client;
-  store: StoreConfig;
-  options: Options;
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-  signal: AbortSignal;
-  progress: boolean;
-}
-
-export async function encryption(ctx: Context): Promise<Encryption> {
-  const files = ctx.options.recipient ?? [];
-  if (files.length > 0) {
-    const keys = await Promise.all(files.map(async (f) => ({ name: f, data: await readFileArg(f, 'recipient key') })));
-    return { mode: 'public-key', recipients: await loadRecipients(keys) };
-  }
-  return { mode: 'passphrase', passphrase: await passphrase(ctx.options, ctx.env, true) };
-}
-
-/** What opens manifests: a private key (--identity) or the passphrase; undefined if neither is at hand. */
-export async function decryption(ctx: Context, required: boolean): Promise<Decryption | undefined> {
-  if (ctx.options.identity) {
-    const armored = await readFileArg(ctx.options.identity, 'private key');
-    return { privateKeys: await loadPrivateKeys(armored, ctx.env.GLACIER_BACKUP_KEY_PASSPHRASE) };
-  }
-  if ((ctx.options.recipient ?? []).length > 0 && !required) return undefined;
-  return { passphrase: await passphrase(ctx.options, ctx.env, false) };
-}
+import { decryption, encryption, type Context } from './context';
 
 export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
   if (paths.length === 0) throw new GlacierError('usage', 'backup needs at least one path');
@@ -79,40 +45,18 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
 }
 
 export async function runList(ctx: Context): Promise<void> {
-  const items = await listArchives(ctx.client, ctx.store, ctx.signal);
-  const dec = items.some((i) => i.manifest) ? await decryption(ctx, false) : undefined;
-  const rows: Record<string, unknown>[] = [];
-  for (const item of items) {
-    let m: Manifest | undefined;
-    let problem: string | undefined;
-    if (!item.archive) problem = 'manifest without archive';
-    else if (!item.manifest) problem = 'archive without manifest';
-    if (item.manifest && dec) {
-      try {
-        m = await readManifest(ctx.client, ctx.store, item.id, dec, ctx.signal);
-      } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        problem ??= err instanceof GlacierError ? err.message : 'manifest unreadable';
-      }
-    }
-    // Listing does not report restore status; one HEAD per archive in a Glacier class does.
-    const glacier = !item.archive
-      ? undefined
-      : item.archive.storageClass === 'GLACIER' || item.archive.storageClass === 'DEEP_ARCHIVE'
-        ? (await archiveStatus(ctx.client, ctx.store, item.id, ctx.signal)).glacier
-        : glacierState(item.archive.storageClass, undefined);
-    rows.push({
-      id: item.id,
-      state: glacier ? glacier.state : null,
-      ...(glacier?.state === 'restored' && glacier.expiry ? { expiry: glacier.expiry.toISOString() } : {}),
-      created: m?.created ?? item.archive?.lastModified?.toISOString() ?? null,
-      label: m?.label ?? null,
-      size: item.archive?.size ?? null,
-      storageClass: item.archive?.storageClass ?? null,
-      files: m?.fileCount ?? null,
-      ...(problem ? { problem } : {}),
-    });
-  }
+  const { archives } = await listArchivesWithState({ client: ctx.client, store: ctx.store, signal: ctx.signal, decryption: () => decryption(ctx, false) });
+  const rows = archives.map((a) => ({
+    id: a.id,
+    state: a.state ? a.state.state : null,
+    ...(a.state?.state === 'restored' && a.state.expiry ? { expiry: a.state.expiry.toISOString() } : {}),
+    created: a.summary?.created ?? a.lastModified?.toISOString() ?? null,
+    label: a.summary?.label ?? null,
+    size: a.size ?? null,
+    storageClass: a.storageClass ?? null,
+    files: a.summary?.fileCount ?? null,
+    ...(a.problem ? { problem: a.problem.message } : {}),
+  }));
   if (ctx.options.json) {
     ctx.out(printableJson(JSON.stringify(rows, null, 2)));
     return;
@@ -122,10 +66,11 @@ export async function runList(ctx: Context): Promise<void> {
     return;
   }
   ctx.out(['ID', 'CREATED', 'SIZE', 'CLASS', 'STATE', 'FILES', 'LABEL'].join('\t'));
-  for (const r of rows) {
+  for (const [i, r] of rows.entries()) {
     const created = typeof r.created === 'string' ? r.created.replace(/\.\d+Z$/, 'Z') : '-';
-    const label = printable(r.problem ? `(${String(r.problem)})` : ((r.label as string | null) ?? '(encrypted)'));
-    ctx.out([r.id, created, r.size === null ? '-' : formatBytes(r.size as number), r.storageClass ?? '-', stateText(r), r.files ?? '-', label].join('\t'));
+    const label = printable(r.problem ? `(${r.problem})` : (r.label ?? '(encrypted)'));
+    const state = archives[i]!.state;
+    ctx.out([r.id, created, r.size === null ? '-' : formatBytes(r.size), r.storageClass ?? '-', state ? describeState(state) : '-', r.files ?? '-', label].join('\t'));
   }
 }
 
@@ -174,10 +119,4 @@ function progressMeter(ctx: Context): { update: (p: BackupProgress) => void; don
       if (shown) process.stderr.write('\r\x1b[K');
     },
   };
-}
-
-function stateText(r: Record<string, unknown>): string {
-  if (typeof r.state !== 'string') return '-';
-  if (r.state === 'restored' && typeof r.expiry === 'string') return describeState({ state: 'restored', expiry: new Date(r.expiry) });
-  return r.state;
 }
