@@ -7,7 +7,10 @@ import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { ArchivesView } from './archivesView';
 import { ArchiveCatalog } from './archiveCatalog';
-import { offerInterruptedBackups, registerCommands, type Services } from './commands';
+import { offerInterruptedBackups } from './commands/interruptedBackups';
+import { registerCommands } from './commands/register';
+import type { Services } from './commands/services';
+import { WantedFiles } from './commands/wantedFiles';
 import { Connection } from './connection';
 import { JobQueue } from './jobQueue';
 import { createLog } from './log';
@@ -27,18 +30,19 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log, catalog, jobs, poller, view, treeView);
 
   const services: Services = {
-    context,
     connection,
     catalog,
     jobs,
     poller,
     log,
+    stateDir: path.join(context.globalStorageUri.fsPath, 'state'),
+    wantedFiles: new WantedFiles(context.globalState),
     revealArchive: async (id) => {
       const node = view.archiveNode(id);
       if (node) await treeView.reveal(node, { select: true, focus: true });
     },
   };
-  registerCommands(services);
+  registerCommands(context.subscriptions, services);
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
