@@ -8,28 +8,20 @@ import type { Services } from './services';
 export async function setUpFlow(s: Services): Promise<void> {
   const config = vscode.workspace.getConfiguration(section);
   const set = (k: string, v: unknown): Thenable<void> => config.update(k, v, vscode.ConfigurationTarget.Global);
-  const bucket = await vscode.window.showInputBox({
-    title: 'Glacier Backup set-up (1/5): bucket',
-    prompt: 'The S3 bucket that receives the archives (it must exist).',
-    value: config.get<string>('bucket', ''),
-    ignoreFocusOut: true,
-    validateInput: (v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v.trim()) ? undefined : 'A bucket name: 3–63 lowercase letters, digits, dots and hyphens'),
-  });
+  // A text setting, asked with its current value; undefined when the user backs out.
+  const ask = (key: string, title: string, prompt: string, validate?: (v: string) => boolean, invalid = ''): Thenable<string | undefined> =>
+    vscode.window.showInputBox({
+      title: `Glacier Backup set-up ${title}`,
+      prompt,
+      value: config.get<string>(key, ''),
+      ignoreFocusOut: true,
+      ...(validate ? { validateInput: (v: string) => (validate(v.trim()) ? undefined : invalid) } : {}),
+    });
+  const bucket = await ask('bucket', '(1/5): bucket', 'The S3 bucket that receives the archives (it must exist).', (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'A bucket name: 3–63 lowercase letters, digits, dots and hyphens');
   if (bucket === undefined) return;
-  const region = await vscode.window.showInputBox({
-    title: 'Glacier Backup set-up (2/5): region',
-    prompt: 'The bucket\'s AWS region, e.g. eu-central-1 (empty: from your AWS configuration).',
-    value: config.get<string>('region', ''),
-    ignoreFocusOut: true,
-  });
+  const region = await ask('region', '(2/5): region', 'The bucket\'s AWS region, e.g. eu-central-1 (empty: from your AWS configuration).');
   if (region === undefined) return;
-  const endpoint = await vscode.window.showInputBox({
-    title: 'Glacier Backup set-up (3/5): endpoint (optional)',
-    prompt: 'Only for S3-compatible stores (e.g. https://s3.example.com); leave empty for AWS.',
-    value: config.get<string>('endpoint', ''),
-    ignoreFocusOut: true,
-    validateInput: (v) => (v.trim() === '' || /^https?:\/\/\S+$/.test(v.trim()) ? undefined : 'A URL starting with https:// (or empty)'),
-  });
+  const endpoint = await ask('endpoint', '(3/5): endpoint (optional)', 'Only for S3-compatible stores (e.g. https://s3.example.com); leave empty for AWS.', (v) => v === '' || /^https?:\/\/\S+$/.test(v), 'A URL starting with https:// (or empty)');
   if (endpoint === undefined) return;
   const cred = await vscode.window.showQuickPick(
     [
