@@ -87,7 +87,7 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
   if (pick) await s.revealArchive(m.id);
 }
 
-
+/** Above the size threshold (if enabled): a modal that states the monthly cost and the class's minimum billing. */
 async function confirmLargeUpload(scan: { files: number; bytes: number }, storageClass: string, enabled: boolean, thresholdMB: number): Promise<boolean> {
   if (!enabled || scan.bytes < thresholdMB * 1024 * 1024) return true;
   const minimum = prices.minimumDays[storageClass];
