@@ -8,12 +8,11 @@ import { formatBytes } from '../core/store/upload';
 import { describeState } from '../core/store/glacierState';
 import { concurrency, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
-import { decryption, encryption, type Context } from './context';
+import { backupKeys, decryption, type Context } from './context';
 
 export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
   if (paths.length === 0) throw new GlacierError('usage', 'backup needs at least one path');
-  const enc = await encryption(ctx);
-  const dec = enc.mode === 'passphrase' ? { passphrase: enc.passphrase } : await decryption(ctx, false);
+  const { encryption: enc, decryption: dec } = await backupKeys(ctx);
   const exclude = [...(ctx.options['no-default-excludes'] ? [] : defaultExcludes), ...(ctx.options.exclude ?? [])];
   const meter = progressMeter(ctx);
   const result = await backup({

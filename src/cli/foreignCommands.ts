@@ -8,6 +8,7 @@ import { GlacierError } from '../core/errors';
 import { downloadForeign } from '../core/jobs/downloadForeign';
 import { outsideLinkHint } from './restoreCommands';
 import { decryption, type Context } from './context';
+import { restoreNotes, restoreNotesSummary } from '../core/pack/restoreNotes';
 
 const usage = 'download-key needs a bucket/key (such as my-bucket/old/backup-2024.tar.gpg) and a destination folder';
 
@@ -36,6 +37,7 @@ export async function runDownloadKey(ctx: Context, target: string | undefined, d
     signal: ctx.signal,
   }).catch(outsideLinkHint);
   const files = res.entries.filter((e) => e.type === 'file').length;
-  ctx.err(`restored ${files} files from s3://${bucket}/${key.replace(/[\u0000-\u001f\u007f]/g, '?')}, checked by its OpenPGP integrity check (it has no manifest)`);
+  for (const line of restoreNotes(res.entries)) ctx.err(`note: ${line}`);
+  ctx.err(`restored ${files} files from s3://${bucket}/${key.replace(/[\u0000-\u001f\u007f]/g, '?')}, checked by its OpenPGP integrity check (it has no manifest)${restoreNotesSummary(res.entries)}`);
   ctx.out(res.path);
 }

@@ -17,4 +17,8 @@ export const lifecycleOptions = {
   at: { type: 'string' },
   name: { type: 'string' },
   cron: { type: 'boolean' },
+  all: { type: 'boolean' },
+  out: { type: 'string' },
+  email: { type: 'string' },
+  'include-passphrase': { type: 'boolean' },
 } as const;

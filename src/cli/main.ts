@@ -12,6 +12,8 @@ import { parseTarget, runDownloadKey } from './foreignCommands';
 import { runCheck, runCheckBucket, runVerify } from './maintenanceCommands';
 import { lifecycleCommands, lifecycleUsage } from './lifecycleCommands';
 import { runSchedule, scheduleUsage } from './scheduleCommands';
+import { keyUsage, runRecoveryKit, runTestPassphrase } from './keyCommands';
+import { keyGenUsage, runKeyGenerate } from './keyGenCommand';
 
 declare const PACKAGE_VERSION: string;
 
@@ -37,11 +39,12 @@ commands:
                                                role (a dry run: nothing is written), the minimal IAM policies,
                                                and how to turn on versioning and Object Lock (N days' retention)
 
-${lifecycleUsage}${scheduleUsage}
+${lifecycleUsage}${scheduleUsage}${keyUsage}${keyGenUsage}
 store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
             the standard AWS chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)
-encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt;
+encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt (several:
+            the first encrypts new backups, reading tries each, up to 4);
             or --recipient KEY.asc (repeatable) for public keys; --identity KEY.asc to read
             manifests in public-key mode (its passphrase from GLACIER_BACKUP_KEY_PASSPHRASE)
 download:   --allow-outside-links recreates symlinks that point outside the restored folder
@@ -65,13 +68,18 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(usage);
     return 2;
   }
-  // schedule writes timers and crontab lines; it talks to no store.
+  // Lines may quote text from the bucket: nothing in it reaches the terminal as a control.
+  const io = { options: values, env: process.env, out: (line: string) => process.stdout.write(`${printable(line, '\t\n')}\n`), err: (line: string) => process.stderr.write(`${printable(line, '\t\n')}\n`) };
+  // schedule writes timers and crontab lines, key generate key files; neither talks to a store.
   if (command === 'schedule') {
-    const io = { options: values, env: process.env, out: (line: string) => process.stdout.write(`${printable(line, '\t\n')}\n`), err: (line: string) => process.stderr.write(`${printable(line, '\t\n')}\n`) };
     await runSchedule(io, rest);
     return 0;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  if (command === 'key' && rest[0] === 'generate') {
+    await runKeyGenerate(io);
+    return 0;
+  }
+  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase', 'recovery-kit'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself; no configured bucket is needed.
   const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
   const controller = new AbortController();
@@ -88,9 +96,8 @@ async function main(argv: string[]): Promise<number> {
     store,
     options: values,
     env: process.env,
-    // Lines may quote text from the bucket: nothing in it reaches the terminal as a control.
-    out: (line) => process.stdout.write(`${printable(line, '\t\n')}\n`),
-    err: (line) => process.stderr.write(`${printable(line, '\t\n')}\n`),
+    out: io.out,
+    err: io.err,
     signal: controller.signal,
     progress: Boolean(process.stderr.isTTY) && !values.quiet,
   };
@@ -104,6 +111,8 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'verify') await runVerify(ctx, rest[0]);
   else if (command === 'check') await runCheck(ctx);
   else if (command === 'check-bucket') await runCheckBucket(ctx);
+  else if (command === 'test-passphrase') await runTestPassphrase(ctx);
+  else if (command === 'recovery-kit') await runRecoveryKit(ctx);
   else if (Object.hasOwn(lifecycleCommands, command)) await lifecycleCommands[command]!(ctx, rest);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;

@@ -17,7 +17,7 @@ export const optionSpec = {
   endpoint: { type: 'string' },
   'path-style': { type: 'boolean' },
   'storage-class': { type: 'string' },
-  'passphrase-file': { type: 'string' },
+  'passphrase-file': { type: 'string', multiple: true },
   recipient: { type: 'string', multiple: true },
   identity: { type: 'string' },
   label: { type: 'string' },
@@ -101,10 +101,20 @@ export function concurrency(o: Options): number {
   return n;
 }
 
-export function stateDir(env: NodeJS.ProcessEnv): string {
+/**
+ * Local state (last backups, upload journals, their lock files): GLACIER_BACKUP_STATE_DIR, else on
+ * Windows %LOCALAPPDATA%\glacier-backup (kept on this machine, never roamed), else
+ * $XDG_STATE_HOME/glacier-backup or ~/.local/state/glacier-backup.
+ */
+export function stateDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
   if (env.GLACIER_BACKUP_STATE_DIR) return env.GLACIER_BACKUP_STATE_DIR;
+  if (platform === 'win32') return path.win32.join(env.LOCALAPPDATA || path.win32.join(windowsHome(env), 'AppData', 'Local'), 'glacier-backup');
   const base = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
   return path.join(base, 'glacier-backup');
+}
+
+function windowsHome(env: NodeJS.ProcessEnv): string {
+  return env.USERPROFILE || os.homedir();
 }
 
 export async function readFileArg(file: string, what: string): Promise<string> {
@@ -116,8 +126,10 @@ export async function readFileArg(file: string, what: string): Promise<string> {
   }
 }
 
-export function configDir(env: NodeJS.ProcessEnv): string {
+/** Settings and pending restores: GLACIER_BACKUP_CONFIG_DIR, else on Windows %APPDATA%\glacier-backup, else $XDG_CONFIG_HOME or ~/.config. */
+export function configDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
   if (env.GLACIER_BACKUP_CONFIG_DIR) return env.GLACIER_BACKUP_CONFIG_DIR;
+  if (platform === 'win32') return path.win32.join(env.APPDATA || path.win32.join(windowsHome(env), 'AppData', 'Roaming'), 'glacier-backup');
   return path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'glacier-backup');
 }
 

@@ -1,21 +1,52 @@
 /** Where the CLI gets secrets: environment, a file, or a hidden terminal prompt — never argv. */
 import { GlacierError } from '../core/errors';
+import { maxPassphrases } from '../core/crypto/openpgp';
 import { readFileArg, type Options } from './options';
 
-export async function passphrase(o: Options, env: NodeJS.ProcessEnv, confirm: boolean): Promise<string> {
-  if (env.GLACIER_BACKUP_PASSPHRASE) return env.GLACIER_BACKUP_PASSPHRASE;
-  if (o['passphrase-file']) {
-    const text = (await readFileArg(o['passphrase-file'], 'passphrase file')).replace(/\r?\n$/, '');
-    if (text === '') throw new GlacierError('usage', `passphrase file ${o['passphrase-file']} is empty`);
-    return text;
+/**
+ * The passphrases given, in order: GLACIER_BACKUP_PASSPHRASE, then each --passphrase-file; a
+ * terminal prompt when there is none. The first encrypts new backups; reading tries them all, so
+ * archives made under an earlier passphrase stay readable next to the current one.
+ */
+export async function passphrases(o: Options, env: NodeJS.ProcessEnv, confirm: boolean): Promise<string[]> {
+  return (await givenPassphrases(o, env, confirm)).map((g) => g.passphrase);
+}
+
+/** passphrases(), each with where it came from (for reports; never the passphrase itself). */
+export async function givenPassphrases(o: Options, env: NodeJS.ProcessEnv, confirm: boolean): Promise<{ source: string; passphrase: string }[]> {
+  const given: { source: string; passphrase: string }[] = [];
+  if (env.GLACIER_BACKUP_PASSPHRASE) given.push({ source: 'GLACIER_BACKUP_PASSPHRASE', passphrase: env.GLACIER_BACKUP_PASSPHRASE });
+  for (const file of o['passphrase-file'] ?? []) {
+    const text = (await readFileArg(file, 'passphrase file')).replace(/\r?\n$/, '');
+    if (text === '') throw new GlacierError('usage', `passphrase file ${file} is empty`);
+    given.push({ source: `--passphrase-file ${file}`, passphrase: text });
   }
+  if (given.length > maxPassphrases) throw new GlacierError('usage', `at most ${maxPassphrases} passphrases are tried: ${given.length} were given`);
+  if (given.length > 0) return given;
   if (process.stdin.isTTY && process.stderr.isTTY) {
     const first = await prompt('Passphrase: ');
     if (first === '') throw new GlacierError('usage', 'empty passphrase');
     if (confirm && (await prompt('Repeat passphrase: ')) !== first) throw new GlacierError('usage', 'the passphrases do not match');
-    return first;
+    return [{ source: 'the passphrase typed', passphrase: first }];
   }
   throw new GlacierError('config', 'no passphrase: set GLACIER_BACKUP_PASSPHRASE, use --passphrase-file FILE, or run in a terminal');
+}
+
+/** The passphrase that encrypts new backups: the first one given. */
+export async function passphrase(o: Options, env: NodeJS.ProcessEnv, confirm: boolean): Promise<string> {
+  return (await passphrases(o, env, confirm))[0]!;
+}
+
+/** The passphrase of a private key: GLACIER_BACKUP_KEY_PASSPHRASE, or typed (twice for a new key). */
+export async function keyPassphrase(env: NodeJS.ProcessEnv, confirm: boolean): Promise<string> {
+  if (env.GLACIER_BACKUP_KEY_PASSPHRASE) return env.GLACIER_BACKUP_KEY_PASSPHRASE;
+  if (process.stdin.isTTY && process.stderr.isTTY) {
+    const first = await prompt('Passphrase for the private key: ');
+    if (first === '') throw new GlacierError('usage', 'empty passphrase');
+    if (confirm && (await prompt('Repeat it: ')) !== first) throw new GlacierError('usage', 'the passphrases do not match');
+    return first;
+  }
+  throw new GlacierError('config', 'no passphrase for the private key: set GLACIER_BACKUP_KEY_PASSPHRASE or run in a terminal');
 }
 
 /** Reads a line from the terminal without echoing it. */

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { FilePendingStore, RestoreTracker } from '../core/jobs/restoreTracker';
 import { configDir, seconds } from './options';
 import { restoreTime } from '../core/model/restoreTimes';
+import { restoreNotes, restoreNotesSummary } from '../core/pack/restoreNotes';
 
 function tracker(ctx: Context, intervalMs = 15 * 60_000): RestoreTracker {
   return new RestoreTracker({
@@ -70,7 +71,8 @@ export async function runDownload(ctx: Context, id: string | undefined, dest: st
   }).catch(outsideLinkHint);
   await tracker(ctx).remove(res.manifest.id);
   const files = res.entries.filter((e) => e.type === 'file').length;
-  ctx.err(`restored ${files} files from ${res.manifest.id}, verified against its manifest`);
+  for (const line of restoreNotes(res.entries)) ctx.err(`note: ${line}`);
+  ctx.err(`restored ${files} files from ${res.manifest.id}, verified against its manifest${restoreNotesSummary(res.entries)}`);
   ctx.out(res.path);
 }
 

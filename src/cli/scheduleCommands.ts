@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { GlacierError } from '../core/errors';
 import { writeFileAtomic } from '../core/util/atomicWrite';
 import { printableJson } from '../core/util/printable';
-import { storeConfig, type Options } from './options';
+import type { CommandIo } from './io';
+import { storeConfig } from './options';
 import { parseTiming } from './schedule/timing';
 import { cronLine, readMetadata, scheduledBackup, scheduleName, serviceUnit, timerUnit, type Schedule } from './schedule/units';
 
@@ -22,14 +23,7 @@ export const scheduleUsage = `  schedule install --every 1h|6h|1d|1w [--at HH:MM
   schedule remove <name>                       stop and remove a schedule
 `;
 
-export interface ScheduleIo {
-  options: Options;
-  env: NodeJS.ProcessEnv;
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-export async function runSchedule(io: ScheduleIo, args: string[]): Promise<void> {
+export async function runSchedule(io: CommandIo, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   if (sub === 'install') return install(io, rest);
   if (sub === 'list') return list(io);
@@ -53,7 +47,7 @@ function hasSystemd(env: NodeJS.ProcessEnv): boolean {
   return process.platform === 'linux' && systemctl(env, 'show-environment').ok;
 }
 
-async function install(io: ScheduleIo, args: string[]): Promise<void> {
+async function install(io: CommandIo, args: string[]): Promise<void> {
   const { options: o, env } = io;
   if (args.length === 0) throw new GlacierError('usage', 'schedule install needs the paths to back up');
   const paths = args.map((p) => path.resolve(p));
@@ -66,7 +60,7 @@ async function install(io: ScheduleIo, args: string[]): Promise<void> {
   const store = storeConfig(o, env);
   const script = path.resolve(process.argv[1] ?? '');
   const s: Schedule = { name: scheduleName(paths, o.name), timing, paths, ...scheduledBackup(o, env, store, paths, { node: process.execPath, script }) };
-  if (o['passphrase-file']) await warnIfShared(io, path.resolve(o['passphrase-file']));
+  for (const file of o['passphrase-file'] ?? []) await warnIfShared(io, path.resolve(file));
   if (env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE) {
     io.err('note: the schedule does not get AWS_ACCESS_KEY_ID from this shell (no secret is written into it): keep the keys in ~/.aws/credentials, or set AWS_PROFILE before installing');
   }
@@ -90,7 +84,7 @@ async function install(io: ScheduleIo, args: string[]): Promise<void> {
   io.out(`  to run while you are logged out: loginctl enable-linger ${os.userInfo().username}`);
 }
 
-async function warnIfShared(io: ScheduleIo, file: string): Promise<void> {
+async function warnIfShared(io: CommandIo, file: string): Promise<void> {
   const st = await fs.stat(file).catch(() => undefined);
   if (!st) throw new GlacierError('not-found', `passphrase file ${file} does not exist`);
   if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
@@ -119,7 +113,7 @@ async function installed(env: NodeJS.ProcessEnv): Promise<Listed[]> {
   return found;
 }
 
-async function list(io: ScheduleIo): Promise<void> {
+async function list(io: CommandIo): Promise<void> {
   const found = await installed(io.env);
   const systemd = found.length > 0 && hasSystemd(io.env);
   for (const s of found) {
@@ -153,7 +147,7 @@ function properties(text: string): Record<string, string> {
   return map;
 }
 
-async function remove(io: ScheduleIo, name: string | undefined): Promise<void> {
+async function remove(io: CommandIo, name: string | undefined): Promise<void> {
   if (!name) throw new GlacierError('usage', 'schedule remove needs the name of a schedule (see schedule list)');
   const found = await installed(io.env);
   if (!found.some((s) => s.name === name)) {

@@ -120,7 +120,7 @@ describe('gpg --compress-algo bzip2 messages', () => {
   it('are read by our reader, small and multi-block, byte-identical', async () => {
     for (const [data, level] of [[Buffer.from('small\n'), 6], [mixed(450_000), 1]] as const) {
       const message = gpgBzip2(data, level);
-      const opened = await openMessage(pieces(message), { passphrase }, 'm');
+      const opened = await openMessage(pieces(message), { passphrases: [passphrase] }, 'm');
       assert.ok('plaintext' in opened, 'our reader, not openpgp.js');
       assert.deepEqual(await collect(opened.plaintext), data);
     }

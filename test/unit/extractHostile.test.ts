@@ -44,7 +44,7 @@ describe('deep trees', () => {
     assert.equal(got.length, 8000);
     // Linear work: a few seconds on an idle machine (most of it the kernel resolving 2,000-deep
     // paths); the quadratic version took over 120 s. The bound leaves room for a loaded CI runner.
-    assert.ok(took < 30_000, `took ${took} ms`);
+    assert.ok(took < 60_000, `took ${took} ms`);
     assert.equal(readFileSync(path.join(s.root, 'd/'.repeat(1990), 'f5999'), 'utf8'), 'x');
     assertNothingOutside(s);
     const checked = Date.now();

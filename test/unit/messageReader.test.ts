@@ -64,7 +64,7 @@ async function decryptAll(data: Uint8Array, secret: string, size?: number, ms = 
 
 /** Which reader takes the message: ours, or openpgp.js (and why). */
 async function readerOf(data: Uint8Array): Promise<string> {
-  const opened = await openMessage(pieces(data), { passphrase }, 'm');
+  const opened = await openMessage(pieces(data), { passphrases: [passphrase] }, 'm');
   if ('plaintext' in opened) {
     await opened.plaintext.return(undefined);
     return 'ours';

@@ -52,7 +52,7 @@ export function scheduleName(paths: readonly string[], given: string | undefined
  */
 export function scheduledBackup(o: Options, env: NodeJS.ProcessEnv, store: StoreConfig, paths: string[], cli: { node: string; script: string }): Pick<Schedule, 'argv' | 'env'> {
   const recipients = (o.recipient ?? []).map((r) => path.resolve(r));
-  if (recipients.length === 0 && !o['passphrase-file']) {
+  if (recipients.length === 0 && !o['passphrase-file']?.length) {
     throw new GlacierError(
       'usage',
       env.GLACIER_BACKUP_PASSPHRASE
@@ -64,7 +64,7 @@ export function scheduledBackup(o: Options, env: NodeJS.ProcessEnv, store: Store
   if (store.region) argv.push('--region', store.region);
   if (store.endpoint) argv.push('--endpoint', store.endpoint);
   if (store.forcePathStyle) argv.push('--path-style');
-  if (o['passphrase-file'] && recipients.length === 0) argv.push('--passphrase-file', path.resolve(o['passphrase-file']));
+  if (recipients.length === 0) for (const file of o['passphrase-file'] ?? []) argv.push('--passphrase-file', path.resolve(file));
   for (const r of recipients) argv.push('--recipient', r);
   if (o.identity) argv.push('--identity', path.resolve(o.identity));
   if (o.label) argv.push('--label', o.label);

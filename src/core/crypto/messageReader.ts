@@ -28,9 +28,9 @@ import { bodyOf, ByteSource, corrupt, drain, readHeader, tags, type PacketHeader
 import { checkPacketCount, checkPassphrasePacket, yieldTurn } from './keyPackets';
 import { openPassphraseKeyPacket, symmetricCiphers, type SessionKey } from './skesk';
 
-/** What can open a message: a passphrase, or session keys that private keys open (openpgp.js). */
+/** What can open a message: passphrases (tried in order), or session keys that private keys open (openpgp.js). */
 export interface MessageKeys {
-  passphrase?: string;
+  passphrases: readonly string[];
   /** Opens the PKESK (and unsupported SKESK) packets, given as their bytes; undefined if none opens. */
   openKeyPackets?: (packets: Uint8Array) => Promise<SessionKey | { unsupported: string } | undefined>;
   /** Stops the key derivation (and the reading) when aborted. */
@@ -193,15 +193,20 @@ async function sessionKeys(packets: { tag: number; raw: Buffer; body: Buffer }[]
   const others: Buffer[] = [];
   let unsupported: string | undefined;
   for (const packet of packets) {
-    if (packet.tag === tags.skesk && keys.passphrase !== undefined) {
-      await yieldTurn(keys.signal, what);
-      const opened = await openPassphraseKeyPacket(packet.body, keys.passphrase, keys.signal, what);
-      if (opened && 'unsupported' in opened) {
-        const other = keys.openKeyPackets ? await keys.openKeyPackets(packet.raw) : opened;
-        if (other && 'unsupported' in other) unsupported ??= other.unsupported;
-        else if (other) found.push(other);
-      } else if (opened) found.push(opened);
-    } else if (packet.tag === tags.pkesk || (packet.tag === tags.skesk && keys.passphrase === undefined)) {
+    if (packet.tag === tags.skesk && keys.passphrases.length > 0) {
+      for (const passphrase of keys.passphrases) {
+        await yieldTurn(keys.signal, what);
+        const opened = await openPassphraseKeyPacket(packet.body, passphrase, keys.signal, what);
+        if (opened && 'unsupported' in opened) {
+          // openpgp.js tries every passphrase itself.
+          const other = keys.openKeyPackets ? await keys.openKeyPackets(packet.raw) : opened;
+          if (other && 'unsupported' in other) unsupported ??= other.unsupported;
+          else if (other) found.push(other);
+          break;
+        }
+        if (opened) found.push(opened);
+      }
+    } else if (packet.tag === tags.pkesk || packet.tag === tags.skesk) {
       others.push(packet.raw);
     }
   }

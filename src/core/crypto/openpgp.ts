@@ -15,6 +15,7 @@ import { youngCollector } from '../util/v8Flags';
 import { openMessage } from './messageReader';
 import { encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
+import { openpgp } from './openpgpLib';
 import { passphraseKeyPacket, type SessionKey } from './skesk';
 
 export type Encryption =
@@ -24,15 +25,24 @@ export type Encryption =
 /** What can open archives: a passphrase, or private keys (already decrypted). */
 export interface Decryption {
   passphrase?: string;
+  /**
+   * More passphrases, tried after `passphrase` in order: a previous one, another machine's. A
+   * reader tries each on every passphrase packet, so at most `maxPassphrases` in all.
+   */
+  otherPassphrases?: readonly string[];
   privateKeys?: OpenPGP.PrivateKey[];
 }
 
-let loaded: typeof OpenPGP | undefined;
-/** openpgp.js, required on first property access (a bundled CommonJS module runs only then). */
-const openpgp = new Proxy({} as typeof OpenPGP, {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberately lazy: import() would make every caller async
-  get: (_target, key) => Reflect.get((loaded ??= require('openpgp') as typeof OpenPGP), key),
-});
+/** The most passphrases a reader tries: each costs a key derivation per passphrase packet. */
+export const maxPassphrases = 4;
+
+/** The passphrases of `dec`, in the order they are tried. */
+export function passphrasesOf(dec: Decryption): string[] {
+  const all = [...(dec.passphrase !== undefined ? [dec.passphrase] : []), ...(dec.otherPassphrases ?? [])];
+  if (all.length > maxPassphrases) throw new GlacierError('usage', `at most ${maxPassphrases} passphrases are tried: ${all.length} were given`);
+  return [...new Set(all)];
+}
+
 
 const writeConfig = () =>
   ({
@@ -131,7 +141,7 @@ export async function openSessionKey(message: Uint8Array, dec: Decryption): Prom
   try {
     const [key] = await openpgp.decryptSessionKeys({
       message: await openpgp.readMessage({ binaryMessage: message }),
-      ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
+      ...(passphrasesOf(dec).length ? { passwords: passphrasesOf(dec) } : {}),
       ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
     });
     return key ? { algorithm: key.algorithm ?? '', data: key.data } : undefined;
@@ -217,10 +227,11 @@ function errorText(err: unknown): string {
  * stops when `signal` is aborted.
  */
 export async function decryptStream(source: AsyncIterable<Uint8Array>, dec: Decryption, what: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
-  if (!dec.passphrase && !dec.privateKeys?.length) {
+  const passphrases = passphrasesOf(dec);
+  if (passphrases.length === 0 && !dec.privateKeys?.length) {
     throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
   }
-  const keys = { ...(dec.passphrase !== undefined ? { passphrase: dec.passphrase } : {}), openKeyPackets: (packets: Uint8Array) => openKeyPackets(packets, dec), signal };
+  const keys = { passphrases, openKeyPackets: (packets: Uint8Array) => openKeyPackets(packets, dec), signal };
   const opened = await openMessage(source, keys, what);
   if ('plaintext' in opened) return opened.plaintext;
   throwIfAborted(signal, `opening ${what}`);
@@ -236,7 +247,7 @@ async function openKeyPackets(packets: Uint8Array, dec: Decryption): Promise<Ses
   // openpgp.js tries only the passphrase when given both: the keys first, then the passphrase.
   const opened =
     (dec.privateKeys?.length ? await openSessionKey(packets, { privateKeys: dec.privateKeys }) : undefined) ??
-    (dec.passphrase !== undefined ? await openSessionKey(packets, { passphrase: dec.passphrase }) : undefined);
+    (passphrasesOf(dec).length ? await openSessionKey(packets, { passphrase: dec.passphrase, otherPassphrases: dec.otherPassphrases }) : undefined);
   const cipher = opened && (openpgp.enums.symmetric as unknown as Record<string, number | undefined>)[opened.algorithm];
   return cipher === undefined || !opened ? undefined : { cipher, key: Buffer.from(opened.data) };
 }
@@ -252,7 +263,7 @@ async function decryptWithOpenpgp(source: AsyncIterable<Uint8Array>, dec: Decryp
   try {
     const { data } = await openpgp.decrypt({
       message,
-      ...(dec.passphrase ? { passwords: [dec.passphrase] } : {}),
+      ...(passphrasesOf(dec).length ? { passwords: passphrasesOf(dec) } : {}),
       ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
       format: 'binary',
       config: { allowUnauthenticatedStream: true, allowUnauthenticatedMessages: false },

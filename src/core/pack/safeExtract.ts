@@ -6,15 +6,21 @@
  * before anything is written (no absolute paths, drive letters, backslashes, `..` segments, NUL
  * bytes, over-long names); hard links, devices, FIFOs and unknown types are refused; symlinks may
  * not point out of the root, and nothing is ever written through a symlink (each parent is
- * lstat-ed, files are opened O_EXCL|O_NOFOLLOW). Refusals are GlacierError('corrupt') naming the
- * entry. Memory stays bounded: file data streams to disk with back-pressure. setuid, setgid and
- * sticky bits are dropped. The archive's own top folder (a directory "./", as `tar -C DIR -cf - .`
- * writes it first) stands for the root: it is skipped, neither written nor returned. A malformed or truncated tar is 'corrupt'; an error of the source
- * itself (such as a failed decryption) is rethrown unchanged. Nothing is cleaned up on failure:
- * the caller removes the staging folder.
+ * lstat-ed, files are opened O_EXCL|O_NOFOLLOW; where O_NOFOLLOW does not exist, as on Windows,
+ * each opened file is checked after opening: every folder on its way is a real folder, no link or
+ * junction, and its path names the very file opened). Refusals are GlacierError('corrupt') naming
+ * the entry. Names this system cannot hold, or would take for one another (case, Unicode
+ * normalisation), are written under other names (localNames.ts): the entry then carries its
+ * `localPath` and a `note` saying why. On Windows a symlink that may not be created (a privilege)
+ * is left out with a `note` (`leftOut`), not a failure. Memory stays bounded: file data streams to
+ * disk with back-pressure. setuid, setgid and sticky bits are dropped. The archive's own top
+ * folder (a directory "./", as `tar -C DIR -cf - .` writes it first) stands for the root: it is
+ * skipped, neither written nor returned. A malformed or truncated tar is 'corrupt'; an error of
+ * the source itself (such as a failed decryption) is rethrown unchanged. Nothing is cleaned up on
+ * failure: the caller removes the staging folder.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, ftruncateSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, lstatSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as tar from 'tar-stream';
 import { GlacierError, oneLine } from '../errors';
@@ -22,6 +28,7 @@ import { fsPath } from './rawNames';
 import { rawNameExtract } from './rawTarNames';
 import { checkLinkTarget, checkStructure, kindOf, printable, refuse, splitName, type Seen } from './entryRules';
 import { localFailure } from './localError';
+import { LocalNamer } from './localNames';
 import { type SparseInfo, SparseSink, sparseInfo } from './sparse';
 
 export interface ExtractedEntry {
@@ -36,6 +43,12 @@ export interface ExtractedEntry {
   /** Hex sha256 of the content written, files only. */
   sha256?: string;
   linkTarget?: string;
+  /** Where it was written, relative to the root, '/'-separated: only when that differs from `path` (localNames.ts). */
+  localPath?: string;
+  /** For the user: why it was written under another name, or not written at all (a symlink on Windows). */
+  note?: string;
+  /** True when it was not written on this system (`note` says why). */
+  leftOut?: true;
 }
 
 export interface ExtractOptions {
@@ -63,11 +76,15 @@ export interface ExtractOptions {
   allowOutsideSymlinks?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: { entries: number; bytes: number }) => void;
+  /** Whose file-name rules apply (localNames.ts); default process.platform. For tests. */
+  platform?: NodeJS.Platform;
 }
 
 
 interface State {
   root: string;
+  platform: NodeJS.Platform;
+  namer: LocalNamer;
   /** Archive-level view of every path, written or not: catches type changes and links as parents. */
   seen: Map<string, Seen>;
   /** Paths (relative, '/'-separated) known to be real directories on disk. */
@@ -90,6 +107,7 @@ type Entry = tar.Extract extends AsyncIterable<infer S> ? S : never;
 const defaultMaxEntries = 5_000_000;
 const defaultMaxPathBytes = 4096;
 const progressStep = 16 << 20;
+const hasNoFollow = constants.O_NOFOLLOW !== undefined;
 const openFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 export async function extractTar(source: AsyncIterable<Uint8Array>, options: ExtractOptions): Promise<ExtractedEntry[]> {
@@ -101,8 +119,11 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, options: Ext
   const write = options.write ?? true;
   if (write && !(await fs.stat(root)).isDirectory()) throw new GlacierError('usage', `${root} is not a folder`);
 
+  const platform = options.platform ?? process.platform;
   const state: State = {
     root,
+    platform,
+    namer: new LocalNamer(platform),
     seen: new Map(),
     dirsOnDisk: new Set(),
     dirs: new Map(),
@@ -266,16 +287,18 @@ async function extractEntry(
       await consume(entry, name, size, state, options, tarFailure);
       return;
     }
-    await ensureDirs(state, segments, segments.length - 1, name);
-    const abs = path.join(state.root, ...segments);
-    const written = await writeFile(entry, abs, name, { size, sparse, mode, mtime }, state, options, tarFailure);
-    state.results.push({ path: rel, type: 'file', size: written.size, mtime, mode, sha256: written.sha256 });
+    const { local, extra } = placeLocal(state, segments, rel);
+    await ensureDirs(state, local, local.length - 1, name);
+    const abs = path.join(state.root, ...local);
+    const written = await writeFile(entry, abs, name, { size, sparse, mode, mtime, local }, state, options, tarFailure);
+    state.results.push({ path: rel, type: 'file', size: written.size, mtime, mode, sha256: written.sha256, ...extra });
     return;
   }
   if (!wanted) return;
-  const abs = path.join(state.root, ...segments);
+  const { local, extra } = placeLocal(state, segments, rel);
+  const abs = path.join(state.root, ...local);
   if (kind === 'directory') {
-    await ensureDirs(state, segments, segments.length, name);
+    await ensureDirs(state, local, local.length, name);
     const known = state.dirs.get(rel);
     if (known) {
       // the same directory again: the last entry's mode and mtime win
@@ -285,17 +308,23 @@ async function extractEntry(
       known.result.mtime = mtime;
       return;
     }
-    const result: ExtractedEntry = { path: rel, type: 'directory', size: 0, mtime, mode };
+    const result: ExtractedEntry = { path: rel, type: 'directory', size: 0, mtime, mode, ...extra };
     state.dirs.set(rel, { abs, mode, mtime, result });
     state.results.push(result);
     return;
   }
-  await ensureDirs(state, segments, segments.length - 1, name);
+  await ensureDirs(state, local, local.length - 1, name);
   const target = linkTarget ?? '';
   try {
     await fs.symlink(fsPath(target), fsPath(abs));
   } catch (err) {
     if (errno(err) === 'EEXIST') refuse(name, 'the path already exists');
+    if (state.platform === 'win32' && errno(err) === 'EPERM') {
+      // Windows lets only Developer Mode or the "Create symbolic links" privilege make them.
+      const note = `symlink to "${printable(target)}" not created: Windows needs Developer Mode or the "Create symbolic links" privilege for it (EPERM)`;
+      state.results.push({ path: rel, type: 'symlink', size: 0, mtime, mode, linkTarget: target, ...extra, note: extra.note ? `${extra.note}; ${note}` : note, leftOut: true });
+      return;
+    }
     throw err;
   }
   try {
@@ -303,7 +332,39 @@ async function extractEntry(
   } catch {
     // a symlink's own mtime is cosmetic, and not every platform can set it
   }
-  state.results.push({ path: rel, type: 'symlink', size: 0, mtime, mode, linkTarget: target });
+  state.results.push({ path: rel, type: 'symlink', size: 0, mtime, mode, linkTarget: target, ...extra });
+}
+
+/**
+ * The local segments of an entry to write (localNames.ts), and what its result then says: its
+ * `localPath` when it differs, and a `note` for each renaming that this entry is the first to meet.
+ */
+function placeLocal(state: State, segments: readonly string[], rel: string): { local: readonly string[]; extra: Pick<ExtractedEntry, 'localPath' | 'note'> } {
+  const { local, renamed } = state.namer.place(segments);
+  if (state.namer.system === 'posix') return { local, extra: {} };
+  const localPath = local.join('/');
+  const notes = renamed.map((r) =>
+    r.path === rel ? `restored as "${printable(r.localPath)}": ${r.reason}` : `its folder "${printable(r.path)}" is restored as "${printable(r.localPath)}": ${r.reason}`,
+  );
+  return { local, extra: { ...(localPath === rel ? {} : { localPath }), ...(notes.length ? { note: notes.join('; ') } : {}) } };
+}
+
+/**
+ * Where open() cannot refuse to follow links (no O_NOFOLLOW: Windows), what O_EXCL|O_NOFOLLOW
+ * guarantee is checked after opening, before anything is written: every folder between the root
+ * and the file is a real folder (no symlink or junction, which Node reports as a symlink), and the
+ * path names the very file opened (same volume and file id, a regular file).
+ */
+export function checkOpened(fd: number, abs: string, root: string, local: readonly string[], name: string): void {
+  let dir = root;
+  for (const segment of local.slice(0, -1)) {
+    dir = path.join(dir, segment);
+    const st = lstatSync(fsPath(dir));
+    if (st.isSymbolicLink() || !st.isDirectory()) refuse(name, `writes through a symlink or junction ("${printable(path.relative(root, dir))}")`);
+  }
+  const opened = fstatSync(fd, { bigint: true });
+  const named = lstatSync(fsPath(abs), { bigint: true });
+  if (!named.isFile() || named.dev !== opened.dev || named.ino !== opened.ino) refuse(name, 'the file opened is not the one its path names (replaced while restoring?)');
 }
 
 /**
@@ -344,7 +405,7 @@ async function writeFile(
   entry: Entry,
   abs: string,
   name: string,
-  file: { size: number; sparse: SparseInfo | null; mode: number; mtime: number },
+  file: { size: number; sparse: SparseInfo | null; mode: number; mtime: number; local: readonly string[] },
   state: State,
   options: ExtractOptions,
   tarFailure: (err: unknown) => Promise<unknown>,
@@ -359,6 +420,7 @@ async function writeFile(
     throw err;
   }
   try {
+    if (!hasNoFollow) checkOpened(fd, abs, state.root, file.local, name);
     const hash = createHash('sha256');
     const sink = contentSink(hash, name, file.size, file.sparse, (chunk, position) => {
       for (let off = 0; off < chunk.byteLength; ) off += writeSync(fd, chunk, off, chunk.byteLength - off, position === null ? null : position + off);

@@ -1,14 +1,15 @@
 /**
  * Streams a POSIX tar (ustar, PAX for long or non-ASCII names) of walked entries, without
  * temporary files, and records what was really written: the manifest entries with each file's
- * sha256 (compactly, see entryList.ts), files skipped because they could not be opened, and files
- * that changed while read.
+ * sha256 (compactly, see entryList.ts), files skipped because they could not be opened or read
+ * (locked by another program, as Windows does), and files that changed while read.
  *
  * Guarantees: the tar is always valid. A file's header carries the size seen when it was opened;
  * if it then shrinks the rest is zero-filled, if it grows the tail is left out, and either way it
  * is reported in `changed`, as is a file whose size or mtime differs from what the walk saw. A
- * file that cannot be opened is skipped; one that fails while read fails the backup (its header
- * is already written). Memory: the chunk being filled, plus up to `poolLimit` recycled ones; the
+ * file that cannot be opened, or whose first read fails (a lock held by another program: EBUSY),
+ * is skipped; one that fails later while read fails the backup (its header is already written).
+ * Modes are the file's own, or on Windows the portable ones of portableMeta.ts. Memory: the chunk being filled, plus up to `poolLimit` recycled ones; the
  * consumer pulls chunks as fast as it takes them.
  */
 import { createHash } from 'node:crypto';
@@ -18,6 +19,7 @@ import type { EntryType, Skipped, SourceEntry } from './walk';
 import { ManifestEntryList, type SourceEntryList } from './entryList';
 import { headerFor, padding, planHeader, writeHeader } from './tarHeader';
 import { fsPath, readableName } from './rawNames';
+import { archiveMode } from './portableMeta';
 
 export interface ManifestEntry {
   /** The archive path; readable (see rawNames.ts) when it is not UTF-8. */
@@ -203,7 +205,7 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
   try {
     fd = openSync(fsPath(e.abs), 'r');
   } catch (err) {
-    report.skipped.push({ path: readableName(e.abs), reason: 'unreadable', detail: (err as NodeJS.ErrnoException).code ?? String(err) });
+    report.skipped.push({ path: readableName(e.abs), reason: 'unreadable', detail: skipDetail(err) });
     return;
   }
   try {
@@ -215,8 +217,9 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
       return;
     }
     const size = before.size;
+    if (size > 0 && !firstReadWorks(fd, e, report)) return;
     const mtime = Math.floor(before.mtimeMs);
-    const mode = before.mode & 0o7777;
+    const mode = archiveMode('file', before.mode);
     writeHeader(out, { ...headerFor(e), mode, size, mtimeMs: mtime });
     yield* out.drain();
     const hash = createHash('sha256');
@@ -257,12 +260,34 @@ function* writeEntry(out: ChunkWriter, e: SourceEntry, index: number, report: Pa
 
 const probe = Buffer.alloc(1);
 
+/** Errors of a first read that mean "not readable now" (a byte-range lock of another program), not a failing disk. */
+const lockedCodes = new Set(['EBUSY', 'EPERM', 'EACCES']);
+
+function skipDetail(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined) return String(err);
+  return code === 'EBUSY' ? 'EBUSY: in use by another program' : code;
+}
+
+/** Reads a file's first byte before its header is written; false (and the file skipped) when it is locked. */
+function firstReadWorks(fd: number, e: SourceEntry, report: PackReport): boolean {
+  try {
+    readSync(fd, probe, 0, 1, 0);
+    return true;
+  } catch (err) {
+    if (!lockedCodes.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    report.skipped.push({ path: readableName(e.abs), reason: 'unreadable', detail: skipDetail(err) });
+    return false;
+  }
+}
+
 /**
  * The common case, in one read and one fstat: a file that, with its header, fits in the room left
  * in the chunk. The read asks for one byte more than the walk saw, into the chunk after room for
  * the header; the header is then written from what was read and from the fstat after it. False
  * (nothing written) when the file has grown past the walked size or does not fit: the general
- * path takes it. Anything that differs from the walk counts as changed while read.
+ * path takes it. Anything that differs from the walk counts as changed while read. A read refused
+ * by a lock skips the file (true, nothing written).
  */
 function readWhole(out: ChunkWriter, fd: number, e: SourceEntry, index: number, report: PackReport, progress: PackProgress): boolean {
   const header = headerFor(e);
@@ -273,14 +298,17 @@ function readWhole(out: ChunkWriter, fd: number, e: SourceEntry, index: number, 
   try {
     n = readFully(fd, out.buf, dataAt, e.size + 1, 0);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EISDIR') return false; // the general path skips it
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') return false; // the general path skips it
+    if (!lockedCodes.has(code ?? '')) throw err;
+    report.skipped.push({ path: readableName(e.abs), reason: 'unreadable', detail: skipDetail(err) });
+    return true;
   }
   if (n > e.size) return false;
   const st = fstatSync(fd);
   if (!st.isFile()) return false;
   header.size = n;
-  header.mode = st.mode & 0o7777;
+  header.mode = archiveMode('file', st.mode);
   header.mtimeMs = Math.floor(st.mtimeMs);
   const sha256 = createHash('sha256').update(out.buf.subarray(dataAt, dataAt + n)).digest();
   writeHeader(out, header, plan);

@@ -11,6 +11,7 @@ import { GlacierError, throwIfAborted } from '../errors';
 import { compileExcludes } from './excludes';
 import { joinName, SourceEntryList } from './entryList';
 import { fromBytes, fsPath, readableName } from './rawNames';
+import { archiveLinkTarget, archiveMode, archiveOwner, rootName } from './portableMeta';
 
 export type EntryType = 'file' | 'directory' | 'symlink';
 
@@ -123,7 +124,7 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
       if (type === 'symlink') {
         await pause();
         try {
-          linkTarget = fromBytes(readlinkSync(fsPath(abs), { encoding: 'buffer' }));
+          linkTarget = archiveLinkTarget(fromBytes(readlinkSync(fsPath(abs), { encoding: 'buffer' })));
         } catch (err) {
           skipped.push({ path: readableName(abs), reason: 'unreadable', detail: code(err) });
           return;
@@ -138,9 +139,9 @@ export async function walk(selected: readonly string[], options: WalkOptions = {
       type,
       size: type === 'file' ? st.size : 0,
       mtimeMs: Math.floor(st.mtimeMs),
-      mode: st.mode & 0o7777,
-      uid: st.uid,
-      gid: st.gid,
+      mode: archiveMode(type, st.mode),
+      uid: archiveOwner(st.uid),
+      gid: archiveOwner(st.gid),
       ...(linkTarget === undefined ? {} : { linkTarget }),
     };
     const rootAbs = parent < 0 ? abs : undefined;
@@ -205,11 +206,6 @@ function typeOf(st: Stats): EntryType | undefined {
   if (st.isDirectory()) return 'directory';
   if (st.isSymbolicLink()) return 'symlink';
   return undefined;
-}
-
-function rootName(abs: string): string {
-  const base = path.basename(abs);
-  return base === '' || base === path.sep ? 'root' : base;
 }
 
 function uniqueName(name: string, used: Set<string>): string {

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { download } from '../../core/jobs/download';
+import { restoreNotes, restoreNotesSummary } from '../../core/pack/restoreNotes';
 import { archiveStatus } from '../../core/store/restore';
 import type { Services } from './services';
 
@@ -66,11 +67,12 @@ export async function downloadFlow(s: Services, id: string, file?: string): Prom
   await s.poller.remove(id);
   await s.wantedFiles.forget(id);
   s.log.info(`restored ${id} into ${result.path}`);
+  for (const line of restoreNotes(result.entries)) s.log.warn(line);
   const uri = vscode.Uri.file(result.path);
   const inside = vscode.workspace.getWorkspaceFolder(uri);
   if (inside) await vscode.commands.executeCommand('revealInExplorer', uri);
   const pick = await vscode.window.showInformationMessage(
-    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched.`,
+    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched${restoreNotesSummary(result.entries, 'the log')}.`,
     ...(inside ? [] : ['Open Folder']),
   );
   if (pick === 'Open Folder') await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
