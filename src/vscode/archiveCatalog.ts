@@ -114,15 +114,15 @@ export class ArchiveCatalog implements vscode.Disposable {
         },
         onStateError: (id, err) => this.log.warn(`status of ${id}: ${describeError(err)}`),
       });
-      show(archives);
       this.status = { kind: 'ready', needsKey };
+      show(archives);
       this.log.info(`listed ${this.archives.length} archives in s3://${store.bucket}/${store.prefix}`);
     } catch (err) {
       this.archives = [];
       this.status = { kind: 'error', message: describeError(err) };
       this.log.error(`listing failed: ${describeError(err)}`);
+      this.changed.fire();
     }
-    this.changed.fire();
   }
 
   /** The full manifest of an archive (file list); asks for the passphrase when none is stored. */
