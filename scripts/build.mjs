@@ -18,7 +18,7 @@ const common = {
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 
-await build({ ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' });
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' });
 await chmod('dist/cli.js', 0o755);
 await build({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
 await build({ ...common, entryPoints: ['bench/pack-null.ts'], outfile: 'dist/bench-pack.js' });

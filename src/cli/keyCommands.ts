@@ -6,9 +6,9 @@ import { recoveryKitHtml, recoveryKitMarkdown, type RecoveryKitInput } from '../
 import { GlacierError } from '../core/errors';
 import { testKeys, type KeyCandidate } from '../core/jobs/keyTest';
 import { printableJson } from '../core/util/printable';
-import { encryption, type Context } from './commands';
+import { encryption, type Context } from './context';
 import { readFileArg } from './options';
-import { givenPassphrases } from './secrets';
+import { givenPassphrases } from './passphrase';
 
 export const keyUsage = `  test-passphrase [--all] [--json]             whether the passphrases given (each on its own) open the newest
                                                manifest, or with --all every one; lists archives none opens

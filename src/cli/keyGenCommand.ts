@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { generateRecipientKey } from '../core/crypto/keyGen';
 import { GlacierError } from '../core/errors';
 import type { CommandIo } from './io';
-import { keyPassphrase } from './secrets';
+import { keyPassphrase } from './passphrase';
 
 export const keyGenUsage = `  key generate --name NAME [--email ADDR] [--out DIR]
                                                a key pair for public-key mode (v4, Curve25519, as GnuPG 2.2 reads):

@@ -11,7 +11,7 @@ import { listSnapshots, type SnapshotListing } from '../core/jobs/snapshots';
 import { className, dollars, monthlyCost } from '../core/model/pricing';
 import { formatDuration, isEmptyPolicy, parseDuration, type RetentionPolicy } from '../core/model/retention';
 import { formatBytes } from '../core/store/upload';
-import { decryption, type Context } from './commands';
+import { decryption, type Context } from './context';
 import { configDir, stateDir } from './options';
 
 export const lifecycleUsage = `  delete <id> [--yes]                          delete an archive and its manifest (states the early-deletion fee)

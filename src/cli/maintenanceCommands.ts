@@ -8,7 +8,7 @@ import { formatBytes } from '../core/store/upload';
 import { checkBucket } from '../core/store/bucketCheck';
 import { bucketReportMarkdown } from '../core/store/bucketReport';
 import type { Decryption, Encryption } from '../core/crypto/openpgp';
-import { decryption, encryption, type Context } from './commands';
+import { decryption, encryption, type Context } from './context';
 import { configDir, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
 

@@ -4,10 +4,11 @@ import { download } from '../core/jobs/download';
 import { describeState } from '../core/store/glacierState';
 import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/store/restore';
 import { formatBytes } from '../core/store/upload';
-import { decryption, type Context } from './commands';
+import { decryption, type Context } from './context';
 import * as path from 'node:path';
 import { FilePendingStore, RestoreTracker } from '../core/jobs/restoreTracker';
 import { configDir, seconds } from './options';
+import { restoreTime } from '../core/model/restoreTimes';
 import { restoreNotes, restoreNotesSummary } from '../core/pack/restoreNotes';
 
 function tracker(ctx: Context, intervalMs = 15 * 60_000): RestoreTracker {
@@ -32,8 +33,9 @@ export async function runRestore(ctx: Context, id: string | undefined): Promise<
   const days = ctx.options.days === undefined ? 7 : Number(ctx.options.days);
   const res = await requestRestore(ctx.client, ctx.store, needId(id, 'restore'), { tier: tier as RestoreTier, days });
   const state = describeState(res.status.glacier);
+  const when = restoreTime(res.status.storageClass, tier);
   const said = {
-    requested: `restore of ${id} requested (${tier}${res.status.storageClass === 'DEEP_ARCHIVE' ? (tier === 'Bulk' ? ', within 48 hours' : ', within 12 hours') : ''}, kept ${days} days): ${state}`,
+    requested: `restore of ${id} requested (${tier}${when ? `, ${when.text}` : ''}, kept ${days} days): ${state}`,
     'already-in-progress': `a restore of ${id} is already in progress`,
     extended: `the restored copy of ${id} is kept ${days} more days: ${state}`,
     'not-needed': `archive ${id} is in ${res.status.storageClass} and needs no restore`,

@@ -3,9 +3,9 @@ import * as vscode from 'vscode';
 import type { ManifestEntry } from '../core/pack/tarWriter';
 import { entryName } from '../core/pack/rawNames';
 import { describeError } from '../core/errors';
-import type { Catalog } from './catalog';
-import type { JobQueue } from './jobs';
-import { archiveLook, entryLook, groupBySource, indexEntries, jobLook, type ArchiveInfo, type FolderIndex, type JobInfo, type SourceGroup } from './model';
+import type { ArchiveCatalog } from './archiveCatalog';
+import type { JobQueue } from './jobQueue';
+import { archiveLook, entryLook, groupBySource, indexEntries, jobLook, type ArchiveInfo, type FolderIndex, type JobInfo, type SourceGroup } from './viewModel';
 
 /** A folder shows at most this many children; the rest are one "… more" row (Restore… searches them all). */
 const maxChildren = 2000;
@@ -27,7 +27,7 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
-    private readonly catalog: Catalog,
+    private readonly catalog: ArchiveCatalog,
     private readonly jobs: JobQueue,
   ) {
     this.subscriptions.push(

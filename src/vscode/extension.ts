@@ -6,10 +6,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { ArchivesView } from './archivesView';
-import { Catalog } from './catalog';
-import { offerInterruptedBackups, registerCommands, type Services } from './commands';
+import { ArchiveCatalog } from './archiveCatalog';
+import { offerInterruptedBackups } from './commands/interruptedBackups';
+import { registerCommands } from './commands/register';
+import type { Services } from './commands/services';
+import { WantedFiles } from './commands/wantedFiles';
 import { Connection } from './connection';
-import { JobQueue } from './jobs';
+import { JobQueue } from './jobQueue';
 import { createLog } from './log';
 import { RestorePoller } from './restorePoller';
 import { Secrets } from './secrets';
@@ -19,7 +22,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
   const secrets = new Secrets(context.secrets, log);
   const connection = new Connection(secrets, log);
-  const catalog = new Catalog(connection, path.join(context.globalStorageUri.fsPath, 'catalog'), log);
+  const catalog = new ArchiveCatalog(connection, path.join(context.globalStorageUri.fsPath, 'catalog'), log);
   const jobs = new JobQueue(log);
   const poller = new RestorePoller(context.globalState, connection, catalog, log);
   const view = new ArchivesView(catalog, jobs);
@@ -27,18 +30,19 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log, catalog, jobs, poller, view, treeView);
 
   const services: Services = {
-    context,
     connection,
     catalog,
     jobs,
     poller,
     log,
+    stateDir: path.join(context.globalStorageUri.fsPath, 'state'),
+    wantedFiles: new WantedFiles(context.globalState),
     revealArchive: async (id) => {
       const node = view.archiveNode(id);
       if (node) await treeView.reveal(node, { select: true, focus: true });
     },
   };
-  registerCommands(services);
+  registerCommands(context.subscriptions, services);
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -9,10 +9,10 @@ import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { RestoreTracker, type PendingRestore, type PendingStore } from '../core/jobs/restoreTracker';
 import type { RestoreTier } from '../core/store/restore';
-import type { Catalog } from './catalog';
+import type { ArchiveCatalog } from './archiveCatalog';
 import type { Connection } from './connection';
 import type { Log } from './log';
-import { shortDate } from './model';
+import { shortDate } from './viewModel';
 
 const stateKey = 'glacierBackup.pendingRestores';
 
@@ -39,7 +39,7 @@ export class RestorePoller implements vscode.Disposable {
   constructor(
     memento: vscode.Memento,
     private readonly connection: Connection,
-    private readonly catalog: Catalog,
+    private readonly catalog: ArchiveCatalog,
     private readonly log: Log,
   ) {
     this.store = new GlobalStatePendingStore(memento);

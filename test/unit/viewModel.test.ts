@@ -15,7 +15,7 @@ import {
   searchFiles,
   stateText,
   type ArchiveInfo,
-} from '../../src/vscode/model';
+} from '../../src/vscode/viewModel';
 import type { ManifestEntry } from '../../src/core/pack/tarWriter';
 import { entryName, fromBytes, pathFields } from '../../src/core/pack/rawNames';
 

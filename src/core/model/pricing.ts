@@ -18,17 +18,6 @@ export const prices = {
   transferOutPerGb: 0.09,
 };
 
-/** How long a restore takes, by storage class and tier, as AWS documents it. */
-export const restoreTimes: Record<string, Record<string, string>> = {
-  DEEP_ARCHIVE: { Standard: 'within 12 hours', Bulk: 'within 48 hours' },
-  GLACIER: { Expedited: '1–5 minutes', Standard: '3–5 hours', Bulk: '5–12 hours' },
-};
-/** The hours a restore takes at most, by storage class and tier. */
-export const restoreHours: Record<string, Record<string, number>> = {
-  DEEP_ARCHIVE: { Standard: 12, Bulk: 48 },
-  GLACIER: { Expedited: 0.1, Standard: 5, Bulk: 12 },
-};
-
 const GB = 1024 ** 3;
 
 export function monthlyCost(bytes: number, storageClass = 'DEEP_ARCHIVE'): number {

@@ -8,19 +8,18 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listArchives, readManifest } from '../core/catalog/catalog';
+import { readManifest } from '../core/catalog/catalog';
 import type { Manifest } from '../core/catalog/manifest';
 import { keys } from '../core/config';
 import { describeError, GlacierError } from '../core/errors';
 import { storeId } from '../core/config';
 import type { PendingRestore } from '../core/jobs/restoreTracker';
 import { writeFileAtomic } from '../core/util/atomicWrite';
-import { glacierState, needsRestore, type GlacierState } from '../core/store/glacierState';
-import { archiveStatus } from '../core/store/restore';
-import { mapLimit } from '../core/util/mapLimit';
+import { listArchivesWithState, summarise, type ListedArchive, type ListingProblem } from '../core/jobs/listing';
+import type { GlacierState } from '../core/store/glacierState';
 import type { Connection } from './connection';
 import type { Log } from './log';
-import { summarise, type ArchiveInfo, type ArchiveSummary } from './model';
+import type { ArchiveInfo, ArchiveSummary } from './viewModel';
 
 export type CatalogStatus =
   | { kind: 'idle' }
@@ -29,7 +28,7 @@ export type CatalogStatus =
   | { kind: 'error'; message: string }
   | { kind: 'ready'; needsKey: boolean };
 
-export class Catalog implements vscode.Disposable {
+export class ArchiveCatalog implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   archives: ArchiveInfo[] = [];
@@ -83,68 +82,47 @@ export class Catalog implements vscode.Disposable {
     this.changed.fire();
     await this.loadSummaries();
     const sid = storeId(store);
-    try {
-      const listing = await listArchives(client, store);
-      this.storeKey = sid;
-      this.bucket = store.bucket;
-      this.prefix = store.prefix;
-      const previous = new Map(this.archives.map((a) => [a.id, a]));
-      this.archives = listing.map((l) => {
-        const info: ArchiveInfo = {
-          id: l.id,
-          ...(l.archive ? { size: l.archive.size, storageClass: l.archive.storageClass, lastModified: l.archive.lastModified } : {}),
-          ...(this.summaries[`${sid}|${l.id}`] ? { summary: this.summaries[`${sid}|${l.id}`] } : {}),
-        };
-        const prev = previous.get(l.id);
-        if (prev?.state) info.state = prev.state;
-        if (l.archive && !needsRestore(l.archive.storageClass)) info.state = glacierState(l.archive.storageClass, undefined);
-        if (!l.archive) info.problem = 'manifest without archive (run "Check bucket")';
-        else if (!l.manifest) info.problem = 'archive without manifest';
-        return info;
-      });
+    const previous = new Map(this.archives.map((a) => [a.id, a]));
+    let dirty = false;
+    // Shown as each phase ends: ids and sizes first, then summaries, then Glacier states.
+    const show = (listed: readonly ListedArchive[]): void => {
+      this.archives = listed.map((l) => archiveInfo(l, previous.get(l.id)));
       this.applyPending();
       this.changed.fire();
-
-      // Manifest summaries, for archives not seen before.
-      const missing = this.archives.filter((a) => !a.summary && !a.problem);
-      let needsKey = false;
-      if (missing.length > 0) {
-        const opened = await this.connection.decryption(settings, false, '');
-        if (!opened) needsKey = true;
-        else {
-          let dirty = false;
-          await mapLimit(missing, 4, async (a) => {
-            try {
-              const m = await readManifest(client, store, a.id, opened.dec);
-              a.summary = summarise(m);
-              this.summaries[`${sid}|${a.id}`] = a.summary;
-              dirty = true;
-            } catch (err) {
-              a.problem = `manifest: ${describeError(err)}`;
-            }
-          });
+    };
+    try {
+      const { archives, needsKey } = await listArchivesWithState({
+        client,
+        store,
+        decryption: async () => (await this.connection.decryption(settings, false, ''))?.dec,
+        summaries: {
+          get: (id) => this.summaries[`${sid}|${id}`],
+          set: (id, summary) => {
+            this.summaries[`${sid}|${id}`] = summary;
+            dirty = true;
+          },
+        },
+        onPhase: async (phase, listed) => {
+          if (phase === 'listed') {
+            this.storeKey = sid;
+            this.bucket = store.bucket;
+            this.prefix = store.prefix;
+          }
           if (dirty) await this.saveSummaries();
-          this.changed.fire();
-        }
-      }
-
-      // Glacier states: one HEAD per archive in a Glacier class.
-      const glacier = this.archives.filter((a) => a.size !== undefined && needsRestore(a.storageClass));
-      await mapLimit(glacier, 8, async (a) => {
-        try {
-          a.state = (await archiveStatus(client, store, a.id)).glacier;
-        } catch (err) {
-          this.log.warn(`status of ${a.id}: ${describeError(err)}`);
-        }
+          dirty = false;
+          show(listed);
+        },
+        onStateError: (id, err) => this.log.warn(`status of ${id}: ${describeError(err)}`),
       });
       this.status = { kind: 'ready', needsKey };
+      show(archives);
       this.log.info(`listed ${this.archives.length} archives in s3://${store.bucket}/${store.prefix}`);
     } catch (err) {
       this.archives = [];
       this.status = { kind: 'error', message: describeError(err) };
       this.log.error(`listing failed: ${describeError(err)}`);
+      this.changed.fire();
     }
-    this.changed.fire();
   }
 
   /** The full manifest of an archive (file list); asks for the passphrase when none is stored. */
@@ -223,4 +201,22 @@ export class Catalog implements vscode.Disposable {
       this.log.warn(`could not save the archive summaries: ${describeError(err)}`);
     }
   }
+}
+
+/** The view's record of a listed archive; a state not known yet (its HEAD failed) stays as it was. */
+function archiveInfo(l: ListedArchive, prev: ArchiveInfo | undefined): ArchiveInfo {
+  const state = l.state ?? prev?.state;
+  return {
+    id: l.id,
+    ...(l.size !== undefined ? { size: l.size, storageClass: l.storageClass, lastModified: l.lastModified } : {}),
+    ...(state ? { state } : {}),
+    ...(l.summary ? { summary: l.summary } : {}),
+    ...(l.problem ? { problem: problemText(l.problem) } : {}),
+  };
+}
+
+function problemText(p: ListingProblem): string {
+  if (p.kind === 'manifest-without-archive') return `${p.message} (run "Check bucket")`;
+  if (p.kind === 'manifest-unreadable') return `manifest: ${p.message}`;
+  return p.message;
 }

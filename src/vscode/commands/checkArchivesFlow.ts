@@ -1,9 +1,9 @@
 /** The "Check Archives (and Repair)…" command: the check job (core/jobs/check.ts) with a confirmation before Repair. */
 import * as vscode from 'vscode';
-import type { Decryption, Encryption } from '../core/crypto/openpgp';
-import { GlacierError } from '../core/errors';
-import { check, defaultCheckAge, type CheckReport } from '../core/jobs/check';
-import type { Services } from './commands';
+import type { Decryption, Encryption } from '../../core/crypto/openpgp';
+import { GlacierError } from '../../core/errors';
+import { check, defaultCheckAge, type CheckReport } from '../../core/jobs/check';
+import type { Services } from './services';
 
 /**
  * Check Archives: the catalog against the bucket (orphans, unfinished uploads, stale local
@@ -11,7 +11,7 @@ import type { Services } from './commands';
  * rebuilt from it when it can be read now and is otherwise kept; deleting such archives is a
  * separate choice whose confirmation says their data goes with them.
  */
-export async function checkArchivesFlow(s: Services, stateDir: string): Promise<void> {
+export async function checkArchivesFlow(s: Services): Promise<void> {
   const { client, store, settings } = await s.connection.connect();
   const rebuild = async (): Promise<{ decryption: Decryption; encryption: Encryption } | undefined> => {
     const opened = await s.connection.decryption(settings, true, 'Enter the passphrase to rebuild the manifests of archives that lost theirs.');
@@ -26,7 +26,7 @@ export async function checkArchivesFlow(s: Services, stateDir: string): Promise<
         store,
         olderThan: defaultCheckAge,
         pending: s.poller.store,
-        stateDir,
+        stateDir: s.stateDir,
         repair,
         deleteOrphanArchives,
         rebuild,

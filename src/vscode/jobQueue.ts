@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { describeError, GlacierError, isSuspended, Suspend } from '../core/errors';
 import type { Log } from './log';
-import { jobLook, progressText, type JobInfo } from './model';
+import { jobLook, progressText, type JobInfo } from './viewModel';
 
 export interface JobContext {
   signal: AbortSignal;

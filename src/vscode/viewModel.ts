@@ -3,15 +3,17 @@
  * it or a job, and the cost figures the prompts quote. No `vscode` import, so it is unit-tested
  * directly; archivesView.ts only maps these descriptions onto TreeItems.
  */
-import type { Manifest } from '../core/catalog/manifest';
+import type { ArchiveSummary } from '../core/jobs/listing';
 import type { GlacierState } from '../core/store/glacierState';
 import type { ManifestEntry } from '../core/pack/tarWriter';
 import { entryName, pathFields } from '../core/pack/rawNames';
 import { formatBytes } from '../core/store/upload';
-import { className, dollars, earlyDeletionFee, monthlyCost, restoreHours } from '../core/model/pricing';
+import { className, dollars, earlyDeletionFee, monthlyCost } from '../core/model/pricing';
+import { restoreExpectedBy } from '../core/model/restoreTimes';
 
 // Prices moved to the engine (src/core/model/pricing.ts); re-exported for the VS Code layer.
-export { className, dollars, earlyDeletionFee, monthlyCost, prices, restoreTimes, retrievalCost } from '../core/model/pricing';
+export { className, dollars, earlyDeletionFee, monthlyCost, prices, retrievalCost } from '../core/model/pricing';
+export type { ArchiveSummary } from '../core/jobs/listing';
 
 /** What the view knows about one archive: the listing, its Glacier state and, once read, its manifest summary. */
 export interface ArchiveInfo {
@@ -26,20 +28,6 @@ export interface ArchiveInfo {
   summary?: ArchiveSummary;
   /** Why the archive cannot be used as is (no manifest, manifest unreadable…). */
   problem?: string;
-}
-
-/** The parts of a manifest the tree and the quick picks need; small enough to cache. */
-export interface ArchiveSummary {
-  label: string;
-  created: string;
-  host: string;
-  sources: string[];
-  fileCount: number;
-  fileBytes: number;
-}
-
-export function summarise(m: Manifest): ArchiveSummary {
-  return { label: m.label, created: m.created, host: m.host, sources: m.sources.map((s) => s.path), fileCount: m.fileCount, fileBytes: m.fileBytes };
 }
 
 /** The icon ids are VS Code product icons (codicons). */
@@ -81,9 +69,9 @@ export function stateText(a: ArchiveInfo, now = new Date()): string {
     case 'restoring': {
       if (!a.restore) return 'restoring';
       const tier = a.restore.tier ?? 'Standard';
-      const hours = restoreHours[a.storageClass ?? 'DEEP_ARCHIVE']?.[tier];
       const since = new Date(a.restore.requestedAt);
-      const by = hours === undefined ? '' : `, expected by ${shortDate(new Date(since.getTime() + hours * 3_600_000))}`;
+      const expected = restoreExpectedBy(a.storageClass ?? 'DEEP_ARCHIVE', tier, since);
+      const by = expected === undefined ? '' : `, expected by ${shortDate(expected)}`;
       return `restoring since ${shortDate(since)} (${tier}${by})`;
     }
     case 'restored': {

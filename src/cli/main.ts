@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 /** glacier-backup: the command-line front end over src/core. Exit codes: 0 ok, 1 failure, 2 usage. */
-import './cli/heap';
-import { createS3Client } from './core/store/s3';
-import { describeError, GlacierError, Suspend } from './core/errors';
-import { printable } from './core/util/printable';
-import { parse, storeConfig } from './cli/options';
-import { runBackup, runFiles, runList, type Context } from './cli/commands';
-import { runDownload, runRestore, runStatus, runWait } from './cli/restoreCommands';
-import { parseTarget, runDownloadKey } from './cli/foreignCommands';
-import { runCheck, runCheckBucket, runVerify } from './cli/maintenanceCommands';
-import { lifecycleCommands, lifecycleUsage } from './cli/lifecycleCommands';
-import { runSchedule, scheduleUsage } from './cli/scheduleCommands';
-import { keyUsage, runRecoveryKit, runTestPassphrase } from './cli/keyCommands';
-import { keyGenUsage, runKeyGenerate } from './cli/keyGenCommand';
+import './heap';
+import { createS3Client } from '../core/store/s3';
+import { describeError, GlacierError, Suspend } from '../core/errors';
+import { printable } from '../core/util/printable';
+import { parse, storeConfig } from './options';
+import { runBackup, runFiles, runList } from './archiveCommands';
+import type { Context } from './context';
+import { runDownload, runRestore, runStatus, runWait } from './restoreCommands';
+import { parseTarget, runDownloadKey } from './foreignCommands';
+import { runCheck, runCheckBucket, runVerify } from './maintenanceCommands';
+import { lifecycleCommands, lifecycleUsage } from './lifecycleCommands';
+import { runSchedule, scheduleUsage } from './scheduleCommands';
+import { keyUsage, runRecoveryKit, runTestPassphrase } from './keyCommands';
+import { keyGenUsage, runKeyGenerate } from './keyGenCommand';
 
 declare const PACKAGE_VERSION: string;
 

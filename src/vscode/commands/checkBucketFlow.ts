@@ -1,0 +1,26 @@
+/** The Check Bucket command. */
+import * as vscode from 'vscode';
+import { addAbortRule, checkBucket } from '../../core/store/bucketCheck';
+import { bucketReportMarkdown } from '../../core/store/bucketReport';
+import type { Services } from './services';
+
+/** Check Bucket: a report of access, versioning and lifecycle rules; offers the rule that aborts incomplete uploads. */
+export async function checkBucketFlow(s: Services): Promise<void> {
+  const { client, store } = await s.connection.connect();
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => checkBucket(client, store));
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: bucketReportMarkdown(report) });
+  await vscode.window.showTextDocument(doc, { preview: true });
+  s.log.info(`bucket check: list=${report.canList} versioning=${report.versioning} abortDays=${report.abortIncompleteDays ?? 'none'}`);
+  if (report.abortIncompleteDays === undefined && !report.lifecycleUnknown) {
+    const add = await vscode.window.showWarningMessage(
+      'Glacier Backup: no lifecycle rule aborts incomplete multipart uploads in this bucket. Add one (after 7 days, for this prefix only)?',
+      'Add Rule',
+    );
+    if (add) {
+      await addAbortRule(client, store, 7);
+      void vscode.window.showInformationMessage('Glacier Backup: lifecycle rule added: incomplete uploads are aborted after 7 days.');
+    }
+  } else {
+    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${store.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
+  }
+}

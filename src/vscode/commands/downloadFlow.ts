@@ -1,0 +1,80 @@
+/** The Download & Decrypt… command: fetch, decrypt, verify and unpack a restored archive. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { download } from '../../core/jobs/download';
+import { restoreNotes, restoreNotesSummary } from '../../core/pack/restoreNotes';
+import { archiveStatus } from '../../core/store/restore';
+import type { Services } from './services';
+
+/**
+ * Download & Decrypt…: into a new folder, everything or the file the user looked for in Restore….
+ * An archive still in Glacier cannot be read: the result is then the id to restore, when the user
+ * chose Request Restore… (retrieve.ts hands it to the restore flow).
+ */
+export async function downloadFlow(s: Services, id: string, file?: string): Promise<string | undefined> {
+  const wanted = file ?? s.wantedFiles.get(id);
+  const { client, store, settings } = await s.connection.connect();
+  const status = await archiveStatus(client, store, id);
+  if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
+    const go = await vscode.window.showWarningMessage(
+      `Glacier Backup: this archive is ${status.glacier.state} in ${status.storageClass}; it can be downloaded once a restore is ready.`,
+      ...(status.glacier.state === 'archived' ? ['Request Restore…'] : []),
+    );
+    return go ? id : undefined;
+  }
+  const label = s.catalog.get(id)?.summary?.label ?? id;
+  const ws = vscode.workspace.workspaceFolders?.[0];
+  const choices = [
+    ...(ws ? [{ label: `$(folder) New folder in ${ws.name}`, description: ws.uri.fsPath, dest: ws.uri.fsPath }] : []),
+    { label: '$(folder-opened) Choose a folder…', description: '', dest: '' },
+  ];
+  const where = choices.length === 1 ? choices[0] : await vscode.window.showQuickPick(choices, { title: `Download & decrypt ${label} into…` });
+  if (!where) return undefined;
+  let dest = where.dest;
+  if (!dest) {
+    const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, title: 'A new folder is created inside this one', openLabel: 'Restore Here' });
+    if (!picked?.[0]) return undefined;
+    dest = picked[0].fsPath;
+  }
+  let only: string[] | undefined;
+  if (wanted) {
+    const what = await vscode.window.showQuickPick(
+      [
+        { label: `Only ${path.posix.basename(wanted)}`, description: wanted, only: [wanted] },
+        { label: `All of ${label}`, description: '', only: undefined },
+      ],
+      { title: `Download & decrypt ${label}: everything, or the file you looked for?` },
+    );
+    if (!what) return undefined;
+    only = what.only;
+  }
+  const opened = await s.connection.decryption(settings, true, `Enter the passphrase of ${label}.`);
+  const result = await s.jobs.run(`Download ${label}`, (job) =>
+    download({
+      client,
+      store,
+      id,
+      decryption: opened!.dec,
+      dest,
+      ...(only ? { only } : {}),
+      signal: job.signal,
+      onProgress: (p) => job.report(p.bytesDownloaded, p.bytesTotal),
+      onResume: (offset) => s.log.info(`${id}: connection dropped; resuming at byte ${offset}`),
+    }),
+  );
+  if (!result) return undefined;
+  if (opened!.fresh) await s.connection.secrets.rememberPassphrase(opened!.fresh);
+  await s.poller.remove(id);
+  await s.wantedFiles.forget(id);
+  s.log.info(`restored ${id} into ${result.path}`);
+  for (const line of restoreNotes(result.entries)) s.log.warn(line);
+  const uri = vscode.Uri.file(result.path);
+  const inside = vscode.workspace.getWorkspaceFolder(uri);
+  if (inside) await vscode.commands.executeCommand('revealInExplorer', uri);
+  const pick = await vscode.window.showInformationMessage(
+    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched${restoreNotesSummary(result.entries, 'the log')}.`,
+    ...(inside ? [] : ['Open Folder']),
+  );
+  if (pick === 'Open Folder') await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });
+  return undefined;
+}

@@ -1,0 +1,40 @@
+/** At start-up: the offer to resume (or discard) backups whose upload was interrupted. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { describeError } from '../../core/errors';
+import { discardInterrupted } from '../../core/jobs/backup';
+import { interruptedUploads } from '../../core/catalog/uploadJournal';
+import { storeSettings } from '../settings';
+import { shortDate } from '../viewModel';
+import { backupPaths } from './backupFlow';
+import type { Services } from './services';
+
+/**
+ * At start-up: backups whose upload was interrupted (a window closed, VS Code quit) are offered
+ * to be resumed from the parts already stored, or discarded (the upload aborted).
+ */
+export async function offerInterruptedBackups(s: Services): Promise<void> {
+  let store: ReturnType<typeof storeSettings>;
+  try {
+    store = storeSettings(s.connection.settings());
+  } catch {
+    return; // not set up
+  }
+  for (const { journal, paths } of await interruptedUploads(s.stateDir, store)) {
+    const label = paths.map((p) => path.basename(p)).join(', ');
+    const pick = await vscode.window.showInformationMessage(
+      `Glacier Backup: the backup of ${label} started ${shortDate(journal.started)} was interrupted. Resume it from the parts already uploaded?`,
+      'Resume',
+      'Discard',
+    );
+    s.log.info(`interrupted backup of ${label} (archive ${journal.id}): ${pick ?? 'no answer'}`);
+    if (pick === 'Resume') {
+      void backupPaths(s, paths, false).catch((err: unknown) => void vscode.window.showErrorMessage(`Glacier Backup: ${describeError(err)}`));
+    } else if (pick === 'Discard') {
+      const { client, store: connected } = await s.connection.connect();
+      await discardInterrupted(client, connected, s.stateDir, journal);
+      void vscode.window.showInformationMessage(`Glacier Backup: the interrupted upload of ${label} was discarded.`);
+    }
+  }
+}
+

@@ -1,0 +1,22 @@
+/**
+ * What a command may use: the extension's collaborators, handed to every command by
+ * registerCommands (register.ts) rather than reached for as module globals, so a test can swap them.
+ */
+import type { ArchiveCatalog } from '../archiveCatalog';
+import type { Connection } from '../connection';
+import type { JobQueue } from '../jobQueue';
+import type { Log } from '../log';
+import type { RestorePoller } from '../restorePoller';
+import type { WantedFiles } from './wantedFiles';
+
+export interface Services {
+  connection: Connection;
+  catalog: ArchiveCatalog;
+  jobs: JobQueue;
+  poller: RestorePoller;
+  log: Log;
+  /** The engine's local state (last backups, upload journals), as the CLI keeps it in its state folder. */
+  stateDir: string;
+  wantedFiles: WantedFiles;
+  revealArchive(id: string): Promise<void>;
+}

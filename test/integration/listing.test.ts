@@ -1,0 +1,116 @@
+/**
+ * The listing job (core/jobs/listing.ts) against moto, as `list` and VS Code's Archives view use
+ * it: every id with its Glacier state and manifest summary, orphans as problems, cached summaries
+ * not read again, and no key meaning no summaries rather than a failure.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { keys, type StoreConfig } from '../../src/core/config';
+import { backup, newArchiveId } from '../../src/core/jobs/backup';
+import { listArchivesWithState, type ArchiveSummary, type ListedArchive } from '../../src/core/jobs/listing';
+import { createS3Client } from '../../src/core/store/s3';
+import { useMoto, type Moto } from '../helpers/moto';
+
+const bucket = 'listing-tests';
+const passphrase = 'listing passphrase';
+let moto: Moto;
+let work: string;
+
+useMoto(bucket, (m, w) => {
+  moto = m;
+  work = w;
+});
+
+function store(storageClass: StoreConfig['storageClass']): StoreConfig {
+  return { bucket, prefix: 'p/', endpoint: moto.endpoint, storageClass, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+}
+
+async function backUp(name: string, storageClass: StoreConfig['storageClass']): Promise<string> {
+  const dir = path.join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'a.txt'), `${name}\n`);
+  const s = store(storageClass);
+  const res = await backup({ client: createS3Client(s), store: s, paths: [dir], label: name, encryption: { mode: 'passphrase', passphrase }, force: true });
+  return res.id;
+}
+
+async function put(key: string, body: string): Promise<void> {
+  await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+}
+
+describe('listArchivesWithState', () => {
+  let deep: string;
+  let standard: string;
+  let noArchive: string;
+  let noManifest: string;
+
+  it('lists every id with its state and summary, and orphans as problems', async () => {
+    deep = await backUp('deep', 'DEEP_ARCHIVE');
+    standard = await backUp('standard', 'STANDARD');
+    noArchive = newArchiveId(new Date('2026-01-01T00:00:00Z'));
+    noManifest = newArchiveId(new Date('2026-01-02T00:00:00Z'));
+    await put(keys.manifest('p/', noArchive), 'not a manifest');
+    await put(keys.archive('p/', noManifest), 'not an archive');
+
+    const s = store('STANDARD');
+    const phases: string[] = [];
+    let asked = 0;
+    const { archives, needsKey } = await listArchivesWithState({
+      client: createS3Client(s),
+      store: s,
+      decryption: async () => {
+        asked++;
+        return { passphrase };
+      },
+      onPhase: (phase) => void phases.push(phase),
+    });
+    assert.equal(needsKey, false);
+    assert.equal(asked, 1, 'the key is asked for once');
+    assert.deepEqual(phases, ['listed', 'summaries']);
+    const byId = new Map(archives.map((a) => [a.id, a]));
+    assert.deepEqual(new Set(byId.keys()), new Set([deep, standard, noArchive, noManifest]));
+    assert.equal(byId.get(deep)!.state?.state, 'archived');
+    assert.equal(byId.get(deep)!.summary?.label, 'deep');
+    assert.equal(byId.get(deep)!.summary?.fileCount, 1);
+    assert.equal(byId.get(standard)!.state?.state, 'available');
+    assert.equal(byId.get(standard)!.summary?.label, 'standard');
+    assert.equal(byId.get(standard)!.problem, undefined);
+    assert.deepEqual(byId.get(noArchive)!.problem, { kind: 'manifest-without-archive', message: 'manifest without archive' });
+    assert.equal(byId.get(noArchive)!.state, undefined);
+    assert.equal(byId.get(noManifest)!.problem?.kind, 'archive-without-manifest');
+    assert.equal(byId.get(noManifest)!.state?.state, 'available');
+  });
+
+  it('reads no manifest whose summary the caller has, and says when no key was at hand', async () => {
+    const s = store('STANDARD');
+    const cache = new Map<string, ArchiveSummary>();
+    const summaries = { get: (id: string) => cache.get(id), set: (id: string, v: ArchiveSummary) => void cache.set(id, v) };
+    const first = await listArchivesWithState({ client: createS3Client(s), store: s, decryption: async () => ({ passphrase }), summaries });
+    assert.deepEqual([...cache.keys()].sort(), [deep, standard].sort(), 'only readable manifests are cached');
+    assert.equal(first.needsKey, false);
+
+    let asked = 0;
+    const again = await listArchivesWithState({
+      client: createS3Client(s),
+      store: s,
+      decryption: async () => {
+        asked++;
+        return undefined;
+      },
+      summaries,
+    });
+    const label = (list: ListedArchive[], id: string): string | undefined => list.find((a) => a.id === id)?.summary?.label;
+    assert.equal(label(again.archives, deep), 'deep', 'from the cache');
+    // The orphan manifest is still unread (it never made a summary): the key is asked for, and missing.
+    assert.equal(asked, 1);
+    assert.equal(again.needsKey, true);
+
+    const noKey = await listArchivesWithState({ client: createS3Client(s), store: s, decryption: async () => undefined });
+    assert.equal(noKey.needsKey, true);
+    assert.equal(label(noKey.archives, standard), undefined);
+    assert.equal(noKey.archives.find((a) => a.id === deep)!.state?.state, 'archived', 'states do not need the key');
+  });
+});
