@@ -381,20 +381,30 @@ export class Workbench {
 
   /**
    * Expands a collapsed tree row (clicks its twistie) and waits until its first child row is shown:
-   * an async tree marks the row expanded before getChildren() has answered and the rows are drawn.
+   * an async tree marks the row expanded before getChildren() has answered and the rows are drawn,
+   * and redraws replace row elements, so the row is looked up afresh on every try.
    */
   async expandTreeRow(viewName: string, text: string | RegExp): Promise<void> {
-    const row = await this.treeRow(viewName, text);
-    if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator(sel.twistie).click();
-    await this.page.waitForFunction((el) => {
-      if (!el || el.getAttribute('aria-expanded') !== 'true') return false;
-      const level = Number(el.getAttribute('aria-level'));
-      const top = parseFloat((el as HTMLElement).style.top);
-      const below = Array.from(el.parentElement?.children ?? [])
-        .filter((r) => parseFloat((r as HTMLElement).style.top) > top)
-        .sort((a, b) => parseFloat((a as HTMLElement).style.top) - parseFloat((b as HTMLElement).style.top))[0];
-      return below !== undefined && Number(below.getAttribute('aria-level')) > level;
-    }, await row.elementHandle(), { timeout: STEP_TIMEOUT });
+    const deadline = Date.now() + STEP_TIMEOUT;
+    let clicked = 0;
+    for (;;) {
+      const row = await this.treeRow(viewName, text);
+      const state = await row.evaluate((el) => {
+        const top = parseFloat((el as HTMLElement).style.top);
+        const below = Array.from(el.parentElement?.children ?? [])
+          .filter((r) => parseFloat((r as HTMLElement).style.top) > top)
+          .sort((a, b) => parseFloat((a as HTMLElement).style.top) - parseFloat((b as HTMLElement).style.top))[0];
+        return { expanded: el.getAttribute('aria-expanded'), level: Number(el.getAttribute('aria-level')), next: below ? Number(below.getAttribute('aria-level')) : 0 };
+      }).catch(() => undefined);
+      if (state?.expanded === 'true' && state.next > state.level) return;
+      // A refresh can collapse the row again: click once more if it stays collapsed.
+      if (state?.expanded === 'false' && Date.now() - clicked > 2_000) {
+        await row.locator(sel.twistie).click();
+        clicked = Date.now();
+      }
+      if (Date.now() > deadline) throw new Error(`tree row ${text} in ${viewName} did not show its children: ${JSON.stringify(state)}`);
+      await this.page.waitForTimeout(100);
+    }
   }
 
   /** Right-clicks a tree row and chooses a context-menu action. */
