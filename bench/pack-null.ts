@@ -5,7 +5,7 @@
  */
 import '../src/cli/heap';
 import { backup } from '../src/core/jobs/backup';
-import { createS3Client } from '../src/core/store/s3';
+import { createS3Client } from '../src/core/store/s3/client';
 
 async function main(): Promise<void> {
   const paths = process.argv.slice(2);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** glacier-backup: the command-line front end over src/core. Exit codes: 0 ok, 1 failure, 2 usage. */
 import './cli/heap';
-import { createS3Client } from './core/store/s3';
+import { createS3Client } from './core/store/s3/client';
 import { describeError, GlacierError, Suspend } from './core/errors';
 import { printable } from './core/util/printable';
 import { parse, storeConfig } from './cli/options';

@@ -2,8 +2,8 @@
 import { GlacierError } from '../core/errors';
 import { download } from '../core/jobs/download';
 import { describeState } from '../core/store/glacierState';
-import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/store/restore';
-import { formatBytes } from '../core/store/upload';
+import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/store/s3/restore';
+import { formatBytes } from '../core/store/s3/upload';
 import { decryption, type Context } from './commands';
 import * as path from 'node:path';
 import { FilePendingStore, RestoreTracker } from '../core/jobs/restoreTracker';

@@ -16,7 +16,7 @@ import { storeId } from '../core/config';
 import type { PendingRestore } from '../core/jobs/restoreTracker';
 import { writeFileAtomic } from '../core/util/atomicWrite';
 import { glacierState, needsRestore, type GlacierState } from '../core/store/glacierState';
-import { archiveStatus } from '../core/store/restore';
+import { archiveStatus } from '../core/store/s3/restore';
 import { mapLimit } from '../core/util/mapLimit';
 import type { Connection } from './connection';
 import type { Log } from './log';

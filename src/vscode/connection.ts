@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { StoreConfig } from '../core/config';
 import { loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
 import { GlacierError } from '../core/errors';
-import { createS3Client } from '../core/store/s3';
+import { createS3Client } from '../core/store/s3/client';
 import type { Log } from './log';
 import type { Secrets } from './secrets';
 import { readSettings, storeSettings, type Settings } from './settings';

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { RestoreTracker, type PendingRestore, type PendingStore } from '../core/jobs/restoreTracker';
-import type { RestoreTier } from '../core/store/restore';
+import type { RestoreTier } from '../core/store/s3/restore';
 import type { Catalog } from './catalog';
 import type { Connection } from './connection';
 import type { Log } from './log';

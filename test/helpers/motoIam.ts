@@ -4,7 +4,7 @@
  * everything. The bucket and the users are made with the requests moto lets through unchecked;
  * every later request, the admin's included, is checked against its signer's policies.
  */
-import { iamPolicies } from '../../src/core/store/bucketCheck';
+import { iamPolicies } from '../../src/core/store/s3/bucketCheck';
 import { motoApi, startMoto, type Credentials, type Moto } from './moto';
 
 export interface IamUsers {

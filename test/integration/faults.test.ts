@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { StoreConfig } from '../../src/core/config';
 import { backup, type BackupResult } from '../../src/core/jobs/backup';
 import { download } from '../../src/core/jobs/download';
-import { createS3Client } from '../../src/core/store/s3';
+import { createS3Client } from '../../src/core/store/s3/client';
 import { startMoto, type Moto } from '../helpers/moto';
 import { on, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/faultProxy';
 import { snapshot, tempDir } from '../helpers/tree';

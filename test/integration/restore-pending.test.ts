@@ -10,9 +10,9 @@ import * as path from 'node:path';
 import { useMoto, type Moto } from '../helpers/moto';
 import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
 import { cliEnv, runCli } from '../helpers/cli';
-import { createS3Client } from '../../src/core/store/s3';
+import { createS3Client } from '../../src/core/store/s3/client';
 import { FilePendingStore, MemoryPendingStore, RestoreTracker, type TrackerEvent } from '../../src/core/jobs/restoreTracker';
-import { requestRestore } from '../../src/core/store/restore';
+import { requestRestore } from '../../src/core/store/s3/restore';
 import { normalisePrefix, type StoreConfig } from '../../src/core/config';
 
 const bucket = 'pending-tests';

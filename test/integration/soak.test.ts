@@ -13,7 +13,7 @@ import type { StoreConfig } from '../../src/core/config';
 import { backup } from '../../src/core/jobs/backup';
 import { check } from '../../src/core/jobs/check';
 import { download } from '../../src/core/jobs/download';
-import { createS3Client } from '../../src/core/store/s3';
+import { createS3Client } from '../../src/core/store/s3/client';
 import { startMoto, type Moto } from '../helpers/moto';
 import { on, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/faultProxy';
 import { snapshot, tempDir } from '../helpers/tree';

@@ -7,8 +7,8 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { archiveIdPattern, keys, type StoreConfig } from '../config';
 import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
 import { GlacierError, s3Error } from '../errors';
-import { ChecksumsRejected, minPartSize, uploadObject, type PartBuffers } from '../store/upload';
-import { withoutChecksums } from '../store/s3';
+import { ChecksumsRejected, minPartSize, uploadObject, type PartBuffers } from '../store/s3/upload';
+import { withoutChecksums } from '../store/s3/client';
 import { manifestJson, parseManifestStream, type Manifest, type NewManifest } from './manifest';
 import { maxManifestCiphertext } from './manifestCheck';
 

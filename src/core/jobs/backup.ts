@@ -30,9 +30,9 @@ import {
   uploadObject,
   PartBuffers,
   type StoredPart,
-} from '../store/upload';
-import { withoutChecksums } from '../store/s3';
-import { deleteOrSay, isPresent } from '../store/storedCheck';
+} from '../store/s3/upload';
+import { withoutChecksums } from '../store/s3/client';
+import { deleteOrSay, isPresent } from '../store/s3/storedCheck';
 import { listArchives, readManifest, writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { lastBackup, recordBackup } from '../catalog/dedupState';

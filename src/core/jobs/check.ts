@@ -30,15 +30,15 @@ import { keys, type StoreConfig } from '../config';
 import type { Decryption, Encryption } from '../crypto/openpgp';
 import { describeError, GlacierError, s3Error, throwIfAborted } from '../errors';
 import { needsRestore } from '../store/glacierState';
-import { archiveStatus } from '../store/restore';
+import { archiveStatus } from '../store/s3/restore';
 import { rebuildManifest, rebuiltLabel } from './rebuild';
 import { listArchives } from '../catalog/catalog';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { interruptedUploads, removeJournal, type UploadJournal } from '../catalog/uploadJournal';
 import { RestoreTracker, type PendingStore } from './restoreTracker';
-import { isRefused } from '../store/storedCheck';
-import { versionsUnder, type VersionsSummary } from '../store/versions';
-import { formatBytes } from '../store/upload';
+import { isRefused } from '../store/s3/storedCheck';
+import { versionsUnder, type VersionsSummary } from '../store/s3/versions';
+import { formatBytes } from '../store/s3/upload';
 
 export type ProblemKind = 'archive-without-manifest' | 'manifest-without-archive' | 'unfinished-upload' | 'pending-restore-missing' | 'last-backup-missing';
 

@@ -17,7 +17,7 @@ import { keys, type StoreConfig } from '../config';
 import { describeError, GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { earlyDeletionFee, minimumEnds } from '../model/pricing';
-import { isPresent } from '../store/storedCheck';
+import { isPresent } from '../store/s3/storedCheck';
 import { RestoreTracker, type PendingStore } from './restoreTracker';
 
 export interface DeleteRequest {

@@ -19,7 +19,7 @@ import type { Manifest } from '../catalog/manifest';
 import type { ManifestEntry } from '../pack/tarWriter';
 import type { ExtractedEntry } from '../pack/safeExtract';
 import { entryName, readableName } from '../pack/rawNames';
-import { archiveStatus } from '../store/restore';
+import { archiveStatus } from '../store/s3/restore';
 import { describeState } from '../store/glacierState';
 import { checkFolderName, fetchDecryptUnpack, folderNamePart, freeName, publish } from './unpack';
 import { removeStaleStaging, withStaging } from './staging';

@@ -19,7 +19,7 @@ import { manifestFormat, manifestVersion, type Manifest } from '../catalog/manif
 import { GlacierError } from '../errors';
 import type { ManifestEntry } from '../pack/tarWriter';
 import type { SourceRoot } from '../pack/walk';
-import { archiveStatus } from '../store/restore';
+import { archiveStatus } from '../store/s3/restore';
 import { readWholeArchive } from './verify';
 
 export const rebuiltLabel = '(rebuilt)';

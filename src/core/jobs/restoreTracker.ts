@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { storeId, type StoreConfig } from '../config';
 import { describeError, GlacierError } from '../errors';
-import { archiveStatus } from '../store/restore';
+import { archiveStatus } from '../store/s3/restore';
 import { withFileLock, type LockOptions } from '../fileLock';
 import { writeFileAtomic } from '../util/atomicWrite';
 

@@ -13,7 +13,7 @@ import { decryptStream, streamDecryptError, type Decryption } from '../crypto/op
 import { GlacierError, oneLine, s3Error, throwIfAborted } from '../errors';
 import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
 import { localFailure } from '../pack/localError';
-import { rangedGet } from '../store/rangedGet';
+import { rangedGet } from '../store/s3/rangedGet';
 
 export interface UnpackRequest {
   client: S3Client;

@@ -5,9 +5,9 @@
  * extends it (S3 semantics).
  */
 import { HeadObjectCommand, RestoreObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { keys, type StoreConfig } from '../config';
-import { GlacierError, isNotFound, s3Error } from '../errors';
-import { glacierState, type GlacierState } from './glacierState';
+import { keys, type StoreConfig } from '../../config';
+import { GlacierError, isNotFound, s3Error } from '../../errors';
+import { glacierState, type GlacierState } from '../glacierState';
 
 export const restoreTiers = ['Standard', 'Bulk', 'Expedited'] as const;
 export type RestoreTier = (typeof restoreTiers)[number];

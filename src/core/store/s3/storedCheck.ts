@@ -11,7 +11,7 @@
  */
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { GlacierError, isNotFound, s3Error } from '../errors';
+import { GlacierError, isNotFound, s3Error } from '../../errors';
 import { compositeCrc, fullObjectCrc, type PartSums } from './crc32';
 
 /** What an upload sent, to compare with what S3 holds. */

@@ -29,8 +29,8 @@ import {
   RestoreObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { keys, type StoreConfig } from '../config';
-import { describeError } from '../errors';
+import { keys, type StoreConfig } from '../../config';
+import { describeError } from '../../errors';
 import { deleteOrSay } from './storedCheck';
 
 export type Permission = 'list' | 'list-uploads' | 'read-catalog' | 'read-archives' | 'write-archives' | 'write-catalog' | 'abort-uploads' | 'list-parts' | 'restore';

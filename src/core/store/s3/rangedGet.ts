@@ -4,7 +4,7 @@
  * is never spliced in), with a short backoff, a bounded number of times.
  */
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
-import { GlacierError, oneLine, s3Error } from '../errors';
+import { GlacierError, oneLine, s3Error } from '../../errors';
 
 export interface RangedGetOptions {
   client: S3Client;

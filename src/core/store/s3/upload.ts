@@ -35,10 +35,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../errors';
+import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../../errors';
 import { crc32Available, integrity } from './crc32';
 import { abortLeftovers, partMatches, type StoredPart } from './multipart';
-import { sendsChecksums } from './s3';
+import { sendsChecksums } from './client';
 import { appears, verifyStored, type Sent } from './storedCheck';
 import { ChecksumsRejected, describeFailure, isChecksumRejection } from './uploadErrors';
 
