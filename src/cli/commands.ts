@@ -7,7 +7,7 @@ import { listArchives, readManifest } from '../core/catalog/catalog';
 import type { Manifest } from '../core/catalog/manifest';
 import { backup, type BackupProgress } from '../core/jobs/backup';
 import { defaultExcludes } from '../core/pack/walk';
-import { formatBytes } from '../core/store/s3/upload';
+import { formatBytes } from '../core/model/format';
 import { describeState, glacierState } from '../core/store/glacierState';
 import { archiveStatus } from '../core/store/s3/restore';
 import { concurrency, readFileArg, stateDir, type Options } from './options';

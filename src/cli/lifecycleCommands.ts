@@ -10,7 +10,7 @@ import { FilePendingStore } from '../core/jobs/restoreTracker';
 import { listSnapshots, type SnapshotListing } from '../core/jobs/snapshots';
 import { className, dollars, monthlyCost } from '../core/model/pricing';
 import { formatDuration, isEmptyPolicy, parseDuration, type RetentionPolicy } from '../core/model/retention';
-import { formatBytes } from '../core/store/s3/upload';
+import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './commands';
 import { configDir, stateDir } from './options';
 

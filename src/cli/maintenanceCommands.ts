@@ -4,7 +4,7 @@ import { GlacierError } from '../core/errors';
 import { check, defaultCheckAge, type CheckProblem } from '../core/jobs/check';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
 import { verifyArchive } from '../core/jobs/verify';
-import { formatBytes } from '../core/store/s3/upload';
+import { formatBytes } from '../core/model/format';
 import { checkBucket } from '../core/store/s3/bucketCheck';
 import { bucketReportMarkdown } from '../core/store/s3/bucketReport';
 import type { Decryption, Encryption } from '../core/crypto/openpgp';

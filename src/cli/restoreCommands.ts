@@ -3,7 +3,7 @@ import { GlacierError } from '../core/errors';
 import { download } from '../core/jobs/download';
 import { describeState } from '../core/store/glacierState';
 import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/store/s3/restore';
-import { formatBytes } from '../core/store/s3/upload';
+import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './commands';
 import * as path from 'node:path';
 import { FilePendingStore, RestoreTracker } from '../core/jobs/restoreTracker';

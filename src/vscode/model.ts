@@ -5,9 +5,9 @@
  */
 import type { Manifest } from '../core/catalog/manifest';
 import type { GlacierState } from '../core/store/glacierState';
-import type { ManifestEntry } from '../core/pack/tarWriter';
+import type { ManifestEntry } from '../core/model/entry';
 import { entryName, pathFields } from '../core/pack/rawNames';
-import { formatBytes } from '../core/store/s3/upload';
+import { formatBytes } from '../core/model/format';
 import { className, dollars, earlyDeletionFee, monthlyCost, restoreHours } from '../core/model/pricing';
 
 // Prices moved to the engine (src/core/model/pricing.ts); re-exported for the VS Code layer.

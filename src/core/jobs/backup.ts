@@ -19,11 +19,11 @@ import type { SeipdParams } from '../crypto/seipd';
 import { GlacierError, isSuspended, s3Error, suspendedMessage, throwIfAborted } from '../errors';
 import { packTar, tarSizeBound } from '../pack/tarWriter';
 import { walk, type Skipped } from '../pack/walk';
+import { formatBytes } from '../model/format';
 import {
   abortLeftovers,
   choosePartSize,
   ChecksumsRejected,
-  formatBytes,
   isBadDigest,
   openUploads,
   storedParts,

@@ -38,7 +38,7 @@ import { interruptedUploads, removeJournal, type UploadJournal } from '../catalo
 import { RestoreTracker, type PendingStore } from './restoreTracker';
 import { isRefused } from '../store/s3/storedCheck';
 import { versionsUnder, type VersionsSummary } from '../store/s3/versions';
-import { formatBytes } from '../store/s3/upload';
+import { formatBytes } from '../model/format';
 
 export type ProblemKind = 'archive-without-manifest' | 'manifest-without-archive' | 'unfinished-upload' | 'pending-restore-missing' | 'last-backup-missing';
 

@@ -16,7 +16,7 @@ import type { Decryption } from '../crypto/openpgp';
 import { GlacierError } from '../errors';
 import { readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
-import type { ManifestEntry } from '../pack/tarWriter';
+import type { ManifestEntry } from '../model/entry';
 import type { ExtractedEntry } from '../pack/safeExtract';
 import { entryName, readableName } from '../pack/rawNames';
 import { archiveStatus } from '../store/s3/restore';

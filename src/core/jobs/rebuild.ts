@@ -17,7 +17,7 @@ import { recipientFingerprints, type Decryption, type Encryption } from '../cryp
 import { writeManifest } from '../catalog/catalog';
 import { manifestFormat, manifestVersion, type Manifest } from '../catalog/manifest';
 import { GlacierError } from '../errors';
-import type { ManifestEntry } from '../pack/tarWriter';
+import type { ManifestEntry } from '../model/entry';
 import type { SourceRoot } from '../pack/walk';
 import { archiveStatus } from '../store/s3/restore';
 import { readWholeArchive } from './verify';

@@ -11,8 +11,7 @@ import { GlacierError, throwIfAborted } from '../errors';
 import { compileExcludes } from './excludes';
 import { joinName, SourceEntryList } from './entryList';
 import { fromBytes, fsPath, readableName } from './rawNames';
-
-export type EntryType = 'file' | 'directory' | 'symlink';
+import type { EntryType } from '../model/entry';
 
 /**
  * Names are the bytes on disk as rawNames.ts carries them (lone surrogates for bytes that are not

@@ -36,6 +36,7 @@ import {
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../../errors';
+import { formatBytes } from '../../model/format';
 import { crc32Available, integrity } from './crc32';
 import { abortLeftovers, partMatches, type StoredPart } from './multipart';
 import { sendsChecksums } from './client';
@@ -392,15 +393,4 @@ function watchAnswers<C extends PutObjectCommand | CompleteMultipartUploadComman
     { step: 'deserialize', priority: 'low', name: 'glacierWatchAnswers' },
   );
   return command;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
