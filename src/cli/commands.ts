@@ -1,6 +1,4 @@
 /** The CLI's commands over the engine. Results go to stdout; progress and notes to stderr. */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../core/config';
 import { loadPrivateKeys, loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
 import { GlacierError } from '../core/errors';
 import { listArchives, readManifest } from '../core/catalog/catalog';
@@ -9,14 +7,17 @@ import { backup, type BackupProgress } from '../core/jobs/backup';
 import { defaultExcludes } from '../core/pack/walk';
 import { formatBytes } from '../core/model/format';
 import { describeState, glacierState } from '../core/store/glacierState';
-import { archiveStatus } from '../core/store/s3/restore';
+import { archiveStatus } from '../core/jobs/restoreRequest';
+import type { ArchiveStore } from '../core/store/archiveStore';
+import type { StoreLocation } from '../core/store/openStore';
 import { concurrency, readFileArg, stateDir, type Options } from './options';
 import { passphrase } from './secrets';
 import { printable, printableJson } from '../core/util/printable';
 
 export interface Context {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
+  /** Where `store` is, as the options and environment name it. */
+  location: StoreLocation;
   options: Options;
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;
@@ -51,7 +52,6 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
   const exclude = [...(ctx.options['no-default-excludes'] ? [] : defaultExcludes), ...(ctx.options.exclude ?? [])];
   const meter = progressMeter(ctx);
   const result = await backup({
-    client: ctx.client,
     store: ctx.store,
     paths,
     encryption: enc,
@@ -79,7 +79,7 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
 }
 
 export async function runList(ctx: Context): Promise<void> {
-  const items = await listArchives(ctx.client, ctx.store, ctx.signal);
+  const items = await listArchives(ctx.store, ctx.signal);
   const dec = items.some((i) => i.manifest) ? await decryption(ctx, false) : undefined;
   const rows: Record<string, unknown>[] = [];
   for (const item of items) {
@@ -89,7 +89,7 @@ export async function runList(ctx: Context): Promise<void> {
     else if (!item.manifest) problem = 'archive without manifest';
     if (item.manifest && dec) {
       try {
-        m = await readManifest(ctx.client, ctx.store, item.id, dec, ctx.signal);
+        m = await readManifest(ctx.store, item.id, dec, ctx.signal);
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         problem ??= err instanceof GlacierError ? err.message : 'manifest unreadable';
@@ -99,7 +99,7 @@ export async function runList(ctx: Context): Promise<void> {
     const glacier = !item.archive
       ? undefined
       : item.archive.storageClass === 'GLACIER' || item.archive.storageClass === 'DEEP_ARCHIVE'
-        ? (await archiveStatus(ctx.client, ctx.store, item.id, ctx.signal)).glacier
+        ? (await archiveStatus(ctx.store, item.id, ctx.signal)).glacier
         : glacierState(item.archive.storageClass, undefined);
     rows.push({
       id: item.id,
@@ -118,7 +118,7 @@ export async function runList(ctx: Context): Promise<void> {
     return;
   }
   if (rows.length === 0) {
-    ctx.err(`no archives in s3://${ctx.store.bucket}/${ctx.store.prefix}`);
+    ctx.err(`no archives in ${ctx.store.name}`);
     return;
   }
   ctx.out(['ID', 'CREATED', 'SIZE', 'CLASS', 'STATE', 'FILES', 'LABEL'].join('\t'));
@@ -132,7 +132,7 @@ export async function runList(ctx: Context): Promise<void> {
 export async function runFiles(ctx: Context, id: string | undefined): Promise<void> {
   if (!id) throw new GlacierError('usage', 'files needs an archive id (see "glacier-backup list")');
   const dec = await decryption(ctx, true);
-  const m = await readManifest(ctx.client, ctx.store, id, dec!, ctx.signal);
+  const m = await readManifest(ctx.store, id, dec!, ctx.signal);
   if (ctx.options.json) {
     ctx.out(printableJson(JSON.stringify(m.entries, null, 2)));
     return;

@@ -10,13 +10,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listArchives, readManifest } from '../core/catalog/catalog';
 import type { Manifest } from '../core/catalog/manifest';
-import { keys } from '../core/config';
 import { describeError, GlacierError } from '../core/errors';
-import { storeId } from '../core/config';
 import type { PendingRestore } from '../core/jobs/restoreTracker';
 import { writeFileAtomic } from '../core/util/atomicWrite';
 import { glacierState, needsRestore, type GlacierState } from '../core/store/glacierState';
-import { archiveStatus } from '../core/store/s3/restore';
+import { archiveStatus } from '../core/jobs/restoreRequest';
+import { keys } from '../core/store/keys';
 import { mapLimit } from '../core/util/mapLimit';
 import type { Connection } from './connection';
 import type { Log } from './log';
@@ -34,7 +33,7 @@ export class Catalog implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   archives: ArchiveInfo[] = [];
   status: CatalogStatus = { kind: 'idle' };
-  /** The store the archives belong to, as storeId() names it. */
+  /** The store the archives belong to, as its stateId names it. */
   storeKey = '';
   bucket = '';
   prefix = '';
@@ -59,7 +58,7 @@ export class Catalog implements vscode.Disposable {
   }
 
   archiveKey(id: string): string {
-    return keys.archive(this.prefix, id);
+    return `${this.prefix}${keys.archive(id)}`;
   }
 
   /** Reloads the listing, summaries and states. Concurrent calls share one run. */
@@ -78,16 +77,16 @@ export class Catalog implements vscode.Disposable {
       this.changed.fire();
       return;
     }
-    const { client, store, settings } = conn;
+    const { store, config, settings } = conn;
     this.status = { kind: 'loading' };
     this.changed.fire();
     await this.loadSummaries();
-    const sid = storeId(store);
+    const sid = store.stateId;
     try {
-      const listing = await listArchives(client, store);
+      const listing = await listArchives(store);
       this.storeKey = sid;
-      this.bucket = store.bucket;
-      this.prefix = store.prefix;
+      this.bucket = config.bucket;
+      this.prefix = config.prefix;
       const previous = new Map(this.archives.map((a) => [a.id, a]));
       this.archives = listing.map((l) => {
         const info: ArchiveInfo = {
@@ -115,7 +114,7 @@ export class Catalog implements vscode.Disposable {
           let dirty = false;
           await mapLimit(missing, 4, async (a) => {
             try {
-              const m = await readManifest(client, store, a.id, opened.dec);
+              const m = await readManifest(store, a.id, opened.dec);
               a.summary = summarise(m);
               this.summaries[`${sid}|${a.id}`] = a.summary;
               dirty = true;
@@ -132,13 +131,13 @@ export class Catalog implements vscode.Disposable {
       const glacier = this.archives.filter((a) => a.size !== undefined && needsRestore(a.storageClass));
       await mapLimit(glacier, 8, async (a) => {
         try {
-          a.state = (await archiveStatus(client, store, a.id)).glacier;
+          a.state = (await archiveStatus(store, a.id)).glacier;
         } catch (err) {
           this.log.warn(`status of ${a.id}: ${describeError(err)}`);
         }
       });
       this.status = { kind: 'ready', needsKey };
-      this.log.info(`listed ${this.archives.length} archives in s3://${store.bucket}/${store.prefix}`);
+      this.log.info(`listed ${this.archives.length} archives in ${store.name}`);
     } catch (err) {
       this.archives = [];
       this.status = { kind: 'error', message: describeError(err) };
@@ -151,9 +150,9 @@ export class Catalog implements vscode.Disposable {
   async manifest(id: string): Promise<Manifest> {
     const hit = this.manifests.get(id);
     if (hit) return hit;
-    const { client, store, settings } = await this.connection.connect();
+    const { store, settings } = await this.connection.connect();
     const opened = await this.connection.decryption(settings, true, `Enter the passphrase to open the manifest of ${this.get(id)?.summary?.label ?? id}.`);
-    const m = await readManifest(client, store, id, opened!.dec);
+    const m = await readManifest(store, id, opened!.dec);
     if (opened!.fresh) await this.connection.secrets.rememberPassphrase(opened!.fresh);
     this.manifests.set(id, m);
     // Keep a few file lists; a 200,000-file manifest is tens of MB.
@@ -161,7 +160,7 @@ export class Catalog implements vscode.Disposable {
     const info = this.get(id);
     if (info && !info.summary) {
       info.summary = summarise(m);
-      this.summaries[`${storeId(store)}|${id}`] = info.summary;
+      this.summaries[`${store.stateId}|${id}`] = info.summary;
       await this.saveSummaries();
       this.changed.fire();
     }

@@ -1,7 +1,7 @@
 /** The extension's commands: thin glue between VS Code's UI and the engine's jobs. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { keys } from '../core/config';
+import { storeId } from '../core/config';
 import { describeError, GlacierError } from '../core/errors';
 import { backup, discardInterrupted } from '../core/jobs/backup';
 import { deleteArchive, keepsOldVersions } from '../core/jobs/delete';
@@ -9,9 +9,9 @@ import { interruptedUploads } from '../core/catalog/uploadJournal';
 import { storeSettings } from './settings';
 import { download } from '../core/jobs/download';
 import { verifyArchive } from '../core/jobs/verify';
-import { addAbortRule, checkBucket } from '../core/store/s3/bucketCheck';
 import { bucketReportMarkdown } from '../core/store/s3/bucketReport';
-import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/store/s3/restore';
+import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/jobs/restoreRequest';
+import { keys } from '../core/store/keys';
 import { formatBytes } from '../core/model/format';
 import type { ManifestEntry } from '../core/model/entry';
 import type { Node } from './archivesView';
@@ -98,7 +98,7 @@ export function registerCommands(s: Services): void {
   register('copyS3Uri', async (arg?: unknown) => {
     const id = idOf(arg) ?? (await pickArchive(s, 'Copy the S3 URI of which archive?'));
     if (!id) return;
-    const uri = `s3://${s.catalog.bucket}/${keys.archive(s.catalog.prefix, id)}`;
+    const uri = `s3://${s.catalog.bucket}/${s.catalog.prefix}${keys.archive(id)}`;
     await vscode.env.clipboard.writeText(uri);
     void vscode.window.setStatusBarMessage(`Copied ${uri}`, 4000);
   });
@@ -165,13 +165,12 @@ export function registerCommands(s: Services): void {
 }
 
 async function backupPaths(s: Services, paths: string[], force: boolean): Promise<void> {
-  const { client, store, settings } = await s.connection.connect();
+  const { store, settings } = await s.connection.connect();
   const encryption = await s.connection.encryption(settings);
   const dec = encryption.mode === 'passphrase' ? { passphrase: encryption.passphrase } : (await s.connection.decryption(settings, false, ''))?.dec;
   const label = paths.map((p) => path.basename(p)).join(', ');
   const result = await s.jobs.run(`Back up ${label}`, (job) =>
     backup({
-      client,
       store,
       paths,
       encryption,
@@ -190,7 +189,7 @@ async function backupPaths(s: Services, paths: string[], force: boolean): Promis
             ? `Glacier Backup: resumed the interrupted upload of ${label} at part ${e.part} of about ${e.parts} (${formatBytes(e.storedBytes)} were already stored).`
             : `Glacier Backup: the interrupted upload of ${label} was abandoned (${e.reason}); uploading anew.`,
         ),
-      confirm: (scan) => confirmLargeUpload(scan, store.storageClass, settings.confirmLargeUploads, settings.largeUploadThresholdMB),
+      confirm: (scan) => confirmLargeUpload(scan, store.archiveClass, settings.confirmLargeUploads, settings.largeUploadThresholdMB),
     }),
   );
   if (!result) return;
@@ -227,7 +226,7 @@ export async function offerInterruptedBackups(s: Services): Promise<void> {
   } catch {
     return; // not set up
   }
-  for (const { journal, paths } of await interruptedUploads(stateDir(s), store)) {
+  for (const { journal, paths } of await interruptedUploads(stateDir(s), { stateId: storeId(store) })) {
     const label = paths.map((p) => path.basename(p)).join(', ');
     const pick = await vscode.window.showInformationMessage(
       `Glacier Backup: the backup of ${label} started ${shortDate(journal.started)} was interrupted. Resume it from the parts already uploaded?`,
@@ -238,8 +237,8 @@ export async function offerInterruptedBackups(s: Services): Promise<void> {
     if (pick === 'Resume') {
       void backupPaths(s, paths, false).catch((err: unknown) => void vscode.window.showErrorMessage(`Glacier Backup: ${describeError(err)}`));
     } else if (pick === 'Discard') {
-      const { client, store: connected } = await s.connection.connect();
-      await discardInterrupted(client, connected, stateDir(s), journal);
+      const { store: connected } = await s.connection.connect();
+      await discardInterrupted(connected, stateDir(s), journal);
       void vscode.window.showInformationMessage(`Glacier Backup: the interrupted upload of ${label} was discarded.`);
     }
   }
@@ -295,8 +294,8 @@ async function restoreFlow(s: Services, givenId?: string): Promise<void> {
   const picked = givenId ? { id: givenId } : await pickArchiveOrFile(s);
   if (!picked) return;
   const info = s.catalog.get(picked.id);
-  const { client, store, settings } = await s.connection.connect();
-  const status = await archiveStatus(client, store, picked.id);
+  const { store, settings } = await s.connection.connect();
+  const status = await archiveStatus(store, picked.id);
   const label = info?.summary?.label ?? picked.id;
   if (status.glacier.state === 'available') {
     const go = await vscode.window.showInformationMessage(`Glacier Backup: ${label} is in ${status.storageClass} and needs no restore.`, 'Download…');
@@ -330,7 +329,7 @@ async function restoreFlow(s: Services, givenId?: string): Promise<void> {
   });
   if (daysText === undefined) return;
   const days = Number(daysText);
-  const result = await requestRestore(client, store, picked.id, { tier: tierPick.tier, days });
+  const result = await requestRestore(store, picked.id, { tier: tierPick.tier, days });
   await s.poller.add(picked.id, { tier: tierPick.tier, days });
   await rememberFile(s, picked.id, picked.file);
   s.catalog.setState(picked.id, result.status.glacier);
@@ -408,8 +407,8 @@ async function forgetFile(s: Services, id: string): Promise<void> {
 async function downloadFlow(s: Services, id: string | undefined, file?: string): Promise<void> {
   if (!id) return;
   const wanted = file ?? s.context.globalState.get<Record<string, string>>(wantedFilesKey, {})[id];
-  const { client, store, settings } = await s.connection.connect();
-  const status = await archiveStatus(client, store, id);
+  const { store, settings } = await s.connection.connect();
+  const status = await archiveStatus(store, id);
   if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
     const go = await vscode.window.showWarningMessage(
       `Glacier Backup: this archive is ${status.glacier.state} in ${status.storageClass}; it can be downloaded once a restore is ready.`,
@@ -447,7 +446,6 @@ async function downloadFlow(s: Services, id: string | undefined, file?: string):
   const opened = await s.connection.decryption(settings, true, `Enter the passphrase of ${label}.`);
   const result = await s.jobs.run(`Download ${label}`, (job) =>
     download({
-      client,
       store,
       id,
       decryption: opened!.dec,
@@ -487,9 +485,9 @@ async function deleteFlow(s: Services, id: string | undefined): Promise<void> {
     'Delete',
   );
   if (sure !== 'Delete') return;
-  const { client, store } = await s.connection.connect();
-  await deleteArchive({ client, store, id, stateDir: stateDir(s), pending: s.poller.store });
-  const markers = await keepsOldVersions(client, store);
+  const { store } = await s.connection.connect();
+  await deleteArchive({ store, id, stateDir: stateDir(s), pending: s.poller.store });
+  const markers = await keepsOldVersions(store);
   await s.poller.remove(id).catch(() => undefined);
   s.catalog.forgetArchive(id);
   // A versioned (or Object-Locked) bucket only hides the objects behind delete markers.
@@ -499,8 +497,9 @@ async function deleteFlow(s: Services, id: string | undefined): Promise<void> {
 }
 
 async function checkBucketFlow(s: Services): Promise<void> {
-  const { client, store } = await s.connection.connect();
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => checkBucket(client, store));
+  const { store, config } = await s.connection.connect();
+  if (!store.checkBucket) throw new GlacierError('usage', `Check Bucket is for S3 buckets; ${store.name} is not one`);
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => store.checkBucket!());
   const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: bucketReportMarkdown(report) });
   await vscode.window.showTextDocument(doc, { preview: true });
   s.log.info(`bucket check: list=${report.canList} versioning=${report.versioning} abortDays=${report.abortIncompleteDays ?? 'none'}`);
@@ -510,11 +509,11 @@ async function checkBucketFlow(s: Services): Promise<void> {
       'Add Rule',
     );
     if (add) {
-      await addAbortRule(client, store, 7);
+      await store.addAbortRule?.(7);
       void vscode.window.showInformationMessage('Glacier Backup: lifecycle rule added: incomplete uploads are aborted after 7 days.');
     }
   } else {
-    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${store.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
+    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${config.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
   }
 }
 
@@ -581,11 +580,11 @@ async function setUpFlow(s: Services): Promise<void> {
 /** Verify: download a restored archive and check it end to end without writing a file. */
 async function verifyFlow(s: Services, id: string | undefined): Promise<void> {
   if (!id) return;
-  const { client, store, settings } = await s.connection.connect();
+  const { store, settings } = await s.connection.connect();
   const label = s.catalog.get(id)?.summary?.label ?? id;
   const opened = await s.connection.decryption(settings, true, `Enter the passphrase of ${label}.`);
   const result = await s.jobs.run(`Verify ${label}`, (job) =>
-    verifyArchive({ client, store, id, decryption: opened!.dec, signal: job.signal, onProgress: (p) => job.report(p.bytesDownloaded, p.bytesTotal) }),
+    verifyArchive({ store, id, decryption: opened!.dec, signal: job.signal, onProgress: (p) => job.report(p.bytesDownloaded, p.bytesTotal) }),
   );
   if (!result) return;
   if (opened!.fresh) await s.connection.secrets.rememberPassphrase(opened!.fresh);

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { StoreConfig } from '../../src/core/config';
 import { backup, type BackupResult } from '../../src/core/jobs/backup';
 import { download } from '../../src/core/jobs/download';
-import { createS3Client } from '../../src/core/store/s3/client';
+import { openStore } from '../../src/core/store/openStore';
 import { startMoto, type Moto } from '../helpers/moto';
 import { on, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/faultProxy';
 import { snapshot, tempDir } from '../helpers/tree';
@@ -40,14 +40,14 @@ function store(endpoint: string): StoreConfig {
 
 async function runBackup(source: string): Promise<BackupResult> {
   const s = store(proxy.endpoint);
-  return backup({ client: createS3Client(s), store: s, paths: [source], encryption: { mode: 'passphrase', passphrase }, force: true });
+  return backup({ store: openStore({ kind: 's3', ...s }), paths: [source], encryption: { mode: 'passphrase', passphrase }, force: true });
 }
 
 /** Restores through moto directly (or the proxy) and compares with the source. */
 async function assertRestores(id: string, source: string, endpoint = moto.endpoint): Promise<void> {
   const s = store(endpoint);
   const dest = path.join(work, `restore-${id}`);
-  const res = await download({ client: createS3Client(s), store: s, id, decryption: { passphrase }, dest });
+  const res = await download({ store: openStore({ kind: 's3', ...s }), id, decryption: { passphrase }, dest });
   assert.deepEqual(snapshot(path.join(res.path, path.basename(source))), snapshot(source));
   rmSync(dest, { recursive: true, force: true });
 }
@@ -200,7 +200,7 @@ describe('download faults', () => {
     try {
       if (failure) {
         const s = store(proxy.endpoint);
-        await assert.rejects(download({ client: createS3Client(s), store: s, id, decryption: { passphrase }, dest }), (err: Error) => {
+        await assert.rejects(download({ store: openStore({ kind: 's3', ...s }), id, decryption: { passphrase }, dest }), (err: Error) => {
           assert.match(err.message, failure);
           assert.doesNotMatch(err.message, /\n/);
           table.push({ case: name, outcome: `clear failure in ${((Date.now() - started) / 1000).toFixed(1)} s, destination untouched: ${err.message}` });

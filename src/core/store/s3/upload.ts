@@ -37,6 +37,7 @@ import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../../errors';
 import { formatBytes } from '../../model/format';
+import { PartBuffers } from '../partBuffers';
 import { crc32Available, integrity } from './crc32';
 import { abortLeftovers, partMatches, type StoredPart } from './multipart';
 import { sendsChecksums } from './client';
@@ -60,31 +61,6 @@ export function choosePartSize(sizeBound: number): number {
   }
   const needed = Math.ceil(sizeBound / (maxParts - 500) / MiB) * MiB;
   return Math.min(maxPartSize, Math.max(minPartSize, needed));
-}
-
-/**
- * Part buffers kept for reuse: by the parts of one upload, and by the next upload given the same
- * pool (a backup's manifest reuses its archive's buffers, so it costs no new memory). Holds at
- * most `keep` free buffers.
- */
-export class PartBuffers {
-  private readonly free: Buffer[] = [];
-  /** How many buffers were allocated so far. */
-  made = 0;
-
-  constructor(private readonly keep = 8) {}
-
-  /** A buffer of at least `size` bytes (its contents are garbage). */
-  take(size: number): Buffer {
-    const i = this.free.findIndex((b) => b.byteLength >= size);
-    if (i >= 0) return this.free.splice(i, 1)[0]!;
-    this.made++;
-    return Buffer.allocUnsafeSlow(size);
-  }
-
-  give(buffer: Buffer): void {
-    if (this.free.length < this.keep) this.free.push(buffer);
-  }
 }
 
 export interface UploadRequest {
