@@ -4,8 +4,8 @@
  * through an AbortSignal.
  *
  * Guarantees: a manifest is written only after its archive is complete and verified against what
- * was sent (see store/upload.ts), so the catalog never points at a partial or damaged archive; on
- * failure or cancel the multipart upload is aborted and nothing is recorded. An endpoint that
+ * was sent (the store's put, store/archiveStore.ts), so the catalog never points at a partial or
+ * damaged archive; on failure or cancel the upload is aborted and nothing is recorded. An endpoint that
  * rejects S3 checksum headers, or data S3 refused as damaged in transit (BadDigest), gets one more
  * upload from the start. A backup whose walked metadata equals the newest archive of the same sources uploads
  * nothing (unless forced) and returns that archive's id.
@@ -149,7 +149,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       sent = await packAndUpload(req, scanned.entries, { ...plan, resume: undefined }, buffers, progress, report);
     }
   } catch (err) {
-    // The upload was aborted (see uploadObject): nothing is left to resume, unless suspended.
+    // The store aborted the upload (archiveStore.ts put): nothing is left to resume, unless suspended.
     if (plan.journaled && !isSuspended(signal)) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
     throw err;
   }

@@ -37,16 +37,16 @@ import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../../errors';
 import { formatBytes } from '../../model/format';
+import type { PutRequest } from '../archiveStore';
 import { PartBuffers } from '../partBuffers';
 import { crc32Available, integrity } from './crc32';
-import { abortLeftovers, partMatches, type StoredPart } from './multipart';
+import { abortLeftovers, partMatches } from './multipart';
 import { sendsChecksums } from './client';
 import { appears, verifyStored, type Sent } from './storedCheck';
 import { ChecksumsRejected, describeFailure, isChecksumRejection } from './uploadErrors';
 
 export { crc32Combine } from './crc32';
 export { ChecksumsRejected, isBadDigest, isChecksumRejection } from './uploadErrors';
-export { abortLeftovers, openUploads, storedParts, type StoredPart } from './multipart';
 
 const MiB = 1 << 20;
 export const minPartSize = 8 * MiB;
@@ -63,32 +63,17 @@ export function choosePartSize(sizeBound: number): number {
   return Math.min(maxPartSize, Math.max(minPartSize, needed));
 }
 
-export interface UploadRequest {
+/** A put (archiveStore.ts PutRequest) as S3 takes it: the whole key, the class, the part size. */
+export interface UploadRequest
+  extends Pick<PutRequest, 'body' | 'contentType' | 'what' | 'action' | 'buffers' | 'signal' | 'resume' | 'onStarted' | 'onUploaded' | 'onNotice'> {
   client: S3Client;
   bucket: string;
   key: string;
-  body: AsyncIterable<Uint8Array>;
   storageClass: StorageClass;
   partSize: number;
   queueSize: number;
-  contentType?: string;
-  /** What the object is, for messages: 'archive' (default) or 'manifest'. */
-  what?: string;
-  /** What failed, for the message when S3 keeps refusing (default `upload the ${what}`). */
-  action?: string;
-  /** Where part buffers come from and go back to (default: a pool of this upload's own). */
-  buffers?: PartBuffers;
-  signal?: AbortSignal;
   /** For messages: the endpoint, if not AWS. */
   endpoint?: string;
-  /** Continue this unfinished multipart upload: parts stored that match the body are not sent again. */
-  resume?: { uploadId: string; parts: ReadonlyMap<number, StoredPart> };
-  /** Called once the multipart upload exists, before its first part is sent (to journal it). */
-  onStarted?: (uploadId: string) => Promise<void> | void;
-  /** Bytes stored in S3 so far (sent and acknowledged, or found already stored). */
-  onUploaded?: (bytes: number) => void;
-  /** Notes for the user (a lost answer resolved, a part sent again); never contains secrets. */
-  onNotice?: (message: string) => void;
 }
 
 export interface UploadResult {
