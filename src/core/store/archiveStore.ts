@@ -41,9 +41,16 @@
  * - `PutRetry`: a put that failed before anything was stored and may be tried once more from the
  *   start (the body is a stream only the caller can make again).
  * - OpenedObject's body is an AsyncGenerator, so a reader that stops early can close it (return()).
+ *   `open` and `requestRestore` take `what` ("archive <id>") for their messages.
+ * - `openUploads()` of the whole store comes in key order (S3's), not oldest first.
+ * - A failure of a put's own body (the caller's stream) is rethrown as it is, not relabelled.
  * - VersionsSummary names each delete marker's key (check brings a deleted manifest back with
  *   `removeDeleteMarker`); `keepsOldVersions`, `checkBucket` and `addAbortRule` are capabilities
- *   of S3 alone, absent from stores without them.
+ *   of S3 alone, absent from stores without them; `close` releases connections.
+ *
+ * For a store without a prefix or multipart uploads (a local folder): `objectKey` may return the
+ * key itself; `partSize` any positive number (it is only recorded); `openUploads` the temporary
+ * files a killed writer left, or none; `stateId` a stable name such as the folder's URL.
  */
 import type { StorageClass } from '../config';
 import { GlacierError } from '../errors';
