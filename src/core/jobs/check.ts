@@ -21,7 +21,7 @@
  */
 import type { Decryption, Encryption } from '../crypto/openpgp';
 import { describeError, GlacierError, throwIfAborted } from '../errors';
-import type { ArchiveStore, VersionsSummary } from '../store/archiveStore';
+import type { ArchiveStore, OpenUpload, VersionsSummary } from '../store/archiveStore';
 import { needsRestore } from '../store/glacierState';
 import { keys } from '../store/keys';
 import { archiveStatus } from './restoreRequest';
@@ -41,8 +41,6 @@ export interface CheckProblem {
   /** The object key in the bucket (or of the unfinished upload). */
   key?: string;
   uploadId?: string;
-  /** The unfinished upload's key relative to the store (`key` is as users see it). */
-  storeKey?: string;
   /** When the object was written or the upload started. */
   since?: Date;
   /** One line for the user. */
@@ -111,6 +109,8 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
   const inProgress = { uploads: 0, archivesWithoutManifest: 0 };
   const unchecked: string[] = [];
   const notes: string[] = [];
+  /** The unfinished upload each 'unfinished-upload' problem is about, for repair. */
+  const uploads = new Map<CheckProblem, OpenUpload>();
 
   const listing = await listArchives(store, signal);
   const versions = await store.versions?.({ signal });
@@ -157,17 +157,18 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
     const interrupted = resumable.find((r) => keys.archive(r.journal.id) === u.key && (r.journal.uploadId ?? u.uploadId) === u.uploadId);
     const note = interrupted ? ` (a backup interrupted on this machine: the next backup of ${interrupted.paths.join(', ')} resumes it)` : '';
     const key = store.objectKey(u.key);
-    problems.push({
+    const problem: CheckProblem = {
       kind: 'unfinished-upload',
       key,
-      storeKey: u.key,
       uploadId: u.uploadId,
       since,
       message: `unfinished upload of ${key} started ${since ? since.toISOString() : 'at an unknown time'}${note}`,
       repair: `abort the upload of ${key}${interrupted ? ' (that backup then starts over)' : ''}`,
       repaired: false,
       ...(interrupted ? { journal: interrupted.journal } : {}),
-    });
+    };
+    uploads.set(problem, u);
+    problems.push(problem);
   }
 
   if (req.pending) {
@@ -205,7 +206,7 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
       if (p.orphan === 'keep') continue; // not repaired: `repair` says what would be needed
       req.onRepair?.(p);
       try {
-        await repairOne(req, p);
+        await repairOne(req, p, uploads);
         p.repaired = true;
       } catch (err) {
         p.repairError = describeError(err);
@@ -215,7 +216,7 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
   return { archives: complete.size, problems, inProgress, unchecked, notes, consistent: unchecked.length === 0 && problems.every((p) => p.repaired) };
 }
 
-async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
+async function repairOne(req: CheckRequest, p: CheckProblem, uploads: ReadonlyMap<CheckProblem, OpenUpload>): Promise<void> {
   const { store } = req;
   const action = { signal: req.signal, action: p.repair };
   switch (p.kind) {
@@ -237,7 +238,7 @@ async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
       await store.delete(keys.manifest(p.id!), action);
       return;
     case 'unfinished-upload':
-      await store.abortUpload({ key: p.storeKey!, uploadId: p.uploadId! }, action);
+      await store.abortUpload(uploads.get(p)!, action);
       if (p.journal) await removeJournal(req.stateDir!, store, p.journal.sources, p.journal.id);
       return;
     case 'pending-restore-missing':
