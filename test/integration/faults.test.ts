@@ -224,6 +224,8 @@ describe('download faults', () => {
     downloadCase('GET body reset after 3 MiB (x2)', [{ name: 'reset-get', ...on.archiveGet, times: 2, fault: { kind: 'reset-response', afterBytes: 3 << 20 } }]));
   it('body stalled midway: times out, resumed', () =>
     downloadCase('GET body stalled after 1 MiB (x1)', [{ name: 'stall-get', ...on.archiveGet, fault: { kind: 'stall-response', afterBytes: 1 << 20 } }]));
+  it('connection reset in the body of the manifest: resumed, as an archive is', () =>
+    downloadCase('manifest GET body reset after 64 B (x1)', [{ name: 'reset-manifest-get', ...on.manifestGet, fault: { kind: 'reset-response', afterBytes: 64 } }]));
   it('503 on GET: retried', () => downloadCase('503 SlowDown x2 on GET', [{ name: 'get503', ...on.archiveGet, times: 2, fault: slowDown }]));
   it('a truncated body that claims to be complete: refused, destination untouched; the next run restores', () =>
     downloadCase('GET body truncated to 5 MiB (length header agrees)', [{ name: 'truncate', ...on.archiveGet, fault: { kind: 'truncate', afterBytes: 5 << 20 } }], /archive .*(does not match its manifest|truncated|integrity|not a valid)/));
