@@ -1,5 +1,19 @@
-// Lint: typed rules for promises, and the one architectural rule: src/core never imports vscode.
+// Lint: typed rules for promises, and the rules that hold the shape (test/unit/lintRules.test.ts
+// proves each one fires): src/core never imports vscode; only src/core/store/s3/ imports the AWS
+// SDK; core/pack and core/crypto never import core/store. For a given file the last matching
+// block's no-restricted-imports wins (flat config does not merge rule options), so each block
+// lists every restriction of the files it covers.
 import tseslint from 'typescript-eslint';
+
+const noVscode = { name: 'vscode', message: 'src/core must not import vscode: it runs in plain Node (CLI, tests).' };
+const noAwsSdk = {
+  regex: '^@aws-sdk/',
+  message: 'only src/core/store/s3/ imports the AWS SDK: everything else reaches storage through ArchiveStore (src/core/store/archiveStore.ts).',
+};
+const noStore = {
+  regex: '^(\\.\\./)+store(/|$)|/core/store(/|$)',
+  message: 'core/pack and core/crypto must not import core/store: packing and encryption know nothing of where archives are kept.',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/.data/**', '.test-tmp/**', '.e2e/**', 'test-artifacts/**'] },
@@ -23,9 +37,19 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noAwsSdk] }] },
+  },
+  {
     files: ['src/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core must not import vscode: it runs in plain Node (CLI, tests).' }] }],
-    },
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [noAwsSdk] }] },
+  },
+  {
+    files: ['src/core/pack/**/*.ts', 'src/core/crypto/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode], patterns: [noAwsSdk, noStore] }] },
+  },
+  {
+    files: ['src/core/store/s3/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noVscode] }] },
   },
 );

@@ -5,13 +5,13 @@
  */
 import '../src/cli/heap';
 import { backup } from '../src/core/jobs/backup';
-import { createS3Client } from '../src/core/store/s3';
+import { openStore } from '../src/core/store/openStore';
 
 async function main(): Promise<void> {
   const paths = process.argv.slice(2);
   const passphrase = process.env.GLACIER_BACKUP_PASSPHRASE ?? 'bench';
   const store = { bucket: 'unused', prefix: 'bench/', storageClass: 'DEEP_ARCHIVE' as const, endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } };
-  const res = await backup({ client: createS3Client(store), store, paths, encryption: { mode: 'passphrase', passphrase }, discardOutput: true, exclude: [] });
+  const res = await backup({ store: openStore({ kind: 's3', ...store }), paths, encryption: { mode: 'passphrase', passphrase }, discardOutput: true, exclude: [] });
   process.stdout.write(`${res.manifest?.archive.size ?? 0}\n`);
 }
 

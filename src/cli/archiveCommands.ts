@@ -4,7 +4,7 @@ import { readManifest } from '../core/catalog/catalog';
 import { backup, type BackupProgress } from '../core/jobs/backup';
 import { listArchivesWithState } from '../core/jobs/listing';
 import { defaultExcludes } from '../core/pack/walk';
-import { formatBytes } from '../core/store/upload';
+import { formatBytes } from '../core/model/format';
 import { describeState } from '../core/store/glacierState';
 import { concurrency, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
@@ -16,7 +16,6 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
   const exclude = [...(ctx.options['no-default-excludes'] ? [] : defaultExcludes), ...(ctx.options.exclude ?? [])];
   const meter = progressMeter(ctx);
   const result = await backup({
-    client: ctx.client,
     store: ctx.store,
     paths,
     encryption: enc,
@@ -44,7 +43,7 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
 }
 
 export async function runList(ctx: Context): Promise<void> {
-  const { archives } = await listArchivesWithState({ client: ctx.client, store: ctx.store, signal: ctx.signal, decryption: () => decryption(ctx, false) });
+  const { archives } = await listArchivesWithState({ store: ctx.store, signal: ctx.signal, decryption: () => decryption(ctx, false) });
   const rows = archives.map((a) => ({
     id: a.id,
     state: a.state ? a.state.state : null,
@@ -61,7 +60,7 @@ export async function runList(ctx: Context): Promise<void> {
     return;
   }
   if (rows.length === 0) {
-    ctx.err(`no archives in s3://${ctx.store.bucket}/${ctx.store.prefix}`);
+    ctx.err(`no archives in ${ctx.store.name}`);
     return;
   }
   ctx.out(['ID', 'CREATED', 'SIZE', 'CLASS', 'STATE', 'FILES', 'LABEL'].join('\t'));
@@ -76,7 +75,7 @@ export async function runList(ctx: Context): Promise<void> {
 export async function runFiles(ctx: Context, id: string | undefined): Promise<void> {
   if (!id) throw new GlacierError('usage', 'files needs an archive id (see "glacier-backup list")');
   const dec = await decryption(ctx, true);
-  const m = await readManifest(ctx.client, ctx.store, id, dec!, ctx.signal);
+  const m = await readManifest(ctx.store, id, dec!, ctx.signal);
   if (ctx.options.json) {
     ctx.out(printableJson(JSON.stringify(m.entries, null, 2)));
     return;

@@ -1,13 +1,14 @@
 /** What every CLI command gets: the store, the parsed options, the output lines, and how secrets are found. */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../core/config';
+import type { ArchiveStore } from '../core/store/archiveStore';
+import type { StoreLocation } from '../core/store/openStore';
 import { loadPrivateKeys, loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
 import { readFileArg, type Options } from './options';
 import { passphrases } from './passphrase';
 
 export interface Context {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
+  /** Where `store` is, as the options and environment name it. */
+  location: StoreLocation;
   options: Options;
   env: NodeJS.ProcessEnv;
   out: (line: string) => void;

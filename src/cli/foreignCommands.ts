@@ -1,8 +1,8 @@
 /**
  * CLI command for archives made outside this tool: `download-key <bucket/key> <dest>` restores a
  * single `tar | gpg` object (the old seed scripts' format, no manifest) with the same safety as
- * `download`. The bucket is named on the command line; the S3 client (endpoint, region,
- * credentials) is the configured one.
+ * `download`. The bucket is named on the command line; the S3 store (endpoint, region,
+ * credentials) is the configured one, rooted at that bucket.
  */
 import { GlacierError } from '../core/errors';
 import { downloadForeign } from '../core/jobs/downloadForeign';
@@ -27,7 +27,7 @@ export async function runDownloadKey(ctx: Context, target: string | undefined, d
   if (!dest) throw new GlacierError('usage', usage);
   const dec = await decryption(ctx, true);
   const res = await downloadForeign({
-    client: ctx.client,
+    store: ctx.store,
     bucket,
     key,
     decryption: dec!,

@@ -26,11 +26,11 @@ export async function runRecoveryKit(ctx: Context): Promise<void> {
   // Passphrase mode needs the passphrase only to write it on the page.
   const enc = (ctx.options.recipient ?? []).length > 0 || include ? await encryption(ctx) : ({ mode: 'passphrase', passphrase: '' } as const);
   const input: RecoveryKitInput = {
-    bucket: ctx.store.bucket,
-    prefix: ctx.store.prefix,
-    ...(ctx.store.region ? { region: ctx.store.region } : {}),
-    ...(ctx.store.endpoint ? { endpoint: ctx.store.endpoint } : {}),
-    storageClass: ctx.store.storageClass,
+    bucket: ctx.location.bucket,
+    prefix: ctx.location.prefix,
+    ...(ctx.location.region ? { region: ctx.location.region } : {}),
+    ...(ctx.location.endpoint ? { endpoint: ctx.location.endpoint } : {}),
+    storageClass: ctx.location.storageClass,
     encryption:
       enc.mode === 'passphrase'
         ? { mode: 'passphrase', ...(include ? { passphrase: enc.passphrase } : {}) }
@@ -64,7 +64,7 @@ export async function runTestPassphrase(ctx: Context): Promise<void> {
     for (const g of await givenPassphrases(ctx.options, ctx.env, false)) candidates.push({ source: g.source, decryption: { passphrase: g.passphrase } });
   }
   const all = Boolean(ctx.options.all);
-  const report = await testKeys(ctx.client, ctx.store, candidates, { all, signal: ctx.signal });
+  const report = await testKeys(ctx.store, candidates, { all, signal: ctx.signal });
   if (ctx.options.json) {
     ctx.out(printableJson(JSON.stringify(report, null, 2)));
   } else {

@@ -10,7 +10,7 @@ import { FilePendingStore } from '../core/jobs/restoreTracker';
 import { listSnapshots, type SnapshotListing } from '../core/jobs/snapshots';
 import { className, dollars, monthlyCost } from '../core/model/pricing';
 import { formatDuration, isEmptyPolicy, parseDuration, type RetentionPolicy } from '../core/model/retention';
-import { formatBytes } from '../core/store/upload';
+import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
 import { configDir, stateDir } from './options';
 
@@ -39,8 +39,8 @@ function now(env: NodeJS.ProcessEnv): Date {
 
 /** Said before any deletion where it applies: on a versioned bucket, nothing is saved until old versions expire. */
 async function versioningNote(ctx: Context): Promise<void> {
-  if (await keepsOldVersions(ctx.client, ctx.store, ctx.signal)) {
-    ctx.err(`note: bucket ${ctx.store.bucket} keeps old versions: a deleted archive stays as an old version, billed as before, until a lifecycle rule expires it; the savings below assume that`);
+  if (await keepsOldVersions(ctx.store, ctx.signal)) {
+    ctx.err(`note: bucket ${ctx.location.bucket} keeps old versions: a deleted archive stays as an old version, billed as before, until a lifecycle rule expires it; the savings below assume that`);
   }
 }
 
@@ -62,7 +62,7 @@ async function runDelete(ctx: Context, args: string[]): Promise<void> {
   const id = args[0];
   if (!id || args.length > 1) throw new GlacierError('usage', 'delete needs one archive id (see "glacier-backup list")');
   if (!archiveIdPattern.test(id)) throw new GlacierError('usage', `"${id}" is not an archive id (see "glacier-backup list")`);
-  const found = await findArchive(ctx.client, ctx.store, id);
+  const found = await findArchive(ctx.store, id);
   const at = now(ctx.env);
   const a = found.archive;
   const parts = a ? [`archive ${id} (${formatBytes(a.size)} in ${className(a.storageClass)}${a.uploaded ? `, uploaded ${minute(a.uploaded)} UTC` : ''})`] : [`archive ${id} (its archive object is already gone)`];
@@ -78,7 +78,7 @@ async function runDelete(ctx: Context, args: string[]): Promise<void> {
     );
   }
   if (!ctx.options.yes) await confirm(`Delete archive ${id}? [y/N] `);
-  const result = await deleteArchive({ client: ctx.client, store: ctx.store, id, stateDir: stateDir(ctx.env), pending: pendingStore(ctx), signal: ctx.signal });
+  const result = await deleteArchive({ store: ctx.store, id, stateDir: stateDir(ctx.env), pending: pendingStore(ctx), signal: ctx.signal });
   ctx.err(`deleted ${result.deleted.map((w) => (w === 'manifest' ? 'the manifest' : 'the archive')).join(' and ')} of ${id}`);
   ctx.out(id);
 }
@@ -109,7 +109,7 @@ async function snapshots(ctx: Context, command: string): Promise<SnapshotListing
     throw new GlacierError('usage', `${command} reads manifests (source sets, creation times), which are encrypted to your public keys: pass --identity KEY.asc`);
   }
   const dec = (await decryption(ctx, true))!;
-  const listing = await listSnapshots(ctx.client, ctx.store, dec, ctx.signal);
+  const listing = await listSnapshots(ctx.store, dec, ctx.signal);
   const first = listing.unreadable[0];
   if (listing.snapshots.length === 0 && first) {
     throw new GlacierError('crypto', `no manifest could be read (${listing.unreadable.length} tried): ${first.problem}`);
@@ -159,7 +159,6 @@ async function runPrune(ctx: Context, args: string[]): Promise<void> {
     return;
   }
   const result = await executePrune(plan, {
-    client: ctx.client,
     store: ctx.store,
     stateDir: stateDir(ctx.env),
     pending: pendingStore(ctx),
@@ -211,7 +210,7 @@ async function runFreshness(ctx: Context, args: string[]): Promise<void> {
     }
   }
   for (const id of unreadable) ctx.err(`note: manifest of ${id} unreadable; its archive is not counted`);
-  if (report.sets.length === 0) throw new GlacierError('not-found', `no snapshots${ctx.options.host || ctx.options.path ? ' match --host/--path' : ''} in s3://${ctx.store.bucket}/${ctx.store.prefix}`);
+  if (report.sets.length === 0) throw new GlacierError('not-found', `no snapshots${ctx.options.host || ctx.options.path ? ' match --host/--path' : ''} in ${ctx.store.name}`);
   for (const s of report.sets.filter((x) => x.stale)) ctx.err(`stale: ${s.host}: ${s.sources.join(', ')}: newest backup ${formatAge(s.ageSeconds)} old (${s.newest.id})`);
   if (report.stale > 0) {
     throw new GlacierError('not-found', `${report.stale} of ${report.sets.length} source set${report.sets.length === 1 ? '' : 's'} not backed up within ${formatDuration(maxAge)}`);

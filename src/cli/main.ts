@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** glacier-backup: the command-line front end over src/core. Exit codes: 0 ok, 1 failure, 2 usage. */
 import './heap';
-import { createS3Client } from '../core/store/s3';
+import { openStore, type StoreLocation } from '../core/store/openStore';
 import { describeError, GlacierError, Suspend } from '../core/errors';
 import { printable } from '../core/util/printable';
 import { parse, storeConfig } from './options';
@@ -80,8 +80,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase', 'recovery-kit'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
-  // download-key names its bucket itself; no configured bucket is needed.
-  const store = storeConfig(command === 'download-key' ? { ...values, bucket: values.bucket ?? parseTarget(rest[0]).bucket } : values, process.env);
+  // download-key names its bucket itself (no configured bucket is needed) and its whole key.
+  const foreign = command === 'download-key' ? parseTarget(rest[0]).bucket : undefined;
+  const config = storeConfig(foreign !== undefined ? { ...values, bucket: values.bucket ?? foreign } : values, process.env);
+  const location: StoreLocation = { kind: 's3', ...config, ...(foreign !== undefined ? { bucket: foreign, prefix: '' } : {}) };
   const controller = new AbortController();
   let interrupted = 0;
   process.on('SIGINT', () => {
@@ -92,8 +94,8 @@ async function main(argv: string[]): Promise<number> {
   // Shutdown or a closed terminal: stop, but keep an unfinished upload for the next run to resume.
   for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => controller.abort(new Suspend()));
   const ctx: Context = {
-    client: createS3Client(store),
-    store,
+    store: openStore(location),
+    location,
     options: values,
     env: process.env,
     out: io.out,

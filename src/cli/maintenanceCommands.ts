@@ -4,9 +4,8 @@ import { GlacierError } from '../core/errors';
 import { check, defaultCheckAge, type CheckProblem } from '../core/jobs/check';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
 import { verifyArchive } from '../core/jobs/verify';
-import { formatBytes } from '../core/store/upload';
-import { checkBucket } from '../core/store/bucketCheck';
-import { bucketReportMarkdown } from '../core/store/bucketReport';
+import { formatBytes } from '../core/model/format';
+import { bucketReportMarkdown } from '../core/store/s3/bucketReport';
 import type { Decryption, Encryption } from '../core/crypto/openpgp';
 import { decryption, encryption, type Context } from './context';
 import { configDir, stateDir } from './options';
@@ -21,7 +20,6 @@ export async function runCheck(ctx: Context): Promise<void> {
   if (ctx.options['delete-orphan-archives'] && !ctx.options.repair) throw new GlacierError('usage', '--delete-orphan-archives goes with --repair');
   const olderThan = ctx.options['older-than'] === undefined ? defaultCheckAge : nonNegativeSeconds(ctx.options['older-than'], 'older-than') * 1000;
   const report = await check({
-    client: ctx.client,
     store: ctx.store,
     olderThan,
     pending: new FilePendingStore(path.join(configDir(ctx.env), 'pending-restores.json')),
@@ -41,7 +39,7 @@ export async function runCheck(ctx: Context): Promise<void> {
   const youngNote = young
     ? `; ${young} upload${young === 1 ? '' : 's'} younger than ${Math.round(olderThan / 1000)}s left alone (a backup may be running; --older-than changes the age)`
     : '';
-  const where = `s3://${ctx.store.bucket}/${ctx.store.prefix}`;
+  const where = ctx.store.name;
   for (const n of report.notes) ctx.err(`note: ${printable(n)}`);
   for (const u of report.unchecked) ctx.err(`not checked: ${printable(u)}`);
   const notMade = report.unchecked.length
@@ -88,7 +86,7 @@ function nonNegativeSeconds(value: string, name: string): number {
 export async function runVerify(ctx: Context, id: string | undefined): Promise<void> {
   if (!id) throw new GlacierError('usage', 'verify needs an archive id (see "glacier-backup list")');
   const dec = await decryption(ctx, true);
-  const res = await verifyArchive({ client: ctx.client, store: ctx.store, id, decryption: dec!, signal: ctx.signal });
+  const res = await verifyArchive({ store: ctx.store, id, decryption: dec!, signal: ctx.signal });
   ctx.err(
     `archive ${id} is intact: OpenPGP integrity check passed, size and sha256 match its manifest, and so do all ${res.files} files (${formatBytes(res.bytes)}); nothing was written`,
   );
@@ -99,6 +97,7 @@ export async function runVerify(ctx: Context, id: string | undefined): Promise<v
 export async function runCheckBucket(ctx: Context): Promise<void> {
   const days = ctx.options.days === undefined ? undefined : Number(ctx.options.days);
   if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new GlacierError('usage', '--days must be a whole number of days (the Object Lock retention)');
-  const report = await checkBucket(ctx.client, ctx.store);
+  if (!ctx.store.checkBucket) throw new GlacierError('usage', `check-bucket is for S3 buckets; ${ctx.store.name} is not one`);
+  const report = await ctx.store.checkBucket();
   ctx.out(ctx.options.json ? printableJson(JSON.stringify(report, null, 2)) : bucketReportMarkdown(report, days));
 }

@@ -2,8 +2,8 @@
 import { GlacierError } from '../core/errors';
 import { download } from '../core/jobs/download';
 import { describeState } from '../core/store/glacierState';
-import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/store/restore';
-import { formatBytes } from '../core/store/upload';
+import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/jobs/restoreRequest';
+import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
 import * as path from 'node:path';
 import { FilePendingStore, RestoreTracker } from '../core/jobs/restoreTracker';
@@ -13,7 +13,6 @@ import { restoreNotes, restoreNotesSummary } from '../core/pack/restoreNotes';
 
 function tracker(ctx: Context, intervalMs = 15 * 60_000): RestoreTracker {
   return new RestoreTracker({
-    client: ctx.client,
     store: ctx.store,
     pending: new FilePendingStore(path.join(configDir(ctx.env), 'pending-restores.json')),
     interval: intervalMs,
@@ -31,7 +30,7 @@ export async function runRestore(ctx: Context, id: string | undefined): Promise<
   const tier = restoreTiers.find((t) => t.toLowerCase() === tierText.toLowerCase());
   if (!tier) throw new GlacierError('usage', `unknown tier "${tierText}": use Standard or Bulk`);
   const days = ctx.options.days === undefined ? 7 : Number(ctx.options.days);
-  const res = await requestRestore(ctx.client, ctx.store, needId(id, 'restore'), { tier: tier as RestoreTier, days });
+  const res = await requestRestore(ctx.store, needId(id, 'restore'), { tier: tier as RestoreTier, days });
   const state = describeState(res.status.glacier);
   const when = restoreTime(res.status.storageClass, tier);
   const said = {
@@ -46,7 +45,7 @@ export async function runRestore(ctx: Context, id: string | undefined): Promise<
 }
 
 export async function runStatus(ctx: Context, id: string | undefined): Promise<void> {
-  const s = await archiveStatus(ctx.client, ctx.store, needId(id, 'status'), ctx.signal);
+  const s = await archiveStatus(ctx.store, needId(id, 'status'), ctx.signal);
   if (ctx.options.json) {
     const expiry = s.glacier.state === 'restored' ? (s.glacier.expiry?.toISOString() ?? null) : null;
     ctx.out(JSON.stringify({ id: s.id, state: s.glacier.state, expiry, storageClass: s.storageClass, size: s.size }, null, 2));
@@ -59,7 +58,6 @@ export async function runDownload(ctx: Context, id: string | undefined, dest: st
   if (!dest) throw new GlacierError('usage', 'download needs an archive id and a destination folder');
   const dec = await decryption(ctx, true);
   const res = await download({
-    client: ctx.client,
     store: ctx.store,
     id: needId(id, 'download'),
     decryption: dec!,
@@ -83,7 +81,7 @@ export async function runWait(ctx: Context, idArg: string | undefined): Promise<
   const timeoutMs = ctx.options.timeout === undefined ? Infinity : seconds(ctx.options.timeout, 'timeout', 0) * 1000;
   const t = tracker(ctx, intervalMs);
   if (!(await t.pending()).some((p) => p.id === id)) {
-    const s = await archiveStatus(ctx.client, ctx.store, id, ctx.signal);
+    const s = await archiveStatus(ctx.store, id, ctx.signal);
     if (s.glacier.state === 'archived') throw new GlacierError('usage', `no restore of ${id} was requested: run "glacier-backup restore ${id}" first`);
     await t.add(id);
   }

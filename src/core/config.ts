@@ -48,13 +48,6 @@ export function storeId(store: Pick<StoreConfig, 'endpoint' | 'bucket' | 'prefix
   return `${store.endpoint ?? 'aws'}|${store.bucket}|${store.prefix}`;
 }
 
-export const keys = {
-  archive: (prefix: string, id: string): string => `${prefix}archives/${id}.tar.gpg`,
-  manifest: (prefix: string, id: string): string => `${prefix}catalog/${id}.json.gpg`,
-  archivesDir: (prefix: string): string => `${prefix}archives/`,
-  catalogDir: (prefix: string): string => `${prefix}catalog/`,
-};
-
 /** Archive ids: UTC creation time (sortable) and 64 random bits; they say nothing about content. */
 export const archiveIdPattern = /^\d{8}T\d{6}Z-[0-9a-f]{16}$/;
 

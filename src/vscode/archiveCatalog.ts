@@ -10,13 +10,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readManifest } from '../core/catalog/catalog';
 import type { Manifest } from '../core/catalog/manifest';
-import { keys } from '../core/config';
 import { describeError, GlacierError } from '../core/errors';
-import { storeId } from '../core/config';
 import type { PendingRestore } from '../core/jobs/restoreTracker';
 import { writeFileAtomic } from '../core/util/atomicWrite';
 import { listArchivesWithState, summarise, type ListedArchive, type ListingProblem } from '../core/jobs/listing';
 import type { GlacierState } from '../core/store/glacierState';
+import { keys } from '../core/store/keys';
 import type { Connection } from './connection';
 import type { Log } from './log';
 import type { ArchiveInfo, ArchiveSummary } from './viewModel';
@@ -33,7 +32,7 @@ export class ArchiveCatalog implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   archives: ArchiveInfo[] = [];
   status: CatalogStatus = { kind: 'idle' };
-  /** The store the archives belong to, as storeId() names it. */
+  /** The store the archives belong to, as its stateId names it. */
   storeKey = '';
   bucket = '';
   prefix = '';
@@ -58,7 +57,7 @@ export class ArchiveCatalog implements vscode.Disposable {
   }
 
   archiveKey(id: string): string {
-    return keys.archive(this.prefix, id);
+    return `${this.prefix}${keys.archive(id)}`;
   }
 
   /** Reloads the listing, summaries and states. Concurrent calls share one run. */
@@ -77,11 +76,11 @@ export class ArchiveCatalog implements vscode.Disposable {
       this.changed.fire();
       return;
     }
-    const { client, store, settings } = conn;
+    const { store, config, settings } = conn;
     this.status = { kind: 'loading' };
     this.changed.fire();
     await this.loadSummaries();
-    const sid = storeId(store);
+    const sid = store.stateId;
     const previous = new Map(this.archives.map((a) => [a.id, a]));
     let dirty = false;
     // Shown as each phase ends: ids and sizes first, then summaries, then Glacier states.
@@ -92,7 +91,6 @@ export class ArchiveCatalog implements vscode.Disposable {
     };
     try {
       const { archives, needsKey } = await listArchivesWithState({
-        client,
         store,
         decryption: async () => (await this.connection.decryption(settings, false, ''))?.dec,
         summaries: {
@@ -105,8 +103,8 @@ export class ArchiveCatalog implements vscode.Disposable {
         onPhase: async (phase, listed) => {
           if (phase === 'listed') {
             this.storeKey = sid;
-            this.bucket = store.bucket;
-            this.prefix = store.prefix;
+            this.bucket = config.bucket;
+            this.prefix = config.prefix;
           }
           if (dirty) await this.saveSummaries();
           dirty = false;
@@ -116,7 +114,7 @@ export class ArchiveCatalog implements vscode.Disposable {
       });
       this.status = { kind: 'ready', needsKey };
       show(archives);
-      this.log.info(`listed ${this.archives.length} archives in s3://${store.bucket}/${store.prefix}`);
+      this.log.info(`listed ${this.archives.length} archives in ${store.name}`);
     } catch (err) {
       this.archives = [];
       this.status = { kind: 'error', message: describeError(err) };
@@ -129,9 +127,9 @@ export class ArchiveCatalog implements vscode.Disposable {
   async manifest(id: string): Promise<Manifest> {
     const hit = this.manifests.get(id);
     if (hit) return hit;
-    const { client, store, settings } = await this.connection.connect();
+    const { store, settings } = await this.connection.connect();
     const opened = await this.connection.decryption(settings, true, `Enter the passphrase to open the manifest of ${this.get(id)?.summary?.label ?? id}.`);
-    const m = await readManifest(client, store, id, opened!.dec);
+    const m = await readManifest(store, id, opened!.dec);
     if (opened!.fresh) await this.connection.secrets.rememberPassphrase(opened!.fresh);
     this.manifests.set(id, m);
     // Keep a few file lists; a 200,000-file manifest is tens of MB.
@@ -139,7 +137,7 @@ export class ArchiveCatalog implements vscode.Disposable {
     const info = this.get(id);
     if (info && !info.summary) {
       info.summary = summarise(m);
-      this.summaries[`${storeId(store)}|${id}`] = info.summary;
+      this.summaries[`${store.stateId}|${id}`] = info.summary;
       await this.saveSummaries();
       this.changed.fire();
     }

@@ -1,6 +1,6 @@
 /** The Archives view: jobs, then archives grouped by source, each expandable into its files. */
 import * as vscode from 'vscode';
-import type { ManifestEntry } from '../core/pack/tarWriter';
+import type { ManifestEntry } from '../core/model/entry';
 import { entryName } from '../core/pack/rawNames';
 import { describeError } from '../core/errors';
 import type { ArchiveCatalog } from './archiveCatalog';

@@ -1,23 +1,24 @@
 /**
- * Settings + secrets → what the engine needs: an S3 client for the configured store, the
+ * Settings + secrets → what the engine needs: the configured store (an ArchiveStore), the
  * encryption for new archives and the decryption for reading them.
  */
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import * as vscode from 'vscode';
 import type { StoreConfig } from '../core/config';
 import { loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
 import { GlacierError } from '../core/errors';
-import { createS3Client } from '../core/store/s3';
+import type { ArchiveStore } from '../core/store/archiveStore';
+import { openStore } from '../core/store/openStore';
 import type { Log } from './log';
 import type { Secrets } from './secrets';
 import { readSettings, storeSettings, type Settings } from './settings';
 
 export interface Connected {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
+  /** Where `store` is, as the settings name it. */
+  config: StoreConfig;
   settings: Settings;
 }
 
@@ -33,7 +34,7 @@ export class Connection {
     return readSettings();
   }
 
-  /** The client for the current settings (re-created when they or the stored keys change). */
+  /** The store for the current settings (re-opened when they or the stored keys change). */
   async connect(askForCredentials = true): Promise<Connected> {
     const settings = readSettings();
     const base = storeSettings(settings);
@@ -41,19 +42,19 @@ export class Connection {
     if (settings.credentials === 'secretStorage' && !credentials) {
       throw new GlacierError('config', 'no AWS access key stored: run "Glacier Backup: Set AWS access key…"');
     }
-    const store: StoreConfig = { ...base, ...(credentials ? { credentials } : {}) };
+    const config: StoreConfig = { ...base, ...(credentials ? { credentials } : {}) };
     const key = JSON.stringify([base, credentials?.accessKeyId ?? null, credentials ? hashOf(credentials.secretAccessKey + (credentials.sessionToken ?? '')) : null]);
     if (this.cached?.key !== key) {
-      this.cached?.value.client.destroy();
-      this.cached = { key, value: { client: createS3Client(store), store, settings } };
-      this.log.info(`using s3://${store.bucket}/${store.prefix}${store.endpoint ? ` at ${store.endpoint}` : ''} (${store.storageClass})`);
+      this.cached?.value.store.close?.();
+      this.cached = { key, value: { store: openStore({ kind: 's3', ...config }), config, settings } };
+      this.log.info(`using s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''} (${config.storageClass})`);
     }
     return { ...this.cached.value, settings };
   }
 
-  /** Forgets the client, e.g. after the credentials were changed or forgotten. */
+  /** Forgets the store, e.g. after the credentials were changed or forgotten. */
   reset(): void {
-    this.cached?.value.client.destroy();
+    this.cached?.value.store.close?.();
     this.cached = undefined;
   }
 

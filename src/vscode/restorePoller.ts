@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { RestoreTracker, type PendingRestore, type PendingStore } from '../core/jobs/restoreTracker';
-import type { RestoreTier } from '../core/store/restore';
+import type { RestoreTier } from '../core/jobs/restoreRequest';
 import type { ArchiveCatalog } from './archiveCatalog';
 import type { Connection } from './connection';
 import type { Log } from './log';
@@ -62,10 +62,10 @@ export class RestorePoller implements vscode.Disposable {
   }
 
   private async currentTracker(): Promise<RestoreTracker> {
-    const { client, store, settings } = await this.connection.connect(false);
-    const key = JSON.stringify([store.bucket, store.prefix, store.endpoint, settings.pollIntervalSeconds]);
+    const { store, settings } = await this.connection.connect(false);
+    const key = JSON.stringify([store.stateId, settings.pollIntervalSeconds]);
     if (this.tracker?.key !== key) {
-      this.tracker = { key, tracker: new RestoreTracker({ client, store, pending: this.store, interval: settings.pollIntervalSeconds * 1000 }) };
+      this.tracker = { key, tracker: new RestoreTracker({ store, pending: this.store, interval: settings.pollIntervalSeconds * 1000 }) };
     }
     return this.tracker.tracker;
   }

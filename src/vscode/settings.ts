@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { isStorageClass, normalisePrefix, type StorageClass, type StoreConfig } from '../core/config';
 import { GlacierError } from '../core/errors';
-import type { RestoreTier } from '../core/store/restore';
+import type { RestoreTier } from '../core/jobs/restoreRequest';
 
 export const section = 'glacierBackup';
 

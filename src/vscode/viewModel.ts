@@ -5,9 +5,9 @@
  */
 import type { ArchiveSummary } from '../core/jobs/listing';
 import type { GlacierState } from '../core/store/glacierState';
-import type { ManifestEntry } from '../core/pack/tarWriter';
+import type { ManifestEntry } from '../core/model/entry';
 import { entryName, pathFields } from '../core/pack/rawNames';
-import { formatBytes } from '../core/store/upload';
+import { formatBytes } from '../core/model/format';
 import { className, dollars, earlyDeletionFee, monthlyCost } from '../core/model/pricing';
 import { restoreExpectedBy } from '../core/model/restoreTimes';
 

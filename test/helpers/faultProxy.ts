@@ -55,6 +55,7 @@ export const on = {
   archivePut: { method: 'PUT', url: /\/archives\/[^?]*(?:\?(?!.*partNumber=).*)?$/ },
   manifestPut: { method: 'PUT', url: /\/catalog\/[^?]*(?:\?.*)?$/ },
   archiveGet: { method: 'GET', url: /\/archives\/[^?]*(?:\?.*)?$/ },
+  manifestGet: { method: 'GET', url: /\/catalog\/[^?]*(?:\?.*)?$/ },
   archiveHead: { method: 'HEAD', url: /\/archives\/[^?]*(?:\?.*)?$/ },
   list: { method: 'GET', url: /[?&]list-type=2/ },
 } as const;

@@ -1,10 +1,10 @@
 /**
  * moto with IAM enforced, and three users holding the policies the product shows ("Check Bucket",
- * iamPolicies in src/core/store/bucketCheck.ts): back-up-only, restore-only, and an admin allowed
+ * iamPolicies in src/core/store/s3/bucketCheck.ts): back-up-only, restore-only, and an admin allowed
  * everything. The bucket and the users are made with the requests moto lets through unchecked;
  * every later request, the admin's included, is checked against its signer's policies.
  */
-import { iamPolicies } from '../../src/core/store/bucketCheck';
+import { iamPolicies } from '../../src/core/store/s3/bucketCheck';
 import { motoApi, startMoto, type Credentials, type Moto } from './moto';
 
 export interface IamUsers {

@@ -7,8 +7,8 @@ import {
   PutBucketVersioningCommand,
   PutObjectLockConfigurationCommand,
 } from '@aws-sdk/client-s3';
-import { abortRuleId, addAbortRule, checkBucket, iamPolicies } from '../../src/core/store/bucketCheck';
-import { createS3Client } from '../../src/core/store/s3';
+import { abortRuleId, addAbortRule, checkBucket, iamPolicies } from '../../src/core/store/s3/bucketCheck';
+import { createS3Client } from '../../src/core/store/s3/client';
 import type { StoreConfig } from '../../src/core/config';
 import { GlacierError } from '../../src/core/errors';
 import { startMoto, type Moto } from '../helpers/moto';

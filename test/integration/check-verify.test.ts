@@ -14,6 +14,7 @@ import { FilePendingStore, RestoreTracker } from '../../src/core/jobs/restoreTra
 import { recordsOf } from '../../src/core/catalog/dedupState';
 import { useMoto, type Moto } from '../helpers/moto';
 import { cliEnv, runCli } from '../helpers/cli';
+import { S3Store } from '../../src/core/store/s3/s3Store';
 
 const bucket = 'check-verify-tests';
 const passphrase = 'check passphrase';
@@ -69,8 +70,7 @@ describe('check', () => {
     await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: archiveKey(gone) }));
     await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(gone) }));
     const tracker = new RestoreTracker({
-      client: moto.client,
-      store: { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' },
+      store: new S3Store(moto.client, { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' }),
       pending: new FilePendingStore(path.join(work, 'config', 'pending-restores.json')),
     });
     await tracker.add(gone);
@@ -114,7 +114,7 @@ describe('check', () => {
     assert.deepEqual(await moto.keys(bucket), [archiveKey(good), archiveKey(noManifest), manifestKey(good), manifestKey(noManifest)].sort());
     assert.deepEqual(await moto.openUploads(bucket), []);
     assert.deepEqual(await new FilePendingStore(path.join(work, 'config', 'pending-restores.json')).load(), []);
-    const records = await recordsOf(path.join(work, 'state'), { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' });
+    const records = await recordsOf(path.join(work, 'state'), new S3Store(moto.client, { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' }));
     assert.deepEqual(records.map((r) => r.record.id), [good]);
     const again = await runCli(['check', '--json'], env());
     assert.equal(again.code, 0, again.stderr);
@@ -144,11 +144,11 @@ describe('check', () => {
     await moto.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
     const [upload] = (await moto.client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }))).Uploads ?? [];
     const started = upload!.Initiated!.getTime();
-    const store = { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' as const };
-    const soon = await check({ client: moto.client, store, now: () => started + 60_000 });
+    const store = new S3Store(moto.client, { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' });
+    const soon = await check({ store, now: () => started + 60_000 });
     assert.deepEqual(soon.problems, []);
     assert.deepEqual(soon.inProgress, { uploads: 1, archivesWithoutManifest: 0 });
-    const later = await check({ client: moto.client, store, now: () => started + defaultCheckAge + 1, repair: true });
+    const later = await check({ store, now: () => started + defaultCheckAge + 1, repair: true });
     assert.deepEqual(later.problems.map((p) => [p.kind, p.key, p.repaired]), [['unfinished-upload', key, true]]);
     assert.deepEqual(await moto.openUploads(bucket), []);
   });

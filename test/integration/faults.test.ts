@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { StoreConfig } from '../../src/core/config';
 import { backup, type BackupResult } from '../../src/core/jobs/backup';
 import { download } from '../../src/core/jobs/download';
-import { createS3Client } from '../../src/core/store/s3';
+import { openStore } from '../../src/core/store/openStore';
 import { startMoto, type Moto } from '../helpers/moto';
 import { on, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/faultProxy';
 import { snapshot, tempDir } from '../helpers/tree';
@@ -40,14 +40,14 @@ function store(endpoint: string): StoreConfig {
 
 async function runBackup(source: string): Promise<BackupResult> {
   const s = store(proxy.endpoint);
-  return backup({ client: createS3Client(s), store: s, paths: [source], encryption: { mode: 'passphrase', passphrase }, force: true });
+  return backup({ store: openStore({ kind: 's3', ...s }), paths: [source], encryption: { mode: 'passphrase', passphrase }, force: true });
 }
 
 /** Restores through moto directly (or the proxy) and compares with the source. */
 async function assertRestores(id: string, source: string, endpoint = moto.endpoint): Promise<void> {
   const s = store(endpoint);
   const dest = path.join(work, `restore-${id}`);
-  const res = await download({ client: createS3Client(s), store: s, id, decryption: { passphrase }, dest });
+  const res = await download({ store: openStore({ kind: 's3', ...s }), id, decryption: { passphrase }, dest });
   assert.deepEqual(snapshot(path.join(res.path, path.basename(source))), snapshot(source));
   rmSync(dest, { recursive: true, force: true });
 }
@@ -200,7 +200,7 @@ describe('download faults', () => {
     try {
       if (failure) {
         const s = store(proxy.endpoint);
-        await assert.rejects(download({ client: createS3Client(s), store: s, id, decryption: { passphrase }, dest }), (err: Error) => {
+        await assert.rejects(download({ store: openStore({ kind: 's3', ...s }), id, decryption: { passphrase }, dest }), (err: Error) => {
           assert.match(err.message, failure);
           assert.doesNotMatch(err.message, /\n/);
           table.push({ case: name, outcome: `clear failure in ${((Date.now() - started) / 1000).toFixed(1)} s, destination untouched: ${err.message}` });
@@ -224,6 +224,8 @@ describe('download faults', () => {
     downloadCase('GET body reset after 3 MiB (x2)', [{ name: 'reset-get', ...on.archiveGet, times: 2, fault: { kind: 'reset-response', afterBytes: 3 << 20 } }]));
   it('body stalled midway: times out, resumed', () =>
     downloadCase('GET body stalled after 1 MiB (x1)', [{ name: 'stall-get', ...on.archiveGet, fault: { kind: 'stall-response', afterBytes: 1 << 20 } }]));
+  it('connection reset in the body of the manifest: resumed, as an archive is', () =>
+    downloadCase('manifest GET body reset after 64 B (x1)', [{ name: 'reset-manifest-get', ...on.manifestGet, fault: { kind: 'reset-response', afterBytes: 64 } }]));
   it('503 on GET: retried', () => downloadCase('503 SlowDown x2 on GET', [{ name: 'get503', ...on.archiveGet, times: 2, fault: slowDown }]));
   it('a truncated body that claims to be complete: refused, destination untouched; the next run restores', () =>
     downloadCase('GET body truncated to 5 MiB (length header agrees)', [{ name: 'truncate', ...on.archiveGet, fault: { kind: 'truncate', afterBytes: 5 << 20 } }], /archive .*(does not match its manifest|truncated|integrity|not a valid)/));

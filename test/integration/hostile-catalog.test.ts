@@ -14,6 +14,7 @@ import { readManifest, writeManifest } from '../../src/core/catalog/catalog';
 import type { Manifest } from '../../src/core/catalog/manifest';
 import { useMoto, type Moto } from '../helpers/moto';
 import { cliEnv, cliPath, runCli, type CliResult } from '../helpers/cli';
+import { S3Store } from '../../src/core/store/s3/s3Store';
 
 const bucket = 'hostile-catalog-tests';
 const passphrase = 'catalog passphrase';
@@ -73,7 +74,7 @@ function manifest(id: string, over: Partial<Manifest> = {}): Manifest {
 
 async function plant(m: Manifest): Promise<void> {
   await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(m.id) }));
-  await writeManifest(moto.client, { ...store, endpoint: moto.endpoint }, m, { mode: 'passphrase', passphrase });
+  await writeManifest(new S3Store(moto.client, { ...store, endpoint: moto.endpoint }), m, { mode: 'passphrase', passphrase });
   await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: archiveKey(m.id), Body: Buffer.alloc(16) }));
 }
 
@@ -157,10 +158,10 @@ describe('text from the bucket on the terminal', () => {
     const backup = await runCli(['backup', dir, '--storage-class', 'STANDARD'], env());
     assert.equal(backup.code, 0, backup.stderr);
     const real = backup.stdout.trim();
-    const m = await readManifest(moto.client, { ...store, endpoint: moto.endpoint }, real, { passphrase });
+    const m = await readManifest(new S3Store(moto.client, { ...store, endpoint: moto.endpoint }), real, { passphrase });
     m.entries = m.entries.map((e) => (e.type === 'file' ? { ...e, path: file } : e));
     await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(real) }));
-    await writeManifest(moto.client, { ...store, endpoint: moto.endpoint }, m, { mode: 'passphrase', passphrase });
+    await writeManifest(new S3Store(moto.client, { ...store, endpoint: moto.endpoint }), m, { mode: 'passphrase', passphrase });
     const res = await runCli(['verify', real], env());
     assertOneLineFailure(res, /lacks "docs\/a\\x1b\[2Jb\\u\{2066\}\.txt"/);
     assert.doesNotMatch(res.stderr, raw);

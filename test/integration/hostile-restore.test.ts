@@ -20,6 +20,7 @@ import { startMoto, type Moto } from '../helpers/moto';
 import { startFaultProxy, on } from '../helpers/faultProxy';
 import { Gpg } from '../helpers/gpg';
 import { cliEnv, runCli, type CliResult } from '../helpers/cli';
+import { S3Store } from '../../src/core/store/s3/s3Store';
 
 const bucket = 'hostile-restore-tests';
 const passphrase = 'hostile restore passphrase';
@@ -156,7 +157,7 @@ describe('manifest fields are untrusted', () => {
     it(`a caller-given folder name ${JSON.stringify(folderName)} is refused before the archive is read`, async () => {
       const dest = freshDest(`folder-name/${Buffer.from(folderName).toString('hex') || 'empty'}/dest`);
       const store = { bucket, prefix: 'glacier-backup/', storageClass: 'STANDARD' as const, endpoint: moto.endpoint };
-      await assert.rejects(download({ client: moto.client, store, id, decryption: { passphrase }, dest, folderName }), (err: unknown) => {
+      await assert.rejects(download({ store: new S3Store(moto.client, store), id, decryption: { passphrase }, dest, folderName }), (err: unknown) => {
         assert.ok(err instanceof GlacierError);
         assert.equal(err.code, 'usage');
         assert.match(err.message, /is not a folder name/);

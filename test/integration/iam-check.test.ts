@@ -53,7 +53,7 @@ async function roles(user: Credentials): Promise<{ roles: Record<string, string>
   const res = await runCli(['check-bucket', '--json'], env(user));
   assert.equal(res.code, 0, res.stderr);
   const report = JSON.parse(res.stdout) as { permissions: { action: string; answer: string }[] };
-  const { rolesFrom } = await import('../../src/core/store/permissions');
+  const { rolesFrom } = await import('../../src/core/store/s3/permissions');
   const byRole = Object.fromEntries(rolesFrom(report.permissions as never).map((r: Role) => [r.role, r.works]));
   return { roles: byRole, permissions: Object.fromEntries(report.permissions.map((p) => [p.action, p.answer])) };
 }

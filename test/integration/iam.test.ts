@@ -17,8 +17,8 @@ import type { Credentials, Moto } from '../helpers/moto';
 import { Gpg } from '../helpers/gpg';
 import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
 import { snapshot, tempDir } from '../helpers/tree';
-import { uploadObject } from '../../src/core/store/upload';
-import { verifyStored } from '../../src/core/store/storedCheck';
+import { uploadObject } from '../../src/core/store/s3/upload';
+import { verifyStored } from '../../src/core/store/s3/storedCheck';
 
 const bucket = 'iam-tests';
 const prefix = 'glacier-backup/';

@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { keys, type StoreConfig } from '../../src/core/config';
+import type { StoreConfig } from '../../src/core/config';
+import { keys } from '../../src/core/store/keys';
 import { backup, newArchiveId } from '../../src/core/jobs/backup';
 import { listArchivesWithState, type ArchiveSummary, type ListedArchive } from '../../src/core/jobs/listing';
-import { createS3Client } from '../../src/core/store/s3';
+import type { ArchiveStore } from '../../src/core/store/archiveStore';
+import { openStore } from '../../src/core/store/openStore';
 import { useMoto, type Moto } from '../helpers/moto';
 
 const bucket = 'listing-tests';
@@ -24,8 +26,8 @@ useMoto(bucket, (m, w) => {
   work = w;
 });
 
-function store(storageClass: StoreConfig['storageClass']): StoreConfig {
-  return { bucket, prefix: 'p/', endpoint: moto.endpoint, storageClass, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+function store(storageClass: StoreConfig['storageClass']): ArchiveStore {
+  return openStore({ kind: 's3', bucket, prefix: 'p/', endpoint: moto.endpoint, forcePathStyle: true, storageClass, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 }
 
 async function backUp(name: string, storageClass: StoreConfig['storageClass']): Promise<string> {
@@ -33,7 +35,7 @@ async function backUp(name: string, storageClass: StoreConfig['storageClass']): 
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'a.txt'), `${name}\n`);
   const s = store(storageClass);
-  const res = await backup({ client: createS3Client(s), store: s, paths: [dir], label: name, encryption: { mode: 'passphrase', passphrase }, force: true });
+  const res = await backup({ store: s, paths: [dir], label: name, encryption: { mode: 'passphrase', passphrase }, force: true });
   return res.id;
 }
 
@@ -52,14 +54,13 @@ describe('listArchivesWithState', () => {
     standard = await backUp('standard', 'STANDARD');
     noArchive = newArchiveId(new Date('2026-01-01T00:00:00Z'));
     noManifest = newArchiveId(new Date('2026-01-02T00:00:00Z'));
-    await put(keys.manifest('p/', noArchive), 'not a manifest');
-    await put(keys.archive('p/', noManifest), 'not an archive');
+    await put(`p/${keys.manifest(noArchive)}`, 'not a manifest');
+    await put(`p/${keys.archive(noManifest)}`, 'not an archive');
 
     const s = store('STANDARD');
     const phases: string[] = [];
     let asked = 0;
     const { archives, needsKey } = await listArchivesWithState({
-      client: createS3Client(s),
       store: s,
       decryption: async () => {
         asked++;
@@ -88,13 +89,12 @@ describe('listArchivesWithState', () => {
     const s = store('STANDARD');
     const cache = new Map<string, ArchiveSummary>();
     const summaries = { get: (id: string) => cache.get(id), set: (id: string, v: ArchiveSummary) => void cache.set(id, v) };
-    const first = await listArchivesWithState({ client: createS3Client(s), store: s, decryption: async () => ({ passphrase }), summaries });
+    const first = await listArchivesWithState({ store: s, decryption: async () => ({ passphrase }), summaries });
     assert.deepEqual([...cache.keys()].sort(), [deep, standard].sort(), 'only readable manifests are cached');
     assert.equal(first.needsKey, false);
 
     let asked = 0;
     const again = await listArchivesWithState({
-      client: createS3Client(s),
       store: s,
       decryption: async () => {
         asked++;
@@ -108,7 +108,7 @@ describe('listArchivesWithState', () => {
     assert.equal(asked, 1);
     assert.equal(again.needsKey, true);
 
-    const noKey = await listArchivesWithState({ client: createS3Client(s), store: s, decryption: async () => undefined });
+    const noKey = await listArchivesWithState({ store: s, decryption: async () => undefined });
     assert.equal(noKey.needsKey, true);
     assert.equal(label(noKey.archives, standard), undefined);
     assert.equal(noKey.archives.find((a) => a.id === deep)!.state?.state, 'archived', 'states do not need the key');

@@ -17,6 +17,7 @@ import { useMotoBehindFaultProxy, type Moto } from '../helpers/moto';
 import type { FaultProxy } from '../helpers/faultProxy';
 import { spawn } from 'node:child_process';
 import { cliEnv, cliPath, runCli, type CliResult } from '../helpers/cli';
+import { S3Store } from '../../src/core/store/s3/s3Store';
 
 const bucket = 'prune-tests';
 const passphrase = 'prune passphrase';
@@ -49,7 +50,7 @@ async function snapshotAt(iso: string, source: string, storageClass: StorageClas
     sources: [{ path: source, name: path.basename(source), type: 'directory' }],
     archive: { ...template.archive, key: archiveKey(id), size: 64, storageClass },
   };
-  await writeManifest(moto.client, store(), m, { mode: 'passphrase', passphrase });
+  await writeManifest(new S3Store(moto.client, store()), m, { mode: 'passphrase', passphrase });
   await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: archiveKey(id), Body: Buffer.alloc(64), StorageClass: storageClass }));
   return id;
 }
@@ -76,7 +77,7 @@ describe('prune', () => {
     const res = await runCli(['backup', dir, '--storage-class', 'STANDARD'], env());
     assert.equal(res.code, 0, res.stderr);
     realId = res.stdout.trim();
-    template = await readManifest(moto.client, store(), realId, { passphrase });
+    template = await readManifest(new S3Store(moto.client, store()), realId, { passphrase });
     for (let d = 1; d <= 10; d++) a[`09-${d}`] = await snapshotAt(`2026-09-${String(d).padStart(2, '0')}T12:00:00.000Z`, '/data/a', 'DEEP_ARCHIVE');
     a['09-10-early'] = await snapshotAt('2026-09-10T08:00:00.000Z', '/data/a', 'DEEP_ARCHIVE');
     a['09-9-late'] = await snapshotAt('2026-09-09T20:00:00.000Z', '/data/a', 'DEEP_ARCHIVE');
@@ -243,11 +244,11 @@ describe('delete', () => {
     assert.match(answer.stdout, /Delete archive \S+\? \[y\/N\] .*n\r+\n+glacier-backup: not deleted\r?\n$/s);
     assert.ok((await moto.keys(bucket)).includes(archiveKey(a['09-10']!)));
     const stateDir = path.join(work, 'state');
-    assert.deepEqual((await recordsOf(stateDir, store())).map((r) => r.record.id), [realId]);
+    assert.deepEqual((await recordsOf(stateDir, new S3Store(moto.client, store()))).map((r) => r.record.id), [realId]);
     const yes = await onTerminal(['delete', realId], 'y\n');
     assert.equal(yes.code, 0, yes.stdout);
     assert.ok(!(await moto.keys(bucket)).some((k) => k.includes(realId)));
-    assert.deepEqual(await recordsOf(stateDir, store()), [], 'the last-backup record of the deleted archive is gone');
+    assert.deepEqual(await recordsOf(stateDir, new S3Store(moto.client, store())), [], 'the last-backup record of the deleted archive is gone');
   });
 
   it('says that a versioned bucket keeps the deleted archive (and bills it) until a lifecycle rule expires it', async () => {

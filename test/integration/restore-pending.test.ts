@@ -10,10 +10,11 @@ import * as path from 'node:path';
 import { useMoto, type Moto } from '../helpers/moto';
 import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
 import { cliEnv, runCli } from '../helpers/cli';
-import { createS3Client } from '../../src/core/store/s3';
+import { openStore } from '../../src/core/store/openStore';
 import { FilePendingStore, MemoryPendingStore, RestoreTracker, type TrackerEvent } from '../../src/core/jobs/restoreTracker';
-import { requestRestore } from '../../src/core/store/restore';
+import { requestRestore } from '../../src/core/jobs/restoreRequest';
 import { normalisePrefix, type StoreConfig } from '../../src/core/config';
+import { S3Store } from '../../src/core/store/s3/s3Store';
 
 const bucket = 'pending-tests';
 let moto: Moto;
@@ -47,13 +48,13 @@ describe('the restore tracker', () => {
   it('reports restoring, then ready once, with at most one check per interval', async () => {
     const id = await backupOne('tracked');
     const store: StoreConfig = { bucket, prefix: normalisePrefix(undefined), storageClass: 'DEEP_ARCHIVE', endpoint: proxy.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-    const client = createS3Client(store);
+    const s3 = openStore({ kind: 's3', ...store });
     let clock = 1_000_000;
-    const tracker = new RestoreTracker({ client, store, pending: new MemoryPendingStore(), interval: 1000, now: () => clock });
-    const req = await requestRestore(client, store, id, { tier: 'Bulk', days: 2 });
+    const tracker = new RestoreTracker({ store: s3, pending: new MemoryPendingStore(), interval: 1000, now: () => clock });
+    const req = await requestRestore(s3, id, { tier: 'Bulk', days: 2 });
     assert.equal(req.outcome, 'requested');
     assert.equal(req.status.glacier.state, 'restoring', 'the proxy shows the restore as pending');
-    const again = await requestRestore(client, store, id, { tier: 'Bulk', days: 2 });
+    const again = await requestRestore(s3, id, { tier: 'Bulk', days: 2 });
     assert.equal(again.outcome, 'already-in-progress', 'a second request while pending counts as success');
     await tracker.add(id, { tier: 'Bulk', days: 2 });
     const key = `/${bucket}/glacier-backup/archives/${id}.tar.gpg`;
@@ -71,15 +72,15 @@ describe('the restore tracker', () => {
     assert.equal(pending?.state, 'ready');
     assert.ok(pending?.expiry && Date.parse(pending.expiry) > Date.now());
     assert.deepEqual(await tracker.checkDue(), [], 'ready is reported once');
-    client.destroy();
+    s3.close?.();
   });
 
   it('survives a restart: the file store keeps pending restores', async () => {
     const file = path.join(work, 'pending.json');
     const store: StoreConfig = { bucket, prefix: 'glacier-backup/', storageClass: 'DEEP_ARCHIVE', endpoint: moto.endpoint };
-    const a = new RestoreTracker({ client: moto.client, store, pending: new FilePendingStore(file) });
+    const a = new RestoreTracker({ store: new S3Store(moto.client, store), pending: new FilePendingStore(file) });
     await a.add('20260101T000000Z-00000000000000aa', { tier: 'Standard', days: 1 });
-    const b = new RestoreTracker({ client: moto.client, store, pending: new FilePendingStore(file) });
+    const b = new RestoreTracker({ store: new S3Store(moto.client, store), pending: new FilePendingStore(file) });
     assert.deepEqual((await b.pending()).map((p) => [p.id, p.tier, p.state]), [['20260101T000000Z-00000000000000aa', 'Standard', 'restoring']]);
     const events = await b.checkDue();
     assert.equal(events[0]?.type, 'failed', 'an archive that does not exist fails');

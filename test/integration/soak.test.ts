@@ -13,7 +13,8 @@ import type { StoreConfig } from '../../src/core/config';
 import { backup } from '../../src/core/jobs/backup';
 import { check } from '../../src/core/jobs/check';
 import { download } from '../../src/core/jobs/download';
-import { createS3Client } from '../../src/core/store/s3';
+import { openStore } from '../../src/core/store/openStore';
+import { S3Store } from '../../src/core/store/s3/s3Store';
 import { startMoto, type Moto } from '../helpers/moto';
 import { on, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/faultProxy';
 import { snapshot, tempDir } from '../helpers/tree';
@@ -141,7 +142,7 @@ describe(`soak: ${runs} backups with random faults (seed ${seed})`, () => {
       const s = store(proxy.endpoint);
       let outcome: string;
       try {
-        const res = await backup({ client: createS3Client(s), store: s, paths: [source], encryption: { mode: 'passphrase', passphrase }, force: true });
+        const res = await backup({ store: openStore({ kind: 's3', ...s }), paths: [source], encryption: { mode: 'passphrase', passphrase }, force: true });
         assert.ok(!fatal, `backup ${i} (${label}) should have failed but made ${res.id}`);
         created.push({ id: res.id, source });
         outcome = 'archive';
@@ -164,17 +165,17 @@ describe(`soak: ${runs} backups with random faults (seed ${seed})`, () => {
   });
 
   it('check finds the catalog consistent', async () => {
-    const report = await check({ client: moto.client, store: store(moto.endpoint), olderThan: 0 });
+    const report = await check({ store: new S3Store(moto.client, store(moto.endpoint)), olderThan: 0 });
     assert.deepEqual(report.problems, []);
     assert.equal(report.archives, created.length);
   });
 
   it('every archive restores byte-identical', async () => {
     const s = store(moto.endpoint);
-    const client = createS3Client(s);
+    const opened = openStore({ kind: 's3', ...s });
     for (const { id, source } of created) {
       const dest = path.join(work, `restore-${id}`);
-      const res = await download({ client, store: s, id, decryption: { passphrase }, dest });
+      const res = await download({ store: opened, id, decryption: { passphrase }, dest });
       assert.deepEqual(snapshot(path.join(res.path, path.basename(source))), snapshot(source), `archive ${id}`);
       rmSync(dest, { recursive: true, force: true });
     }

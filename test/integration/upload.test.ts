@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../../src/core/config';
-import { createS3Client } from '../../src/core/store/s3';
-import { minPartSize, PartBuffers, uploadObject } from '../../src/core/store/upload';
+import { createS3Client } from '../../src/core/store/s3/client';
+import { minPartSize, uploadObject } from '../../src/core/store/s3/upload';
+import { PartBuffers } from '../../src/core/store/partBuffers';
 import { useMoto, type Moto } from '../helpers/moto';
 
 const bucket = 'upload-tests';

@@ -21,8 +21,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { useMoto, type Moto } from '../helpers/moto';
 import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
-import { uploadObject } from '../../src/core/store/upload';
-import { withoutChecksums } from '../../src/core/store/s3';
+import { uploadObject } from '../../src/core/store/s3/upload';
+import { withoutChecksums } from '../../src/core/store/s3/client';
 
 const prefix = 'glacier-backup/';
 let moto: Moto;

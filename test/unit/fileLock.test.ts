@@ -100,7 +100,7 @@ describe('withFileLock', () => {
   it('serialises updates within one process too', async () => {
     const dir = tempDir();
     try {
-      const store = { bucket: 'b', prefix: 'p/', storageClass: 'DEEP_ARCHIVE' as const };
+      const store = { stateId: 'aws|b|p/' };
       await Promise.all(Array.from({ length: 20 }, (_, i) => recordBackup(dir, store, `sources-${i}`, { id: `id-${i}`, fingerprint: `f${i}` })));
       assert.equal((await recordsOf(dir, store)).length, 20);
       assert.deepEqual(await lastBackup(dir, store, 'sources-7'), { id: 'id-7', fingerprint: 'f7' });

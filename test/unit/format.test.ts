@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { choosePartSize, crc32Combine, isBadDigest, isChecksumRejection, maxObjectSize } from '../../src/core/store/upload';
+import { choosePartSize, crc32Combine, isBadDigest, isChecksumRejection, maxObjectSize } from '../../src/core/store/s3/upload';
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { parseManifest } from '../../src/core/catalog/manifest';

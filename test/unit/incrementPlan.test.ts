@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SourceEntryList } from '../../src/core/pack/entryList';
-import type { EntryType } from '../../src/core/pack/walk';
+import type { EntryType } from '../../src/core/model/entry';
 import { planSnapshot, type PreviousEntry } from '../../src/core/pack/incremental/plan';
 import { decodeDumpdir, encodeDumpdir } from '../../src/core/pack/incremental/dumpdir';
 import { chainNeeds, fullChain, holdersOf, nextChain } from '../../src/core/model/chain';

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '../../src/core/store/s3';
+import { createS3Client } from '../../src/core/store/s3/client';
 
 /** The signed request the client would send to `endpoint`: captured in place of the network (nothing listens there). */
 async function signed(endpoint: string, command: object): Promise<Record<string, string>> {

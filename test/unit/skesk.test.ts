@@ -74,10 +74,10 @@ describe('passphrase session-key packet (SKESK v4, iterated+salted S2K)', () => 
     // openpgp.js: the list shows it, so the first run's empty list means something.
     const script = (readBack: boolean): string => `
       const { backup } = require('./src/core/jobs/backup.ts');
-      const { createS3Client } = require('./src/core/store/s3.ts');
+      const { openStore } = require('./src/core/store/openStore.ts');
       const { openSessionKey } = require('./src/core/crypto/openpgp.ts');
       const store = { bucket: 'unused', prefix: '', storageClass: 'STANDARD', endpoint: 'http://127.0.0.1:9' };
-      backup({ client: createS3Client(store), store, paths: ['test/unit'], encryption: { mode: 'passphrase', passphrase: 'pw' }, discardOutput: true })
+      backup({ store: openStore({ kind: 's3', ...store }), paths: ['test/unit'], encryption: { mode: 'passphrase', passphrase: 'pw' }, discardOutput: true })
         .then(async (r) => {
           if (${readBack}) await openSessionKey(Buffer.alloc(1), { passphrase: 'pw' });
           const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/]openpgp[\\\\/]/.test(k));

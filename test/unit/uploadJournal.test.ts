@@ -8,8 +8,9 @@ import { claimJournal, interruptedUploads, parseJournal, removeJournal, writeJou
 import { sourcesKey } from '../../src/core/catalog/manifest';
 import { tempDir } from '../helpers/tree';
 import { makeZombie } from '../helpers/zombie';
+import { storeId } from '../../src/core/config';
 
-const store = { bucket: 'b', prefix: 'p/', storageClass: 'DEEP_ARCHIVE' as const };
+const store = { stateId: storeId({ bucket: 'b', prefix: 'p/' }) };
 const sources = sourcesKey(os.hostname(), [{ path: '/home/me/project' }]);
 
 function journal(id: string): Omit<UploadJournal, 'owner' | 'store' | 'version'> {
@@ -54,7 +55,7 @@ describe('upload journal', () => {
     // Its process is gone: offered (with the paths it backs up) and claimable.
     const offered = await interruptedUploads(dir, store);
     assert.deepEqual(offered.map((o) => [o.journal.id, o.paths]), [['a', ['/home/me/project']]]);
-    assert.deepEqual(await interruptedUploads(dir, { ...store, prefix: 'other/' }), [], 'another store sees nothing');
+    assert.deepEqual(await interruptedUploads(dir, { stateId: storeId({ bucket: 'b', prefix: 'other/' }) }), [], 'another store sees nothing');
     const claimed = await claimJournal(dir, store, sources);
     assert.ok(claimed !== 'busy' && claimed?.owner.pid === process.pid);
 

@@ -16,7 +16,7 @@ import {
   stateText,
   type ArchiveInfo,
 } from '../../src/vscode/viewModel';
-import type { ManifestEntry } from '../../src/core/pack/tarWriter';
+import type { ManifestEntry } from '../../src/core/model/entry';
 import { entryName, fromBytes, pathFields } from '../../src/core/pack/rawNames';
 
 const now = new Date('2026-11-23T12:00:00Z');

@@ -1,14 +1,14 @@
 /**
- * The catalog: which archives exist in a bucket and prefix, and their manifests.
+ * The catalog: which archives exist in a store, and their manifests.
  * Listing needs only LIST on the prefix; reading a manifest needs the passphrase or a private key.
  * Manifests are small objects in STANDARD, so browsing never needs a Glacier restore.
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { archiveIdPattern, keys, type StoreConfig } from '../config';
+import { archiveIdPattern } from '../config';
 import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
-import { GlacierError, s3Error } from '../errors';
-import { ChecksumsRejected, minPartSize, uploadObject, type PartBuffers } from '../store/upload';
-import { withoutChecksums } from '../store/s3';
+import { describeError, GlacierError } from '../errors';
+import { PutRetry, type ArchiveStore } from '../store/archiveStore';
+import { archiveSuffix, archivesDir, catalogDir, keys, manifestSuffix } from '../store/keys';
+import type { PartBuffers } from '../store/partBuffers';
 import { manifestJson, parseManifestStream, type Manifest, type NewManifest } from './manifest';
 import { maxManifestCiphertext } from './manifestCheck';
 
@@ -20,7 +20,7 @@ export interface ArchiveListing {
   manifest?: { size: number };
 }
 
-export async function listArchives(client: S3Client, store: StoreConfig, signal?: AbortSignal): Promise<ArchiveListing[]> {
+export async function listArchives(store: ArchiveStore, signal?: AbortSignal): Promise<ArchiveListing[]> {
   const byId = new Map<string, ArchiveListing>();
   const get = (id: string): ArchiveListing => {
     let item = byId.get(id);
@@ -28,30 +28,20 @@ export async function listArchives(client: S3Client, store: StoreConfig, signal?
     return item;
   };
   for (const [dir, suffix] of [
-    [keys.archivesDir(store.prefix), '.tar.gpg'],
-    [keys.catalogDir(store.prefix), '.json.gpg'],
+    [archivesDir, archiveSuffix],
+    [catalogDir, manifestSuffix],
   ] as const) {
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: dir, ContinuationToken: token }), { abortSignal: signal });
-      } catch (err) {
-        throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'list archives' });
+    for await (const o of store.list(dir, { signal, action: 'list archives' })) {
+      const name = o.key.slice(dir.length);
+      if (!name.endsWith(suffix)) continue;
+      const id = name.slice(0, -suffix.length);
+      if (!archiveIdPattern.test(id)) continue;
+      if (suffix === archiveSuffix) {
+        get(id).archive = { size: o.size, lastModified: o.lastModified, storageClass: o.storageClass };
+      } else {
+        get(id).manifest = { size: o.size };
       }
-      for (const o of page.Contents ?? []) {
-        const name = o.Key?.slice(dir.length) ?? '';
-        if (!name.endsWith(suffix)) continue;
-        const id = name.slice(0, -suffix.length);
-        if (!archiveIdPattern.test(id)) continue;
-        if (suffix === '.tar.gpg') {
-          get(id).archive = { size: o.Size ?? 0, lastModified: o.LastModified, storageClass: o.StorageClass ?? 'STANDARD' };
-        } else {
-          get(id).manifest = { size: o.Size ?? 0 };
-        }
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
   }
   return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
@@ -61,8 +51,8 @@ export async function listArchives(client: S3Client, store: StoreConfig, signal?
  * its ciphertext and plaintext are bounded (manifestCheck.ts), and once a limit is passed the
  * download is abandoned at once rather than read to its end.
  */
-export async function readManifest(client: S3Client, store: StoreConfig, id: string, dec: Decryption, signal?: AbortSignal): Promise<Manifest> {
-  const key = keys.manifest(store.prefix, id);
+export async function readManifest(store: ArchiveStore, id: string, dec: Decryption, signal?: AbortSignal): Promise<Manifest> {
+  const key = keys.manifest(id);
   const action = `read the manifest of ${id}`;
   const what = `the manifest of ${id}`;
   const stop = new AbortController();
@@ -71,13 +61,12 @@ export async function readManifest(client: S3Client, store: StoreConfig, id: str
   try {
     let body: AsyncIterable<Uint8Array>;
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }), { abortSignal: stop.signal });
-      if ((res.ContentLength ?? 0) > maxManifestCiphertext) throw tooLarge(id);
-      body = res.Body as unknown as AsyncIterable<Uint8Array>;
+      const opened = await store.open(key, { signal: stop.signal, what, action });
+      if (opened.size > maxManifestCiphertext) throw tooLarge(id);
+      body = opened.body;
     } catch (err) {
-      const name = (err as { name?: string }).name;
-      if (name === 'NoSuchKey' || name === 'NotFound') throw new GlacierError('not-found', `archive ${id} has no manifest in the catalog`);
-      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action });
+      if (err instanceof GlacierError && err.code === 'not-found') throw new GlacierError('not-found', `archive ${id} has no manifest in the catalog`);
+      throw err;
     }
     const bounded = (async function* () {
       let seen = 0;
@@ -88,7 +77,7 @@ export async function readManifest(client: S3Client, store: StoreConfig, id: str
           yield piece;
         }
       } catch (err) {
-        throw err instanceof GlacierError ? err : s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action });
+        throw err instanceof GlacierError ? err : new GlacierError('s3', `${action}: ${describeError(err)}`, { cause: err });
       }
     })();
     try {
@@ -109,39 +98,36 @@ function tooLarge(id: string): GlacierError {
 
 /**
  * Writes a manifest, serialized and encrypted as it is uploaded: neither its JSON nor its
- * ciphertext is ever held whole. Through uploadObject, so it never replaces an existing manifest
- * (If-None-Match), is checked once stored, and a lost answer is resolved by looking. A backup
- * lends its archive's part buffers (`buffers`): the manifest then uses as many as the archive
- * did, and no new memory.
+ * ciphertext is ever held whole. Through the store's put, so it never replaces an existing
+ * manifest, is checked once stored, and a lost answer is resolved by looking. A backup lends its
+ * archive's part buffers (`buffers`): the manifest then uses as many as the archive did, and no
+ * new memory.
  */
 export async function writeManifest(
-  client: S3Client,
-  store: StoreConfig,
+  store: ArchiveStore,
   manifest: NewManifest | Manifest,
   enc: Encryption,
   options: { buffers?: PartBuffers; partSize?: number } = {},
 ): Promise<void> {
-  const upload = (): Promise<unknown> =>
-    uploadObject({
-      client,
-      bucket: store.bucket,
-      key: keys.manifest(store.prefix, manifest.id),
+  const put = (): Promise<unknown> =>
+    store.put({
+      key: keys.manifest(manifest.id),
       body: encryptPieces(manifestJson(manifest), enc),
-      storageClass: 'STANDARD',
-      partSize: options.partSize ?? minPartSize,
+      tier: 'catalog',
+      sizeBound: maxManifestCiphertext,
+      ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
       // No more buffers than the archive's upload needed.
-      queueSize: options.buffers ? Math.max(1, options.buffers.made) : 4,
+      concurrency: options.buffers ? Math.max(1, options.buffers.made) : 4,
       contentType: 'application/pgp-encrypted',
       what: 'manifest',
       action: `write the manifest of ${manifest.id}`,
-      endpoint: store.endpoint,
       buffers: options.buffers,
     });
   try {
-    await upload();
+    await put();
   } catch (err) {
-    if (!(err instanceof ChecksumsRejected)) throw err;
-    withoutChecksums(client); // an S3-compatible store that refuses checksum headers
-    await upload();
+    // An S3-compatible store that refuses checksum headers no longer gets them: once more.
+    if (!(err instanceof PutRetry && err.reason === 'store-adjusted')) throw err;
+    await put();
   }
 }

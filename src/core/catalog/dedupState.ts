@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { storeId, type StoreConfig } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
 import { withFileLock } from '../fileLock';
 import { writeFileAtomic } from '../util/atomicWrite';
 
@@ -29,29 +29,29 @@ async function load(dir: string): Promise<StateFile> {
   }
 }
 
-export async function lastBackup(dir: string, store: StoreConfig, sources: string): Promise<Record | undefined> {
-  const r = (await load(dir))[storeId(store)]?.[sources];
+export async function lastBackup(dir: string, store: Pick<ArchiveStore, 'stateId'>, sources: string): Promise<Record | undefined> {
+  const r = (await load(dir))[store.stateId]?.[sources];
   return r && typeof r.id === 'string' && typeof r.fingerprint === 'string' ? r : undefined;
 }
 
-export async function recordBackup(dir: string, store: StoreConfig, sources: string, record: Record): Promise<void> {
+export async function recordBackup(dir: string, store: Pick<ArchiveStore, 'stateId'>, sources: string, record: Record): Promise<void> {
   await update(dir, (state) => {
-    (state[storeId(store)] ??= {})[sources] = record;
+    (state[store.stateId] ??= {})[sources] = record;
   });
 }
 
 /** The records of one store: sources key → newest backup. */
-export async function recordsOf(dir: string, store: StoreConfig): Promise<{ sources: string; record: Record }[]> {
-  const all = (await load(dir))[storeId(store)] ?? {};
+export async function recordsOf(dir: string, store: Pick<ArchiveStore, 'stateId'>): Promise<{ sources: string; record: Record }[]> {
+  const all = (await load(dir))[store.stateId] ?? {};
   return Object.entries(all)
     .filter(([, r]) => r && typeof r.id === 'string' && typeof r.fingerprint === 'string')
     .map(([sources, record]) => ({ sources, record }));
 }
 
 /** Forgets the record of these sources if it still names this archive. */
-export async function forgetBackup(dir: string, store: StoreConfig, sources: string, id: string): Promise<void> {
+export async function forgetBackup(dir: string, store: Pick<ArchiveStore, 'stateId'>, sources: string, id: string): Promise<void> {
   await update(dir, (state) => {
-    const records = state[storeId(store)];
+    const records = state[store.stateId];
     if (records?.[sources]?.id === id) delete records[sources];
   });
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { StorageClass } from '../config';
 import { GlacierError } from '../errors';
-import type { ManifestEntry } from '../pack/tarWriter';
+import type { ManifestEntry } from '../model/entry';
 import type { SourceEntry, SourceRoot } from '../pack/walk';
 import { entryProblem, headerProblem, isObject, manifestLimits } from './manifestCheck';
 import { ManifestScanError, ManifestScanner } from './manifestScan';

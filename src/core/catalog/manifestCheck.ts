@@ -4,7 +4,7 @@
  * is bounded, `created` is an ISO date, hashes are lowercase hex, modes and times are in range.
  */
 import { archiveIdPattern, isStorageClass } from '../config';
-import type { EntryType } from '../pack/walk';
+import type { EntryType } from '../model/entry';
 import type { ScanLimits } from './manifestScan';
 import { rawNameProblem } from './rawNameCheck';
 

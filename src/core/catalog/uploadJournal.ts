@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { storeId, type StoreConfig } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
 import { withFileLock } from '../fileLock';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { processAlive } from '../util/processAlive';
@@ -58,20 +58,20 @@ export function sessionKeyCheck(sessionKey: Uint8Array): string {
   return createHash('sha256').update('glacier-backup session key check\0').update(sessionKey).digest('hex');
 }
 
-function fileOf(dir: string, store: StoreConfig, sources: string): string {
-  const name = createHash('sha256').update(`${storeId(store)}\0${sources}`).digest('hex').slice(0, 32);
+function fileOf(dir: string, store: Pick<ArchiveStore, 'stateId'>, sources: string): string {
+  const name = createHash('sha256').update(`${store.stateId}\0${sources}`).digest('hex').slice(0, 32);
   return path.join(dir, folder, `${name}.json`);
 }
 
 /** Writes (or replaces) the journal of these sources, owned by this process. */
-export async function writeJournal(dir: string, store: StoreConfig, journal: Omit<UploadJournal, 'owner' | 'store' | 'version'>): Promise<void> {
+export async function writeJournal(dir: string, store: Pick<ArchiveStore, 'stateId'>, journal: Omit<UploadJournal, 'owner' | 'store' | 'version'>): Promise<void> {
   const file = fileOf(dir, store, journal.sources);
-  const full: UploadJournal = { version: 1, store: storeId(store), ...journal, owner: { host: os.hostname(), pid: process.pid } };
+  const full: UploadJournal = { version: 1, store: store.stateId, ...journal, owner: { host: os.hostname(), pid: process.pid } };
   await writeFileAtomic(file, JSON.stringify(full));
 }
 
 /** Removes the journal of these sources if it is still this upload's. */
-export async function removeJournal(dir: string, store: StoreConfig, sources: string, id: string): Promise<void> {
+export async function removeJournal(dir: string, store: Pick<ArchiveStore, 'stateId'>, sources: string, id: string): Promise<void> {
   const file = fileOf(dir, store, sources);
   await withFileLock(file, async () => {
     const current = await read(file);
@@ -83,7 +83,7 @@ export async function removeJournal(dir: string, store: StoreConfig, sources: st
  * The journal of an interrupted upload of these sources, now owned by this process; undefined
  * when there is none, 'busy' when its owner is still running (a backup in another window).
  */
-export async function claimJournal(dir: string, store: StoreConfig, sources: string): Promise<UploadJournal | 'busy' | undefined> {
+export async function claimJournal(dir: string, store: Pick<ArchiveStore, 'stateId'>, sources: string): Promise<UploadJournal | 'busy' | undefined> {
   const file = fileOf(dir, store, sources);
   try {
     await fs.access(file);
@@ -96,7 +96,7 @@ export async function claimJournal(dir: string, store: StoreConfig, sources: str
       await fs.rm(file, { force: true });
       return undefined;
     }
-    if (journal.store !== storeId(store) || journal.sources !== sources) return 'busy';
+    if (journal.store !== store.stateId || journal.sources !== sources) return 'busy';
     if (isRunning(journal.owner)) return 'busy';
     const claimed: UploadJournal = { ...journal, owner: { host: os.hostname(), pid: process.pid } };
     await writeFileAtomic(file, JSON.stringify(claimed));
@@ -108,7 +108,7 @@ export async function claimJournal(dir: string, store: StoreConfig, sources: str
  * The journals of interrupted uploads into this store made on this host (their process is gone),
  * oldest first, with the paths each backs up: what a front end can offer to resume.
  */
-export async function interruptedUploads(dir: string, store: StoreConfig): Promise<{ journal: UploadJournal; paths: string[] }[]> {
+export async function interruptedUploads(dir: string, store: Pick<ArchiveStore, 'stateId'>): Promise<{ journal: UploadJournal; paths: string[] }[]> {
   let names: string[];
   try {
     names = (await fs.readdir(path.join(dir, folder))).filter((n) => /^[0-9a-f]{32}\.json$/.test(n));
@@ -118,7 +118,7 @@ export async function interruptedUploads(dir: string, store: StoreConfig): Promi
   const found: { journal: UploadJournal; paths: string[] }[] = [];
   for (const name of names) {
     const journal = await read(path.join(dir, folder, name));
-    if (!journal || journal.store !== storeId(store) || isRunning(journal.owner)) continue;
+    if (!journal || journal.store !== store.stateId || isRunning(journal.owner)) continue;
     let sources: unknown;
     try {
       sources = JSON.parse(journal.sources);

@@ -4,39 +4,27 @@
  * through an AbortSignal.
  *
  * Guarantees: a manifest is written only after its archive is complete and verified against what
- * was sent (see store/upload.ts), so the catalog never points at a partial or damaged archive; on
- * failure or cancel the multipart upload is aborted and nothing is recorded. An endpoint that
+ * was sent (the store's put, store/archiveStore.ts), so the catalog never points at a partial or
+ * damaged archive; on failure or cancel the upload is aborted and nothing is recorded. An endpoint that
  * rejects S3 checksum headers, or data S3 refused as damaged in transit (BadDigest), gets one more
  * upload from the start. A backup whose walked metadata equals the newest archive of the same sources uploads
  * nothing (unless forced) and returns that archive's id.
  */
-import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { keys, type StoreConfig } from '../config';
-import { encryptStream, newSeipdParams, openSessionKey, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
-import type { SeipdParams } from '../crypto/seipd';
-import { GlacierError, isSuspended, s3Error, suspendedMessage, throwIfAborted } from '../errors';
+import { encryptStream, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
+import { describeError, GlacierError, isSuspended, suspendedMessage, throwIfAborted } from '../errors';
 import { packTar, tarSizeBound } from '../pack/tarWriter';
 import { walk, type Skipped } from '../pack/walk';
-import {
-  abortLeftovers,
-  choosePartSize,
-  ChecksumsRejected,
-  formatBytes,
-  isBadDigest,
-  openUploads,
-  storedParts,
-  uploadObject,
-  PartBuffers,
-  type StoredPart,
-} from '../store/upload';
-import { withoutChecksums } from '../store/s3';
-import { deleteOrSay, isPresent } from '../store/storedCheck';
+import { formatBytes } from '../model/format';
+import { PutRetry, type ArchiveStore } from '../store/archiveStore';
+import { keys } from '../store/keys';
+import { deleteOrSay } from '../store/leftovers';
+import { PartBuffers } from '../store/partBuffers';
 import { listArchives, readManifest, writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { lastBackup, recordBackup } from '../catalog/dedupState';
-import { claimJournal, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
+import { claimJournal, removeJournal } from '../catalog/uploadJournal';
+import { abandonInterrupted, noteUpload, planUpload, type UploadPlan } from './uploadPlan';
 
 export interface BackupProgress {
   phase: 'scanning' | 'checking' | 'uploading' | 'finishing';
@@ -50,8 +38,7 @@ export interface BackupProgress {
 }
 
 export interface BackupRequest {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   paths: readonly string[];
   encryption: Encryption;
   /** Lets the job read existing manifests to recognise unchanged content (passphrase mode). */
@@ -89,13 +76,10 @@ export interface BackupResult {
   changed: string[];
 }
 
-export function newArchiveId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(8).toString('hex')}`;
-}
+export { discardInterrupted, newArchiveId } from './uploadPlan';
 
 export async function backup(req: BackupRequest): Promise<BackupResult> {
-  const { client, store, signal } = req;
+  const { store, signal } = req;
   const progress: BackupProgress = { phase: 'scanning', filesTotal: 0, filesDone: 0, bytesTotal: 0, bytesRead: 0, bytesUploaded: 0 };
   const report = (): void => req.onProgress?.({ ...progress });
   report();
@@ -129,7 +113,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
 
   const bound = tarSizeBound(scanned.entries);
   const cipherBound = bound + Math.ceil(bound / 1000) + (1 << 20);
-  const plan = await planUpload(req, sources, fingerprint, choosePartSize(cipherBound));
+  const plan = await planUpload(req, sources, fingerprint, store.partSize(cipherBound), cipherBound);
   const { id, key: archiveKey, partSize, started } = plan.journal;
   if (plan.resume) {
     const stored = [...plan.resume.parts.values()].reduce((n, p) => n + p.size, 0);
@@ -149,11 +133,10 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     try {
       sent = await packAndUpload(req, scanned.entries, plan, buffers, progress, report);
     } catch (err) {
-      if (err instanceof ChecksumsRejected) {
+      if (err instanceof PutRetry && err.reason === 'store-adjusted') {
         // An S3-compatible store that refuses checksum headers: the sha256 check still holds.
-        withoutChecksums(client);
         req.onNotice?.(`${err.message}: uploading again without them (the archive's size and sha256 are still checked)`);
-      } else if (isBadDigest(err)) {
+      } else if (err instanceof PutRetry) {
         // S3 found data damaged in transit and refused it (nothing was stored): once more.
         req.onNotice?.('S3 refused part of the archive as damaged in transit (BadDigest): uploading it again');
       } else {
@@ -162,7 +145,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       sent = await packAndUpload(req, scanned.entries, { ...plan, resume: undefined }, buffers, progress, report);
     }
   } catch (err) {
-    // The upload was aborted (see uploadObject): nothing is left to resume, unless suspended.
+    // The store aborted the upload (archiveStore.ts put): nothing is left to resume, unless suspended.
     if (plan.journaled && !isSuspended(signal)) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
     throw err;
   }
@@ -185,7 +168,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       tarSize: plain.size,
       size: cipher.size,
       sha256: cipher.sha256,
-      storageClass: store.storageClass,
+      storageClass: store.archiveClass,
     },
     encryption: { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) },
     fileCount: packed.entries.fileCount,
@@ -199,13 +182,13 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   progress.phase = 'finishing';
   report();
   try {
-    await writeManifest(client, store, manifest, req.encryption, { buffers, partSize });
+    await writeManifest(store, manifest, req.encryption, { buffers, partSize });
   } catch (err) {
     // An archive without a manifest is invisible to browsing: remove it rather than leave it (and
     // the manifest, in case a lost answer hid that it was stored), and say what stays behind when
     // the credentials may not delete. What stays after a crash here is what `check` reports.
-    const failed = err instanceof GlacierError ? err : s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `write the manifest of ${id}` });
-    throw new GlacierError(failed.code, `${failed.message}; ${await removeUnrecorded(req, id, archiveKey)}`, { cause: err });
+    const failed = err instanceof GlacierError ? err : new GlacierError('s3', `could not write the manifest of ${id}: ${describeError(err)}`);
+    throw new GlacierError(failed.code, `${failed.message}; ${await removeUnrecorded(req, id)}`, { cause: err });
   } finally {
     if (plan.journaled) await removeJournal(req.stateDir!, store, sources, id).catch(() => undefined);
   }
@@ -231,7 +214,7 @@ async function packAndUpload(
   progress: BackupProgress,
   report: () => void,
 ): Promise<Sent> {
-  const { client, store, signal } = req;
+  const { store, signal } = req;
   const tar = packTar(entries, {
     signal,
     onProgress: (p) => {
@@ -246,21 +229,19 @@ async function packAndUpload(
     if (req.discardOutput) {
       for await (const _ of encrypted) throwIfAborted(signal, 'backup');
     } else {
-      await uploadObject({
-        client,
-        bucket: store.bucket,
-        key: plan.journal.key,
+      await store.put({
+        key: keys.archive(plan.journal.id),
         body: encrypted,
-        storageClass: store.storageClass,
+        tier: 'archive',
+        sizeBound: plan.sizeBound,
         partSize: plan.journal.partSize,
         ...(plan.resume ? { resume: plan.resume } : {}),
         onStarted: async (uploadId) => {
           if (plan.journaled) await noteUpload(req, { ...plan.journal, uploadId });
         },
-        queueSize: req.concurrency ?? 4,
+        concurrency: req.concurrency ?? 4,
         buffers,
         contentType: 'application/pgp-encrypted',
-        endpoint: store.endpoint,
         signal,
         onUploaded: (bytes) => {
           progress.bytesUploaded = bytes;
@@ -275,10 +256,10 @@ async function packAndUpload(
       () => undefined,
       (e: unknown) => e,
     );
-    // uploadObject's own verdicts (S3 failed, the stored object differs) stand as they are.
+    // The store's own verdicts (S3 failed, the stored object differs) stand as they are.
     if (err instanceof GlacierError && err.code !== 'cancelled' && !signal?.aborted) throw err;
     const cause = signal?.aborted ? new GlacierError('cancelled', isSuspended(signal) ? suspendedMessage : 'backup cancelled') : (packFailure ?? err);
-    throw cause instanceof GlacierError ? cause : s3Error(cause, { bucket: store.bucket, endpoint: store.endpoint, action: 'upload the archive' });
+    throw cause instanceof GlacierError ? cause : new GlacierError('s3', `could not upload the archive: ${describeError(cause)}`, { cause });
   }
   const cipher = encrypted.summary;
   if (!cipher) throw new GlacierError('corrupt', 'the archive stream ended early');
@@ -294,26 +275,23 @@ async function* count<T extends Uint8Array>(source: AsyncIterable<T>, into: { si
 
 /** The id of the newest archive of these sources if its content fingerprint matches. */
 async function findUnchanged(req: BackupRequest, sources: string, fingerprint: string): Promise<string | undefined> {
-  const { client, store } = req;
+  const { store } = req;
   if (req.stateDir) {
     const last = await lastBackup(req.stateDir, store, sources);
     if (last && last.fingerprint === fingerprint) {
-      const [archive, manifest] = await Promise.all([
-        isPresent(client, store, keys.archive(store.prefix, last.id)),
-        isPresent(client, store, keys.manifest(store.prefix, last.id)),
-      ]);
+      const [archive, manifest] = await Promise.all([store.has(keys.archive(last.id)), store.has(keys.manifest(last.id))]);
       if (archive && manifest) return last.id;
     }
   }
   // Listing also checks early that the bucket exists and the credentials work.
-  const listing = await listArchives(client, store, req.signal);
+  const listing = await listArchives(store, req.signal);
   const dec = req.decryption;
   if (!dec || (!dec.passphrase && !dec.privateKeys?.length)) return undefined;
   for (const item of listing) {
     if (!item.archive || !item.manifest) continue;
     let m: Manifest;
     try {
-      m = await readManifest(client, store, item.id, dec, req.signal);
+      m = await readManifest(store, item.id, dec, req.signal);
     } catch {
       continue; // another key's archive, or damaged: not ours to compare
     }
@@ -327,130 +305,12 @@ async function findUnchanged(req: BackupRequest, sources: string, fingerprint: s
  * After its manifest failed: deletes the archive (and the manifest, if a lost answer hid that it
  * was stored) and says, truthfully, what was deleted and what stays.
  */
-async function removeUnrecorded(req: BackupRequest, id: string, archiveKey: string): Promise<string> {
-  const { client, store } = req;
-  const archiveLeft = await deleteOrSay(client, store, archiveKey, 'archive');
+async function removeUnrecorded(req: BackupRequest, id: string): Promise<string> {
+  const { store } = req;
+  const archiveLeft = await deleteOrSay(store, keys.archive(id), 'archive');
   const said = [archiveLeft === undefined ? 'the uploaded archive was deleted and nothing was recorded' : `nothing was recorded, and the uploaded archive ${archiveLeft}`];
-  const manifestKey = keys.manifest(store.prefix, id);
-  const manifestLeft = (await isPresent(client, store, manifestKey).catch(() => true)) ? await deleteOrSay(client, store, manifestKey, 'manifest') : undefined;
+  const manifestKey = keys.manifest(id);
+  const manifestLeft = (await store.has(manifestKey).catch(() => true)) ? await deleteOrSay(store, manifestKey, 'manifest') : undefined;
   if (manifestLeft !== undefined) said.push(`its manifest ${manifestLeft}`);
   return said.join('; ');
-}
-
-/** Gives up an interrupted upload (see interruptedUploads): aborts it in the bucket and forgets its journal. */
-export async function discardInterrupted(client: S3Client, store: StoreConfig, stateDir: string, journal: UploadJournal): Promise<void> {
-  await abortLeftovers(client, store.bucket, journal.key, journal.uploadId).catch((err: unknown) => {
-    throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'abort the interrupted upload' });
-  });
-  await removeJournal(stateDir, store, journal.sources, journal.id);
-}
-
-/** Where and how the archive is uploaded: a new archive, or the continuation of an interrupted one. */
-interface UploadPlan {
-  /** The archive (id, key, part size, when its upload started) as the journal records it. */
-  journal: Omit<UploadJournal, 'owner' | 'store' | 'version'>;
-  /** Whether that journal is kept on disk (a state folder is given and it could be written). */
-  journaled: boolean;
-  params: SeipdParams;
-  /** The unfinished multipart upload to continue, with its stored parts. */
-  resume?: { uploadId: string; parts: ReadonlyMap<number, StoredPart> };
-}
-
-/**
- * Continues the interrupted upload of these sources when it is still in the bucket and would get
- * the same bytes (same walk fingerprint, same encryption); otherwise aborts it, says why, and
- * plans a new archive. A new upload is journaled before it starts.
- */
-async function planUpload(req: BackupRequest, sources: string, fingerprint: string, partSize: number): Promise<UploadPlan> {
-  const { client, store } = req;
-  const encryption = { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) };
-  const plan = (id: string, key: string, size: number, params: SeipdParams, started: string): UploadPlan => ({
-    params,
-    journaled: req.stateDir !== undefined && !req.discardOutput,
-    journal: {
-      sources,
-      fingerprint,
-      id,
-      key,
-      partSize: size,
-      started,
-      encryption,
-      seipd: {
-        algorithm: params.algorithm,
-        prefix: Buffer.from(params.prefix).toString('base64'),
-        keyPackets: Buffer.from(params.keyPackets).toString('base64'),
-        sessionKeyCheck: sessionKeyCheck(params.sessionKey),
-        ...(req.encryption.mode === 'public-key' ? { sessionKey: Buffer.from(params.sessionKey).toString('base64') } : {}),
-      },
-    },
-  });
-  const fresh = async (journaled = true): Promise<UploadPlan> => {
-    const id = newArchiveId();
-    const p = plan(id, keys.archive(store.prefix, id), partSize, await newSeipdParams(req.encryption), new Date().toISOString());
-    p.journaled &&= journaled && (await noteUpload(req, p.journal));
-    return p;
-  };
-  if (!req.stateDir || req.discardOutput) return fresh();
-  const prior = await claimJournal(req.stateDir, store, sources).catch(() => undefined);
-  // Another run is backing up the same sources right now: leave its journal alone.
-  if (prior === 'busy') return fresh(false);
-  if (!prior) return fresh();
-
-  const abandon = async (reason: string): Promise<UploadPlan> => {
-    await abandonInterrupted(req, prior, reason, '; uploading anew');
-    return fresh();
-  };
-  if (prior.fingerprint !== fingerprint) return abandon('the files changed since');
-  if (prior.encryption.mode !== encryption.mode || prior.encryption.recipients.join(',') !== encryption.recipients.join(',')) {
-    return abandon('the encryption settings changed since');
-  }
-  const keyPackets = Buffer.from(prior.seipd.keyPackets, 'base64');
-  let sessionKey: Uint8Array | undefined;
-  if (req.encryption.mode === 'passphrase') {
-    const opened = await openSessionKey(keyPackets, { passphrase: req.encryption.passphrase });
-    if (opened?.algorithm === prior.seipd.algorithm) sessionKey = opened.data;
-  } else if (prior.seipd.sessionKey) {
-    sessionKey = Buffer.from(prior.seipd.sessionKey, 'base64');
-  }
-  if (!sessionKey || sessionKeyCheck(sessionKey) !== prior.seipd.sessionKeyCheck) return abandon('the passphrase changed since');
-  const params: SeipdParams = { algorithm: prior.seipd.algorithm, sessionKey, prefix: Buffer.from(prior.seipd.prefix, 'base64'), keyPackets };
-
-  let uploadId = prior.uploadId;
-  let parts: Map<number, StoredPart> | undefined;
-  try {
-    uploadId ??= (await openUploads(client, store.bucket, prior.key))[0]?.uploadId;
-    parts = uploadId === undefined ? undefined : await storedParts(client, store.bucket, prior.key, uploadId);
-  } catch (err) {
-    throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'look up the interrupted upload' });
-  }
-  if (uploadId === undefined || parts === undefined) {
-    // Aborted since (by `check` or the bucket's lifecycle rule), or completed just before the
-    // run was killed, its manifest unwritten: such an archive is not in the catalog, so remove it.
-    if (!(await isPresent(client, store, prior.key))) return abandon('it is no longer in the bucket');
-    const left = await deleteOrSay(client, store, prior.key, 'archive');
-    return abandon(`its archive was complete but had no manifest, and ${left === undefined ? 'was deleted' : `it ${left}`}`);
-  }
-  return { ...plan(prior.id, prior.key, prior.partSize, params, prior.started), resume: { uploadId, parts } };
-}
-
-/** Writes the journal of an upload; says so (and returns false) when it cannot, as the upload goes on without. */
-async function noteUpload(req: BackupRequest, journal: UploadPlan['journal']): Promise<boolean> {
-  try {
-    await writeJournal(req.stateDir!, req.store, journal);
-    return true;
-  } catch (err) {
-    req.onNotice?.(`could not note the upload for resuming (${(err as Error).message}): an interrupted run will start over`);
-    return false;
-  }
-}
-
-/** Gives up an interrupted upload and says why, and what stays behind when it could not be aborted. */
-async function abandonInterrupted(req: BackupRequest, prior: UploadJournal, reason: string, then = ''): Promise<void> {
-  const left = await discardInterrupted(req.client, req.store, req.stateDir!, prior).then(
-    () => '',
-    (err: unknown) =>
-      ` (it could not be aborted: ${(err as Error).message}; its parts stay in the bucket, billed, until "glacier-backup check --repair" or the bucket's lifecycle rule for incomplete uploads removes them)`,
-  );
-  req.onNotice?.(`abandoned the interrupted upload of archive ${prior.id} (started ${prior.started}): ${reason}${then}${left}`);
-  req.onResume?.({ kind: 'abandoned', id: prior.id, startedAt: prior.started, reason });
 }

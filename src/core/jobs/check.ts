@@ -19,26 +19,18 @@
  * versions are no problem (a note says they stay billed); an archive whose manifest was deleted
  * there is repaired by removing the manifest's delete marker, which brings it back.
  */
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectCommand,
-  ListMultipartUploadsCommand,
-  type MultipartUpload,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { keys, type StoreConfig } from '../config';
 import type { Decryption, Encryption } from '../crypto/openpgp';
-import { describeError, GlacierError, s3Error, throwIfAborted } from '../errors';
+import { describeError, GlacierError, throwIfAborted } from '../errors';
+import type { ArchiveStore, OpenUpload, VersionsSummary } from '../store/archiveStore';
 import { needsRestore } from '../store/glacierState';
-import { archiveStatus } from '../store/restore';
+import { keys } from '../store/keys';
+import { archiveStatus } from './restoreRequest';
 import { rebuildManifest, rebuiltLabel } from './rebuild';
 import { listArchives } from '../catalog/catalog';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { interruptedUploads, removeJournal, type UploadJournal } from '../catalog/uploadJournal';
 import { RestoreTracker, type PendingStore } from './restoreTracker';
-import { isRefused } from '../store/storedCheck';
-import { versionsUnder, type VersionsSummary } from '../store/versions';
-import { formatBytes } from '../store/upload';
+import { formatBytes } from '../model/format';
 
 export type ProblemKind = 'archive-without-manifest' | 'manifest-without-archive' | 'unfinished-upload' | 'pending-restore-missing' | 'last-backup-missing';
 
@@ -86,8 +78,7 @@ export interface CheckReport {
 }
 
 export interface CheckRequest {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   /** Milliseconds; unfinished uploads and manifest-less archives younger than this are left alone (default 24 h). */
   olderThan?: number;
   /** The local pending restores to check (CLI: pending-restores.json; VS Code: its own store). */
@@ -111,17 +102,18 @@ export interface CheckRequest {
 export const defaultCheckAge = 24 * 60 * 60_000;
 
 export async function check(req: CheckRequest): Promise<CheckReport> {
-  const { client, store, signal } = req;
+  const { store, signal } = req;
   const now = (req.now ?? Date.now)();
   const olderThan = req.olderThan ?? defaultCheckAge;
-  const where = { bucket: store.bucket, endpoint: store.endpoint };
   const problems: CheckProblem[] = [];
   const inProgress = { uploads: 0, archivesWithoutManifest: 0 };
   const unchecked: string[] = [];
   const notes: string[] = [];
+  /** The unfinished upload each 'unfinished-upload' problem is about, for repair. */
+  const uploads = new Map<CheckProblem, OpenUpload>();
 
-  const listing = await listArchives(client, store, signal);
-  const versions = await versionsUnder(client, store, signal);
+  const listing = await listArchives(store, signal);
+  const versions = await store.versions?.({ signal });
   if (versions && versions.noncurrent.count + versions.deleteMarkers.size > 0) {
     const { count, bytes } = versions.noncurrent;
     notes.push(
@@ -138,8 +130,8 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
       }
       problems.push(await orphanArchive(req, item.id, item.archive.storageClass, since, versions));
     } else if (item.manifest && !item.archive) {
-      const key = keys.manifest(store.prefix, item.id);
-      const hidden = versions?.deleteMarkers.get(keys.archive(store.prefix, item.id));
+      const key = store.objectKey(keys.manifest(item.id));
+      const hidden = versions?.deleteMarkers.get(keys.archive(item.id));
       const kept = hidden ? `; the versioned bucket keeps its old version behind delete marker ${hidden}, billed until removed` : '';
       problems.push({ kind: 'manifest-without-archive', id: item.id, key, message: `manifest of ${item.id} has no archive (the archive was deleted${kept})`, repair: `delete ${key}`, repaired: false });
     }
@@ -152,33 +144,35 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
         return [];
       })
     : [];
-  for (const u of await unfinishedUploads(client, store, signal).catch((err: unknown) => {
+  for (const u of await store.openUploads(undefined, { signal, action: 'list unfinished uploads' }).catch((err: unknown) => {
     if (!refused(err)) throw err;
     unchecked.push(`unfinished uploads: ${describeError(err)} (it needs s3:ListBucketMultipartUploads)`);
     return [];
   })) {
-    const since = u.Initiated;
-    if (!u.Key || !u.UploadId) continue;
+    const since = u.initiated;
     if (since && now - since.getTime() < olderThan) {
       inProgress.uploads++;
       continue;
     }
-    const interrupted = resumable.find((r) => r.journal.key === u.Key && (r.journal.uploadId ?? u.UploadId) === u.UploadId);
+    const interrupted = resumable.find((r) => keys.archive(r.journal.id) === u.key && (r.journal.uploadId ?? u.uploadId) === u.uploadId);
     const note = interrupted ? ` (a backup interrupted on this machine: the next backup of ${interrupted.paths.join(', ')} resumes it)` : '';
-    problems.push({
+    const key = store.objectKey(u.key);
+    const problem: CheckProblem = {
       kind: 'unfinished-upload',
-      key: u.Key,
-      uploadId: u.UploadId,
+      key,
+      uploadId: u.uploadId,
       since,
-      message: `unfinished upload of ${u.Key} started ${since ? since.toISOString() : 'at an unknown time'}${note}`,
-      repair: `abort the upload of ${u.Key}${interrupted ? ' (that backup then starts over)' : ''}`,
+      message: `unfinished upload of ${key} started ${since ? since.toISOString() : 'at an unknown time'}${note}`,
+      repair: `abort the upload of ${key}${interrupted ? ' (that backup then starts over)' : ''}`,
       repaired: false,
       ...(interrupted ? { journal: interrupted.journal } : {}),
-    });
+    };
+    uploads.set(problem, u);
+    problems.push(problem);
   }
 
   if (req.pending) {
-    const tracker = new RestoreTracker({ client, store, pending: req.pending });
+    const tracker = new RestoreTracker({ store, pending: req.pending });
     const pending = await tracker.pending().catch((err: unknown) => {
       unchecked.push(`pending restores: the local list could not be read (${describeError(err)})`);
       return [];
@@ -212,42 +206,43 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
       if (p.orphan === 'keep') continue; // not repaired: `repair` says what would be needed
       req.onRepair?.(p);
       try {
-        await repairOne(req, p);
+        await repairOne(req, p, uploads);
         p.repaired = true;
       } catch (err) {
-        p.repairError = describeError(s3Error(err, { ...where, action: p.repair }));
+        p.repairError = describeError(err);
       }
     }
   }
   return { archives: complete.size, problems, inProgress, unchecked, notes, consistent: unchecked.length === 0 && problems.every((p) => p.repaired) };
 }
 
-async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
-  const { client, store } = req;
+async function repairOne(req: CheckRequest, p: CheckProblem, uploads: ReadonlyMap<CheckProblem, OpenUpload>): Promise<void> {
+  const { store } = req;
+  const action = { signal: req.signal, action: p.repair };
   switch (p.kind) {
     case 'archive-without-manifest':
       if (p.orphan === 'undelete') {
-        await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: keys.manifest(store.prefix, p.id!), VersionId: p.marker }));
+        await store.removeDeleteMarker?.(keys.manifest(p.id!), p.marker!, action);
         return;
       }
       if (p.orphan === 'rebuild') {
         const opener = await req.rebuild!();
         if (!opener) throw new GlacierError('usage', `rebuilding the manifest of ${p.id} needs what opens it: the passphrase, or the private key (--identity) and the recipients`);
-        await rebuildManifest({ client, store, id: p.id!, decryption: opener.decryption, encryption: opener.encryption, signal: req.signal });
+        await rebuildManifest({ store, id: p.id!, decryption: opener.decryption, encryption: opener.encryption, signal: req.signal });
         return;
       }
       if (p.orphan !== 'delete') throw new GlacierError('usage', `${p.id} is kept: ${p.repair}`);
-      await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: p.key }));
+      await store.delete(keys.archive(p.id!), action);
       return;
     case 'manifest-without-archive':
-      await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: p.key }));
+      await store.delete(keys.manifest(p.id!), action);
       return;
     case 'unfinished-upload':
-      await client.send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: p.key, UploadId: p.uploadId }));
+      await store.abortUpload(uploads.get(p)!, action);
       if (p.journal) await removeJournal(req.stateDir!, store, p.journal.sources, p.journal.id);
       return;
     case 'pending-restore-missing':
-      await new RestoreTracker({ client, store, pending: req.pending! }).remove(p.id!);
+      await new RestoreTracker({ store, pending: req.pending! }).remove(p.id!);
       return;
     case 'last-backup-missing':
       await forgetBackup(req.stateDir!, store, p.key!, p.id!);
@@ -261,17 +256,16 @@ async function repairOne(req: CheckRequest, p: CheckProblem): Promise<void> {
  * backup whose manifest someone deleted.
  */
 async function orphanArchive(req: CheckRequest, id: string, storageClass: string, since: Date | undefined, versions: VersionsSummary | undefined): Promise<CheckProblem> {
-  const key = keys.archive(req.store.prefix, id);
-  const manifest = keys.manifest(req.store.prefix, id);
-  const marker = versions?.deleteMarkers.get(manifest);
-  if (marker) {
+  const key = req.store.objectKey(keys.archive(id));
+  const marker = versions?.deleteMarkers.get(keys.manifest(id));
+  if (marker && req.store.removeDeleteMarker) {
     return { kind: 'archive-without-manifest', id, key, since, repaired: false, message: `archive ${id} has no manifest: it was deleted, and the versioned bucket keeps it behind delete marker ${marker}`, orphan: 'undelete', marker, repair: `bring back the manifest of ${id} by removing its delete marker (${marker})` };
   }
   const base = { kind: 'archive-without-manifest' as const, id, key, since, repaired: false, message: `archive ${id} has no manifest (a backup interrupted before it finished, or its manifest was deleted)` };
   if (req.deleteOrphanArchives) return { ...base, orphan: 'delete', repair: `delete ${key}: the archive and all the data in it are gone for good` };
   let state;
   try {
-    state = needsRestore(storageClass) ? (await archiveStatus(req.client, req.store, id, req.signal)).glacier.state : 'available';
+    state = needsRestore(storageClass) ? (await archiveStatus(req.store, id, req.signal)).glacier.state : 'available';
   } catch (err) {
     if (!refused(err)) throw err;
     return { ...base, orphan: 'keep', repair: `none known: whether it is restored could not be read (${describeError(err)}); run check with credentials that may read archives, or --delete-orphan-archives deletes it with its data` };
@@ -287,30 +281,7 @@ async function orphanArchive(req: CheckRequest, id: string, storageClass: string
   return { ...base, orphan: 'rebuild', repair: `rebuild the manifest of ${id} from the archive (labelled "${rebuiltLabel}")` };
 }
 
-/** S3 refused the request for want of permission (as such, or as the GlacierError s3Error made of it). */
+/** The store refused the request for want of permission. */
 function refused(err: unknown): boolean {
-  return isRefused(err) || (err instanceof GlacierError && err.code === 'access-denied');
-}
-
-/** Every multipart upload open under the prefix. */
-async function unfinishedUploads(client: S3Client, store: StoreConfig, signal?: AbortSignal): Promise<MultipartUpload[]> {
-  const out: MultipartUpload[] = [];
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  for (;;) {
-    let page;
-    try {
-      page = await client.send(
-        new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: store.prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
-        { abortSignal: signal },
-      );
-    } catch (err) {
-      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: 'list unfinished uploads' });
-    }
-    out.push(...(page.Uploads ?? []));
-    if (!page.IsTruncated) return out;
-    keyMarker = page.NextKeyMarker;
-    uploadIdMarker = page.NextUploadIdMarker;
-    if (!keyMarker && !uploadIdMarker) return out;
-  }
+  return err instanceof GlacierError && err.code === 'access-denied';
 }

@@ -9,20 +9,18 @@
  * leave a manifest that offers a restore of something that no longer exists.
  *
  * Guarantees: the result says exactly which objects were deleted; a failure throws, and its
- * message says what was and was not deleted. An id with neither object is "not found" (S3
- * answers a DELETE of a missing key with success, so existence is looked up first).
+ * message says what was and was not deleted. An id with neither object is "not found" (a store
+ * answers a delete of a missing key with success, so existence is looked up first).
  */
-import { DeleteObjectCommand, GetBucketVersioningCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { keys, type StoreConfig } from '../config';
-import { describeError, GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
+import { describeError, GlacierError, throwIfAborted } from '../errors';
+import type { ArchiveStore } from '../store/archiveStore';
+import { keys } from '../store/keys';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { earlyDeletionFee, minimumEnds } from '../model/pricing';
-import { isPresent } from '../store/storedCheck';
 import { RestoreTracker, type PendingStore } from './restoreTracker';
 
 export interface DeleteRequest {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   id: string;
   /** The folder of the local last-backup records; a record naming this archive is dropped. */
   stateDir?: string;
@@ -38,24 +36,18 @@ export interface DeleteResult {
 }
 
 export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
-  const { client, store, id, signal } = req;
-  const manifestKey = keys.manifest(store.prefix, id);
-  const archiveKey = keys.archive(store.prefix, id);
-  const found = await findArchive(client, store, id);
+  const { store, id, signal } = req;
+  const found = await findArchive(store, id);
   const hasManifest = found.manifest;
   const hasArchive = found.archive !== undefined;
   const deleted: DeleteResult['deleted'] = [];
   const remove = async (key: string): Promise<void> => {
     throwIfAborted(signal, `delete ${id}`);
-    try {
-      await client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }), { abortSignal: signal });
-    } catch (err) {
-      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `delete ${key}` });
-    }
+    await store.delete(key, { signal });
   };
   if (hasManifest) {
     try {
-      await remove(manifestKey);
+      await remove(keys.manifest(id));
     } catch (err) {
       throw new GlacierError(err instanceof GlacierError ? err.code : 's3', `archive ${id} was not deleted: ${describeError(err)}`, { cause: err });
     }
@@ -63,7 +55,7 @@ export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
   }
   if (hasArchive) {
     try {
-      await remove(archiveKey);
+      await remove(keys.archive(id));
     } catch (err) {
       const what = deleted.length ? `its manifest was deleted but its archive object was not (${describeError(err)}); "glacier-backup delete ${id}" again removes it` : describeError(err);
       throw new GlacierError(err instanceof GlacierError ? err.code : 's3', `archive ${id}: ${what}`, { cause: err });
@@ -77,7 +69,7 @@ export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
       if (r.record.id === id) await forgetBackup(dir, store, r.sources, id).catch(() => undefined);
     }
   }
-  if (req.pending) await new RestoreTracker({ client, store, pending: req.pending }).remove(id).catch(() => undefined);
+  if (req.pending) await new RestoreTracker({ store, pending: req.pending }).remove(id).catch(() => undefined);
   return { id, deleted };
 }
 
@@ -88,19 +80,13 @@ export interface FoundArchive {
 }
 
 /** Looks up both objects of an archive (HEAD works in every storage class); "not found" if neither exists. */
-export async function findArchive(client: S3Client, store: StoreConfig, id: string): Promise<FoundArchive> {
+export async function findArchive(store: ArchiveStore, id: string): Promise<FoundArchive> {
   const headArchive = async (): Promise<FoundArchive['archive']> => {
-    const key = keys.archive(store.prefix, id);
-    try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: store.bucket, Key: key }));
-      return { size: head.ContentLength ?? 0, storageClass: head.StorageClass ?? 'STANDARD', ...(head.LastModified ? { uploaded: head.LastModified } : {}) };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw s3Error(err, { bucket: store.bucket, endpoint: store.endpoint, action: `check ${key}` });
-    }
+    const head = await store.head(keys.archive(id));
+    return head && { size: head.size, storageClass: head.storageClass, ...(head.lastModified ? { uploaded: head.lastModified } : {}) };
   };
-  const [archive, manifest] = await Promise.all([headArchive(), isPresent(client, store, keys.manifest(store.prefix, id))]);
-  if (!archive && !manifest) throw new GlacierError('not-found', `archive ${id} is not in s3://${store.bucket}/${store.prefix}`);
+  const [archive, manifest] = await Promise.all([headArchive(), store.has(keys.manifest(id))]);
+  if (!archive && !manifest) throw new GlacierError('not-found', `archive ${id} is not in ${store.name}`);
   return { ...(archive ? { archive } : {}), manifest };
 }
 
@@ -112,14 +98,9 @@ export function deletionCost(archive: { size: number; storageClass: string; uplo
 }
 
 /**
- * Whether the bucket keeps old versions (versioning Enabled or Suspended): a delete then only adds
- * a delete marker, and the data is billed until a lifecycle rule expires it. False when unknown.
+ * Whether the store keeps old versions (S3 versioning Enabled or Suspended): a delete then only
+ * adds a delete marker, and the data is billed until a lifecycle rule expires it. False when unknown.
  */
-export async function keepsOldVersions(client: S3Client, store: StoreConfig, signal?: AbortSignal): Promise<boolean> {
-  try {
-    const v = await client.send(new GetBucketVersioningCommand({ Bucket: store.bucket }), { abortSignal: signal });
-    return v.Status === 'Enabled' || v.Status === 'Suspended';
-  } catch {
-    return false;
-  }
+export async function keepsOldVersions(store: ArchiveStore, signal?: AbortSignal): Promise<boolean> {
+  return (await store.keepsOldVersions?.({ signal })) ?? false;
 }

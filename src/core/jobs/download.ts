@@ -9,18 +9,18 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import picomatch from 'picomatch';
-import { keys, type StoreConfig } from '../config';
 import type { Decryption } from '../crypto/openpgp';
 import { GlacierError } from '../errors';
 import { readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
-import type { ManifestEntry } from '../pack/tarWriter';
+import type { ManifestEntry } from '../model/entry';
 import type { ExtractedEntry } from '../pack/safeExtract';
 import { entryName, readableName } from '../pack/rawNames';
-import { archiveStatus } from '../store/restore';
+import type { ArchiveStore } from '../store/archiveStore';
 import { describeState } from '../store/glacierState';
+import { keys } from '../store/keys';
+import { archiveStatus } from './restoreRequest';
 import { checkFolderName, fetchDecryptUnpack, folderNamePart, freeName, publish } from './unpack';
 import { removeStaleStaging, withStaging } from './staging';
 
@@ -31,8 +31,7 @@ export interface DownloadProgress {
 }
 
 export interface DownloadRequest {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   id: string;
   decryption: Decryption;
   /** Folder in which the new folder is created. */
@@ -59,14 +58,13 @@ export interface DownloadResult {
 
 /** The manifest and status of an archive that can be read now; a clear error if it is not restored. */
 export async function openRestored(
-  client: S3Client,
-  store: StoreConfig,
+  store: ArchiveStore,
   id: string,
   dec: Decryption,
   signal?: AbortSignal,
 ): Promise<{ manifest: Manifest; status: Awaited<ReturnType<typeof archiveStatus>> }> {
-  const manifest = await readManifest(client, store, id, dec, signal);
-  const status = await archiveStatus(client, store, id, signal);
+  const manifest = await readManifest(store, id, dec, signal);
+  const status = await archiveStatus(store, id, signal);
   if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
     throw new GlacierError(
       'not-found',
@@ -79,8 +77,8 @@ export async function openRestored(
 }
 
 export async function download(req: DownloadRequest): Promise<DownloadResult> {
-  const { client, store, id, signal } = req;
-  const { manifest, status } = await openRestored(client, store, id, req.decryption, signal);
+  const { store, id, signal } = req;
+  const { manifest, status } = await openRestored(store, id, req.decryption, signal);
   const filter = subsetFilter(req.only);
   const expected = manifest.entries.filter((e) => filter(e.path));
   if (req.only?.length && expected.length === 0) throw new GlacierError('usage', `nothing in archive ${id} matches ${req.only.join(', ')}`);
@@ -91,9 +89,8 @@ export async function download(req: DownloadRequest): Promise<DownloadResult> {
   await removeStaleStaging(dest, req.onNotice);
   return withStaging(dest, id, async (staging) => {
     const got = await fetchDecryptUnpack({
-      client,
-      bucket: store.bucket,
-      key: keys.archive(store.prefix, id),
+      store,
+      key: keys.archive(id),
       decryption: req.decryption,
       staging,
       filter,

@@ -22,11 +22,11 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { Decryption } from '../crypto/openpgp';
-import { GlacierError, isNotFound, s3Error, throwIfAborted } from '../errors';
+import { GlacierError, throwIfAborted } from '../errors';
 import type { ExtractedEntry } from '../pack/safeExtract';
-import { describeState, glacierState } from '../store/glacierState';
+import type { ArchiveStore } from '../store/archiveStore';
+import { describeState } from '../store/glacierState';
 import { subsetFilter } from './download';
 import { checkFolderName, fetchDecryptUnpack, folderNamePart, freeName, publish } from './unpack';
 import { removeStaleStaging, withStaging } from './staging';
@@ -38,7 +38,9 @@ export interface ForeignDownloadProgress {
 }
 
 export interface ForeignDownloadRequest {
-  client: S3Client;
+  /** The store rooted at the bucket (no prefix): the key is the object's whole key. */
+  store: ArchiveStore;
+  /** The bucket, for messages and the restore command they suggest. */
   bucket: string;
   /** The object's key, such as `old/backup-2024.tar.gpg`. */
   key: string;
@@ -61,23 +63,15 @@ export interface ForeignDownloadResult {
 }
 
 export async function downloadForeign(req: ForeignDownloadRequest): Promise<ForeignDownloadResult> {
-  const { client, bucket, key, signal } = req;
+  const { store, bucket, key, signal } = req;
   if (!bucket || !key) throw new GlacierError('usage', 'a foreign archive needs a bucket and a key');
   const what = `s3://${printable(bucket)}/${printable(key)}`;
   const folder = checkFolderName(req.folderName ?? defaultForeignFolderName(key));
   throwIfAborted(signal, 'restore');
 
-  let head: HeadObjectCommandOutput;
-  try {
-    head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-  } catch (err) {
-    if (isNotFound(err)) {
-      throw new GlacierError('not-found', `${what} does not exist (or the bucket does not)`);
-    }
-    throw s3Error(err, { bucket, action: `check ${what}` });
-  }
-  const storageClass = head.StorageClass ?? 'STANDARD';
-  const state = glacierState(storageClass, head.Restore);
+  const head = await store.head(key, { signal, action: `check ${what}` });
+  if (!head) throw new GlacierError('not-found', `${what} does not exist (or the bucket does not)`);
+  const { storageClass, glacier: state } = head;
   if (state.state === 'archived') {
     throw new GlacierError('not-found', `${what} is in ${storageClass} and not restored: request a restore first (${restoreCommand(bucket, key)})`);
   }
@@ -91,10 +85,9 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
   await removeStaleStaging(dest);
   return withStaging(dest, 'foreign', async (staging) => {
     const { entries } = await fetchDecryptUnpack({
-      client,
-      bucket,
+      store,
       key,
-      ...(head.ETag ? { etag: head.ETag } : {}),
+      ...(head.etag ? { etag: head.etag } : {}),
       decryption: req.decryption,
       staging,
       filter,
@@ -102,7 +95,7 @@ export async function downloadForeign(req: ForeignDownloadRequest): Promise<Fore
       signal,
       what,
       notRestored: `${what} is not restored: request a restore first (${restoreCommand(bucket, key)})`,
-      onProgress: (p) => req.onProgress?.({ ...p, bytesTotal: head.ContentLength ?? 0 }),
+      onProgress: (p) => req.onProgress?.({ ...p, bytesTotal: head.size }),
     });
     if (req.only?.length && entries.length === 0) {
       throw new GlacierError('usage', `nothing in ${what} matches ${req.only.map(printable).join(', ')}`);

@@ -7,8 +7,7 @@
  * candidate is tried on its own, so the report says which one opens what; a manifest that is
  * damaged or unreachable is reported as such, never as "not opened".
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
 import type { Decryption } from '../crypto/openpgp';
 import { describeError, GlacierError } from '../errors';
 import { listArchives, readManifest } from '../catalog/catalog';
@@ -31,14 +30,13 @@ export interface KeyTestReport {
 }
 
 export async function testKeys(
-  client: S3Client,
-  store: StoreConfig,
+  store: ArchiveStore,
   candidates: readonly KeyCandidate[],
   options: { all: boolean; signal?: AbortSignal },
 ): Promise<KeyTestReport> {
   if (candidates.length === 0) throw new GlacierError('usage', 'no passphrase or private key to test');
-  const ids = (await listArchives(client, store, options.signal)).filter((i) => i.manifest).map((i) => i.id);
-  if (ids.length === 0) throw new GlacierError('not-found', `no manifests in s3://${store.bucket}/${store.prefix} to test against: make a backup first`);
+  const ids = (await listArchives(store, options.signal)).filter((i) => i.manifest).map((i) => i.id);
+  if (ids.length === 0) throw new GlacierError('not-found', `no manifests in ${store.name} to test against: make a backup first`);
   const tried = options.all ? ids : ids.slice(0, 1);
   const report: KeyTestReport = { tried, candidates: candidates.map((c) => ({ source: c.source, opens: [] })), unopened: [], failed: [] };
   for (const id of tried) {
@@ -46,7 +44,7 @@ export async function testKeys(
     let problem: string | undefined;
     for (const [i, c] of candidates.entries()) {
       try {
-        await readManifest(client, store, id, c.decryption, options.signal);
+        await readManifest(store, id, c.decryption, options.signal);
         report.candidates[i]!.opens.push(id);
         opened = true;
       } catch (err) {

@@ -10,14 +10,13 @@
  * An unreadable manifest is a `problem` on its archive, not a failure of the listing; a failed
  * LIST (or, without `onStateError`, a failed HEAD) fails the job. Nothing is written to the store.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
 import type { Decryption } from '../crypto/openpgp';
 import { describeError } from '../errors';
 import { listArchives, readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
 import { glacierState, needsRestore, type GlacierState } from '../store/glacierState';
-import { archiveStatus } from '../store/restore';
+import { archiveStatus } from './restoreRequest';
 import { mapLimit } from '../util/mapLimit';
 
 /** The parts of a manifest a listing shows; small enough to cache. */
@@ -60,8 +59,7 @@ export interface SummaryCache {
 }
 
 export interface ListingRequest {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   /** What opens manifests; called once, and only when a manifest is to be read. Undefined: summaries stay absent. */
   decryption: () => Promise<Decryption | undefined>;
   summaries?: SummaryCache;
@@ -82,8 +80,8 @@ export interface Listing {
 }
 
 export async function listArchivesWithState(req: ListingRequest): Promise<Listing> {
-  const { client, store, signal } = req;
-  const listing = await listArchives(client, store, signal);
+  const { store, signal } = req;
+  const listing = await listArchives(store, signal);
   const archives = listing.map((l): ListedArchive => {
     const a: ListedArchive = { id: l.id };
     if (l.archive) {
@@ -109,7 +107,7 @@ export async function listArchivesWithState(req: ListingRequest): Promise<Listin
     else {
       await mapLimit(unread, 4, async (a) => {
         try {
-          a.summary = summarise(await readManifest(client, store, a.id, dec, signal));
+          a.summary = summarise(await readManifest(store, a.id, dec, signal));
           req.summaries?.set(a.id, a.summary);
         } catch (err) {
           if (signal?.aborted) throw err;
@@ -123,7 +121,7 @@ export async function listArchivesWithState(req: ListingRequest): Promise<Listin
   const glacier = archives.filter((a) => a.size !== undefined && needsRestore(a.storageClass));
   await mapLimit(glacier, 8, async (a) => {
     try {
-      a.state = (await archiveStatus(client, store, a.id, signal)).glacier;
+      a.state = (await archiveStatus(store, a.id, signal)).glacier;
     } catch (err) {
       if (!req.onStateError || signal?.aborted) throw err;
       req.onStateError(a.id, err);

@@ -13,8 +13,7 @@
  * - planPrune is pure; executePrune deletes only the plan's `delete` items, each through
  *   deleteArchive (manifest first), and reports each failure instead of stopping at the first.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
 import { describeError, throwIfAborted } from '../errors';
 import { monthlyCost } from '../model/pricing';
 import { applyPolicy, type RetentionPolicy } from '../model/retention';
@@ -118,8 +117,7 @@ export function pruneTotals(sets: readonly PruneSet[]): PruneTotals {
 }
 
 export interface ExecuteRequest {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   stateDir?: string;
   pending?: PendingStore;
   signal?: AbortSignal;
@@ -138,7 +136,7 @@ export async function executePrune(sets: readonly PruneSet[], req: ExecuteReques
   for (const item of items) {
     throwIfAborted(req.signal, 'prune');
     try {
-      await deleteArchive({ client: req.client, store: req.store, id: item.snapshot.id, stateDir: req.stateDir, pending: req.pending, signal: req.signal });
+      await deleteArchive({ store: req.store, id: item.snapshot.id, stateDir: req.stateDir, pending: req.pending, signal: req.signal });
       deleted.push(item.snapshot.id);
       req.onDeleted?.(item);
     } catch (err) {

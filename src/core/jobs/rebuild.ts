@@ -11,22 +11,22 @@
  * is named by its top-level folder only, and `archive.tarSize` is 0.
  */
 import { createHash } from 'node:crypto';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { isStorageClass, keys, type StoreConfig } from '../config';
+import { isStorageClass } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
+import { keys } from '../store/keys';
 import { recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import { writeManifest } from '../catalog/catalog';
 import { manifestFormat, manifestVersion, type Manifest } from '../catalog/manifest';
 import { GlacierError } from '../errors';
-import type { ManifestEntry } from '../pack/tarWriter';
+import type { ManifestEntry } from '../model/entry';
 import type { SourceRoot } from '../pack/walk';
-import { archiveStatus } from '../store/restore';
+import { archiveStatus } from './restoreRequest';
 import { readWholeArchive } from './verify';
 
 export const rebuiltLabel = '(rebuilt)';
 
 export interface RebuildRequest {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   id: string;
   /** What opens the archive. */
   decryption: Decryption;
@@ -36,8 +36,8 @@ export interface RebuildRequest {
 }
 
 export async function rebuildManifest(req: RebuildRequest): Promise<Manifest> {
-  const { client, store, id, signal } = req;
-  const status = await archiveStatus(client, store, id, signal);
+  const { store, id, signal } = req;
+  const status = await archiveStatus(store, id, signal);
   if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
     throw new GlacierError('not-found', `archive ${id} is in ${status.storageClass} and not restored: restore it first (glacier-backup restore ${id})`);
   }
@@ -63,7 +63,7 @@ export async function rebuildManifest(req: RebuildRequest): Promise<Manifest> {
     // Never equal to a real walk's fingerprint: a later backup does not take this archive for its own.
     fingerprint: createHash('sha256').update(`glacier-backup rebuilt manifest\0${id}`).digest('hex'),
     archive: {
-      key: keys.archive(store.prefix, id),
+      key: store.objectKey(keys.archive(id)),
       tarSize: 0,
       size: got.size,
       sha256: got.sha256,
@@ -77,7 +77,7 @@ export async function rebuildManifest(req: RebuildRequest): Promise<Manifest> {
     changed: [],
     rebuilt: true,
   };
-  await writeManifest(client, store, manifest, req.encryption);
+  await writeManifest(store, manifest, req.encryption);
   return manifest;
 }
 

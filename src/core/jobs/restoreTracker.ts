@@ -9,10 +9,9 @@
  * back to Glacier before it was taken), `failed` (the archive is gone or checks keep failing).
  */
 import { promises as fs } from 'node:fs';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { storeId, type StoreConfig } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
 import { describeError, GlacierError } from '../errors';
-import { archiveStatus } from '../store/restore';
+import { archiveStatus } from './restoreRequest';
 import { withFileLock, type LockOptions } from '../fileLock';
 import { writeFileAtomic } from '../util/atomicWrite';
 
@@ -86,8 +85,7 @@ export type TrackerEvent =
   | { type: 'failed'; id: string; message: string };
 
 export interface TrackerOptions {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   pending: PendingStore;
   /** First wait between checks, ms (default 15 minutes). */
   interval?: number;
@@ -110,7 +108,7 @@ export class RestoreTracker {
   }
 
   private mine(p: PendingRestore): boolean {
-    return p.store === storeId(this.options.store);
+    return p.store === this.options.store.stateId;
   }
 
   async pending(): Promise<PendingRestore[]> {
@@ -123,7 +121,7 @@ export class RestoreTracker {
       ...all.filter((p) => !(p.id === id && this.mine(p))),
       {
       id,
-      store: storeId(this.options.store),
+      store: this.options.store.stateId,
       requestedAt: new Date(this.now()).toISOString(),
       ...request,
       state: 'restoring',
@@ -176,7 +174,7 @@ export class RestoreTracker {
     let event: TrackerEvent | undefined;
     let change: ((p: PendingRestore) => PendingRestore | undefined) | undefined;
     try {
-      const { glacier } = await archiveStatus(this.options.client, this.options.store, item.id, signal);
+      const { glacier } = await archiveStatus(this.options.store, item.id, signal);
       if (glacier.state === 'restored' || glacier.state === 'available') {
         const expiry = glacier.state === 'restored' ? glacier.expiry : undefined;
         if (item.state !== 'ready') event = { type: 'ready', id: item.id, ...(expiry ? { expiry } : {}) };

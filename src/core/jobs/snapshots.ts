@@ -6,8 +6,7 @@
  * Guarantees: an archive whose manifest cannot be read is never a snapshot; it is listed in
  * `unreadable` with the reason, so a caller can say so (and never deletes or counts it).
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
 import type { Decryption } from '../crypto/openpgp';
 import { describeError } from '../errors';
 import { listArchives, readManifest } from '../catalog/catalog';
@@ -32,12 +31,12 @@ export interface SnapshotListing {
   unreadable: { id: string; problem: string }[];
 }
 
-export async function listSnapshots(client: S3Client, store: StoreConfig, dec: Decryption, signal?: AbortSignal): Promise<SnapshotListing> {
-  const items = (await listArchives(client, store, signal)).filter((i) => i.archive && i.manifest);
+export async function listSnapshots(store: ArchiveStore, dec: Decryption, signal?: AbortSignal): Promise<SnapshotListing> {
+  const items = (await listArchives(store, signal)).filter((i) => i.archive && i.manifest);
   const unreadable: SnapshotListing['unreadable'] = [];
   const read = await mapLimit(items, 4, async (item): Promise<SnapshotInfo | undefined> => {
     try {
-      const m = await readManifest(client, store, item.id, dec, signal);
+      const m = await readManifest(store, item.id, dec, signal);
       const time = new Date(m.created);
       if (Number.isNaN(time.getTime())) throw new Error(`its creation time "${m.created}" is not a date`);
       const sources = m.sources.map((s) => s.path);

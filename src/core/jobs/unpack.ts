@@ -8,16 +8,15 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { decryptStream, streamDecryptError, type Decryption } from '../crypto/openpgp';
-import { GlacierError, oneLine, s3Error, throwIfAborted } from '../errors';
+import { GlacierError, oneLine, throwIfAborted } from '../errors';
 import { extractTar, type ExtractedEntry } from '../pack/safeExtract';
 import { localFailure } from '../pack/localError';
-import { rangedGet } from '../store/rangedGet';
+import type { ArchiveStore } from '../store/archiveStore';
 
 export interface UnpackRequest {
-  client: S3Client;
-  bucket: string;
+  store: ArchiveStore;
+  /** Relative to the store's root. */
   key: string;
   /** The ETag seen by HEAD: the object read must be that one (If-Match). */
   etag?: string;
@@ -29,7 +28,7 @@ export interface UnpackRequest {
   signal?: AbortSignal;
   /** How messages name the object. */
   what: string;
-  /** The message when S3 says the object is not restored. */
+  /** The message when the store says the object is not restored. */
   notRestored: string;
   onProgress?: (p: { bytesDownloaded: number; entries: number }) => void;
   onResume?: (offset: number) => void;
@@ -47,14 +46,13 @@ const joinedSize = 256 * 1024;
 
 export async function fetchDecryptUnpack(req: UnpackRequest): Promise<UnpackResult> {
   const { signal, what } = req;
-  const body = rangedGet({ client: req.client, bucket: req.bucket, key: req.key, etag: req.etag, signal, onResume: req.onResume });
-  // First-request errors (not restored, replaced, unreachable) surface before any decryption.
-  const first = await body.next().catch((err: unknown) => {
-    const name = (err as { name?: string }).name;
-    if (name === 'InvalidObjectState') throw new GlacierError('not-found', req.notRestored);
-    if (name === 'PreconditionFailed') throw new GlacierError('conflict', `${what} was replaced while it was being read; try again`);
-    throw s3Error(err, { bucket: req.bucket, action: `download ${what}` });
-  });
+  // Opening errors (not restored, replaced, unreachable) surface before any decryption.
+  const { body } = await req.store
+    .open(req.key, { what, signal, ...(req.etag ? { etag: req.etag } : {}), ...(req.onResume ? { onResume: req.onResume } : {}) })
+    .catch((err: unknown) => {
+      throw err instanceof GlacierError && err.code === 'not-restored' ? new GlacierError('not-found', req.notRestored, { cause: err }) : err;
+    });
+  const first = await body.next();
   const hash = createHash('sha256');
   const progress = { bytesDownloaded: 0, entries: 0 };
   // The network gives pieces of a few KiB; each costs a pass through every stage below (hash,

@@ -7,16 +7,15 @@
  * Guarantees: nothing is written to disk; the result is returned only when every check passed,
  * otherwise a one-line GlacierError ('corrupt' for a damaged archive) says what failed.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { keys, type StoreConfig } from '../config';
+import type { ArchiveStore } from '../store/archiveStore';
+import { keys } from '../store/keys';
 import type { Decryption } from '../crypto/openpgp';
 import type { Manifest } from '../catalog/manifest';
 import { fetchDecryptUnpack } from './unpack';
 import { matchManifest, openRestored } from './download';
 
 export interface VerifyRequest {
-  client: S3Client;
-  store: StoreConfig;
+  store: ArchiveStore;
   id: string;
   decryption: Decryption;
   signal?: AbortSignal;
@@ -33,8 +32,8 @@ export interface VerifyResult {
 }
 
 export async function verifyArchive(req: VerifyRequest): Promise<VerifyResult> {
-  const { client, store, id, signal } = req;
-  const { manifest, status } = await openRestored(client, store, id, req.decryption, signal);
+  const { store, id, signal } = req;
+  const { manifest, status } = await openRestored(store, id, req.decryption, signal);
   const got = await readWholeArchive(req, (p) => req.onProgress?.({ ...p, bytesTotal: status.size }));
   matchManifest(manifest, got.size, got.sha256, manifest.entries, got.entries);
   const files = got.entries.filter((e) => e.type === 'file');
@@ -47,14 +46,13 @@ export async function verifyArchive(req: VerifyRequest): Promise<VerifyResult> {
  * sha256 (checked by the caller). Used by verify and by rebuilding a lost manifest.
  */
 export function readWholeArchive(
-  req: Pick<VerifyRequest, 'client' | 'store' | 'id' | 'decryption' | 'signal' | 'onResume'>,
+  req: Pick<VerifyRequest, 'store' | 'id' | 'decryption' | 'signal' | 'onResume'>,
   onProgress?: (p: { bytesDownloaded: number; entries: number }) => void,
 ): ReturnType<typeof fetchDecryptUnpack> {
-  const { client, store, id } = req;
+  const { store, id } = req;
   return fetchDecryptUnpack({
-    client,
-    bucket: store.bucket,
-    key: keys.archive(store.prefix, id),
+    store,
+    key: keys.archive(id),
     decryption: req.decryption,
     staging: null,
     filter: () => true,

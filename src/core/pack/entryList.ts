@@ -10,8 +10,9 @@
  * may keep or change.
  */
 import * as path from 'node:path';
-import type { EntryType, SourceEntry } from './walk';
-import type { ManifestEntry } from './tarWriter';
+import type { EntryType } from '../model/entry';
+import type { SourceEntry } from './walk';
+import type { ManifestEntry } from '../model/entry';
 import { linkFields, pathFields } from './rawNames';
 
 type Column = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;

@@ -10,7 +10,7 @@
  * a file's extension. Symlink targets are '/'-separated there too.
  */
 import * as path from 'node:path';
-import type { EntryType } from './walk';
+import type { EntryType } from '../model/entry';
 
 export function archiveMode(type: EntryType, mode: number, platform: NodeJS.Platform = process.platform): number {
   if (platform !== 'win32') return mode & 0o7777;

@@ -15,28 +15,11 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { GlacierError, throwIfAborted } from '../errors';
-import type { EntryType, Skipped, SourceEntry } from './walk';
+import type { Skipped, SourceEntry } from './walk';
 import { ManifestEntryList, type SourceEntryList } from './entryList';
 import { headerFor, padding, planHeader, writeHeader } from './tarHeader';
 import { fsPath, readableName } from './rawNames';
 import { archiveMode } from './portableMeta';
-
-export interface ManifestEntry {
-  /** The archive path; readable (see rawNames.ts) when it is not UTF-8. */
-  path: string;
-  /** Base64 of the path's bytes, only when they are not valid UTF-8: then these identify the entry. */
-  pathBytes?: string;
-  type: EntryType;
-  size: number;
-  /** Modification time, milliseconds since the epoch (the tar header keeps whole seconds). */
-  mtime: number;
-  mode: number;
-  sha256?: string;
-  /** Readable, as `path` is. */
-  linkTarget?: string;
-  /** Base64 of the target's bytes, only when they are not valid UTF-8. */
-  linkTargetBytes?: string;
-}
 
 export interface PackReport {
   /** What was written, in tar order; also counts the files and their bytes. */

@@ -12,8 +12,7 @@ import { compileExcludes } from './excludes';
 import { joinName, SourceEntryList } from './entryList';
 import { fromBytes, fsPath, readableName } from './rawNames';
 import { archiveLinkTarget, archiveMode, archiveOwner, rootName } from './portableMeta';
-
-export type EntryType = 'file' | 'directory' | 'symlink';
+import type { EntryType } from '../model/entry';
 
 /**
  * Names are the bytes on disk as rawNames.ts carries them (lone surrogates for bytes that are not

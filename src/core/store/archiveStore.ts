@@ -6,14 +6,16 @@
  *
  * Keys are relative to the store's root and use "/" (`archives/<id>.tar.gpg`,
  * `catalog/<id>.json.gpg`; format.md "Objects"); the store adds its prefix or folder. A key
- * handed to a store is always one the engine built (store/keys.ts), never one read back from a
- * listing without checking its shape.
+ * handed to a store is one the engine built (store/keys.ts) or one the user named on purpose
+ * (`download-key`, on a store rooted at the bucket), never one read back from a listing without
+ * checking its shape.
  *
  * Errors are GlacierErrors whose message names the store and the action (one line, no secret):
  * 'not-found' for a key that does not exist, 'not-restored' for a cold object that must be
  * restored first, 'conflict' for a put on a key that exists, 'cancelled' when the signal fired,
  * 'access-denied', 'unreachable', 'no-bucket' (the store itself is missing), or 'io' / 's3' for
- * anything else.
+ * anything else. Most methods take `action`, what the caller was doing ("list archives"), which
+ * the message names instead of the method's default ("check <key>", "delete <key>").
  *
  * Guarantees every implementation keeps (test/integration/store-conformance.test.ts holds them):
  * - Atomic visibility: an object is either absent or complete with the bytes put; a reader never
@@ -29,9 +31,39 @@
  *   up with `requestRestore` before `open`; `open` of such an object fails with 'not-restored'
  *   and never starts a paid retrieval by itself. A store without cold storage says `available`
  *   for every object and answers `requestRestore` with 'not-needed'.
+ *
+ * Changes from the first draft of this contract, which porting the jobs proved needed:
+ * - `action` in the options of each method: the messages users see name what they were doing.
+ * - `has`: presence with the least permission (S3: the listing when HEAD is refused, as it is to
+ *   a back-up-only machine); `objectKey`: the key as manifests record it and messages show it.
+ * - `partSize`, and PutRequest's `partSize`, `concurrency` and `buffers`: an interrupted put
+ *   resumes with the parts it started with; a backup's manifest reuses its archive's buffers.
+ * - `PutRetry`: a put that failed before anything was stored and may be tried once more from the
+ *   start (the body is a stream only the caller can make again).
+ * - OpenedObject's body is an AsyncGenerator, so a reader that stops early can close it (return()).
+ *   `open` and `requestRestore` take `what` ("archive <id>") for their messages.
+ * - `openUploads()` of the whole store comes in key order (S3's), not oldest first.
+ * - A failure of a put's own body (the caller's stream) is rethrown as it is, not relabelled.
+ * - VersionsSummary names each delete marker's key (check brings a deleted manifest back with
+ *   `removeDeleteMarker`); `keepsOldVersions`, `checkBucket` and `addAbortRule` are capabilities
+ *   of S3 alone, absent from stores without them; `close` releases connections.
+ *
+ * For a store without a prefix or multipart uploads (a local folder): `objectKey` may return the
+ * key itself; `partSize` any positive number (it is only recorded); `openUploads` the temporary
+ * files a killed writer left, or none; `stateId` a stable name such as the folder's URL.
  */
 import type { StorageClass } from '../config';
+import { GlacierError } from '../errors';
 import type { GlacierState } from './glacierState';
+import type { PartBuffers } from './partBuffers';
+import type { BucketReport } from './s3/bucketCheck';
+
+/** What every call may carry. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** What the caller was doing, for the error message ("list archives"); default names the method and key. */
+  action?: string;
+}
 
 /** One object as a listing or a HEAD reports it. */
 export interface StoredObject {
@@ -59,6 +91,7 @@ export interface StoredPart {
 
 /** An unfinished upload: what a crash, a kill or a suspended backup leaves behind. */
 export interface OpenUpload {
+  /** Relative to the store's root. */
   key: string;
   uploadId: string;
   initiated?: Date;
@@ -71,6 +104,12 @@ export interface PutRequest {
   tier: 'archive' | 'catalog';
   /** The most bytes the body can hold (sizes the parts of a multipart upload). */
   sizeBound: number;
+  /** The part size (default `partSize(sizeBound)`); a resumed put must use the one it started with. */
+  partSize?: number;
+  /** Parts sent at once (default 4). */
+  concurrency?: number;
+  /** Where part buffers come from and go back to (default: this put's own). */
+  buffers?: PartBuffers;
   /** What the object is, for messages: 'archive' (default) or 'manifest'. */
   what?: string;
   /** What failed, for the message (default `upload the ${what}`). */
@@ -93,10 +132,27 @@ export interface PutResult {
   verified: string;
 }
 
-export interface OpenOptions {
-  signal?: AbortSignal;
+/**
+ * A put that failed before anything was stored, and that one more put of the same bytes from the
+ * start may get through: the store adjusted itself ('store-adjusted': an S3-compatible endpoint
+ * refused checksum headers, which are no longer sent) or the bytes were damaged on the way and
+ * refused ('damaged-in-transit'). Code and message are those of the failure itself.
+ */
+export class PutRetry extends GlacierError {
+  constructor(
+    readonly reason: 'store-adjusted' | 'damaged-in-transit',
+    failure: GlacierError,
+  ) {
+    super(failure.code, failure.message, { cause: failure });
+    this.name = 'PutRetry';
+  }
+}
+
+export interface OpenOptions extends CallOptions {
   /** Read exactly this version; 'conflict' if the object was replaced. */
   etag?: string;
+  /** What the object is, for messages ("archive <id>"; default its key). */
+  what?: string;
   /** Called when a dropped read resumes, with the offset it resumes from. */
   onResume?: (offset: number) => void;
 }
@@ -106,7 +162,7 @@ export interface OpenedObject {
   size: number;
   etag?: string;
   /** Read once. Dropped connections are resumed at the offset reached, never spliced with another version. */
-  body: AsyncIterable<Uint8Array>;
+  body: AsyncGenerator<Uint8Array>;
 }
 
 export type RestoreTier = 'Standard' | 'Bulk' | 'Expedited';
@@ -116,13 +172,12 @@ export interface RestoreOutcome {
   outcome: 'requested' | 'already-in-progress' | 'extended' | 'not-needed';
 }
 
-/** Old versions and delete markers a versioned bucket keeps after deletes. */
+/** Old versions and delete markers a versioned bucket keeps after deletes and overwrites. */
 export interface VersionsSummary {
-  versioning: 'Enabled' | 'Suspended';
-  objectLock: boolean;
-  /** Noncurrent versions and delete markers under the root. */
-  noncurrent: number;
-  deleteMarkers: number;
+  /** Keys (relative) whose current version is a delete marker with an older version behind it, and that marker's version id. */
+  deleteMarkers: Map<string, string>;
+  /** Versions that are not current, and their bytes. */
+  noncurrent: { count: number; bytes: number };
 }
 
 export interface ArchiveStore {
@@ -135,26 +190,46 @@ export interface ArchiveStore {
   /** The storage class archives are put in ("STANDARD" for a local folder). */
   readonly archiveClass: StorageClass;
 
+  /** The key as manifests record it (`archive.key`) and messages show it: S3's object key, prefix included. */
+  objectKey(key: string): string;
+  /** The part size of a put of at most `sizeBound` bytes; 'usage' when the store cannot hold so much in one object. */
+  partSize(sizeBound: number): number;
+
   /** Stores a new object atomically, checked against what was sent once stored. */
   put(req: PutRequest): Promise<PutResult>;
   /** Opens an object for reading; 'not-found' or 'not-restored' before any byte is read. */
   open(key: string, options?: OpenOptions): Promise<OpenedObject>;
   /** The object and its Glacier state, or undefined when the key does not exist. */
-  head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined>;
+  head(key: string, options?: CallOptions): Promise<ObjectHead | undefined>;
+  /** Whether the object exists; needs no more than the permission to list. */
+  has(key: string, options?: CallOptions): Promise<boolean>;
   /** Every object under a directory key ("archives/"), once each. */
-  list(dir: string, signal?: AbortSignal): AsyncIterable<StoredObject>;
+  list(dir: string, options?: CallOptions): AsyncIterable<StoredObject>;
   /** Deletes an object; succeeds when it is already absent. */
-  delete(key: string, signal?: AbortSignal): Promise<void>;
-  /** Asks for a cold object to be warmed up for `days`; idempotent while one is in progress. */
-  requestRestore(key: string, options: { tier: RestoreTier; days: number; signal?: AbortSignal }): Promise<RestoreOutcome>;
+  delete(key: string, options?: CallOptions): Promise<void>;
+  /**
+   * Asks for a cold object to be warmed up for `days`; idempotent while one is in progress.
+   * 'not-found' when the key does not exist; `what` names the object in messages.
+   */
+  requestRestore(key: string, options: CallOptions & { tier: RestoreTier; days: number; what?: string }): Promise<RestoreOutcome>;
 
-  /** Unfinished uploads, of one key or of the whole store, oldest first. */
-  openUploads(key?: string, signal?: AbortSignal): Promise<OpenUpload[]>;
+  /** Unfinished uploads: of exactly one key, oldest first; or of the whole store, by key. */
+  openUploads(key?: string, options?: CallOptions): Promise<OpenUpload[]>;
   /** The parts an unfinished upload holds, or undefined when it is gone. */
-  uploadedParts(upload: OpenUpload, signal?: AbortSignal): Promise<Map<number, StoredPart> | undefined>;
+  uploadedParts(upload: OpenUpload, options?: CallOptions): Promise<Map<number, StoredPart> | undefined>;
   /** Removes an unfinished upload and what it stored; succeeds when it is already gone. */
-  abortUpload(upload: OpenUpload, signal?: AbortSignal): Promise<void>;
+  abortUpload(upload: OpenUpload, options?: CallOptions): Promise<void>;
 
-  /** Versioning of the store, when it has any (S3 buckets with versioning or Object Lock). */
-  versions?(signal?: AbortSignal): Promise<VersionsSummary | undefined>;
+  /** Old versions and delete markers under the root; undefined when they cannot be listed (refused, not implemented). */
+  versions?(options?: CallOptions): Promise<VersionsSummary | undefined>;
+  /** Whether a delete leaves the old version behind (S3 versioning Enabled or Suspended); false when unknown. */
+  keepsOldVersions?(options?: CallOptions): Promise<boolean>;
+  /** Removes the delete marker `versionId` of `key`, which brings back the version behind it. */
+  removeDeleteMarker?(key: string, versionId: string, options?: CallOptions): Promise<void>;
+  /** Releases what the store holds (connections); the store is not used after. */
+  close?(): void;
+  /** S3: the bucket's settings, and what the credentials may do (a dry run that writes nothing). */
+  checkBucket?(): Promise<BucketReport>;
+  /** S3: adds a lifecycle rule aborting incomplete uploads under the root after `days`. */
+  addAbortRule?(days: number): Promise<void>;
 }

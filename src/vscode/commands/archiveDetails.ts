@@ -1,10 +1,10 @@
 /** The Copy S3 URI and Show Manifest commands: what an archive is, without touching its data. */
 import * as vscode from 'vscode';
-import { keys } from '../../core/config';
+import { keys } from '../../core/store/keys';
 import type { Services } from './services';
 
 export async function copyS3Uri(s: Services, id: string): Promise<void> {
-  const uri = `s3://${s.catalog.bucket}/${keys.archive(s.catalog.prefix, id)}`;
+  const uri = `s3://${s.catalog.bucket}/${s.catalog.prefix}${keys.archive(id)}`;
   await vscode.env.clipboard.writeText(uri);
   void vscode.window.setStatusBarMessage(`Copied ${uri}`, 4000);
 }

@@ -2,8 +2,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { GlacierError } from '../../core/errors';
-import type { ManifestEntry } from '../../core/pack/tarWriter';
-import { formatBytes } from '../../core/store/upload';
+import type { ManifestEntry } from '../../core/model/entry';
+import { formatBytes } from '../../core/model/format';
 import { searchFiles, shortDate, stateText, type ArchiveInfo } from '../viewModel';
 import type { Services } from './services';
 

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { backup } from '../../core/jobs/backup';
-import { formatBytes } from '../../core/store/upload';
+import { formatBytes } from '../../core/model/format';
 import { section } from '../settings';
 import { dollars, monthlyCost, prices } from '../viewModel';
 import type { Services } from './services';
@@ -41,13 +41,12 @@ export async function backupWorkspaceFolders(s: Services): Promise<void> {
 
 /** Backs up `paths` as one archive in the job queue; `force` uploads even when nothing changed. */
 export async function backupPaths(s: Services, paths: string[], force: boolean): Promise<void> {
-  const { client, store, settings } = await s.connection.connect();
+  const { store, settings } = await s.connection.connect();
   const encryption = await s.connection.encryption(settings);
   const dec = encryption.mode === 'passphrase' ? { passphrase: encryption.passphrase } : (await s.connection.decryption(settings, false, ''))?.dec;
   const label = paths.map((p) => path.basename(p)).join(', ');
   const result = await s.jobs.run(`Back up ${label}`, (job) =>
     backup({
-      client,
       store,
       paths,
       encryption,
@@ -66,7 +65,7 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
             ? `Glacier Backup: resumed the interrupted upload of ${label} at part ${e.part} of about ${e.parts} (${formatBytes(e.storedBytes)} were already stored).`
             : `Glacier Backup: the interrupted upload of ${label} was abandoned (${e.reason}); uploading anew.`,
         ),
-      confirm: (scan) => confirmLargeUpload(scan, store.storageClass, settings.confirmLargeUploads, settings.largeUploadThresholdMB),
+      confirm: (scan) => confirmLargeUpload(scan, store.archiveClass, settings.confirmLargeUploads, settings.largeUploadThresholdMB),
     }),
   );
   if (!result) return;

@@ -12,7 +12,7 @@ import type { Services } from './services';
  * separate choice whose confirmation says their data goes with them.
  */
 export async function checkArchivesFlow(s: Services): Promise<void> {
-  const { client, store, settings } = await s.connection.connect();
+  const { store, settings } = await s.connection.connect();
   const rebuild = async (): Promise<{ decryption: Decryption; encryption: Encryption } | undefined> => {
     const opened = await s.connection.decryption(settings, true, 'Enter the passphrase to rebuild the manifests of archives that lost theirs.');
     if (!opened) return undefined;
@@ -20,9 +20,8 @@ export async function checkArchivesFlow(s: Services): Promise<void> {
     return { decryption: opened.dec, encryption };
   };
   const run = (repair: boolean, deleteOrphanArchives = false): Thenable<CheckReport> =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Glacier Backup: ${repair ? 'repairing' : 'checking'} s3://${store.bucket}/${store.prefix}…` }, () =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Glacier Backup: ${repair ? 'repairing' : 'checking'} ${store.name}…` }, () =>
       check({
-        client,
         store,
         olderThan: defaultCheckAge,
         pending: s.poller.store,
@@ -52,7 +51,7 @@ export async function checkArchivesFlow(s: Services): Promise<void> {
   const list = report.problems.map((p) => `• ${p.message} → ${p.orphan === 'keep' ? 'kept; ' : ''}${p.repair}`).join('\n');
   const deleteChoice = `Repair and Delete ${orphans === 1 ? 'the Archive' : `${orphans} Archives`} Without a Manifest`;
   const pick = await vscode.window.showWarningMessage(
-    `Glacier Backup: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in s3://${store.bucket}/${store.prefix}.${youngNote}`,
+    `Glacier Backup: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} in ${store.name}.${youngNote}`,
     {
       modal: true,
       detail: orphans

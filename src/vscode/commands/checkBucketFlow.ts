@@ -1,13 +1,14 @@
 /** The Check Bucket command. */
 import * as vscode from 'vscode';
-import { addAbortRule, checkBucket } from '../../core/store/bucketCheck';
-import { bucketReportMarkdown } from '../../core/store/bucketReport';
+import { GlacierError } from '../../core/errors';
+import { bucketReportMarkdown } from '../../core/store/s3/bucketReport';
 import type { Services } from './services';
 
 /** Check Bucket: a report of access, versioning and lifecycle rules; offers the rule that aborts incomplete uploads. */
 export async function checkBucketFlow(s: Services): Promise<void> {
-  const { client, store } = await s.connection.connect();
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => checkBucket(client, store));
+  const { store, config } = await s.connection.connect();
+  if (!store.checkBucket) throw new GlacierError('usage', `Check Bucket is for S3 buckets; ${store.name} is not one`);
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => store.checkBucket!());
   const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: bucketReportMarkdown(report) });
   await vscode.window.showTextDocument(doc, { preview: true });
   s.log.info(`bucket check: list=${report.canList} versioning=${report.versioning} abortDays=${report.abortIncompleteDays ?? 'none'}`);
@@ -17,10 +18,10 @@ export async function checkBucketFlow(s: Services): Promise<void> {
       'Add Rule',
     );
     if (add) {
-      await addAbortRule(client, store, 7);
+      await store.addAbortRule?.(7);
       void vscode.window.showInformationMessage('Glacier Backup: lifecycle rule added: incomplete uploads are aborted after 7 days.');
     }
   } else {
-    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${store.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
+    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${config.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
   }
 }

@@ -1,7 +1,7 @@
 /** The Delete… command. */
 import * as vscode from 'vscode';
 import { deleteArchive, keepsOldVersions } from '../../core/jobs/delete';
-import { formatBytes } from '../../core/store/upload';
+import { formatBytes } from '../../core/model/format';
 import { dollars, earlyDeletionFee, prices } from '../viewModel';
 import type { Services } from './services';
 
@@ -22,9 +22,9 @@ export async function deleteFlow(s: Services, id: string): Promise<void> {
     'Delete',
   );
   if (sure !== 'Delete') return;
-  const { client, store } = await s.connection.connect();
-  await deleteArchive({ client, store, id, stateDir: s.stateDir, pending: s.poller.store });
-  const markers = await keepsOldVersions(client, store);
+  const { store } = await s.connection.connect();
+  await deleteArchive({ store, id, stateDir: s.stateDir, pending: s.poller.store });
+  const markers = await keepsOldVersions(store);
   await s.poller.remove(id).catch(() => undefined);
   s.catalog.forgetArchive(id);
   // A versioned (or Object-Locked) bucket only hides the objects behind delete markers.

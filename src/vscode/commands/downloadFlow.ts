@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { download } from '../../core/jobs/download';
 import { restoreNotes, restoreNotesSummary } from '../../core/pack/restoreNotes';
-import { archiveStatus } from '../../core/store/restore';
+import { archiveStatus } from '../../core/jobs/restoreRequest';
 import type { Services } from './services';
 
 /**
@@ -13,8 +13,8 @@ import type { Services } from './services';
  */
 export async function downloadFlow(s: Services, id: string, file?: string): Promise<string | undefined> {
   const wanted = file ?? s.wantedFiles.get(id);
-  const { client, store, settings } = await s.connection.connect();
-  const status = await archiveStatus(client, store, id);
+  const { store, settings } = await s.connection.connect();
+  const status = await archiveStatus(store, id);
   if (status.glacier.state === 'archived' || status.glacier.state === 'restoring') {
     const go = await vscode.window.showWarningMessage(
       `Glacier Backup: this archive is ${status.glacier.state} in ${status.storageClass}; it can be downloaded once a restore is ready.`,
@@ -51,7 +51,6 @@ export async function downloadFlow(s: Services, id: string, file?: string): Prom
   const opened = await s.connection.decryption(settings, true, `Enter the passphrase of ${label}.`);
   const result = await s.jobs.run(`Download ${label}`, (job) =>
     download({
-      client,
       store,
       id,
       decryption: opened!.dec,

@@ -1,6 +1,7 @@
 /** At start-up: the offer to resume (or discard) backups whose upload was interrupted. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { storeId } from '../../core/config';
 import { describeError } from '../../core/errors';
 import { discardInterrupted } from '../../core/jobs/backup';
 import { interruptedUploads } from '../../core/catalog/uploadJournal';
@@ -20,7 +21,7 @@ export async function offerInterruptedBackups(s: Services): Promise<void> {
   } catch {
     return; // not set up
   }
-  for (const { journal, paths } of await interruptedUploads(s.stateDir, store)) {
+  for (const { journal, paths } of await interruptedUploads(s.stateDir, { stateId: storeId(store) })) {
     const label = paths.map((p) => path.basename(p)).join(', ');
     const pick = await vscode.window.showInformationMessage(
       `Glacier Backup: the backup of ${label} started ${shortDate(journal.started)} was interrupted. Resume it from the parts already uploaded?`,
@@ -31,8 +32,8 @@ export async function offerInterruptedBackups(s: Services): Promise<void> {
     if (pick === 'Resume') {
       void backupPaths(s, paths, false).catch((err: unknown) => void vscode.window.showErrorMessage(`Glacier Backup: ${describeError(err)}`));
     } else if (pick === 'Discard') {
-      const { client, store: connected } = await s.connection.connect();
-      await discardInterrupted(client, connected, s.stateDir, journal);
+      const { store: connected } = await s.connection.connect();
+      await discardInterrupted(connected, s.stateDir, journal);
       void vscode.window.showInformationMessage(`Glacier Backup: the interrupted upload of ${label} was discarded.`);
     }
   }

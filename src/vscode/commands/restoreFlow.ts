@@ -1,8 +1,8 @@
 /** The Restore… (and Request Restore…) command: ask Glacier for a temporary copy of an archive. */
 import * as vscode from 'vscode';
 import { restoreTime } from '../../core/model/restoreTimes';
-import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../../core/store/restore';
-import { formatBytes } from '../../core/store/upload';
+import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../../core/jobs/restoreRequest';
+import { formatBytes } from '../../core/model/format';
 import { dollars, monthlyCost, retrievalCost } from '../viewModel';
 import { ensureListed, pickArchiveOrFile } from './archivePicks';
 import type { Services } from './services';
@@ -17,8 +17,8 @@ export async function restoreFlow(s: Services, givenId?: string): Promise<{ id: 
   const picked = givenId ? { id: givenId } : await pickArchiveOrFile(s);
   if (!picked) return undefined;
   const info = s.catalog.get(picked.id);
-  const { client, store, settings } = await s.connection.connect();
-  const status = await archiveStatus(client, store, picked.id);
+  const { store, settings } = await s.connection.connect();
+  const status = await archiveStatus(store, picked.id);
   const label = info?.summary?.label ?? picked.id;
   if (status.glacier.state === 'available') {
     const go = await vscode.window.showInformationMessage(`Glacier Backup: ${label} is in ${status.storageClass} and needs no restore.`, 'Download…');
@@ -51,7 +51,7 @@ export async function restoreFlow(s: Services, givenId?: string): Promise<{ id: 
   });
   if (daysText === undefined) return undefined;
   const days = Number(daysText);
-  const result = await requestRestore(client, store, picked.id, { tier: tierPick.tier, days });
+  const result = await requestRestore(store, picked.id, { tier: tierPick.tier, days });
   await s.poller.add(picked.id, { tier: tierPick.tier, days });
   await s.wantedFiles.remember(picked.id, picked.file);
   s.catalog.setState(picked.id, result.status.glacier);

@@ -11,7 +11,7 @@
  * least one file. The top-most match wins; a rejected match lets the folders inside it be tried.
  */
 import { createHash } from 'node:crypto';
-import type { EntryType } from '../walk';
+import type { EntryType } from '../../model/entry';
 
 /** What the subtree hash covers, for one entry. */
 export interface TreeItem {

@@ -10,7 +10,7 @@
  */
 import type { ChunkRef, EntryPlacement } from '../../model/chain';
 import type { SourceEntry } from '../walk';
-import type { ManifestEntry } from '../tarWriter';
+import type { ManifestEntry } from '../../model/entry';
 import { entryName, fromBytes } from '../rawNames';
 import { encodeDumpdir, type DumpChild, type DumpLetter, type FolderRename } from './dumpdir';
 import { findRenames, isWithin, parentOf, type ConfirmRename, type TreeItem } from './folderRenames';

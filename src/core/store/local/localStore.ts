@@ -24,6 +24,7 @@ import { promises as fs, type BigIntStats } from 'node:fs';
 import * as path from 'node:path';
 import type {
   ArchiveStore,
+  CallOptions,
   ObjectHead,
   OpenedObject,
   OpenOptions,
@@ -58,6 +59,20 @@ export class LocalStore implements ArchiveStore {
     this.root = path.resolve(options.root);
     this.name = formatStoreUrl({ kind: 'file', root: this.root });
     this.stateId = `file|${this.root}`;
+  }
+
+  /** Keys are recorded as they are: the folder is the store's root. */
+  objectKey(key: string): string {
+    return key;
+  }
+
+  /** Only recorded: a put here is one file, written as the body comes. */
+  partSize(sizeBound: number): number {
+    return Math.max(1, Math.min(sizeBound, 64 * 1024 * 1024));
+  }
+
+  async has(key: string, options: CallOptions = {}): Promise<boolean> {
+    return (await this.head(key, options)) !== undefined;
   }
 
   async put(req: PutRequest): Promise<PutResult> {
@@ -123,11 +138,11 @@ export class LocalStore implements ArchiveStore {
   }
 
   async open(key: string, options: OpenOptions = {}): Promise<OpenedObject> {
-    const action = `read ${key} from ${this.name}`;
+    const action = options.action ?? `read ${options.what ?? key} from ${this.name}`;
     const file = path.join(this.root, ...keySegments(key));
     const ctx = { root: this.root, file, action };
     const st = await this.lstatObject(key, ctx);
-    if (st === undefined) throw new GlacierError('not-found', `${key} does not exist in ${this.name}`);
+    if (st === undefined) throw new GlacierError('not-found', `${options.what ?? key} does not exist in ${this.name}`);
     const etag = etagOf(st);
     if (options.etag !== undefined && options.etag !== etag) throw new GlacierError('conflict', `${key} in ${this.name} is not the version that was asked for`);
     const size = Number(st.size);
@@ -136,15 +151,17 @@ export class LocalStore implements ArchiveStore {
     return { size, etag, body };
   }
 
-  async head(key: string, signal?: AbortSignal): Promise<ObjectHead | undefined> {
-    const action = `look up ${key} in ${this.name}`;
+  async head(key: string, options: CallOptions = {}): Promise<ObjectHead | undefined> {
+    const { signal } = options;
+    const action = options.action ?? `look up ${key} in ${this.name}`;
     this.throwIfAborted(signal, action);
     const st = await this.lstatObject(key, { root: this.root, file: path.join(this.root, ...keySegments(key)), action });
     return st === undefined ? undefined : { ...storedObject(key, st), glacier: { state: 'available' } };
   }
 
-  async *list(dir: string, signal?: AbortSignal): AsyncIterable<StoredObject> {
-    const action = `list ${dir || 'the objects'} in ${this.name}`;
+  async *list(dir: string, options: CallOptions = {}): AsyncIterable<StoredObject> {
+    const { signal } = options;
+    const action = options.action ?? `list ${dir || 'the objects'} in ${this.name}`;
     const segments = dirSegments(dir);
     const ctx = { root: this.root, file: path.join(this.root, ...segments), action };
     try {
@@ -170,8 +187,9 @@ export class LocalStore implements ArchiveStore {
     }
   }
 
-  async delete(key: string, signal?: AbortSignal): Promise<void> {
-    const action = `delete ${key} from ${this.name}`;
+  async delete(key: string, options: CallOptions = {}): Promise<void> {
+    const { signal } = options;
+    const action = options.action ?? `delete ${key} from ${this.name}`;
     const segments = keySegments(key);
     const file = path.join(this.root, ...segments);
     try {
@@ -187,24 +205,28 @@ export class LocalStore implements ArchiveStore {
     }
   }
 
-  async requestRestore(key: string, options: { signal?: AbortSignal }): Promise<RestoreOutcome> {
-    const head = await this.head(key, options.signal);
-    if (head === undefined) throw new GlacierError('not-found', `${key} does not exist in ${this.name}`);
+  async requestRestore(key: string, options: CallOptions & { what?: string }): Promise<RestoreOutcome> {
+    const head = await this.head(key, options);
+    if (head === undefined) throw new GlacierError('not-found', `${options.what ?? key} does not exist in ${this.name}`);
     return { head, outcome: 'not-needed' };
   }
 
-  async openUploads(key?: string, signal?: AbortSignal): Promise<OpenUpload[]> {
-    const action = `list unfinished uploads in ${this.name}`;
+  async openUploads(key?: string, options: CallOptions = {}): Promise<OpenUpload[]> {
+    const { signal } = options;
+    const action = options.action ?? `list unfinished uploads in ${this.name}`;
     if (key !== undefined) keySegments(key);
     this.throwIfAborted(signal, action);
     await this.checkRoot();
-    return listUploads(this.root, key).catch((err: unknown) => Promise.reject(fsError(err, { root: this.root, file: this.root, action })));
+    const uploads = await listUploads(this.root, key).catch((err: unknown) => Promise.reject(fsError(err, { root: this.root, file: this.root, action })));
+    // The contract's order: by key for the whole store (one key's come oldest first from listUploads).
+    return key === undefined ? uploads.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) : uploads;
   }
 
   /** An existing upload holds no part that can be reused (see the header): an empty map. */
-  async uploadedParts(upload: OpenUpload, signal?: AbortSignal): Promise<Map<number, StoredPart> | undefined> {
+  async uploadedParts(upload: OpenUpload, options: CallOptions = {}): Promise<Map<number, StoredPart> | undefined> {
     checkUploadId(upload.uploadId);
-    const action = `look up upload ${upload.uploadId} in ${this.name}`;
+    const { signal } = options;
+    const action = options.action ?? `look up upload ${upload.uploadId} in ${this.name}`;
     this.throwIfAborted(signal, action);
     await this.checkRoot();
     const file = partialPath(this.root, upload);
@@ -212,8 +234,9 @@ export class LocalStore implements ArchiveStore {
     return st?.isFile() ? new Map() : undefined;
   }
 
-  async abortUpload(upload: OpenUpload, signal?: AbortSignal): Promise<void> {
-    const action = `remove upload ${upload.uploadId} from ${this.name}`;
+  async abortUpload(upload: OpenUpload, options: CallOptions = {}): Promise<void> {
+    const { signal } = options;
+    const action = options.action ?? `remove upload ${upload.uploadId} from ${this.name}`;
     const file = partialPath(this.root, upload);
     this.throwIfAborted(signal, action);
     await this.checkRoot();

@@ -35,16 +35,18 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../errors';
+import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../../errors';
+import { formatBytes } from '../../model/format';
+import type { PutRequest } from '../archiveStore';
+import { PartBuffers } from '../partBuffers';
 import { crc32Available, integrity } from './crc32';
-import { abortLeftovers, partMatches, type StoredPart } from './multipart';
-import { sendsChecksums } from './s3';
+import { abortLeftovers, partMatches } from './multipart';
+import { sendsChecksums } from './client';
 import { appears, verifyStored, type Sent } from './storedCheck';
 import { ChecksumsRejected, describeFailure, isChecksumRejection } from './uploadErrors';
 
 export { crc32Combine } from './crc32';
 export { ChecksumsRejected, isBadDigest, isChecksumRejection } from './uploadErrors';
-export { abortLeftovers, openUploads, storedParts, type StoredPart } from './multipart';
 
 const MiB = 1 << 20;
 export const minPartSize = 8 * MiB;
@@ -61,57 +63,17 @@ export function choosePartSize(sizeBound: number): number {
   return Math.min(maxPartSize, Math.max(minPartSize, needed));
 }
 
-/**
- * Part buffers kept for reuse: by the parts of one upload, and by the next upload given the same
- * pool (a backup's manifest reuses its archive's buffers, so it costs no new memory). Holds at
- * most `keep` free buffers.
- */
-export class PartBuffers {
-  private readonly free: Buffer[] = [];
-  /** How many buffers were allocated so far. */
-  made = 0;
-
-  constructor(private readonly keep = 8) {}
-
-  /** A buffer of at least `size` bytes (its contents are garbage). */
-  take(size: number): Buffer {
-    const i = this.free.findIndex((b) => b.byteLength >= size);
-    if (i >= 0) return this.free.splice(i, 1)[0]!;
-    this.made++;
-    return Buffer.allocUnsafeSlow(size);
-  }
-
-  give(buffer: Buffer): void {
-    if (this.free.length < this.keep) this.free.push(buffer);
-  }
-}
-
-export interface UploadRequest {
+/** A put (archiveStore.ts PutRequest) as S3 takes it: the whole key, the class, the part size. */
+export interface UploadRequest
+  extends Pick<PutRequest, 'body' | 'contentType' | 'what' | 'action' | 'buffers' | 'signal' | 'resume' | 'onStarted' | 'onUploaded' | 'onNotice'> {
   client: S3Client;
   bucket: string;
   key: string;
-  body: AsyncIterable<Uint8Array>;
   storageClass: StorageClass;
   partSize: number;
   queueSize: number;
-  contentType?: string;
-  /** What the object is, for messages: 'archive' (default) or 'manifest'. */
-  what?: string;
-  /** What failed, for the message when S3 keeps refusing (default `upload the ${what}`). */
-  action?: string;
-  /** Where part buffers come from and go back to (default: a pool of this upload's own). */
-  buffers?: PartBuffers;
-  signal?: AbortSignal;
   /** For messages: the endpoint, if not AWS. */
   endpoint?: string;
-  /** Continue this unfinished multipart upload: parts stored that match the body are not sent again. */
-  resume?: { uploadId: string; parts: ReadonlyMap<number, StoredPart> };
-  /** Called once the multipart upload exists, before its first part is sent (to journal it). */
-  onStarted?: (uploadId: string) => Promise<void> | void;
-  /** Bytes stored in S3 so far (sent and acknowledged, or found already stored). */
-  onUploaded?: (bytes: number) => void;
-  /** Notes for the user (a lost answer resolved, a part sent again); never contains secrets. */
-  onNotice?: (message: string) => void;
 }
 
 export interface UploadResult {
@@ -392,15 +354,4 @@ function watchAnswers<C extends PutObjectCommand | CompleteMultipartUploadComman
     { step: 'deserialize', priority: 'low', name: 'glacierWatchAnswers' },
   );
   return command;
-}
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }

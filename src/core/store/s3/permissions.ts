@@ -29,9 +29,10 @@ import {
   RestoreObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { keys, type StoreConfig } from '../config';
-import { describeError } from '../errors';
-import { deleteOrSay } from './storedCheck';
+import type { StoreConfig } from '../../config';
+import { archivesDir, catalogDir } from '../keys';
+import { describeError } from '../../errors';
+import { deleteOrSayS3 } from './storedCheck';
 
 export type Permission = 'list' | 'list-uploads' | 'read-catalog' | 'read-archives' | 'write-archives' | 'write-catalog' | 'abort-uploads' | 'list-parts' | 'restore';
 export type Answer = 'allowed' | 'refused' | 'unknown';
@@ -81,8 +82,8 @@ function status(err: unknown): { code?: number; name: string } {
 }
 
 export async function probePermissions(client: S3Client, store: StoreConfig): Promise<PermissionResult[]> {
-  const archive = `${keys.archivesDir(store.prefix)}${probeName}`;
-  const catalog = `${keys.catalogDir(store.prefix)}${probeName}`;
+  const archive = `${store.prefix}${archivesDir}${probeName}`;
+  const catalog = `${store.prefix}${catalogDir}${probeName}`;
   const where = { bucket: store.bucket, endpoint: store.endpoint };
   const results: PermissionResult[] = [];
   /** `missing`: the error names that mean "allowed, and nothing there"; a 403 is refused (unknown for reads when listing is refused). */
@@ -120,7 +121,7 @@ export async function probePermissions(client: S3Client, store: StoreConfig): Pr
       ['NoSuchKey', 'PreconditionFailed', 'BadDigest', 'InvalidDigest'],
     );
     if (written) {
-      const left = await deleteOrSay(client, where, key, 'permission probe');
+      const left = await deleteOrSayS3(client, where, key, 'permission probe');
       results[results.length - 1]!.detail = `the endpoint ignored If-Match and Content-MD5 and stored an empty probe object, which ${left ?? 'was deleted'}`;
     }
   }

@@ -1,5 +1,5 @@
 /** How an upload failed, as S3 or an S3-compatible store reports it. */
-import { GlacierError } from '../errors';
+import { GlacierError } from '../../errors';
 
 export function describeFailure(err: unknown): string {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };

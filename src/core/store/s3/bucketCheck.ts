@@ -14,8 +14,8 @@ import {
   type LifecycleRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../config';
-import { s3Error } from '../errors';
+import type { StoreConfig } from '../../config';
+import { s3Error } from '../../errors';
 import { probePermissions, type PermissionResult } from './permissions';
 import { isRefused } from './storedCheck';
 

@@ -9,7 +9,7 @@
  * cannot get through therefore fails within about maxAttempts × requestTimeout plus backoff.
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../config';
+import type { StoreConfig } from '../../config';
 
 export const defaultMaxAttempts = 5;
 export const defaultRequestTimeout = 60_000;

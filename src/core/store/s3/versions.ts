@@ -7,7 +7,7 @@
  * or the endpoint does not implement it: what this adds is then simply not known.
  */
 import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { StoreConfig } from '../config';
+import type { StoreConfig } from '../../config';
 import { isRefused } from './storedCheck';
 
 export interface VersionsSummary {

@@ -6,15 +6,10 @@
  */
 import { AbortMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
+import type { StoredPart } from '../archiveStore';
 import { crcBase64 } from './crc32';
 
-/** A part already stored in an unfinished multipart upload (ListParts). */
-export interface StoredPart {
-  size: number;
-  etag: string;
-  /** Base64 CRC32, when the upload was made with checksums. */
-  crc32?: string;
-}
+export type { StoredPart };
 
 /** Whether a stored part holds exactly `body`: same size, and same MD5 (ETag) or CRC32, none differing. */
 export function partMatches(stored: StoredPart, body: Buffer, crc: number | undefined): boolean {
@@ -60,6 +55,21 @@ export async function openUploads(client: S3Client, bucket: string, key: string)
     .filter((u) => u.Key === key && u.UploadId)
     .map((u) => ({ uploadId: u.UploadId!, initiated: u.Initiated }))
     .sort((a, b) => (a.initiated?.getTime() ?? 0) - (b.initiated?.getTime() ?? 0));
+}
+
+/** Every multipart upload open under the prefix, in S3's order (by key, then by when it started). */
+export async function openUploadsUnder(client: S3Client, bucket: string, prefix: string, signal?: AbortSignal): Promise<{ key: string; uploadId: string; initiated?: Date }[]> {
+  const out: { key: string; uploadId: string; initiated?: Date }[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }), { abortSignal: signal });
+    for (const u of page.Uploads ?? []) if (u.Key && u.UploadId) out.push({ key: u.Key, uploadId: u.UploadId, ...(u.Initiated ? { initiated: u.Initiated } : {}) });
+    if (!page.IsTruncated) return out;
+    keyMarker = page.NextKeyMarker;
+    uploadIdMarker = page.NextUploadIdMarker;
+    if (!keyMarker && !uploadIdMarker) return out;
+  }
 }
 
 /**

@@ -11,7 +11,8 @@
  */
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { GlacierError, isNotFound, s3Error } from '../errors';
+import { GlacierError, isNotFound, s3Error } from '../../errors';
+import { deleteOrSay } from '../leftovers';
 import { compositeCrc, fullObjectCrc, type PartSums } from './crc32';
 
 /** What an upload sent, to compare with what S3 holds. */
@@ -69,33 +70,31 @@ export async function presence(client: S3Client, bucket: string, key: string): P
 }
 
 /** Like presence, but throws (one line) when neither HEAD nor the listing answers. */
-export async function isPresent(client: S3Client, where: { bucket: string; endpoint?: string }, key: string): Promise<boolean> {
+export async function isPresent(client: S3Client, where: { bucket: string; endpoint?: string }, key: string, action = `check ${key}`): Promise<boolean> {
   try {
     await client.send(new HeadObjectCommand({ Bucket: where.bucket, Key: key }));
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;
-    if (!isRefused(err)) throw s3Error(err, { ...where, action: `check ${key}` });
+    if (!isRefused(err)) throw s3Error(err, { ...where, action });
   }
   try {
     return (await listedObject(client, where.bucket, key)) !== null;
   } catch (err) {
-    throw s3Error(err, { ...where, action: `check ${key}` });
+    throw s3Error(err, { ...where, action });
   }
 }
 
-/**
- * Deletes an object that must not stay. Returns undefined once deleted, else what to tell the
- * user, as a predicate: "could not be deleted (why) and stays in the bucket as KEY: remove it with …".
- */
-export async function deleteOrSay(client: S3Client, where: { bucket: string; endpoint?: string }, key: string, what: string): Promise<string | undefined> {
-  try {
-    await client.send(new DeleteObjectCommand({ Bucket: where.bucket, Key: key }));
-    return undefined;
-  } catch (err) {
-    const why = s3Error(err, { ...where, action: `delete the ${what}` }).message;
-    return `could not be deleted (${why}) and stays in the bucket as ${key}: remove it with "glacier-backup check --repair --delete-orphan-archives" run with credentials that may delete (that deletes every archive without a manifest: see "glacier-backup check" first)`;
-  }
+/** Deletes an object of the bucket that must not stay, or says why it stays (leftovers.ts). */
+export function deleteOrSayS3(client: S3Client, where: { bucket: string; endpoint?: string }, key: string, what: string): Promise<string | undefined> {
+  const remove = async (k: string, options?: { action?: string }): Promise<void> => {
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: where.bucket, Key: k }));
+    } catch (err) {
+      throw s3Error(err, { ...where, action: options?.action ?? `delete ${k}` });
+    }
+  };
+  return deleteOrSay({ delete: remove, objectKey: (k) => k }, key, what);
 }
 
 /**
@@ -119,7 +118,7 @@ export async function verifyStored(t: Target, sent: Sent, checksums: boolean): P
       : `it could not be checked (${s3Error(err, { bucket: t.bucket, endpoint: t.endpoint, action: `check the uploaded ${t.what}` }).message})`;
   }
   if (problem !== undefined) {
-    const left = await deleteOrSay(t.client, t, t.key, t.what);
+    const left = await deleteOrSayS3(t.client, t, t.key, t.what);
     const outcome = left === undefined ? 'it was deleted and nothing was recorded' : `nothing was recorded, and it ${left}`;
     throw new GlacierError('corrupt', `the uploaded ${t.what} does not match what was sent: ${problem}; ${outcome}`);
   }

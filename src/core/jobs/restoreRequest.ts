@@ -1,0 +1,49 @@
+/**
+ * An archive's state in its store, and asking for a restore of it. Deep Archive offers the
+ * Standard (within 12 h) and Bulk (within 48 h) tiers; Glacier Flexible Retrieval also Expedited.
+ * Guarantees (the store's, archiveStore.ts): a request while one is in progress counts as
+ * success; a request on a restored copy extends it; a store without cold storage answers
+ * 'not-needed'.
+ */
+import { GlacierError } from '../errors';
+import type { ArchiveStore, RestoreTier } from '../store/archiveStore';
+import type { GlacierState } from '../store/glacierState';
+import { keys } from '../store/keys';
+
+export const restoreTiers = ['Standard', 'Bulk', 'Expedited'] as const satisfies readonly RestoreTier[];
+export type { RestoreTier };
+
+export interface ArchiveStatus {
+  id: string;
+  storageClass: string;
+  size: number;
+  glacier: GlacierState;
+}
+
+function missing(store: ArchiveStore, id: string, err?: unknown): GlacierError {
+  return new GlacierError('not-found', `archive ${id} does not exist in ${store.name}`, { cause: err });
+}
+
+export async function archiveStatus(store: ArchiveStore, id: string, signal?: AbortSignal): Promise<ArchiveStatus> {
+  const head = await store.head(keys.archive(id), { signal, action: `check archive ${id}` });
+  if (!head) throw missing(store, id);
+  return { id, storageClass: head.storageClass, size: head.size, glacier: head.glacier };
+}
+
+export interface RestoreResult {
+  status: ArchiveStatus;
+  /** What the request did. */
+  outcome: 'requested' | 'already-in-progress' | 'extended' | 'not-needed';
+}
+
+export async function requestRestore(store: ArchiveStore, id: string, options: { tier: RestoreTier; days: number }): Promise<RestoreResult> {
+  if (!Number.isInteger(options.days) || options.days < 1 || options.days > 365) {
+    throw new GlacierError('usage', 'restore days must be a whole number from 1 to 365');
+  }
+  try {
+    const { head, outcome } = await store.requestRestore(keys.archive(id), { ...options, what: `archive ${id}`, action: `request a restore of ${id}` });
+    return { status: { id, storageClass: head.storageClass, size: head.size, glacier: head.glacier }, outcome };
+  } catch (err) {
+    throw err instanceof GlacierError && err.code === 'not-found' ? missing(store, id, err) : err;
+  }
+}
