@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { processV8Flags, youngCollector } from '../util/v8Flags';
-import { asBuffer, checkParams, runSegments, SeipdFraming, SegmentCipher, type Bytes, type Segment, type SeipdParams } from './seipd';
+import { asBuffer, checkParams, runSegments, SeipdFraming, SegmentCipher, type Bytes, type InnerPacket, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
   /** Where the cryptography runs: a worker thread (default with 2+ cores) or this thread. */
@@ -30,6 +30,8 @@ export interface SeipdStreamOptions {
    * message, so chunks of about 1 MiB suit it best (packTar's are exactly that).
    */
   recycle?: (chunk: Buffer) => void;
+  /** The packet the source fills: the Literal Data packet (default), or ZIP with a deflate stream (compress.ts). */
+  packet?: InnerPacket;
 }
 
 /** The OpenPGP message as a stream of byte chunks; once it has ended, what was written. */
@@ -48,7 +50,7 @@ export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdPar
   const done = (summary: { size: number; sha256: string }): void => {
     result.summary = summary;
   };
-  const gen = thread === 'worker' ? onWorker(source, params, done, options.recycle) : onMain(source, params, done);
+  const gen = thread === 'worker' ? onWorker(source, params, done, options.recycle, options.packet) : onMain(source, params, done, options.packet);
   return {
     [Symbol.asyncIterator]: () => gen,
     get summary() {
@@ -59,8 +61,8 @@ export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdPar
 
 type Done = (summary: { size: number; sha256: string }) => void;
 
-async function* onMain(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done): AsyncGenerator<Buffer> {
-  const framing = new SeipdFraming(params);
+async function* onMain(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done, packet?: InnerPacket): AsyncGenerator<Buffer> {
+  const framing = new SeipdFraming(params, packet);
   const cipher = new SegmentCipher(params);
   const segments: Segment[] = [];
   for await (const chunk of source) {
@@ -72,8 +74,8 @@ async function* onMain(source: AsyncIterable<Uint8Array>, params: SeipdParams, d
   done({ size: cipher.size, sha256: cipher.sha256Hex() });
 }
 
-async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done, recycle?: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
-  const framing = new SeipdFraming<Span>(params);
+async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done, recycle?: (chunk: Buffer) => void, packet?: InnerPacket): AsyncGenerator<Buffer> {
+  const framing = new SeipdFraming<Span>(params, packet);
   const worker = new CipherWorker(params, recycle);
   const segments: Segment<Span>[] = [];
   // The SHA-256 of the output on this thread: the worker's AES-CFB is serial and the longer job.
