@@ -10,7 +10,7 @@ import { defaultExcludes } from '../core/pack/walk';
 import { formatBytes } from '../core/store/upload';
 import { describeState, glacierState } from '../core/store/glacierState';
 import { archiveStatus } from '../core/store/restore';
-import { concurrency, readFileArg, stateDir, type Options } from './options';
+import { compression, concurrency, readFileArg, stateDir, type Options } from './options';
 import { passphrase } from './secrets';
 import { printable, printableJson } from '../core/util/printable';
 
@@ -61,6 +61,7 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
     exclude,
     followSymlinks: ctx.options['follow-symlinks'],
     concurrency: concurrency(ctx.options),
+    compression: compression(ctx.options),
     stateDir: stateDir(ctx.env),
     signal: ctx.signal,
     onProgress: meter.update,

@@ -180,6 +180,7 @@ async function backupPaths(s: Services, paths: string[], force: boolean): Promis
       exclude: settings.exclude,
       followSymlinks: settings.followSymlinks,
       concurrency: settings.uploadConcurrency,
+      compression: settings.compression,
       stateDir: stateDir(s),
       signal: job.signal,
       onProgress: (p) => job.report(p.bytesRead, p.bytesTotal, p.phase === 'uploading' ? undefined : `${p.phase}…`),

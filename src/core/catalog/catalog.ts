@@ -5,6 +5,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { archiveIdPattern, keys, type StoreConfig } from '../config';
+import type { Compression } from '../crypto/compress';
 import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
 import { GlacierError, s3Error } from '../errors';
 import { ChecksumsRejected, minPartSize, uploadObject, type PartBuffers } from '../store/upload';
@@ -119,14 +120,14 @@ export async function writeManifest(
   store: StoreConfig,
   manifest: NewManifest | Manifest,
   enc: Encryption,
-  options: { buffers?: PartBuffers; partSize?: number } = {},
+  options: { buffers?: PartBuffers; partSize?: number; compression?: Compression } = {},
 ): Promise<void> {
   const upload = (): Promise<unknown> =>
     uploadObject({
       client,
       bucket: store.bucket,
       key: keys.manifest(store.prefix, manifest.id),
-      body: encryptPieces(manifestJson(manifest), enc),
+      body: encryptPieces(manifestJson(manifest), enc, options.compression),
       storageClass: 'STANDARD',
       partSize: options.partSize ?? minPartSize,
       // No more buffers than the archive's upload needed.

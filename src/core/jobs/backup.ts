@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { keys, type StoreConfig } from '../config';
+import { manifestCompression, type Compression } from '../crypto/compress';
 import { encryptStream, newSeipdParams, openSessionKey, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import type { SeipdParams } from '../crypto/seipd';
 import { GlacierError, isSuspended, s3Error, suspendedMessage, throwIfAborted } from '../errors';
@@ -62,6 +63,8 @@ export interface BackupRequest {
   followSymlinks?: boolean;
   /** Parts uploaded in parallel (default 4). */
   concurrency?: number;
+  /** ZIP compression of the archive and manifest (crypto/compress.ts); default `auto`. */
+  compression?: Compression;
   /** Folder for the local record of last backups (dedup without reading manifests). */
   stateDir?: string;
   /** Benchmarks: pack and encrypt, then discard instead of uploading. */
@@ -188,6 +191,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       storageClass: store.storageClass,
     },
     encryption: { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) },
+    compression: manifestCompression(req.compression ?? 'auto'),
     fileCount: packed.entries.fileCount,
     fileBytes: packed.entries.fileBytes,
     entries: packed.entries,
@@ -199,7 +203,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   progress.phase = 'finishing';
   report();
   try {
-    await writeManifest(client, store, manifest, req.encryption, { buffers, partSize });
+    await writeManifest(client, store, manifest, req.encryption, { buffers, partSize, compression: req.compression ?? 'auto' });
   } catch (err) {
     // An archive without a manifest is invisible to browsing: remove it rather than leave it (and
     // the manifest, in case a lost answer hid that it was stored), and say what stays behind when
@@ -241,7 +245,7 @@ async function packAndUpload(
     },
   });
   const plain = { size: 0 };
-  const encrypted = await encryptStream(count(tar.stream, plain), req.encryption, { params: plan.params, recycle: tar.recycle });
+  const encrypted = await encryptStream(count(tar.stream, plain), req.encryption, { params: plan.params, recycle: tar.recycle, compression: req.compression ?? 'auto' });
   try {
     if (req.discardOutput) {
       for await (const _ of encrypted) throwIfAborted(signal, 'backup');
@@ -375,6 +379,7 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
       partSize: size,
       started,
       encryption,
+      compression: req.compression ?? 'auto',
       seipd: {
         algorithm: params.algorithm,
         prefix: Buffer.from(params.prefix).toString('base64'),
@@ -404,6 +409,7 @@ async function planUpload(req: BackupRequest, sources: string, fingerprint: stri
   if (prior.encryption.mode !== encryption.mode || prior.encryption.recipients.join(',') !== encryption.recipients.join(',')) {
     return abandon('the encryption settings changed since');
   }
+  if ((prior.compression ?? 'off') !== (req.compression ?? 'auto')) return abandon('the compression setting changed since');
   const keyPackets = Buffer.from(prior.seipd.keyPackets, 'base64');
   let sessionKey: Uint8Array | undefined;
   if (req.encryption.mode === 'passphrase') {
