@@ -10,11 +10,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { inflateRawSync } from 'node:zlib';
-import { deflateLiteralSync, type Compression } from '../../src/core/crypto/compress';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { parseManifestStream } from '../../src/core/catalog/manifest';
+import { deflateLiteralSync, finalBlock, type Compression } from '../../src/core/crypto/compress';
 import { deflateLiteral } from '../../src/core/crypto/deflatePool';
-import { decryptBytes, encryptPieces, encryptStream, newSeipdParams, type Encryption } from '../../src/core/crypto/openpgp';
-import type { SeipdParams } from '../../src/core/crypto/seipd';
+import { decryptBytes, decryptStream, encryptPieces, encryptStream, newSeipdParams, type Encryption } from '../../src/core/crypto/openpgp';
+import { encryptSeipdPieces, zipPacket, type SeipdParams } from '../../src/core/crypto/seipd';
 import { Gpg } from '../helpers/gpg';
 
 const passphrase = 'compression test passphrase';
@@ -165,5 +166,30 @@ describe('compressed manifests', () => {
     const sync = Buffer.concat([...deflateLiteralSync([data], 1, 1 << 20)]);
     const pooled = await collect(deflateLiteral(chunked(data, 1 << 20), { level: 1, chunkSize: 1 << 20 }));
     assert.deepEqual(inflateRawSync(sync), inflateRawSync(pooled));
+  });
+});
+
+describe('a hostile compressed stream', () => {
+  it('a ZIP bomb manifest (1 GiB of JSON whitespace in under 2 MB) is refused at the limit, its memory bounded', async () => {
+    // Old-format literal packet of indeterminate length (tag 11, length type 3), binary, no name.
+    const head = deflateRawSync(Buffer.concat([Buffer.of(0xaf, 0x62, 0, 0, 0, 0, 0), Buffer.from('{"format":"glacier-backup/manifest","entries":[')]), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
+    // Each piece ends byte-aligned and refers only to itself: repeated, they stay one valid stream.
+    const spaces = deflateRawSync(Buffer.alloc(16 << 20, 0x20), { level: 9, finishFlush: constants.Z_SYNC_FLUSH });
+    const pieces = [head, ...Array.from({ length: 64 }, () => spaces), finalBlock];
+    const bomb = Buffer.concat([...encryptSeipdPieces(pieces, await newSeipdParams(enc), zipPacket)]);
+    assert.ok(bomb.length < 2_000_000, `${bomb.length} bytes`);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    try {
+      const plaintext = await decryptStream(chunked(bomb, 1 << 16), { passphrase }, 'the manifest');
+      await assert.rejects(parseManifestStream(plaintext, '20261201T000000Z-0123456789abcdef'), /refused: .*limit of this version/);
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(peak - before < 128 * 2 ** 20, `RSS grew by ${Math.round((peak - before) / 2 ** 20)} MiB`);
   });
 });
