@@ -13,7 +13,8 @@
  * - the literal packet inside it is the one seipd.ts writes uncompressed: binary, empty name,
  *   date 0, partial lengths of `chunkSize`, the last piece a normal length.
  */
-import { constants, deflateRawSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 import { bodyLength, literalHeader, literalTag, partialLength } from './seipd';
 
 /** What a backup asks for: adaptive deflate at level 1 (auto) or 6 (max), or no compressed packet. */
@@ -34,6 +35,98 @@ export function deflateLevel(c: Compression): number | undefined {
 
 /** Deflate's window: the dictionary each block is primed with. */
 export const windowSize = 1 << 15;
+/** A block is judged, and stored or deflated, by segments of this size. */
+export const segmentSize = 1 << 18;
+/** Bits per byte above which a segment is stored: Huffman coding alone would save under 3 %. */
+const storedAbove = 7.8;
+const samples = 4;
+const sampleSize = 4096;
+const counts = new Float64Array(256);
+
+/**
+ * Whether a segment is not worth deflating: the entropy of its bytes, estimated from four samples
+ * of 4 KiB spread over it, is above 7.8 bits per byte (random data, media, archives, encrypted
+ * files). About 20 µs per segment; a trial deflate of as many bytes costs 10 times more.
+ */
+export function incompressible(seg: Uint8Array): boolean {
+  counts.fill(0);
+  let n = 0;
+  const add = (from: number, to: number): void => {
+    for (let i = from; i < to; i++) counts[seg[i]!]!++;
+    n += to - from;
+  };
+  if (seg.byteLength <= samples * sampleSize) add(0, seg.byteLength);
+  else {
+    for (let k = 0; k < samples; k++) {
+      const at = Math.floor(((seg.byteLength - sampleSize) * k) / (samples - 1));
+      add(at, at + sampleSize);
+    }
+  }
+  let bits = 0;
+  for (let b = 0; b < 256; b++) {
+    const c = counts[b]!;
+    if (c > 0) bits -= (c / n) * Math.log2(c / n);
+  }
+  return bits > storedAbove;
+}
+
+/** Which segments of `block` are stored (true) and which deflated. */
+export function judge(block: Uint8Array): boolean[] {
+  const stored: boolean[] = [];
+  for (let at = 0; at < block.byteLength; at += segmentSize) stored.push(incompressible(block.subarray(at, Math.min(at + segmentSize, block.byteLength))));
+  return stored;
+}
+
+/** One block's piece of the deflate stream, and how many of its bytes were deflated and stored. */
+export interface EncodedBlock {
+  out: Buffer;
+  deflated: number;
+  stored: number;
+}
+
+/**
+ * One block's piece of the deflate stream, segment by segment as `stored` says: stored blocks
+ * (non-final, 5 octets of header per 65,535 bytes), or deflateRaw at `level` with the 32 KiB
+ * before the segment as dictionary (`dictionary` for the first), ended by a sync flush so that the
+ * next piece starts on a byte boundary. The output is one buffer of its own.
+ *
+ * Self-contained (it uses only its parameters and Buffer): deflatePool.ts's workers run its source
+ * text, so it must not call anything else of this module.
+ */
+export function encodeBlock(zlib: typeof Zlib, block: Buffer, dictionary: Buffer, stored: readonly boolean[], level: number, segment: number): EncodedBlock {
+  const pieces: Buffer[] = [];
+  let total = 0;
+  let deflated = 0;
+  let kept = 0;
+  for (let at = 0, k = 0; at < block.length; at += segment, k++) {
+    const seg = block.subarray(at, Math.min(at + segment, block.length));
+    if (stored[k]) {
+      for (let i = 0; i < seg.length; i += 65535) {
+        const n = Math.min(65535, seg.length - i);
+        const head = Buffer.allocUnsafe(5);
+        head[0] = 0;
+        head.writeUInt16LE(n, 1);
+        head.writeUInt16LE(n ^ 0xffff, 3);
+        pieces.push(head, seg.subarray(i, i + n));
+        total += 5 + n;
+      }
+      kept += seg.length;
+    } else {
+      const dict = at === 0 ? dictionary : block.subarray(Math.max(0, at - (1 << 15)), at);
+      const options: Zlib.ZlibOptions = { level, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+      if (dict.length > 0) options.dictionary = dict;
+      const piece = zlib.deflateRawSync(seg, options);
+      pieces.push(piece);
+      total += piece.length;
+      deflated += seg.length;
+    }
+  }
+  const out = Buffer.allocUnsafeSlow(total);
+  let pos = 0;
+  for (const piece of pieces) pos += piece.copy(out, pos);
+  return { out, deflated, stored: kept };
+}
+
 /** An empty final block with fixed codes (BFINAL 1, BTYPE 01, end-of-block code 0000000). */
 export const finalBlock = Buffer.of(0x03, 0x00);
 /** Room in front of a block's body for the packet's tag octet and a length of up to 5 octets. */
@@ -138,7 +231,7 @@ export function* deflateLiteralSync(pieces: Iterable<Uint8Array>, level: number,
   const deflate = function* (): Generator<Buffer> {
     for (const block of blocks) {
       const dictionary = dict.get();
-      yield deflateRawSync(block, { level, finishFlush: constants.Z_SYNC_FLUSH, ...(dictionary.byteLength ? { dictionary } : {}) });
+      yield zlib.deflateRawSync(block, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH, ...(dictionary.byteLength ? { dictionary } : {}) });
       dict.add(block);
     }
     blocks.length = 0;

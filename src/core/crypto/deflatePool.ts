@@ -4,23 +4,24 @@
  * about `chunkSize` bytes, each block goes to a worker with the 32 KiB before it as its
  * dictionary, and the outputs are joined in order.
  *
- * Adaptive: a worker looks at each quarter-MiB segment of its block before deflating it. A byte
- * histogram of a few samples (16 KiB) estimates its entropy; at more than 7.8 bits per byte
- * (random data, media, archives, encrypted files: Huffman coding alone would save under 3 %) the
- * segment is written as stored blocks, a copy at memory speed, and otherwise deflated. Deflate at
- * level 1 runs at about 40 MB/s on such data, and a trial deflate of a sample costs as much per
- * sampled byte, so the estimate is the cheaper judge.
+ * Adaptive: each quarter-MiB segment of a block is judged on this thread first (compress.ts's
+ * `incompressible`, a byte histogram of 16 KiB of samples). A block with nothing to deflate
+ * (random data, media, archives, encrypted files), or less than 64 KiB of it, is encoded right
+ * here (stored blocks are a copy at memory speed) and never goes to a worker; the workers start
+ * with the first block that has more to deflate, so a backup of such data alone runs none. Every
+ * block is encoded by compress.ts's `encodeBlock`, here or in a worker.
  *
  * Guarantees: the output is the same whatever the number of workers or how the source is
  * chunked (each block depends only on its bytes, its dictionary and the level). Back-pressure: at
- * most `2 × workers` blocks are at the workers or waiting to be taken; the source is read only as
+ * most `workers + 1` blocks are at the workers or waiting to be taken; the source is read only as
  * fast as the output is consumed. Each yielded buffer owns its whole ArrayBuffer (the encryption
  * worker may take it). Stopping early ends the workers; a worker failure fails the stream.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { processV8Flags } from '../util/v8Flags';
-import { finalBlock, LiteralBlocks, WindowTail } from './compress';
+import * as zlib from 'node:zlib';
+import { encodeBlock, finalBlock, judge, LiteralBlocks, segmentSize, WindowTail } from './compress';
 import { asBuffer } from './seipd';
 
 export interface DeflateOptions {
@@ -52,10 +53,13 @@ export function deflateLiteral(source: AsyncIterable<Uint8Array>, options: Defla
   return { [Symbol.asyncIterator]: () => gen, stats };
 }
 
+/** Blocks with fewer bytes than this to deflate are encoded on this thread (under a millisecond at level 1). */
+const onThisThreadBelow = 1 << 16;
+
 async function* run(source: AsyncIterable<Uint8Array>, options: DeflateOptions, stats: DeflateStats): AsyncGenerator<Buffer> {
   const workers = options.workers ?? availableParallelism();
-  const maxInFlight = 2 * workers;
-  const pool = new DeflateWorkers(workers, options.level, LiteralBlocks.bufferSize(options.chunkSize), maxInFlight, stats);
+  const maxInFlight = workers + 1;
+  const pool = new DeflateWorkers(workers, options.level, LiteralBlocks.bufferSize(options.chunkSize), maxInFlight + 1, stats);
   const literal = new LiteralBlocks(options.chunkSize, () => pool.take());
   const window = new WindowTail();
   const blocks: Buffer[] = [];
@@ -63,7 +67,16 @@ async function* run(source: AsyncIterable<Uint8Array>, options: DeflateOptions, 
     const dictionary = window.get();
     window.add(block);
     stats.literalBytes += block.byteLength;
-    pool.send(block, dictionary);
+    const stored = judge(block);
+    // What has (almost) nothing to deflate is done here: no worker starts for it.
+    const toDeflate = stored.reduce((n, s, k) => (s ? n : n + Math.min(segmentSize, block.byteLength - k * segmentSize)), 0);
+    if (toDeflate > onThisThreadBelow) pool.send(block, dictionary, stored);
+    else {
+      const encoded = encodeBlock(zlib, block, dictionary, stored, options.level, segmentSize);
+      stats.deflatedBytes += encoded.deflated;
+      stats.storedBytes += encoded.stored;
+      pool.done(encoded.out, block);
+    }
   };
   const counted = (out: Buffer): Buffer => {
     stats.outputBytes += out.byteLength;
@@ -98,9 +111,10 @@ interface Reply {
   stored: number;
 }
 
-/** The worker threads; blocks go to the least busy one, outputs come back in the order sent. */
+/** The worker threads (started on first use); blocks go to the least busy one, outputs come back in the order sent. */
 class DeflateWorkers {
   private readonly workers: { worker: Worker; pending: number }[] = [];
+  private started = false;
   private readonly outputs = new Map<number, Buffer>();
   private readonly free: Buffer[] = [];
   private waiter?: { resolve: (out: Buffer) => void; reject: (e: Error) => void };
@@ -109,22 +123,23 @@ class DeflateWorkers {
   private taken = 0;
 
   constructor(
-    count: number,
-    level: number,
+    private readonly count: number,
+    private readonly level: number,
     private readonly bufferSize: number,
     private readonly keepFree: number,
-    stats: DeflateStats,
-  ) {
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(workerSource, { eval: true, workerData: { level, v8Flags: processV8Flags() }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    private readonly stats: DeflateStats,
+  ) {}
+
+  private start(): void {
+    this.started = true;
+    for (let i = 0; i < this.count; i++) {
+      const worker = new Worker(workerSource, { eval: true, workerData: { level: this.level, segmentSize, v8Flags: processV8Flags() }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       const slot = { worker, pending: 0 };
       worker.on('message', (m: Reply) => {
         slot.pending--;
-        stats.deflatedBytes += m.deflated;
-        stats.storedBytes += m.stored;
-        if (this.free.length < this.keepFree) this.free.push(Buffer.from(m.returned));
-        this.outputs.set(m.seq, asBuffer(m.out));
-        this.wake();
+        this.stats.deflatedBytes += m.deflated;
+        this.stats.storedBytes += m.stored;
+        this.put(m.seq, asBuffer(m.out), Buffer.from(m.returned));
       });
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
@@ -149,12 +164,24 @@ class DeflateWorkers {
     return this.outputs.has(this.taken);
   }
 
-  /** Hands `block` (a view of a buffer from `take`, given up here) to a worker. */
-  send(block: Buffer, dictionary: Buffer): void {
+  /** Hands `block` (a view of a buffer from `take`, given up here) to a worker, with which segments to store. */
+  send(block: Buffer, dictionary: Buffer, stored: boolean[]): void {
+    if (!this.started) this.start();
     const slot = this.workers.reduce((a, b) => (b.pending < a.pending ? b : a));
     slot.pending++;
     const buffer = block.buffer as ArrayBuffer;
-    slot.worker.postMessage({ seq: this.sent++, buffer, start: block.byteOffset, end: block.byteOffset + block.byteLength, dictionary }, [buffer]);
+    slot.worker.postMessage({ seq: this.sent++, buffer, start: block.byteOffset, end: block.byteOffset + block.byteLength, dictionary, stored }, [buffer]);
+  }
+
+  /** The next block's output, made on this thread; `block` may be filled again. */
+  done(out: Buffer, block: Buffer): void {
+    this.put(this.sent++, out, Buffer.from(block.buffer, 0, block.buffer.byteLength));
+  }
+
+  private put(seq: number, out: Buffer, returned: Buffer): void {
+    if (this.free.length < this.keepFree) this.free.push(returned);
+    this.outputs.set(seq, out);
+    this.wake();
   }
 
   /** The next output in order. */
@@ -190,58 +217,19 @@ class DeflateWorkers {
 }
 
 /**
- * The worker's code, as source text so that no bundler or loader rewrites it (as seipdStream.ts's).
- * For each block: per segment of 256 KiB, stored blocks (5 octets of header per 65,535 bytes) when
- * its sampled entropy is above the threshold, else deflateRaw at the level with the 32 KiB before
- * it as dictionary, ended by a sync flush. The output is one buffer, transferred; the block's
- * buffer goes back for reuse.
+ * The worker's code, as source text so that no bundler or loader rewrites it (as seipdStream.ts's),
+ * around compress.ts's self-contained `encodeBlock`. The output is transferred; the block's buffer
+ * goes back for reuse.
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 if (workerData.v8Flags) require('node:v8').setFlagsFromString(workerData.v8Flags);
-const level = workerData.level;
-const segmentSize = 1 << 18, window = 1 << 15, maxStored = 65535;
-const samples = 4, sampleSize = 4096, storedAbove = 7.8;
-const counts = new Float64Array(256);
-function entropy(seg) {
-  counts.fill(0);
-  let n = 0;
-  const add = (from, to) => { for (let i = from; i < to; i++) counts[seg[i]]++; n += to - from; };
-  if (seg.length <= samples * sampleSize) add(0, seg.length);
-  else for (let s = 0; s < samples; s++) { const at = Math.floor((seg.length - sampleSize) * s / (samples - 1)); add(at, at + sampleSize); }
-  let h = 0;
-  for (let b = 0; b < 256; b++) if (counts[b] > 0) { const p = counts[b] / n; h -= p * Math.log2(p); }
-  return h;
-}
-parentPort.on('message', ({ seq, buffer, start, end, dictionary }) => {
+const encodeBlock = (${encodeBlock.toString()});
+parentPort.on('message', ({ seq, buffer, start, end, dictionary, stored }) => {
   const block = Buffer.from(buffer, start, end - start);
-  const out = [];
-  let total = 0, deflated = 0, stored = 0;
-  for (let at = 0; at < block.length; at += segmentSize) {
-    const seg = block.subarray(at, Math.min(at + segmentSize, block.length));
-    if (entropy(seg) > storedAbove) {
-      for (let i = 0; i < seg.length; i += maxStored) {
-        const n = Math.min(maxStored, seg.length - i);
-        const head = Buffer.allocUnsafe(5);
-        head[0] = 0;
-        head.writeUInt16LE(n, 1);
-        head.writeUInt16LE(n ^ 0xffff, 3);
-        out.push(head, seg.subarray(i, i + n));
-        total += 5 + n;
-      }
-      stored += seg.length;
-    } else {
-      const dict = at === 0 ? Buffer.from(dictionary.buffer, dictionary.byteOffset, dictionary.byteLength) : block.subarray(Math.max(0, at - window), at);
-      const piece = zlib.deflateRawSync(seg, dict.length > 0 ? { level, finishFlush: zlib.constants.Z_SYNC_FLUSH, dictionary: dict } : { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-      out.push(piece);
-      total += piece.length;
-      deflated += seg.length;
-    }
-  }
-  const joined = Buffer.allocUnsafeSlow(total);
-  let pos = 0;
-  for (const piece of out) pos += piece.copy(joined, pos);
-  parentPort.postMessage({ seq, out: joined, returned: buffer, deflated, stored }, [joined.buffer, buffer]);
+  const dict = Buffer.from(dictionary.buffer, dictionary.byteOffset, dictionary.byteLength);
+  const r = encodeBlock(zlib, block, dict, stored, workerData.level, workerData.segmentSize);
+  parentPort.postMessage({ seq, out: r.out, returned: buffer, deflated: r.deflated, stored: r.stored }, [r.out.buffer, buffer]);
 });
 `;
