@@ -22,6 +22,7 @@ import { Worker } from 'node:worker_threads';
 import { processV8Flags } from '../util/v8Flags';
 import * as zlib from 'node:zlib';
 import { encodeBlock, finalBlock, judge, LiteralBlocks, segmentSize, WindowTail } from './compress';
+import { ReplyWait } from './replyWait';
 import { asBuffer } from './seipd';
 
 export interface DeflateOptions {
@@ -117,8 +118,7 @@ class DeflateWorkers {
   private started = false;
   private readonly outputs = new Map<number, Buffer>();
   private readonly free: Buffer[] = [];
-  private waiter?: { resolve: (out: Buffer) => void; reject: (e: Error) => void };
-  private failure?: Error;
+  private readonly reply = new ReplyWait<Buffer>();
   private sent = 0;
   private taken = 0;
 
@@ -141,9 +141,9 @@ class DeflateWorkers {
         this.stats.storedBytes += m.stored;
         this.put(m.seq, asBuffer(m.out), Buffer.from(m.returned));
       });
-      worker.on('error', (err) => this.fail(err));
+      worker.on('error', (err) => this.reply.fail(err));
       worker.on('exit', (code) => {
-        if (slot.pending > 0) this.fail(new Error(`the compression worker stopped (exit code ${code})`));
+        if (slot.pending > 0) this.reply.fail(new Error(`the compression worker stopped (exit code ${code})`));
       });
       this.workers.push(slot);
     }
@@ -186,15 +186,11 @@ class DeflateWorkers {
 
   /** The next output in order. */
   next(): Promise<Buffer> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.reply.failed) return Promise.reject(this.reply.failed);
     const out = this.outputs.get(this.taken);
-    if (out) {
-      this.outputs.delete(this.taken++);
-      return Promise.resolve(out);
-    }
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    if (!out) return this.reply.wait();
+    this.outputs.delete(this.taken++);
+    return Promise.resolve(out);
   }
 
   close(): void {
@@ -203,16 +199,7 @@ class DeflateWorkers {
 
   private wake(): void {
     const out = this.outputs.get(this.taken);
-    if (!out || !this.waiter) return;
-    this.outputs.delete(this.taken++);
-    this.waiter.resolve(out);
-    this.waiter = undefined;
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    this.waiter?.reject(this.failure);
-    this.waiter = undefined;
+    if (out && this.reply.give(out)) this.outputs.delete(this.taken++);
   }
 }
 

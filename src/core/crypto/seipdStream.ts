@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { processV8Flags, youngCollector } from '../util/v8Flags';
+import { ReplyWait } from './replyWait';
 import { asBuffer, checkParams, runSegments, SeipdFraming, SegmentCipher, type Bytes, type InnerPacket, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
@@ -142,8 +143,7 @@ interface Batch {
 class CipherWorker {
   private readonly worker: Worker;
   private readonly replies: Buffer[][] = [];
-  private waiter?: { resolve: (r: Buffer[]) => void; reject: (e: Error) => void };
-  private failure?: Error;
+  private readonly reply = new ReplyWait<Buffer[]>();
   private sent = 0;
   private received = 0;
   private seq = 0;
@@ -156,14 +156,11 @@ class CipherWorker {
       this.received++;
       if (recycle) for (const b of m.returned) recycle(Buffer.from(b));
       const reply = m.out.map(asBuffer);
-      if (this.waiter) {
-        this.waiter.resolve(reply);
-        this.waiter = undefined;
-      } else this.replies.push(reply);
+      if (!this.reply.give(reply)) this.replies.push(reply);
     });
-    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('error', (err) => this.reply.fail(err));
     this.worker.on('exit', (code) => {
-      if (this.received < this.sent) this.fail(new Error(`the encryption worker stopped (exit code ${code})`));
+      if (this.received < this.sent) this.reply.fail(new Error(`the encryption worker stopped (exit code ${code})`));
     });
   }
 
@@ -222,22 +219,13 @@ class CipherWorker {
   }
 
   next(): Promise<Buffer[]> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.reply.failed) return Promise.reject(this.reply.failed);
     const ready = this.replies.shift();
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    return ready ? Promise.resolve(ready) : this.reply.wait();
   }
 
   close(): void {
     void this.worker.terminate();
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    this.waiter?.reject(this.failure);
-    this.waiter = undefined;
   }
 }
 
