@@ -14,7 +14,7 @@ import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { parseManifestStream } from '../../src/core/catalog/manifest';
 import { deflateLiteralSync, finalBlock, type Compression } from '../../src/core/crypto/compress';
 import { deflateLiteral } from '../../src/core/crypto/deflatePool';
-import { decryptBytes, decryptStream, encryptPieces, encryptStream, newSeipdParams, type Encryption } from '../../src/core/crypto/openpgp';
+import { decryptBytes, decryptStream, encryptPieces, encryptStream, loadRecipients, newSeipdParams, type Encryption } from '../../src/core/crypto/openpgp';
 import { encryptSeipdPieces, zipPacket, type SeipdParams } from '../../src/core/crypto/seipd';
 import { Gpg } from '../helpers/gpg';
 
@@ -191,5 +191,21 @@ describe('a hostile compressed stream', () => {
       clearInterval(sampler);
     }
     assert.ok(peak - before < 128 * 2 ** 20, `RSS grew by ${Math.round((peak - before) / 2 ** 20)} MiB`);
+  });
+});
+
+describe('compressed archives in public-key mode', () => {
+  it('gpg -d opens and decompresses an archive for a Curve25519 recipient (auto and max)', async () => {
+    const key = gpg.generateKey('Compress <compress@example.org>', 'key-pass', 'future-default');
+    const recipients = await loadRecipients([{ name: 'compress.asc', data: key.publicKey }]);
+    const data = inputs[4]![1];
+    for (const compression of ['auto', 'max'] as const) {
+      const message = await collect(await encryptStream(chunked(data, 1 << 20), { mode: 'public-key', recipients }, { compression }));
+      const file = path.join(work, `public-key-${compression}`);
+      writeFileSync(file, message);
+      const res = gpg.decryptFile(file, 'key-pass');
+      assert.equal(res.status, 0, res.stderr);
+      assert.equal(sha(res.stdout), sha(data), compression);
+    }
   });
 });
