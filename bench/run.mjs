@@ -2,7 +2,8 @@
 // one generated dataset; medians of BENCH_RUNS runs, the tools taking turns; writes a markdown
 // table to bench/RESULTS.md.
 // Env: BENCH_SCALE (dataset scale, 1 = ~700 MB), BENCH_RUNS (3), BENCH_LARGE (1: also the 4 GiB
-// file and the 200,000-file tree), BENCH_OUT (output file).
+// file and the 200,000-file tree), BENCH_OUT (output file), BENCH_SHAPED (Mbit/s of the shaped
+// uplinks, default "20,200"; empty: none) and BENCH_SHAPED_SCALE (their dataset, default 0.1).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,11 +18,15 @@ const large = process.env.BENCH_LARGE !== undefined ? process.env.BENCH_LARGE ==
 const out = process.env.BENCH_OUT ?? join(root, 'bench', 'RESULTS.md');
 const data = join(root, 'bench', '.data');
 const ds = join(data, `dataset-${scale}`);
+const shapedRates = (process.env.BENCH_SHAPED ?? '20,200').split(',').filter(Boolean).map(Number);
+const shapedScale = Number(process.env.BENCH_SHAPED_SCALE ?? '0.1');
+const dsShaped = join(data, `dataset-${shapedScale}`);
 const work = mkdtempSync(join(tmpdir(), 'gb-bench-'));
 const cli = `node ${join(root, 'dist', 'cli.js')}`;
 const packNull = `node ${join(root, 'dist', 'bench-pack.js')}`;
 
 execFileSync('bash', [join(root, 'bench', 'make-dataset.sh'), ds, String(scale)], { stdio: 'inherit' });
+if (shapedRates.length) execFileSync('bash', [join(root, 'bench', 'make-dataset.sh'), dsShaped, String(shapedScale)], { stdio: 'inherit' });
 
 const port = await new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => {
@@ -66,10 +71,11 @@ function sample(job, i) {
   const full = typeof job.cmd === 'function' ? job.cmd(ctx) : job.cmd;
   const t = join(work, 'time.txt');
   const res = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', t, 'bash', '-c', full], { env, encoding: 'utf8' });
+  const stored = res.status === 0 ? job.stored?.(ctx) : undefined;
   job.teardown?.(ctx);
   if (res.status !== 0) return { failed: (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ') };
   const [e, u, s, m] = readFileSync(t, 'utf8').trim().split('\n').pop().split(' ').map(Number);
-  return { wall: e, cpu: u + s, rss: m / 1024 };
+  return { wall: e, cpu: u + s, rss: m / 1024, stored };
 }
 
 /**
@@ -89,10 +95,12 @@ function measureSideBySide(...jobs) {
     });
   }
   const median = (list, k) => list.map((x) => x[k]).sort((a, b) => a - b)[Math.floor(list.length / 2)];
-  return jobs.map((job, j) => (!job ? { failed: 'not installed' } : failed[j] ? { failed: failed[j] } : { wall: median(samples[j], 'wall'), cpu: median(samples[j], 'cpu'), rss: median(samples[j], 'rss') }));
+  return jobs.map((job, j) =>
+    !job ? { failed: 'not installed' } : failed[j] ? { failed: failed[j] } : { wall: median(samples[j], 'wall'), cpu: median(samples[j], 'cpu'), rss: median(samples[j], 'rss'), stored: median(samples[j], 'stored') },
+  );
 }
 
-/** A fresh bucket for each run, emptied and removed after it so that moto's memory stays flat. */
+/** A fresh bucket for each run, emptied and removed after it so that moto's memory stays flat; records the bytes stored. */
 const inBucket = (cmd, init) => ({
   cmd,
   setup: () => {
@@ -100,28 +108,68 @@ const inBucket = (cmd, init) => ({
     init?.(b);
     return { b };
   },
+  stored: ({ b }) => Number(sh(`aws --endpoint-url ${endpoint} s3api list-objects-v2 --bucket ${b} --query 'sum(Contents[].Size)' --output text`).stdout.trim()) || undefined,
   teardown: ({ b }) => sh(`aws --endpoint-url ${endpoint} s3 rb s3://${b} --force >/dev/null`),
 });
+/** A run whose command writes its output's size into the file `ctx.size`. */
+const sized = (cmd) => ({
+  cmd,
+  setup: (i) => ({ size: join(work, `size-${i}-${Math.random().toString(36).slice(2)}`) }),
+  stored: ({ size }) => Number(readFileSync(size, 'utf8').trim()) || undefined,
+  teardown: ({ size }) => rmSync(size, { force: true }),
+});
+
+/**
+ * The full-backup jobs for one endpoint (moto itself, or a shaped uplink in front of it): ours with
+ * compression auto and off, `tar | gpg -c | aws s3 cp` with gpg's default compression and with
+ * none, and restic (repository v2, compression auto) with its S3 backend, all through `url`.
+ */
+function backupJobs(dir, url) {
+  const ours = (c) => inBucket(({ b }) => `${cli} backup '${dir}' --bucket ${b} --endpoint ${url} --compression ${c} --quiet >/dev/null`);
+  const peer = (gpg) => inBucket(({ b }) => `tar -C '${dir}' -cf - . | ${gpg} | aws --endpoint-url ${url} s3 cp - s3://${b}/b.tar.gpg --storage-class DEEP_ARCHIVE --only-show-errors`);
+  const resticJob = has('restic')
+    ? inBucket(({ b }) => `restic -q -r s3:${url}/${b}/r backup --compression auto '${dir}'`, (b) => sh(`restic -q -r s3:${endpoint}/${b}/r init --repository-version 2`))
+    : undefined;
+  return [
+    ['glacier-backup (compression auto)', ours('auto')],
+    ['glacier-backup (compression off)', ours('off')],
+    ['tar | gpg -c | aws s3 cp', peer(gpgz)],
+    ['tar | gpg -c --compress-algo none | aws s3 cp', peer(gpgc)],
+    ['restic backup (v2, compression auto)', resticJob],
+  ];
+}
+
+/** Measures the jobs side by side and adds a row each; ours (the first two) against every peer. */
+function addAll(task, named) {
+  const results = measureSideBySide(...named.map(([, job]) => job));
+  const peers = named.slice(2).map(([name], k) => [name, results[k + 2]]);
+  named.forEach(([name], k) => add(task, name, results[k], k < 2 ? peers : []));
+  return results;
+}
 
 const gpgc = 'gpg --batch --pinentry-mode loopback --passphrase pw --compress-algo none --cipher-algo AES256 -c';
+/** gpg with its default compression (ZIP, level 6). */
+const gpgz = 'gpg --batch --pinentry-mode loopback --passphrase pw --cipher-algo AES256 -c';
 const rows = [];
 const add = (task, tool, r, peers = []) => rows.push({ task, tool, r, peers });
 
 // 1. pack + encrypt to a null sink
-const [nullOurs, nullGpg] = measureSideBySide({ cmd: `${packNull} '${ds}' >/dev/null` }, { cmd: `tar -C '${ds}' -cf - . | ${gpgc} >/dev/null` });
-add('pack + encrypt → null', 'glacier-backup', nullOurs, [['tar | gpg -c', nullGpg]]);
-add('pack + encrypt → null', 'tar | gpg -c', nullGpg);
+addAll('pack + encrypt → null', [
+  ['glacier-backup (compression auto)', sized(({ size }) => `BENCH_COMPRESSION=auto ${packNull} '${ds}' > '${size}'`)],
+  ['glacier-backup (compression off)', sized(({ size }) => `BENCH_COMPRESSION=off ${packNull} '${ds}' > '${size}'`)],
+  ['tar | gpg -c', sized(({ size }) => `tar -C '${ds}' -cf - . | ${gpgz} | wc -c > '${size}'`)],
+  ['tar | gpg -c --compress-algo none', sized(({ size }) => `tar -C '${ds}' -cf - . | ${gpgc} | wc -c > '${size}'`)],
+]);
 
-// 2. full backup to moto
+// 2. full backup to moto, then through shaped uplinks
 const restic = has('restic');
-const [full, fullAws, fullRestic] = measureSideBySide(
-  inBucket(({ b }) => `${cli} backup '${ds}' --bucket ${b} --quiet >/dev/null`),
-  inBucket(({ b }) => `tar -C '${ds}' -cf - . | ${gpgc} | aws --endpoint-url ${endpoint} s3 cp - s3://${b}/b.tar.gpg --storage-class DEEP_ARCHIVE --only-show-errors`),
-  restic ? inBucket(({ b }) => `restic -q -r s3:${endpoint}/${b}/r backup '${ds}'`, (b) => sh(`restic -q -r s3:${endpoint}/${b}/r init`)) : undefined,
-);
-add('full backup → moto', 'glacier-backup', full, [['tar | gpg | aws s3 cp', fullAws], ['restic backup', fullRestic]]);
-add('full backup → moto', 'tar | gpg | aws s3 cp', fullAws);
-add('full backup → moto', 'restic backup', fullRestic);
+addAll('full backup → moto', backupJobs(ds, endpoint));
+for (const mbit of shapedRates) {
+  const shaper = spawn('node', [join(root, 'bench', 'shaper.mjs'), String(port), String(mbit)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const shapedPort = await new Promise((resolve) => shaper.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  addAll(`full backup → moto over a ${mbit} Mbit/s uplink (${shapedScale} dataset)`, backupJobs(dsShaped, `http://127.0.0.1:${shapedPort}`));
+  shaper.kill();
+}
 
 // 3. unchanged re-backup
 const ub = bucket();
@@ -174,18 +222,23 @@ for i in range(200000):
   add('peak memory: 200,000-file tree', 'glacier-backup', measureSideBySide(inBucket(({ b }) => `${cli} backup '${many}' --bucket ${b} --quiet --no-default-excludes >/dev/null`))[0]);
 }
 
-const fmt = (r) => (r.failed ? `failed: ${r.failed}` : `${r.wall.toFixed(2)} s | ${r.cpu.toFixed(2)} s | ${Math.round(r.rss)} MB`);
-const ratio = (a, b) => (a.failed || b.failed ? 'n/a' : `${(a.wall / b.wall).toFixed(2)}× wall, ${(a.cpu / b.cpu).toFixed(2)}× CPU`);
+const mb = (bytes) => (bytes === undefined ? '' : `${(bytes / 1e6).toFixed(1)} MB`);
+const fmt = (r) => (r.failed ? `failed: ${r.failed}` : `${r.wall.toFixed(2)} s | ${r.cpu.toFixed(2)} s | ${Math.round(r.rss)} MB | ${mb(r.stored)}`);
+const ratio = (a, b) =>
+  a.failed || b.failed ? 'n/a' : `${(a.wall / b.wall).toFixed(2)}× wall, ${(a.cpu / b.cpu).toFixed(2)}× CPU${a.stored && b.stored ? `, ${(a.stored / b.stored).toFixed(2)}× bytes` : ''}`;
 const du = sh(`du -sh '${ds}' | cut -f1`).stdout.trim();
 const files = sh(`find '${ds}' -type f | wc -l`).stdout.trim();
+const duShaped = shapedRates.length ? sh(`du -sh '${dsShaped}' | cut -f1`).stdout.trim() : '';
 let md = `# Benchmark results\n\nGenerated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB,
-Node ${process.version}; dataset scale ${scale} (${du}, ${files} files); medians of ${runs} run(s); one moto server on loopback
+Node ${process.version}; dataset scale ${scale} (${du}, ${files} files)${shapedRates.length ? `, and scale ${shapedScale} (${duShaped}) through the shaped uplinks` : ''}; medians of ${runs} run(s); one moto server on loopback
 for every tool. CPU is the client's user + system time; RSS is the client's peak resident memory
-(for pipelines, the largest process).\n\n| Task | Tool | Wall | CPU | Peak RSS | glacier-backup vs peer |\n| --- | --- | --- | --- | --- | --- |\n`;
+(for pipelines, the largest process); Stored is the bytes in the bucket (or written, for the null sink).
+A shaped uplink is a token-bucket TCP proxy on loopback (bench/shaper.mjs) in front of moto that paces what
+clients send (answers are not shaped).\n\n| Task | Tool | Wall | CPU | Peak RSS | Stored | glacier-backup vs peer |\n| --- | --- | --- | --- | --- | --- | --- |\n`;
 const cell = (text) => text.replaceAll('|', '\\|');
 for (const row of rows) {
   const vs = cell(row.peers.map(([name, r]) => `${ratio(row.r, r)} vs ${name}`).join('; '));
-  md += `| ${row.task} | ${cell(row.tool)} | ${fmt(row.r).split(' | ').join(' | ')}${row.r.failed ? ' | | ' : ''} | ${vs} |\n`;
+  md += `| ${row.task} | ${cell(row.tool)} | ${fmt(row.r).split(' | ').join(' | ')}${row.r.failed ? ' | | | ' : ''} | ${vs} |\n`;
 }
 writeFileSync(out, md + (process.env.BENCH_NOTES ? `\n${readFileSync(process.env.BENCH_NOTES, 'utf8')}` : ''));
 console.log(md);

@@ -6,7 +6,7 @@ import { listArchivesWithState } from '../core/jobs/listing';
 import { defaultExcludes } from '../core/pack/walk';
 import { formatBytes } from '../core/model/format';
 import { describeState } from '../core/store/glacierState';
-import { concurrency, stateDir } from './options';
+import { compression, concurrency, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
 import { backupKeys, decryption, type Context } from './context';
 
@@ -25,6 +25,7 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
     exclude,
     followSymlinks: ctx.options['follow-symlinks'],
     concurrency: concurrency(ctx.options),
+    compression: compression(ctx.options),
     stateDir: stateDir(ctx.env),
     signal: ctx.signal,
     onProgress: meter.update,

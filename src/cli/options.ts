@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { isStorageClass, normalisePrefix, storageClasses, type StoreConfig } from '../core/config';
+import { compressions, type Compression } from '../core/crypto/compress';
 import { GlacierError } from '../core/errors';
 import { lifecycleOptions } from './lifecycleOptions';
 
@@ -26,6 +27,7 @@ export const optionSpec = {
   'no-default-excludes': { type: 'boolean' },
   'follow-symlinks': { type: 'boolean' },
   concurrency: { type: 'string' },
+  compression: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
@@ -99,6 +101,12 @@ export function concurrency(o: Options): number {
   const n = Number(o.concurrency);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new GlacierError('usage', '--concurrency must be a whole number from 1 to 64');
   return n;
+}
+
+export function compression(o: Options): Compression {
+  const c = o.compression ?? 'auto';
+  if (!(compressions as readonly string[]).includes(c)) throw new GlacierError('usage', `--compression must be one of ${compressions.join(', ')}`);
+  return c as Compression;
 }
 
 /**

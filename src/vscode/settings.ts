@@ -1,6 +1,7 @@
 /** `glacierBackup.*` settings → engine configuration. Settings never hold a secret. */
 import * as vscode from 'vscode';
 import { isStorageClass, normalisePrefix, type StorageClass, type StoreConfig } from '../core/config';
+import { compressions, type Compression } from '../core/crypto/compress';
 import { GlacierError } from '../core/errors';
 import type { RestoreTier } from '../core/jobs/restoreRequest';
 
@@ -25,6 +26,7 @@ export interface Settings {
   confirmLargeUploads: boolean;
   largeUploadThresholdMB: number;
   uploadConcurrency: number;
+  compression: Compression;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -49,7 +51,12 @@ export function readSettings(scope?: vscode.Uri): Settings {
     confirmLargeUploads: c.get<boolean>('confirmLargeUploads', true),
     largeUploadThresholdMB: c.get<number>('largeUploadThresholdMB', 1024),
     uploadConcurrency: Math.min(16, Math.max(1, c.get<number>('uploadConcurrency', 4))),
+    compression: oneOf(c.get<string>('compression', 'auto'), compressions, 'auto'),
   };
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], fallback: T): T {
+  return (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
 }
 
 /** The store part, without credentials (those come from Secrets). Throws a usage error without a bucket. */

@@ -14,17 +14,18 @@ describe('benchmark smoke run', () => {
     const dir = tempDir();
     const out = path.join(dir, 'RESULTS.md');
     const res = spawnSync(process.execPath, [path.resolve(__dirname, '../../bench/run.mjs')], {
-      env: { ...process.env, BENCH_SCALE: '0.005', BENCH_RUNS: '1', BENCH_LARGE: '0', BENCH_OUT: out },
+      env: { ...process.env, BENCH_SCALE: '0.005', BENCH_RUNS: '1', BENCH_LARGE: '0', BENCH_SHAPED: '200', BENCH_SHAPED_SCALE: '0.005', BENCH_OUT: out },
       encoding: 'utf8',
       timeout: 300_000,
     });
     assert.equal(res.status, 0, res.stderr);
     const table = readFileSync(out, 'utf8');
     const rows = table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Task') && !l.startsWith('| ---'));
-    const ours = rows.filter((r) => r.split(' | ')[1] === 'glacier-backup');
+    const ours = rows.filter((r) => r.split(' | ')[1]!.startsWith('glacier-backup'));
+    const shaped = 'full backup → moto over a 200 Mbit/s uplink (0.005 dataset)';
     assert.deepEqual(
       ours.map((r) => r.split(' | ')[0]!.slice(2)),
-      ['pack + encrypt → null', 'full backup → moto', 'unchanged re-backup', 'restore (download + decrypt + unpack)'],
+      ['pack + encrypt → null', 'pack + encrypt → null', 'full backup → moto', 'full backup → moto', shaped, shaped, 'unchanged re-backup', 'restore (download + decrypt + unpack)'],
     );
     const hasRestic = spawnSync('bash', ['-c', 'command -v restic']).status === 0;
     for (const r of ours) {

@@ -88,7 +88,10 @@ describe('upload journal', () => {
   it('treats a damaged or foreign-shaped journal as absent', async () => {
     const good = { version: 1, store: 'x', owner: { host: 'h', pid: 1 }, ...journal('a') };
     assert.ok(parseJournal(good));
+    // The compression setting: absent in journals written before compression (their uploads were not compressed).
+    for (const compression of ['auto', 'max', 'off']) assert.ok(parseJournal({ ...good, compression }));
     for (const bad of [
+      { ...good, compression: 'zstd' },
       null,
       'text',
       { ...good, version: 2 },

@@ -4,6 +4,7 @@
  * Manifests are small objects in STANDARD, so browsing never needs a Glacier restore.
  */
 import { archiveIdPattern } from '../config';
+import type { Compression } from '../crypto/compress';
 import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
 import { describeError, GlacierError } from '../errors';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
@@ -107,12 +108,12 @@ export async function writeManifest(
   store: ArchiveStore,
   manifest: NewManifest | Manifest,
   enc: Encryption,
-  options: { buffers?: PartBuffers; partSize?: number } = {},
+  options: { buffers?: PartBuffers; partSize?: number; compression?: Compression } = {},
 ): Promise<void> {
   const put = (): Promise<unknown> =>
     store.put({
       key: keys.manifest(manifest.id),
-      body: encryptPieces(manifestJson(manifest), enc),
+      body: encryptPieces(manifestJson(manifest), enc, options.compression),
       tier: 'catalog',
       sizeBound: maxManifestCiphertext,
       ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { StorageClass } from '../config';
+import type { ManifestCompression } from '../crypto/compress';
 import { GlacierError } from '../errors';
 import type { ManifestEntry } from '../model/entry';
 import type { SourceEntry, SourceRoot } from '../pack/walk';
@@ -32,6 +33,12 @@ export interface Manifest {
     storageClass: StorageClass;
   };
   encryption: { mode: 'passphrase' | 'public-key'; recipients: string[] };
+  /**
+   * How the archive and this manifest were compressed (docs/format.md); absent in manifests
+   * written before compression, whose archives are not compressed. Readers do not need it: the
+   * archive's packets say.
+   */
+  compression?: ManifestCompression;
   fileCount: number;
   fileBytes: number;
   entries: ManifestEntry[];

@@ -90,5 +90,7 @@ export function headerProblem(m: Record<string, unknown>, expectedId: string): s
   }
   if (m.changed !== undefined && (!Array.isArray(m.changed) || !m.changed.every((p) => boundedString(p, maxPathChars)))) return '"changed" is malformed';
   if (m.rebuilt !== undefined && m.rebuilt !== true) return '"rebuilt" is malformed';
+  // A later version may name another compression: the archive's packets say what it is, so only the shape is checked.
+  if (m.compression !== undefined && !(typeof m.compression === 'string' && m.compression.length <= 64)) return '"compression" is malformed';
   return undefined;
 }

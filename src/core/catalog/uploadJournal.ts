@@ -22,6 +22,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ArchiveStore } from '../store/archiveStore';
+import { compressions, type Compression } from '../crypto/compress';
 import { withFileLock } from '../fileLock';
 import { writeFileAtomic } from '../util/atomicWrite';
 import { processAlive } from '../util/processAlive';
@@ -41,6 +42,8 @@ export interface UploadJournal {
   started: string;
   owner: { host: string; pid: number };
   encryption: { mode: 'passphrase' | 'public-key'; recipients: string[] };
+  /** The compression setting the upload was made with; absent (written before compression): `off`. */
+  compression?: Compression;
   seipd: {
     algorithm: 'aes128' | 'aes192' | 'aes256';
     /** Base64. */
@@ -174,6 +177,7 @@ export function parseJournal(value: unknown): UploadJournal | undefined {
     (j.encryption.mode === 'passphrase' || j.encryption.mode === 'public-key') &&
     Array.isArray(j.encryption.recipients) &&
     j.encryption.recipients.every(str) &&
+    (j.compression === undefined || compressions.includes(j.compression)) &&
     typeof s === 'object' &&
     s !== null &&
     (s.algorithm === 'aes128' || s.algorithm === 'aes192' || s.algorithm === 'aes256') &&

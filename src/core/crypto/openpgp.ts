@@ -1,5 +1,6 @@
 /**
- * OpenPGP encryption as stock GnuPG 2.2 reads it: SEIPD v1 with MDC, no AEAD, no compression,
+ * OpenPGP encryption as stock GnuPG 2.2 reads it: SEIPD v1 with MDC, no AEAD, ZIP compression
+ * (compress.ts) or none,
  * AES-256 with an iterated+salted S2K for passphrases, v4 keys only for recipients. Our own code
  * writes the data (seipd.ts) and a passphrase's session-key packet (skesk.ts), and reads messages
  * (messageReader.ts); openpgp.js writes and opens the recipients' session-key packets, and reads
@@ -13,7 +14,9 @@ import { GlacierError, oneLine, throwIfAborted } from '../errors';
 import { toWebStream } from '../pack/webStream';
 import { youngCollector } from '../util/v8Flags';
 import { openMessage } from './messageReader';
-import { encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, type SeipdParams } from './seipd';
+import { deflateLevel, deflateLiteralSync, type Compression } from './compress';
+import { deflateLiteral } from './deflatePool';
+import { checkParams, encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, zipPacket, type SeipdParams } from './seipd';
 import { encryptSeipd, type EncryptedStream, type SeipdStreamOptions } from './seipdStream';
 import { openpgp } from './openpgpLib';
 import { passphraseKeyPacket, type SessionKey } from './skesk';
@@ -151,17 +154,22 @@ export async function openSessionKey(message: Uint8Array, dec: Decryption): Prom
 }
 
 /**
- * Encrypts a byte stream into an OpenPGP message (binary), SEIPD v1 with MDC (see seipd.ts).
- * Pass `params` to fix the session key, prefix and key packets (the output is then a function of
- * them and the plaintext); by default fresh ones are made for `enc`.
+ * Encrypts a byte stream into an OpenPGP message (binary), SEIPD v1 with MDC (see seipd.ts),
+ * compressed as `compression` says (default `off`; deflatePool.ts). Pass `params` to fix the
+ * session key, prefix and key packets (the output is then a function of them, the setting and the
+ * plaintext); by default fresh ones are made for `enc`.
  */
 export async function encryptStream(
   source: AsyncIterable<Uint8Array>,
   enc: Encryption,
-  options: SeipdStreamOptions & { params?: SeipdParams } = {},
+  options: SeipdStreamOptions & { params?: SeipdParams; compression?: Compression } = {},
 ): Promise<EncryptedStream> {
   const params = options.params ?? (await newSeipdParams(enc));
-  return encryptSeipd(source, params, options);
+  const level = deflateLevel(options.compression ?? 'off');
+  if (level === undefined) return encryptSeipd(source, params, options);
+  const deflated = deflateLiteral(source, { level, chunkSize: checkParams(params).chunkSize, recycle: options.recycle });
+  // The deflate stream's pieces are the encryptor's to take (each owns its buffer).
+  return encryptSeipd(deflated, params, { ...options, packet: zipPacket, recycle: () => undefined });
 }
 
 export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<Uint8Array> {
@@ -170,13 +178,18 @@ export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<U
 
 /**
  * Encrypts a message whose plaintext is given as pieces (strings as UTF-8), yielding the message
- * as it is made: neither the plaintext nor the ciphertext is ever held whole. Each piece and its
+ * as it is made: neither the plaintext nor the ciphertext is ever held whole. Compressed on this
+ * thread, every block deflated (for manifests: JSON always compresses). Each piece and its
  * ciphertext are garbage once consumed; a minor GC every 3 MiB (where the front end allows it,
  * see util/v8Flags.ts) frees them before they pile up.
  */
-export async function* encryptPieces(pieces: Iterable<string | Uint8Array>, enc: Encryption): AsyncGenerator<Buffer> {
+export async function* encryptPieces(pieces: Iterable<string | Uint8Array>, enc: Encryption, compression: Compression = 'off'): AsyncGenerator<Buffer> {
   const consumed = youngCollector();
-  for (const out of encryptSeipdPieces(asBytes(pieces), await newSeipdParams(enc))) {
+  const params = await newSeipdParams(enc);
+  const level = deflateLevel(compression);
+  const message =
+    level === undefined ? encryptSeipdPieces(asBytes(pieces), params) : encryptSeipdPieces(deflateLiteralSync(asBytes(pieces), level, checkParams(params).chunkSize), params, zipPacket);
+  for (const out of message) {
     yield out;
     consumed(out.byteLength);
   }

@@ -2,7 +2,8 @@
  * A streaming writer of OpenPGP messages as GnuPG 2.2 reads them, on Node's native crypto
  * (OpenSSL): the given session-key packets, then one Symmetrically Encrypted Integrity Protected
  * Data packet, version 1 (RFC 4880 §5.13), holding one Literal Data packet (§5.9, binary, empty
- * file name, date 0) and the Modification Detection Code packet (§5.14). No compression.
+ * file name, date 0), or a Compressed Data packet (§5.6) that holds it (compress.ts makes its
+ * body), and the Modification Detection Code packet (§5.14).
  *
  * Guarantees:
  * - The output is a pure function of `SeipdParams` and the plaintext bytes: how the plaintext is
@@ -38,10 +39,21 @@ export const defaultChunkSize = 1 << 20;
 const blockSize = 16;
 /** Session key bytes per algorithm. */
 export const keySizes: Record<SymmetricAlgorithm, number> = { aes128: 16, aes192: 24, aes256: 32 };
-const literalTag = 11;
+export const literalTag = 11;
+const compressedTag = 8;
 const seipdTag = 18;
 /** Literal data header: format 'b' (binary), file name length 0, date 0 (4 octets). */
-const literalHeader = Buffer.from([0x62, 0, 0, 0, 0, 0]);
+export const literalHeader = Buffer.from([0x62, 0, 0, 0, 0, 0]);
+
+/** The packet inside the SEIPD packet: its tag and the octets its body opens with. */
+export interface InnerPacket {
+  tag: number;
+  header: Buffer;
+}
+/** The Literal Data packet: the data given is the plaintext. */
+export const literalPacket: InnerPacket = { tag: literalTag, header: literalHeader };
+/** A Compressed Data packet, algorithm 1 (ZIP): the data given is a raw deflate stream (compress.ts). */
+export const zipPacket: InnerPacket = { tag: compressedTag, header: Buffer.of(1) };
 const mdcHeader = Buffer.from([0xd3, 0x14]);
 
 /** Fresh random parts of the params: a session key for `algorithm` and the prefix. */
@@ -163,18 +175,22 @@ export class PacketFramer<T extends Bytes = Buffer> {
 
 /**
  * The plaintext side of a message, no cryptography: lays out every output byte as segments (the
- * key packets, the SEIPD framing, and inside it the prefix, the framed Literal Data packet and
- * the MDC packet), marking which bytes are to be encrypted and where the SHA-1 goes.
+ * key packets, the SEIPD framing, and inside it the prefix, the framed inner packet (Literal Data,
+ * or Compressed Data around it) and the MDC packet), marking which bytes are to be encrypted and
+ * where the SHA-1 goes.
  */
 export class SeipdFraming<T extends Bytes = Buffer> {
-  private readonly literal: PacketFramer<T>;
+  private readonly framer: PacketFramer<T>;
   private readonly outer: PacketFramer<T>;
   private opened = false;
   private readonly inner: Segment<T>[] = [];
 
-  constructor(private readonly params: SeipdParams) {
+  constructor(
+    private readonly params: SeipdParams,
+    private readonly packet: InnerPacket = literalPacket,
+  ) {
     const { chunkSize } = checkParams(params);
-    this.literal = new PacketFramer(literalTag, chunkSize, encrypt);
+    this.framer = new PacketFramer(packet.tag, chunkSize, encrypt);
     this.outer = new PacketFramer(seipdTag, chunkSize, clear);
   }
 
@@ -187,16 +203,16 @@ export class SeipdFraming<T extends Bytes = Buffer> {
       this.outer.push({ data: Buffer.of(1), kind: clear }, out);
       const p = Buffer.from(this.params.prefix);
       this.outer.push({ data: Buffer.concat([p, p.subarray(blockSize - 2)]), kind: encrypt }, out);
-      this.literal.push({ data: literalHeader, kind: encrypt }, this.inner);
+      this.framer.push({ data: this.packet.header, kind: encrypt }, this.inner);
     }
-    if (data.byteLength > 0) this.literal.push({ data, kind: encrypt }, this.inner);
+    if (data.byteLength > 0) this.framer.push({ data, kind: encrypt }, this.inner);
     this.flushInner(out);
   }
 
   /** Ends the plaintext; appends the rest of the output segments. */
   end(out: Segment<T>[]): void {
     this.plain(Buffer.alloc(0), out);
-    this.literal.end(this.inner);
+    this.framer.end(this.inner);
     this.inner.push({ data: mdcHeader, kind: encrypt }, { data: Buffer.alloc(20), kind: digest });
     this.flushInner(out);
     this.outer.end(out);
@@ -251,10 +267,11 @@ export class SegmentCipher {
 /**
  * Encrypts plaintext given in pieces, in this thread, yielding the message as it is made (pieces
  * of about the size of the plaintext's), so that a large message (a manifest) is never held
- * whole. The bytes are those seipdStream.ts's encryptSeipd gives for the same plaintext.
+ * whole. The bytes are those seipdStream.ts's encryptSeipd gives for the same plaintext. With
+ * `zipPacket`, the pieces are the deflate stream (compress.ts's deflateLiteralSync).
  */
-export function* encryptSeipdPieces(pieces: Iterable<Uint8Array>, params: SeipdParams): Generator<Buffer> {
-  const framing = new SeipdFraming(params);
+export function* encryptSeipdPieces(pieces: Iterable<Uint8Array>, params: SeipdParams, packet: InnerPacket = literalPacket): Generator<Buffer> {
+  const framing = new SeipdFraming(params, packet);
   const cipher = new SegmentCipher(params, false);
   const segments: Segment[] = [];
   for (const piece of pieces) {

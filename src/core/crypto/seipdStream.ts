@@ -18,7 +18,8 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { processV8Flags, youngCollector } from '../util/v8Flags';
-import { asBuffer, checkParams, runSegments, SeipdFraming, SegmentCipher, type Bytes, type Segment, type SeipdParams } from './seipd';
+import { ReplyWait } from './replyWait';
+import { asBuffer, checkParams, runSegments, SeipdFraming, SegmentCipher, type Bytes, type InnerPacket, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
   /** Where the cryptography runs: a worker thread (default with 2+ cores) or this thread. */
@@ -30,6 +31,8 @@ export interface SeipdStreamOptions {
    * message, so chunks of about 1 MiB suit it best (packTar's are exactly that).
    */
   recycle?: (chunk: Buffer) => void;
+  /** The packet the source fills: the Literal Data packet (default), or ZIP with a deflate stream (compress.ts). */
+  packet?: InnerPacket;
 }
 
 /** The OpenPGP message as a stream of byte chunks; once it has ended, what was written. */
@@ -48,7 +51,7 @@ export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdPar
   const done = (summary: { size: number; sha256: string }): void => {
     result.summary = summary;
   };
-  const gen = thread === 'worker' ? onWorker(source, params, done, options.recycle) : onMain(source, params, done);
+  const gen = thread === 'worker' ? onWorker(source, params, done, options.recycle, options.packet) : onMain(source, params, done, options.packet);
   return {
     [Symbol.asyncIterator]: () => gen,
     get summary() {
@@ -59,8 +62,8 @@ export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdPar
 
 type Done = (summary: { size: number; sha256: string }) => void;
 
-async function* onMain(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done): AsyncGenerator<Buffer> {
-  const framing = new SeipdFraming(params);
+async function* onMain(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done, packet?: InnerPacket): AsyncGenerator<Buffer> {
+  const framing = new SeipdFraming(params, packet);
   const cipher = new SegmentCipher(params);
   const segments: Segment[] = [];
   for await (const chunk of source) {
@@ -72,8 +75,8 @@ async function* onMain(source: AsyncIterable<Uint8Array>, params: SeipdParams, d
   done({ size: cipher.size, sha256: cipher.sha256Hex() });
 }
 
-async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done, recycle?: (chunk: Buffer) => void): AsyncGenerator<Buffer> {
-  const framing = new SeipdFraming<Span>(params);
+async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams, done: Done, recycle?: (chunk: Buffer) => void, packet?: InnerPacket): AsyncGenerator<Buffer> {
+  const framing = new SeipdFraming<Span>(params, packet);
   const worker = new CipherWorker(params, recycle);
   const segments: Segment<Span>[] = [];
   // The SHA-256 of the output on this thread: the worker's AES-CFB is serial and the longer job.
@@ -140,8 +143,7 @@ interface Batch {
 class CipherWorker {
   private readonly worker: Worker;
   private readonly replies: Buffer[][] = [];
-  private waiter?: { resolve: (r: Buffer[]) => void; reject: (e: Error) => void };
-  private failure?: Error;
+  private readonly reply = new ReplyWait<Buffer[]>();
   private sent = 0;
   private received = 0;
   private seq = 0;
@@ -154,14 +156,11 @@ class CipherWorker {
       this.received++;
       if (recycle) for (const b of m.returned) recycle(Buffer.from(b));
       const reply = m.out.map(asBuffer);
-      if (this.waiter) {
-        this.waiter.resolve(reply);
-        this.waiter = undefined;
-      } else this.replies.push(reply);
+      if (!this.reply.give(reply)) this.replies.push(reply);
     });
-    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('error', (err) => this.reply.fail(err));
     this.worker.on('exit', (code) => {
-      if (this.received < this.sent) this.fail(new Error(`the encryption worker stopped (exit code ${code})`));
+      if (this.received < this.sent) this.reply.fail(new Error(`the encryption worker stopped (exit code ${code})`));
     });
   }
 
@@ -220,22 +219,13 @@ class CipherWorker {
   }
 
   next(): Promise<Buffer[]> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.reply.failed) return Promise.reject(this.reply.failed);
     const ready = this.replies.shift();
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    return ready ? Promise.resolve(ready) : this.reply.wait();
   }
 
   close(): void {
     void this.worker.terminate();
-  }
-
-  private fail(err: Error): void {
-    this.failure ??= err;
-    this.waiter?.reject(this.failure);
-    this.waiter = undefined;
   }
 }
 

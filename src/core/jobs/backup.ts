@@ -11,6 +11,7 @@
  * nothing (unless forced) and returns that archive's id.
  */
 import * as os from 'node:os';
+import { manifestCompression, type Compression } from '../crypto/compress';
 import { encryptStream, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import { describeError, GlacierError, isSuspended, suspendedMessage, throwIfAborted } from '../errors';
 import { packTar, tarSizeBound } from '../pack/tarWriter';
@@ -49,6 +50,8 @@ export interface BackupRequest {
   followSymlinks?: boolean;
   /** Parts uploaded in parallel (default 4). */
   concurrency?: number;
+  /** ZIP compression of the archive and manifest (crypto/compress.ts); default `auto`. */
+  compression?: Compression;
   /** Folder for the local record of last backups (dedup without reading manifests). */
   stateDir?: string;
   /** Benchmarks: pack and encrypt, then discard instead of uploading. */
@@ -171,6 +174,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       storageClass: store.archiveClass,
     },
     encryption: { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) },
+    compression: manifestCompression(req.compression ?? 'auto'),
     fileCount: packed.entries.fileCount,
     fileBytes: packed.entries.fileBytes,
     entries: packed.entries,
@@ -182,7 +186,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   progress.phase = 'finishing';
   report();
   try {
-    await writeManifest(store, manifest, req.encryption, { buffers, partSize });
+    await writeManifest(store, manifest, req.encryption, { buffers, partSize, compression: req.compression ?? 'auto' });
   } catch (err) {
     // An archive without a manifest is invisible to browsing: remove it rather than leave it (and
     // the manifest, in case a lost answer hid that it was stored), and say what stays behind when
@@ -224,7 +228,7 @@ async function packAndUpload(
     },
   });
   const plain = { size: 0 };
-  const encrypted = await encryptStream(count(tar.stream, plain), req.encryption, { params: plan.params, recycle: tar.recycle });
+  const encrypted = await encryptStream(count(tar.stream, plain), req.encryption, { params: plan.params, recycle: tar.recycle, compression: req.compression ?? 'auto' });
   try {
     if (req.discardOutput) {
       for await (const _ of encrypted) throwIfAborted(signal, 'backup');

@@ -71,6 +71,7 @@ export async function planUpload(req: BackupRequest, sources: string, fingerprin
       partSize: size,
       started,
       encryption,
+      compression: req.compression ?? 'auto',
       seipd: {
         algorithm: params.algorithm,
         prefix: Buffer.from(params.prefix).toString('base64'),
@@ -100,6 +101,7 @@ export async function planUpload(req: BackupRequest, sources: string, fingerprin
   if (prior.encryption.mode !== encryption.mode || prior.encryption.recipients.join(',') !== encryption.recipients.join(',')) {
     return abandon('the encryption settings changed since');
   }
+  if ((prior.compression ?? 'off') !== (req.compression ?? 'auto')) return abandon('the compression setting changed since');
   const keyPackets = Buffer.from(prior.seipd.keyPackets, 'base64');
   let sessionKey: Uint8Array | undefined;
   if (req.encryption.mode === 'passphrase') {

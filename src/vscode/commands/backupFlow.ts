@@ -55,6 +55,7 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
       exclude: settings.exclude,
       followSymlinks: settings.followSymlinks,
       concurrency: settings.uploadConcurrency,
+      compression: settings.compression,
       stateDir: s.stateDir,
       signal: job.signal,
       onProgress: (p) => job.report(p.bytesRead, p.bytesTotal, p.phase === 'uploading' ? undefined : `${p.phase}…`),
