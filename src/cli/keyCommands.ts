@@ -26,11 +26,17 @@ export async function runRecoveryKit(ctx: Context): Promise<void> {
   // Passphrase mode needs the passphrase only to write it on the page.
   const enc = (ctx.options.recipient ?? []).length > 0 || include ? await encryption(ctx) : ({ mode: 'passphrase', passphrase: '' } as const);
   const input: RecoveryKitInput = {
-    bucket: ctx.location.bucket,
-    prefix: ctx.location.prefix,
-    ...(ctx.location.region ? { region: ctx.location.region } : {}),
-    ...(ctx.location.endpoint ? { endpoint: ctx.location.endpoint } : {}),
-    storageClass: ctx.location.storageClass,
+    store:
+      ctx.location.kind === 'file'
+        ? { kind: 'file', root: ctx.location.root }
+        : {
+            kind: 's3',
+            bucket: ctx.location.bucket,
+            prefix: ctx.location.prefix,
+            ...(ctx.location.region ? { region: ctx.location.region } : {}),
+            ...(ctx.location.endpoint ? { endpoint: ctx.location.endpoint } : {}),
+            storageClass: ctx.location.storageClass,
+          },
     encryption:
       enc.mode === 'passphrase'
         ? { mode: 'passphrase', ...(include ? { passphrase: enc.passphrase } : {}) }

@@ -4,7 +4,7 @@ import './heap';
 import { openStore, type StoreLocation } from '../core/store/openStore';
 import { describeError, GlacierError, Suspend } from '../core/errors';
 import { printable } from '../core/util/printable';
-import { parse, storeConfig } from './options';
+import { parse, storeConfig, storeLocation } from './options';
 import { runBackup, runFiles, runList } from './archiveCommands';
 import type { Context } from './context';
 import { runDownload, runRestore, runStatus, runWait } from './restoreCommands';
@@ -40,7 +40,9 @@ commands:
                                                and how to turn on versioning and Object Lock (N days' retention)
 
 ${lifecycleUsage}${scheduleUsage}${keyUsage}${keyGenUsage}
-store:      --bucket NAME --prefix P --region R --endpoint URL --path-style --storage-class CLASS
+store:      --store s3://BUCKET/PREFIX or file:///path (GLACIER_BACKUP_STORE): a bucket, or a folder such as
+            an external drive; or --bucket NAME --prefix P; for S3 also --region R --endpoint URL
+            --path-style --storage-class CLASS
             (or GLACIER_BACKUP_BUCKET, _PREFIX, _REGION, _ENDPOINT, _STORAGE_CLASS; credentials from
             the standard AWS chain: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO, …)
 encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or a terminal prompt (several:
@@ -84,8 +86,8 @@ async function main(argv: string[]): Promise<number> {
   if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase', 'recovery-kit'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself (no configured bucket is needed) and its whole key.
   const foreign = command === 'download-key' ? parseTarget(rest[0]).bucket : undefined;
-  const config = storeConfig(foreign !== undefined ? { ...values, bucket: values.bucket ?? foreign } : values, process.env);
-  const location: StoreLocation = { kind: 's3', ...config, ...(foreign !== undefined ? { bucket: foreign, prefix: '' } : {}) };
+  const location: StoreLocation =
+    foreign !== undefined ? { kind: 's3', ...storeConfig({ ...values, bucket: values.bucket ?? foreign }, process.env), bucket: foreign, prefix: '' } : storeLocation(values, process.env);
   const controller = new AbortController();
   let interrupted = 0;
   process.on('SIGINT', () => {

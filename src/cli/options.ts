@@ -6,12 +6,14 @@ import { parseArgs } from 'node:util';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isStorageClass, normalisePrefix, storageClasses, type StoreConfig } from '../core/config';
+import { isStorageClass, normalisePrefix, parseStoreUrl, storageClasses, type StoreConfig } from '../core/config';
+import type { StoreLocation } from '../core/store/openStore';
 import { compressions, type Compression } from '../core/crypto/compress';
 import { GlacierError } from '../core/errors';
 import { lifecycleOptions } from './lifecycleOptions';
 
 export const optionSpec = {
+  store: { type: 'string' },
   bucket: { type: 'string' },
   prefix: { type: 'string' },
   region: { type: 'string' },
@@ -61,6 +63,21 @@ export function parse(argv: string[]): { values: ReturnType<typeof parseArgs<{ o
     if (err instanceof GlacierError) throw err;
     throw new GlacierError('usage', (err as Error).message);
   }
+}
+
+/**
+ * Where the archives are: `--store URL` or GLACIER_BACKUP_STORE (`s3://BUCKET/PREFIX`,
+ * `file:///path`), else the bucket options and variables as before. A URL and --bucket or
+ * --prefix together are refused: which one was meant cannot be guessed.
+ */
+export function storeLocation(o: Options, env: NodeJS.ProcessEnv): StoreLocation {
+  const text = o.store ?? env.GLACIER_BACKUP_STORE;
+  if (text === undefined || text === '') return { kind: 's3', ...storeConfig(o, env) };
+  const source = o.store !== undefined ? '--store' : 'GLACIER_BACKUP_STORE';
+  if (o.bucket !== undefined || o.prefix !== undefined) throw new GlacierError('usage', `${source} names the bucket and prefix itself: give it without --bucket and --prefix`);
+  const url = parseStoreUrl(text, source);
+  if (url.kind === 'file') return url;
+  return { kind: 's3', ...storeConfig({ ...o, bucket: url.bucket, prefix: url.prefix === '' ? '/' : url.prefix }, env) };
 }
 
 export function storeConfig(o: Options, env: NodeJS.ProcessEnv): StoreConfig {

@@ -61,11 +61,11 @@ export const archiveIdPattern = /^\d{8}T\d{6}Z-[0-9a-f]{16}$/;
  * Anything else (a bare path or bucket name, `s3:bucket` as restic writes it, a relative file URL,
  * another scheme) fails with a message that shows the form to use.
  */
-export type StoreLocation = { kind: 's3'; bucket: string; prefix: string } | { kind: 'file'; root: string };
+export type StoreUrl = { kind: 's3'; bucket: string; prefix: string } | { kind: 'file'; root: string };
 
 const bucketPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$/;
 
-export function parseStoreUrl(text: string, source = 'store URL'): StoreLocation {
+export function parseStoreUrl(text: string, source = 'store URL'): StoreUrl {
   const url = text.trim();
   const bad = (why: string): GlacierError => new GlacierError('usage', `${source} ${JSON.stringify(url.slice(0, 200))}: ${why}`);
   if (/[\u0000-\u001f\u007f]/.test(url)) throw bad('it contains control characters');
@@ -82,7 +82,7 @@ export function parseStoreUrl(text: string, source = 'store URL'): StoreLocation
   throw bad(`unknown scheme "${scheme}:"; use s3://BUCKET/PREFIX or file:///path`);
 }
 
-function parseS3(url: string, bad: (why: string) => GlacierError): StoreLocation {
+function parseS3(url: string, bad: (why: string) => GlacierError): StoreUrl {
   const rest = /^s3:\/\/(.*)$/i.exec(url)?.[1];
   if (rest === undefined) throw bad(`write s3://${url.replace(/^s3:\/*/i, '')}`);
   const slash = rest.indexOf('/');
@@ -96,7 +96,7 @@ function parseS3(url: string, bad: (why: string) => GlacierError): StoreLocation
   return { kind: 's3', bucket, prefix: normalisePrefix(prefix) };
 }
 
-function parseFile(url: string, bad: (why: string) => GlacierError): StoreLocation {
+function parseFile(url: string, bad: (why: string) => GlacierError): StoreUrl {
   if (!/^file:\/\//i.test(url)) throw bad('write file:///absolute/path (three slashes)');
   let parsed: URL;
   try {
@@ -117,7 +117,7 @@ function parseFile(url: string, bad: (why: string) => GlacierError): StoreLocati
 }
 
 /** The URL of a location, as parseStoreUrl reads it back (and as the store names itself). */
-export function formatStoreUrl(location: StoreLocation): string {
+export function formatStoreUrl(location: StoreUrl): string {
   if (location.kind === 's3') return `s3://${location.bucket}/${location.prefix}`;
   return pathToFileURL(location.root.endsWith(sep) ? location.root : `${location.root}${sep}`).href;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatStoreUrl, parseStoreUrl, type StoreLocation } from '../../src/core/config';
+import { formatStoreUrl, parseStoreUrl, type StoreUrl } from '../../src/core/config';
 import { GlacierError } from '../../src/core/errors';
 
 function refused(text: string, message: RegExp): void {
@@ -31,7 +31,7 @@ describe('parseStoreUrl', () => {
   });
 
   it('writes the URL back as it reads it', () => {
-    const locations: StoreLocation[] = [
+    const locations: StoreUrl[] = [
       { kind: 's3', bucket: 'bkt', prefix: '' },
       { kind: 's3', bucket: 'bucket', prefix: 'glacier-backup/' },
       { kind: 'file', root: '/media/My Drive/backups #1' },

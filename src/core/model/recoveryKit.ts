@@ -4,13 +4,13 @@
  * key), the exact commands for AWS CLI + GnuPG + tar, and a place to write the passphrase by
  * hand. The passphrase itself is on it only when the user asks (`passphrase`).
  */
+import { pathToFileURL } from 'node:url';
+
+/** An S3 bucket and prefix ("" or ending in "/"), or a folder (a local-folder store). */
+export type KitStore = { kind: 's3'; bucket: string; prefix: string; region?: string; endpoint?: string; storageClass: string } | { kind: 'file'; root: string };
+
 export interface RecoveryKitInput {
-  bucket: string;
-  /** Normalised: "" or ending in "/". */
-  prefix: string;
-  region?: string;
-  endpoint?: string;
-  storageClass: string;
+  store: KitStore;
   encryption: { mode: 'passphrase'; passphrase?: string } | { mode: 'public-key'; recipients: { fingerprint: string; userIds: string[] }[] };
   created: Date;
   host: string;
@@ -25,7 +25,20 @@ function sh(arg: string): string {
 }
 
 /** The commands, with ID standing for an archive id; a fenced `sh` block of its own. */
-export function byHandCommands(k: Pick<RecoveryKitInput, 'bucket' | 'prefix' | 'region' | 'endpoint'>): string {
+export function byHandCommands(store: KitStore): string {
+  if (store.kind === 'file') {
+    const dir = (sub: string): string => sh(`${store.root.replace(/\/+$/, '')}/${sub}`);
+    return [
+      '# 1. The archives, newest last (an id is its UTC creation time and 16 random hex digits):',
+      `ls ${dir('catalog/')}`,
+      'ID=20250101T000000Z-0123456789abcdef   # the one you want',
+      '# 2. What it holds (its manifest):',
+      `gpg -d < ${dir('catalog/')}"$ID.json.gpg" | less`,
+      '# 3. Decrypt and unpack into the current folder:',
+      `gpg -d < ${dir('archives/')}"$ID.tar.gpg" | tar x`,
+    ].join('\n');
+  }
+  const k = store;
   const opts = [...(k.region ? ['--region', k.region] : []), ...(k.endpoint ? ['--endpoint-url', k.endpoint] : [])].map(sh).join(' ');
   const aws = (args: string): string => `aws ${args}${opts ? ` ${opts}` : ''}`;
   const s3 = (key: string): string => sh(`s3://${k.bucket}/${k.prefix}${key}`);
@@ -45,44 +58,61 @@ export function byHandCommands(k: Pick<RecoveryKitInput, 'bucket' | 'prefix' | '
   ].join('\n');
 }
 
-function blocks(k: RecoveryKitInput): Block[] {
-  const where = `s3://${k.bucket}/${k.prefix}`;
-  const enc: Block[] =
-    k.encryption.mode === 'passphrase'
-      ? [
-          { kind: 'p', text: 'Passphrase mode: every archive and manifest is an OpenPGP message encrypted with a passphrase (AES-256), which `gpg -d` asks for.' },
-          {
-            kind: 'p',
-            text:
-              k.encryption.passphrase !== undefined
-                ? `Passphrase: ${k.encryption.passphrase}`
-                : 'Passphrase (write it here by hand; earlier passphrases too, if you changed it): ______________________________________',
-          },
-        ]
-      : [
-          { kind: 'p', text: 'Public-key mode: every archive and manifest is encrypted to these OpenPGP keys; any one of their private keys opens them (`gpg -d` finds it in your keyring: `gpg --import private.asc` first).' },
-          { kind: 'list', items: k.encryption.recipients.map((r) => `${r.fingerprint.replace(/(.{4})(?!$)/g, '$1 ')}${r.userIds.length ? ` (${r.userIds.join(', ')})` : ''}`) },
-          { kind: 'p', text: 'Where the private key is kept (and its passphrase): ______________________________________' },
-        ];
+function whereBlocks(store: KitStore): Block[] {
+  if (store.kind === 'file') {
+    return [
+      { kind: 'h2', text: 'Where the backups are' },
+      { kind: 'list', items: [`Folder: ${store.root} (on which drive or server: ______________________________)`, `Archives: ${store.root}/archives/ID.tar.gpg`, `Manifests (what each archive holds): ${store.root}/catalog/ID.json.gpg`] },
+    ];
+  }
+  const where = `s3://${store.bucket}/${store.prefix}`;
   return [
-    { kind: 'h1', text: 'Glacier Backup recovery kit' },
-    { kind: 'p', text: `Made ${k.created.toISOString().slice(0, 10)} on ${k.host} by glacier-backup ${k.toolVersion}. Keep it on paper or offline, away from the computer it protects.` },
     { kind: 'h2', text: 'Where the backups are' },
     {
       kind: 'list',
       items: [
-        `Store: ${where}${k.region ? ` (region ${k.region})` : ''}${k.endpoint ? ` at ${k.endpoint}` : ''}`,
-        `Archives: ${where}archives/ID.tar.gpg, in ${k.storageClass}`,
+        `Store: ${where}${store.region ? ` (region ${store.region})` : ''}${store.endpoint ? ` at ${store.endpoint}` : ''}`,
+        `Archives: ${where}archives/ID.tar.gpg, in ${store.storageClass}`,
         `Manifests (what each archive holds): ${where}catalog/ID.json.gpg, in S3 Standard`,
         'AWS account and the user whose keys can read them: ______________________________________',
       ],
     },
+  ];
+}
+
+function encryptionBlocks(k: RecoveryKitInput): Block[] {
+  if (k.encryption.mode === 'passphrase') {
+    return [
+      { kind: 'p', text: 'Passphrase mode: every archive and manifest is an OpenPGP message encrypted with a passphrase (AES-256), which `gpg -d` asks for.' },
+      {
+        kind: 'p',
+        text:
+          k.encryption.passphrase !== undefined
+            ? `Passphrase: ${k.encryption.passphrase}`
+            : 'Passphrase (write it here by hand; earlier passphrases too, if you changed it): ______________________________________',
+      },
+    ];
+  }
+  return [
+    { kind: 'p', text: 'Public-key mode: every archive and manifest is encrypted to these OpenPGP keys; any one of their private keys opens them (`gpg -d` finds it in your keyring: `gpg --import private.asc` first).' },
+    { kind: 'list', items: k.encryption.recipients.map((r) => `${r.fingerprint.replace(/(.{4})(?!$)/g, '$1 ')}${r.userIds.length ? ` (${r.userIds.join(', ')})` : ''}`) },
+    { kind: 'p', text: 'Where the private key is kept (and its passphrase): ______________________________________' },
+  ];
+}
+
+function blocks(k: RecoveryKitInput): Block[] {
+  const s = k.store;
+  const reopen = s.kind === 's3' ? `--bucket ${s.bucket} --prefix ${s.prefix || '/'}${s.region ? ` --region ${s.region}` : ''}` : `--store ${pathToFileURL(s.root).href}`;
+  return [
+    { kind: 'h1', text: 'Glacier Backup recovery kit' },
+    { kind: 'p', text: `Made ${k.created.toISOString().slice(0, 10)} on ${k.host} by glacier-backup ${k.toolVersion}. Keep it on paper or offline, away from the computer it protects.` },
+    ...whereBlocks(s),
     { kind: 'h2', text: 'How they are encrypted' },
-    ...enc,
+    ...encryptionBlocks(k),
     { kind: 'h2', text: 'Restoring without Glacier Backup' },
-    { kind: 'p', text: 'Needs the AWS CLI (with credentials that may read the bucket), GnuPG and tar. Each archive is a whole tar of the folders it backed up.' },
-    { kind: 'code', text: byHandCommands(k) },
-    { kind: 'p', text: `With Glacier Backup: glacier-backup --bucket ${k.bucket} --prefix ${k.prefix || '/'}${k.region ? ` --region ${k.region}` : ''} list, then restore ID and download ID DEST.` },
+    { kind: 'p', text: `Needs ${s.kind === 's3' ? 'the AWS CLI (with credentials that may read the bucket), ' : ''}GnuPG and tar. Each archive is a whole tar of the folders it backed up.` },
+    { kind: 'code', text: byHandCommands(s) },
+    { kind: 'p', text: `With Glacier Backup: glacier-backup ${reopen} list, then restore ID and download ID DEST.` },
   ];
 }
 
