@@ -5,12 +5,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { baseEnv, runCli } from '../helpers/cli';
 import { Gpg } from '../helpers/gpg';
+import { runKitCommands } from '../helpers/kit';
 import { makeTree, snapshot, tempDir } from '../helpers/tree';
 
 const passphrase = 'folder store passphrase';
@@ -79,16 +79,7 @@ describe('a local-folder store through the CLI', () => {
     const kit = await runCli(['recovery-kit', '--store', url], env({ GLACIER_BACKUP_PASSPHRASE: undefined }));
     assert.equal(kit.code, 0, kit.stderr);
     assert.match(kit.stdout, new RegExp(`^- Folder: ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `, 'm'));
-    const script = /```sh\n([\s\S]*?)\n```/.exec(kit.stdout)![1]!;
-    const passFile = path.join(work, 'pass');
-    writeFileSync(passFile, passphrase, { mode: 0o600 });
-    const out = path.join(work, 'by-hand');
-    mkdirSync(out);
-    const asRun = script
-      .replace(/^ID=.*$/m, `ID=${id}`)
-      .replace(/gpg -d/g, `gpg --batch --pinentry-mode loopback --passphrase-file ${passFile} -d`)
-      .replace('| less', '> /dev/null');
-    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', asRun], { cwd: out, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: work, GNUPGHOME: gpg.home } });
+    const { run, out } = runKitCommands(kit.stdout, { id, passphrase, work, gnupgHome: gpg.home, manifestTo: '/dev/null' });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`${id}\\.json\\.gpg`));
     assert.deepEqual(snapshot(path.join(out, 'project')), snapshot(source));

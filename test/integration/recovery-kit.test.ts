@@ -6,10 +6,11 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { useMoto, type Moto } from '../helpers/moto';
 import { Gpg } from '../helpers/gpg';
+import { runKitCommands } from '../helpers/kit';
 import { cliEnv, runCli } from '../helpers/cli';
 import { makeTree, snapshot } from '../helpers/tree';
 
@@ -41,22 +42,14 @@ describe('recovery kit', () => {
     assert.ok(!kit.stdout.includes(passphrase), 'no passphrase unless asked');
     assert.match(kit.stdout, /^Passphrase \(write it here by hand/m);
     assert.match(kit.stdout, new RegExp(`^- Archives: s3://${bucket}/glacier-backup/archives/ID\\.tar\\.gpg, in DEEP_ARCHIVE$`, 'm'));
-    const script = /```sh\n([\s\S]*?)\n```/.exec(kit.stdout)![1]!;
     assert.equal(spawnSync('aws', ['--version']).status, 0, 'the AWS CLI must be installed (.ci/run installs Debian\'s awscli)');
-    const passFile = path.join(work, 'gpg-pass');
-    writeFileSync(passFile, passphrase, { mode: 0o600 });
-    const out = path.join(work, 'by-hand');
-    mkdirSync(out);
-    // As a person would: pick the id, and let gpg read the passphrase (here from a file, not a prompt).
-    const asRun = script
-      .replace(/^ID=.*$/m, `ID=${id}`)
-      .replace(/gpg -d/g, `gpg --batch --pinentry-mode loopback --passphrase-file ${passFile} -d`)
-      .replace('| less', `> ${path.join(work, 'manifest.json')}`);
-    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', asRun], {
-      cwd: out,
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: work, GNUPGHOME: gpg.home, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' },
-      timeout: 120_000,
+    const { run, out } = runKitCommands(kit.stdout, {
+      id,
+      passphrase,
+      work,
+      gnupgHome: gpg.home,
+      manifestTo: path.join(work, 'manifest.json'),
+      env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' },
     });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, new RegExp(`${id}\\.json\\.gpg`), 'step 1 lists the archive');
