@@ -40,7 +40,7 @@ function now(env: NodeJS.ProcessEnv): Date {
 /** Said before any deletion where it applies: on a versioned bucket, nothing is saved until old versions expire. */
 async function versioningNote(ctx: Context): Promise<void> {
   if (await keepsOldVersions(ctx.store, ctx.signal)) {
-    ctx.err(`note: ${ctx.store.name} keeps old versions: a deleted archive stays as an old version, billed as before, until a lifecycle rule expires it; the savings below assume that`);
+    ctx.err(`note: ${ctx.location.kind === 's3' ? `bucket ${ctx.location.bucket}` : ctx.store.name} keeps old versions: a deleted archive stays as an old version, billed as before, until a lifecycle rule expires it; the savings below assume that`);
   }
 }
 

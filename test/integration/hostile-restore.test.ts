@@ -5,6 +5,7 @@
  * user of archives with locked folders, a download that never settles, a refused resume request
  * and GNU sparse files. Each ends in one line, and leaves the destination as it was.
  */
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -310,7 +311,7 @@ describe('however a download ends, its staging folder goes', () => {
   });
 
   it('a resume request that S3 refuses is named as such, not as damage', async () => {
-    const id = await backup('resume', (dir) => writeFileSync(path.join(dir, 'r.bin'), Buffer.alloc(2 << 20, 3)));
+    const id = await backup('resume', (dir) => writeFileSync(path.join(dir, 'r.bin'), randomBytes(2 << 20)));
     const proxy = await startFaultProxy(moto.endpoint);
     try {
       proxy.add(
