@@ -22,7 +22,7 @@ const cases: { file: string; source: string; fires: RegExp | false }[] = [
   { file: 'src/core/jobs/check.ts', source: '@aws-sdk/client-s3', fires: /only src\/core\/store\/s3\/ imports the AWS SDK/ },
   { file: 'src/core/store/archiveStore.ts', source: '@aws-sdk/client-s3', fires: /only src\/core\/store\/s3\// },
   { file: 'src/core/pack/walk.ts', source: '@aws-sdk/lib-storage', fires: /only src\/core\/store\/s3\// },
-  { file: 'src/cli/commands.ts', source: '@aws-sdk/client-s3', fires: /only src\/core\/store\/s3\// },
+  { file: 'src/cli/archiveCommands.ts', source: '@aws-sdk/client-s3', fires: /only src\/core\/store\/s3\// },
   { file: 'src/vscode/connection.ts', source: '@aws-sdk/client-s3', fires: /only src\/core\/store\/s3\// },
   { file: 'src/core/store/s3/client.ts', source: '@aws-sdk/client-s3', fires: false },
   // Packing and encryption never reach for the store.
