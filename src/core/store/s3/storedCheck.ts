@@ -116,6 +116,10 @@ export async function verifyStored(t: Target, sent: Sent, checksums: boolean, if
     } else {
       compared.push('size');
       problem = compareCrc(sent, head.ChecksumCRC32, head.ChecksumType, compared);
+      // Without a CRC32 (an endpoint that keeps none, checksums refused), the ETag is S3's MD5 of
+      // what it stored, except under SSE-KMS or SSE-C, where it says nothing about the bytes.
+      const md5Etag = !head.SSECustomerAlgorithm && !head.ServerSideEncryption?.startsWith('aws:kms');
+      if (problem === undefined && !compared.includes('crc32') && md5Etag) problem = compareEtag(sent, head.ETag, compared);
     }
   } catch (err) {
     if (err instanceof GlacierError && err.code === 'conflict') throw err;
