@@ -41,13 +41,20 @@ export interface Credentials {
  * Starts moto. With `iam`, it checks every request's signature and the caller's IAM policies
  * once the first `unauthenticatedRequests` requests have passed unchecked (see motoIam.ts, which
  * spends them on setting up users); it then runs test/helpers/moto_iam.py, moto with a fix for
- * signatures of prefixed listings.
+ * signatures of prefixed listings. With `atomicConditionalWrites` (not with `iam`), it runs
+ * test/helpers/moto_conditional.py, moto whose If-None-Match check holds against concurrent
+ * writers of one key, as AWS's does.
  */
-export async function startMoto(extraEnv: Record<string, string> = {}, iam?: { unauthenticatedRequests: number }): Promise<Moto> {
+export async function startMoto(
+  extraEnv: Record<string, string> = {},
+  iam?: { unauthenticatedRequests: number },
+  options: { atomicConditionalWrites?: boolean } = {},
+): Promise<Moto> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const args = iam ? [path.join(__dirname, 'moto_iam.py'), '127.0.0.1', String(port)] : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
+  const script = iam ? 'moto_iam.py' : options.atomicConditionalWrites ? 'moto_conditional.py' : undefined;
+  const args = script ? [path.join(__dirname, script), '127.0.0.1', String(port)] : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
   const proc: ChildProcess = spawn('python3', args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...extraEnv, ...(iam ? { INITIAL_NO_AUTH_ACTION_COUNT: String(iam.unauthenticatedRequests) } : {}) },

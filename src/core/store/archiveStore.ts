@@ -29,8 +29,13 @@
  *   order, including objects put before the call began; it never returns unfinished uploads.
  * - Cold storage: in a store with `coldStorage`, an object may be `archived` and must be warmed
  *   up with `requestRestore` before `open`; `open` of such an object fails with 'not-restored'
- *   and never starts a paid retrieval by itself. A store without cold storage says `available`
- *   for every object and answers `requestRestore` with 'not-needed'.
+ *   and never starts a paid retrieval by itself. Whether it is, `head` says for each object: a
+ *   cold store may hold objects that are `available` too (S3: a STANDARD archive class, a
+ *   manifest). A store without cold storage says `available` for every object. Every store
+ *   answers `requestRestore` of an `available` object with 'not-needed'.
+ * - A put makes an upload (which `openUploads` lists while it is unfinished, and `onStarted`
+ *   names) when it needs more than one part of `partSize`; a put of one part may be stored in
+ *   one request, without one: then nothing is started, and a cancel or a suspend leaves nothing.
  *
  * Changes from the first draft of this contract, which porting the jobs proved needed:
  * - `action` in the options of each method: the messages users see name what they were doing.
@@ -118,7 +123,7 @@ export interface PutRequest {
   signal?: AbortSignal;
   /** Continue this unfinished upload: parts already stored that match the body are not sent again. */
   resume?: { uploadId: string; parts: ReadonlyMap<number, StoredPart> };
-  /** Called once the upload exists, before its first byte is sent (to journal it). */
+  /** Called once the upload exists, before its first byte is sent (to journal it); never for a put stored in one request. */
   onStarted?: (uploadId: string) => Promise<void> | void;
   /** Bytes stored so far (sent and acknowledged, or found already stored). */
   onUploaded?: (bytes: number) => void;
@@ -185,7 +190,11 @@ export interface ArchiveStore {
   readonly name: string;
   /** Names this store in local state files (journals, dedup state); stable across runs. */
   readonly stateId: string;
-  /** Whether objects may need a restore before they can be read (S3 Glacier classes). */
+  /**
+   * Whether an object may need a restore before it can be read. True for every S3 store, whatever
+   * `archiveClass`: archives put in an earlier class, or moved by a lifecycle rule, may be in
+   * Glacier. False promises that every object is `available`.
+   */
   readonly coldStorage: boolean;
   /** The storage class archives are put in ("STANDARD" for a local folder). */
   readonly archiveClass: StorageClass;

@@ -100,23 +100,34 @@ export function deleteOrSayS3(client: S3Client, where: { bucket: string; endpoin
 /**
  * Compares the stored object with what was sent; on a mismatch (or when it cannot be checked at
  * all), deletes it if allowed and fails ('corrupt'). Returns what was compared, e.g. "size+crc32".
+ * With `ifDifferent: 'conflict'` (the object was found under a key a conditional write saw taken,
+ * so it may be another writer's), a mismatch fails with 'conflict' and nothing is deleted.
  */
-export async function verifyStored(t: Target, sent: Sent, checksums: boolean): Promise<string> {
+export async function verifyStored(t: Target, sent: Sent, checksums: boolean, ifDifferent: 'delete' | 'conflict' = 'delete'): Promise<string> {
   const compared: string[] = [];
   let problem: string | undefined;
   try {
     const head = await t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: t.key, ...(checksums ? { ChecksumMode: 'ENABLED' as const } : {}) }));
+    // Not the object S3 answered our write with: another put replaced it, which S3's
+    // If-None-Match forbids but a store that does not enforce it atomically may let happen.
+    if (sent.answer?.etag && head.ETag && unquoted(head.ETag) !== unquoted(sent.answer.etag)) throw replaced(t);
     if (head.ContentLength !== sent.size) {
       problem = `S3 holds ${head.ContentLength ?? '?'} bytes, ${sent.size} were sent`;
     } else {
       compared.push('size');
       problem = compareCrc(sent, head.ChecksumCRC32, head.ChecksumType, compared);
+      // Without a CRC32 (an endpoint that keeps none, checksums refused), the ETag is S3's MD5 of
+      // what it stored, except under SSE-KMS or SSE-C, where it says nothing about the bytes.
+      const md5Etag = !head.SSECustomerAlgorithm && !head.ServerSideEncryption?.startsWith('aws:kms');
+      if (problem === undefined && !compared.includes('crc32') && md5Etag) problem = compareEtag(sent, head.ETag, compared);
     }
   } catch (err) {
+    if (err instanceof GlacierError && err.code === 'conflict') throw err;
     problem = isRefused(err)
       ? await verifyUnread(t, sent, compared, err)
       : `it could not be checked (${s3Error(err, { bucket: t.bucket, endpoint: t.endpoint, action: `check the uploaded ${t.what}` }).message})`;
   }
+  if (problem !== undefined && ifDifferent === 'conflict') throw keyTaken(t, problem);
   if (problem !== undefined) {
     const left = await deleteOrSayS3(t.client, t, t.key, t.what);
     const outcome = left === undefined ? 'it was deleted and nothing was recorded' : `nothing was recorded, and it ${left}`;
@@ -124,6 +135,19 @@ export async function verifyStored(t: Target, sent: Sent, checksums: boolean): P
   }
   return compared.join('+') || 'none';
 }
+
+/** A put found its key taken (If-None-Match): objects are never replaced. `problem` says how the object there differs. */
+export function keyTaken(t: Pick<Target, 'bucket' | 'key'>, problem?: string): GlacierError {
+  const differs = problem === undefined ? '' : ` and is not what was sent (${problem})`;
+  return new GlacierError('conflict', `s3://${t.bucket}/${t.key} already exists${differs}; objects are never replaced`);
+}
+
+/** Our write was answered, and then another write's object was found under the key: left alone. */
+function replaced(t: Pick<Target, 'bucket' | 'key'>): GlacierError {
+  return new GlacierError('conflict', `s3://${t.bucket}/${t.key} was written by another put at the same time; objects are never replaced`);
+}
+
+const unquoted = (etag: string): string => etag.replace(/"/g, '').toLowerCase();
 
 /** The check when reading the object back is refused: the listing's size and ETag, the answer's ETag and CRC32. */
 async function verifyUnread(t: Target, sent: Sent, compared: string[], refusal: unknown): Promise<string | undefined> {

@@ -25,6 +25,7 @@
  * once fewer than queueSize parts are in flight.
  */
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
@@ -42,7 +43,7 @@ import { PartBuffers } from '../partBuffers';
 import { crc32Available, integrity } from './crc32';
 import { abortLeftovers, partMatches } from './multipart';
 import { sendsChecksums } from './client';
-import { appears, verifyStored, type Sent } from './storedCheck';
+import { appears, keyTaken, verifyStored, type Sent } from './storedCheck';
 import { ChecksumsRejected, describeFailure, isChecksumRejection } from './uploadErrors';
 
 export { crc32Combine } from './crc32';
@@ -301,8 +302,23 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   }
 
   const target = { client, bucket, key, endpoint: req.endpoint, what, onNotice: req.onNotice };
+  /** The last request met an object already under the key (If-None-Match: *). */
+  const taken = failure?.kind === 's3' && lastByteSent && isKeyTaken(failure.error);
   if (failure) {
     const f: Failure = failure;
+    if (taken && !last.answerLost) {
+      // Every attempt was answered, so none of ours stored it: another put did, before ours
+      // ended. Only this put's own upload is aborted: another open upload of the key may be the
+      // winner's, still completing.
+      if (uploadId !== undefined) {
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch((err: unknown) => {
+          if ((err as { name?: string }).name === 'NoSuchUpload') return;
+          const why = s3Error(err, { bucket, endpoint: req.endpoint, action: `abort the upload of the ${what}` }).message;
+          req.onNotice?.(`the unfinished upload of ${key} could not be aborted (${why}): its parts stay in the bucket, billed, until "glacier-backup check --repair" or the bucket's lifecycle rule for incomplete uploads removes them`);
+        });
+      }
+      throw keyTaken(target);
+    }
     // Every byte was sent and only the answer is missing: the object may well be complete, or
     // (when an attempt got no answer at all) still being completed by S3.
     if (f.kind === 's3' && lastByteSent && (await appears(target, last.answerLost, req.signal))) {
@@ -332,7 +348,22 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     etags: multipart ? completed.map((p) => p.ETag ?? '') : putMd5 ? [putMd5] : [],
     answer,
   };
-  return { size: stats.size, verified: await verifyStored(target, sent, checksums) };
+  // A lost answer whose retry found the key taken: the object there is ours only if it is what
+  // was sent; if not, it is another put's, which is left alone.
+  return { size: stats.size, verified: await verifyStored(target, sent, checksums, taken ? 'conflict' : 'delete') };
+}
+
+/**
+ * The write's condition failed: an object is already under the key. AWS S3 enforces
+ * `If-None-Match: *` on PutObject and CompleteMultipartUpload (412 PreconditionFailed), and
+ * answers 409 ConditionalRequestConflict when another write of the key completed while this one
+ * was being completed; moto (5.x) enforces the 412 on both requests as well. A look before
+ * completing could not replace the condition (another put may complete in between), so an
+ * S3-compatible store that ignores the header lets a later put replace an object.
+ */
+function isKeyTaken(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412 || e?.name === 'ConditionalRequestConflict';
 }
 
 /**
