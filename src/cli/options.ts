@@ -77,7 +77,8 @@ export function storeLocation(o: Options, env: NodeJS.ProcessEnv): StoreLocation
   if (o.bucket !== undefined || o.prefix !== undefined) throw new GlacierError('usage', `${source} names the bucket and prefix itself: give it without --bucket and --prefix`);
   const url = parseStoreUrl(text, source);
   if (url.kind === 'file') return url;
-  return { kind: 's3', ...storeConfig({ ...o, bucket: url.bucket, prefix: url.prefix === '' ? '/' : url.prefix }, env) };
+  // The URL's prefix is taken as written (already normalised), whatever GLACIER_BACKUP_PREFIX says.
+  return { kind: 's3', ...storeConfig({ ...o, bucket: url.bucket }, env), prefix: url.prefix };
 }
 
 export function storeConfig(o: Options, env: NodeJS.ProcessEnv): StoreConfig {

@@ -154,12 +154,13 @@ async function remove(io: CommandIo, name: string | undefined): Promise<void> {
     throw new GlacierError('not-found', `no schedule named "${name}"${found.length ? `; there are: ${found.map((s) => s.name).join(', ')}` : ''}`);
   }
   const unit = unitName(name);
-  if (hasSystemd(io.env)) {
+  const systemd = hasSystemd(io.env);
+  if (systemd) {
     const r = systemctl(io.env, 'disable', '--now', `${unit}.timer`);
     if (!r.ok) throw new GlacierError('config', `systemctl --user disable --now ${unit}.timer failed: ${r.err || 'no reason given'}; nothing was removed`);
   }
   const dir = unitDir(io.env);
   for (const ext of ['timer', 'service']) await fs.rm(path.join(dir, `${unit}.${ext}`), { force: true });
-  if (hasSystemd(io.env)) systemctl(io.env, 'daemon-reload');
+  if (systemd) systemctl(io.env, 'daemon-reload');
   io.out(`removed schedule ${name}`);
 }

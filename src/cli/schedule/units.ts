@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { GlacierError } from '../../core/errors';
+import { shellWord } from '../../core/util/shellWord';
 import type { StoreConfig } from '../../core/config';
 import type { Options } from '../options';
 import type { Timing } from './timing';
@@ -89,8 +90,7 @@ export function systemdQuote(arg: string): string {
 /** One argument for sh, as cron runs it (`%` is special to cron and escaped). */
 export function shQuote(arg: string): string {
   if (/[\n\r]/.test(arg)) throw new GlacierError('usage', 'a path or option of a schedule cannot contain a line break');
-  const quoted = /^[A-Za-z0-9_@+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-  return quoted.replace(/%/g, '\\%');
+  return shellWord(arg).replace(/%/g, '\\%');
 }
 
 function metadata(s: Schedule): string {

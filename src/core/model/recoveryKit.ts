@@ -5,6 +5,7 @@
  * hand. The passphrase itself is on it only when the user asks (`passphrase`).
  */
 import { pathToFileURL } from 'node:url';
+import { shellWord } from '../util/shellWord';
 
 /** An S3 bucket and prefix ("" or ending in "/"), or a folder (a local-folder store). */
 export type KitStore = { kind: 's3'; bucket: string; prefix: string; region?: string; endpoint?: string; storageClass: string } | { kind: 'file'; root: string };
@@ -19,15 +20,11 @@ export interface RecoveryKitInput {
 
 type Block = { kind: 'h1' | 'h2' | 'p'; text: string } | { kind: 'list'; items: string[] } | { kind: 'code'; text: string };
 
-/** The shell words for an argument (single quotes unless plain). */
-function sh(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The commands, with ID standing for an archive id; a fenced `sh` block of its own. */
 export function byHandCommands(store: KitStore): string {
   if (store.kind === 'file') {
-    const dir = (sub: string): string => sh(`${store.root.replace(/\/+$/, '')}/${sub}`);
+    const dir = (sub: string): string => shellWord(`${store.root.replace(/\/+$/, '')}/${sub}`);
     return [
       '# 1. The archives, newest last (an id is its UTC creation time and 16 random hex digits):',
       `ls ${dir('catalog/')}`,
@@ -39,10 +36,10 @@ export function byHandCommands(store: KitStore): string {
     ].join('\n');
   }
   const k = store;
-  const opts = [...(k.region ? ['--region', k.region] : []), ...(k.endpoint ? ['--endpoint-url', k.endpoint] : [])].map(sh).join(' ');
+  const opts = [...(k.region ? ['--region', k.region] : []), ...(k.endpoint ? ['--endpoint-url', k.endpoint] : [])].map(shellWord).join(' ');
   const aws = (args: string): string => `aws ${args}${opts ? ` ${opts}` : ''}`;
-  const s3 = (key: string): string => sh(`s3://${k.bucket}/${k.prefix}${key}`);
-  const archiveKey = `${sh(`${k.prefix}archives/`)}"$ID.tar.gpg"`;
+  const s3 = (key: string): string => shellWord(`s3://${k.bucket}/${k.prefix}${key}`);
+  const archiveKey = `${shellWord(`${k.prefix}archives/`)}"$ID.tar.gpg"`;
   return [
     '# 1. The archives, newest last (an id is its UTC creation time and 16 random hex digits):',
     aws(`s3 ls ${s3('catalog/')}`),
@@ -50,9 +47,9 @@ export function byHandCommands(store: KitStore): string {
     '# 2. What it holds (its manifest, in S3 Standard: no restore needed):',
     `${aws(`s3 cp ${s3('catalog/')}"$ID.json.gpg" -`)} | gpg -d | less`,
     '# 3. Ask for a temporary copy of the archive (Bulk: within 48 hours, cheapest; Standard: 12):',
-    `${aws(`s3api restore-object --bucket ${sh(k.bucket)} --key ${archiveKey}`)} --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}'`,
+    `${aws(`s3api restore-object --bucket ${shellWord(k.bucket)} --key ${archiveKey}`)} --restore-request '{"Days":7,"GlacierJobParameters":{"Tier":"Bulk"}}'`,
     '# 4. Ready when this says ongoing-request="false":',
-    `${aws(`s3api head-object --bucket ${sh(k.bucket)} --key ${archiveKey}`)} --query Restore`,
+    `${aws(`s3api head-object --bucket ${shellWord(k.bucket)} --key ${archiveKey}`)} --query Restore`,
     '# 5. Download, decrypt and unpack into the current folder:',
     `${aws(`s3 cp ${s3('archives/')}"$ID.tar.gpg" -`)} | gpg -d | tar x`,
   ].join('\n');
