@@ -76,10 +76,10 @@ describe('Glacier Backup in VS Code', () => {
     await wb.run('backup', async () => {
       await waitForExplorerAction('src', 'Back up to Glacier');
       await wb.explorerContextAction('src', 'Back up to Glacier');
-      const first = await wb.fillInputBox(passphrase, { expectPassword: true });
+      const first = await wb.fillInputBox(passphrase, { expectPassword: true, title: /encryption passphrase/ });
       assert.match(first.title, /encryption passphrase/);
       await wb.screenshot('passphrase');
-      const second = await wb.fillInputBox(passphrase, { expectPassword: true });
+      const second = await wb.fillInputBox(passphrase, { expectPassword: true, title: /confirm the passphrase/ });
       assert.match(second.title, /confirm the passphrase/);
       // Percent, speed and time left while the 96 MiB upload runs.
       const progress = await wb.waitForStatusBarItem(/^Back up src: \d+% · [\d.]+ [KMG]?i?B\/s/, 60_000);

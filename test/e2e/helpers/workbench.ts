@@ -256,10 +256,13 @@ export class Workbench {
   /**
    * Answers an input box: types `text` and presses Enter. Returns whether it was a password box
    * and the prompt it showed. With `expectPassword` set, fails unless the box masks its input.
+   * With `title`, waits for a box with that title first: one input box following another reuses
+   * the widget, so "visible" alone can still be the previous box on its way out.
    */
-  async fillInputBox(text: string, options: { expectPassword?: boolean } = {}): Promise<{ password: boolean; prompt: string; title: string }> {
+  async fillInputBox(text: string, options: { expectPassword?: boolean; title?: RegExp } = {}): Promise<{ password: boolean; prompt: string; title: string }> {
     const box = this.page.locator(sel.quickInputBox);
     await box.waitFor({ state: 'visible' });
+    if (options.title) await this.waitQuickInputTitle(options.title);
     const password = (await box.getAttribute('type')) === 'password';
     if (options.expectPassword !== undefined && options.expectPassword !== password) {
       throw new Error(`expected ${options.expectPassword ? 'a password' : 'a plain'} input box, got ${password ? 'a password' : 'a plain'} one`);
@@ -269,6 +272,18 @@ export class Workbench {
     await box.fill(text);
     await box.press('Enter');
     return { password, prompt, title };
+  }
+
+  /** Waits until the open quick input's title matches `pattern`. */
+  async waitQuickInputTitle(pattern: RegExp, timeout = 30_000): Promise<void> {
+    const title = this.page.locator(sel.quickInputTitle);
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const text = (await title.isVisible()) ? ((await title.textContent()) ?? '').trim() : '';
+      if (pattern.test(text)) return;
+      if (Date.now() > deadline) throw new Error(`no input box titled ${pattern} appeared (the title is "${text}")`);
+      await this.page.waitForTimeout(200);
+    }
   }
 
   /** Waits until the quick input is closed (an accepted input box, a picked item). */
