@@ -3,7 +3,8 @@
  * retention): backups are stored and restore; `check` reads old versions and delete markers as
  * notes, not problems; a manifest deleted there is brought back by `check --repair` (its delete
  * marker removed); `check --repair` deleting a lone manifest leaves a delete marker and a
- * consistent bucket; uploads without CRC32 carry Content-MD5, which Object Lock requires.
+ * consistent bucket; prune deletes behind delete markers and check stays consistent; uploads
+ * without CRC32 carry Content-MD5, which Object Lock requires.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,6 +150,33 @@ for (const [kind, create] of Object.entries(kinds)) {
       assert.equal(after.code, 0, after.stderr);
       assert.match(lastLine(after), /: 2 archives, consistent$/);
       assert.ok(!(await moto.keys(bucket)).includes(manifestKey(lone.id)));
+    });
+
+    it('prune forgets older snapshots behind delete markers (allowed under Object Lock), says that their versions stay billed, and check stays consistent', async () => {
+      const source = path.join(work, `${bucket}-pruned`);
+      mkdirSync(source, { recursive: true });
+      const ids: string[] = [];
+      for (let day = 1; day <= 3; day++) {
+        writeFileSync(path.join(source, 'data.bin'), randomBytes(1000 + day));
+        const res = await runCli(['backup', source], env(bucket));
+        assert.equal(res.code, 0, res.stderr);
+        ids.push(res.stdout.trim());
+      }
+      const before = await versions(bucket);
+      const res = await runCli(['prune', '--keep-last', '1', '--path', source], env(bucket));
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, new RegExp(`note: bucket ${bucket} keeps old versions: a deleted archive stays as an old version`));
+      const keys = await moto.keys(bucket);
+      for (const id of ids.slice(0, 2)) {
+        assert.ok(!keys.includes(archiveKey(id)) && !keys.includes(manifestKey(id)), `${id} pruned`);
+      }
+      assert.ok(keys.includes(archiveKey(ids[2]!)) && keys.includes(manifestKey(ids[2]!)), 'the newest kept');
+      assert.deepEqual(await versions(bucket), { versions: before.versions, markers: before.markers + 4 }, 'nothing erased: four delete markers over the old versions');
+      const check = await runCli(['check', '--older-than', '0'], env(bucket));
+      assert.equal(check.code, 0, check.stderr);
+      assert.match(check.stderr, /^note: the bucket keeps \d+ old versions \(.*\) and \d+ delete markers under the prefix/m);
+      assert.match(lastLine(check), /: 3 archives, consistent$/);
+      await assertRestores(ids[2]!, source, work, env(bucket));
     });
   });
 }
