@@ -19,7 +19,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { processV8Flags } from '../util/v8Flags';
+import { processV8Flags, youngCollectionsEnabled } from '../util/v8Flags';
 import * as zlib from 'node:zlib';
 import { encodeBlock, finalBlock, judge, LiteralBlocks, segmentSize, WindowTail } from './compress';
 import { ReplyWait } from './replyWait';
@@ -133,7 +133,7 @@ class DeflateWorkers {
   private start(): void {
     this.started = true;
     for (let i = 0; i < this.count; i++) {
-      const worker = new Worker(workerSource, { eval: true, workerData: { level: this.level, segmentSize, v8Flags: processV8Flags() }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+      const worker = new Worker(workerSource, { eval: true, workerData: { level: this.level, segmentSize, v8Flags: processV8Flags(), collectYoung: youngCollectionsEnabled() }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       const slot = { worker, pending: 0 };
       worker.on('message', (m: Reply) => {
         slot.pending--;
@@ -206,17 +206,26 @@ class DeflateWorkers {
 /**
  * The worker's code, as source text so that no bundler or loader rewrites it (as seipdStream.ts's),
  * around compress.ts's self-contained `encodeBlock`. The output is transferred; the block's buffer
- * goes back for reuse.
+ * goes back for reuse. Each block leaves about a megabyte of dead buffers behind (zlib's outputs
+ * before they are joined), outside the worker's heap, which V8 collects only after some 64 MB of
+ * them: where the front end allows explicit collections (v8Flags.ts), a minor one after each
+ * block keeps that near zero (measured on 6,000 small text files: 148 → 112 MB peak RSS, against 98 MB without compression).
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
 const zlib = require('node:zlib');
 if (workerData.v8Flags) require('node:v8').setFlagsFromString(workerData.v8Flags);
+let collect;
+if (workerData.collectYoung) {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  collect = require('node:vm').runInNewContext('gc');
+}
 const encodeBlock = (${encodeBlock.toString()});
 parentPort.on('message', ({ seq, buffer, start, end, dictionary, stored }) => {
   const block = Buffer.from(buffer, start, end - start);
   const dict = Buffer.from(dictionary.buffer, dictionary.byteOffset, dictionary.byteLength);
   const r = encodeBlock(zlib, block, dict, stored, workerData.level, workerData.segmentSize);
   parentPort.postMessage({ seq, out: r.out, returned: buffer, deflated: r.deflated, stored: r.stored }, [r.out.buffer, buffer]);
+  if (collect) collect({ type: 'minor' });
 });
 `;

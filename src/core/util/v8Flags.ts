@@ -32,6 +32,11 @@ export function enableYoungCollections(): void {
   gc = runInNewContext('gc') as typeof gc;
 }
 
+/** Whether the front end allowed explicit collections: its workers then run them too. */
+export function youngCollectionsEnabled(): boolean {
+  return gc !== undefined;
+}
+
 /** A minor GC if the front end allowed it; a no-op otherwise. */
 function collectYoung(): void {
   gc?.({ type: 'minor' });
