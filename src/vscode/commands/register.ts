@@ -22,6 +22,7 @@ import { createRecoveryKit } from './recoveryKitFlow';
 import { testPassphrase } from './testPassphraseFlow';
 import { generateKeyPair } from './keyPairFlow';
 import { escrowKey, recoverKey } from './escrowFlow';
+import { startPassphraseReminder } from '../passphraseReminder';
 import { verifyFlow } from './verifyFlow';
 
 /** Runs a command body; a cancelled prompt ends quietly, any other error is one line to the user. */
@@ -91,4 +92,5 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
     if (node?.type === 'job') s.jobs.dismiss(node.job.key);
   });
   register('showLog', async () => s.log.show(true));
+  subscriptions.push(startPassphraseReminder(s.stateDir, s.log));
 }

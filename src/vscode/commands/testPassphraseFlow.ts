@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { Decryption } from '../../core/crypto/openpgp';
 import { GlacierError } from '../../core/errors';
 import { testKeys } from '../../core/jobs/keyTest';
+import { recordPassphraseTested } from '../passphraseReminder';
 import { cancelled } from '../secrets';
 import { pickPrivateKey } from './privateKeyFile';
 import type { Services } from './services';
@@ -25,6 +26,7 @@ export async function testPassphrase(s: Services): Promise<void> {
   if (report.failed.length) throw new GlacierError('corrupt', `the newest manifest (${newest}) could not be read: ${report.failed[0]!.problem}`);
   if (report.candidates[0]!.opens.length) {
     s.log.info(`passphrase test: opens ${newest}`);
+    await recordPassphraseTested(s.stateDir).catch((err: unknown) => s.log.warn(`could not note the passphrase test: ${(err as Error).message}`));
     void vscode.window.showInformationMessage(`Glacier Backup: ${what} opens the newest archive (${newest}). It was not stored.`);
   } else {
     s.log.info(`passphrase test: does not open ${newest}`);
