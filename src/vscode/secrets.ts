@@ -29,6 +29,30 @@ export function cancelled(what: string): GlacierError {
   return new GlacierError('cancelled', `${what} cancelled`);
 }
 
+/**
+ * A new secret, typed twice (a typo in a passphrase nobody can see would lock out every archive
+ * made with it); `what` names the step in the cancellation.
+ */
+export async function askNewSecret(o: { title: string; prompt: string; confirmTitle: string; minLength: number; what: string }): Promise<string> {
+  const first = await vscode.window.showInputBox({
+    title: o.title,
+    prompt: o.prompt,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.length < o.minLength ? `At least ${o.minLength} characters` : undefined),
+  });
+  if (first === undefined) throw cancelled(o.what);
+  const second = await vscode.window.showInputBox({
+    title: o.confirmTitle,
+    prompt: 'Type it again.',
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v === first ? undefined : 'The passphrases do not match'),
+  });
+  if (second === undefined) throw cancelled(o.what);
+  return first;
+}
+
 export class Secrets {
   constructor(
     private readonly storage: vscode.SecretStorage,
@@ -83,22 +107,13 @@ export class Secrets {
       );
       if (answer !== replace) throw cancelled('passphrase change');
     }
-    const first = await vscode.window.showInputBox({
+    const first = await askNewSecret({
       title: 'Glacier Backup: encryption passphrase',
       prompt: 'Archives are encrypted with this passphrase. Without it nobody, including you, can restore them: keep a copy somewhere safe.',
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (v) => (v.length < minPassphraseLength ? `At least ${minPassphraseLength} characters` : undefined),
+      confirmTitle: 'Glacier Backup: confirm the passphrase',
+      minLength: minPassphraseLength,
+      what: 'passphrase entry',
     });
-    if (first === undefined) throw cancelled('passphrase entry');
-    const second = await vscode.window.showInputBox({
-      title: 'Glacier Backup: confirm the passphrase',
-      prompt: 'Type the passphrase again.',
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (v) => (v === first ? undefined : 'The passphrases do not match'),
-    });
-    if (second === undefined) throw cancelled('passphrase entry');
     if (current && current !== first) await this.putOthers([current, ...(await this.otherPassphrases()).filter((p) => p !== first)]);
     await this.put(key.passphrase, first);
     this.log.info(current ? 'passphrase for new backups replaced in SecretStorage; the old one is kept for reading' : 'passphrase stored in SecretStorage');

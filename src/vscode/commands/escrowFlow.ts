@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import { escrowPrivateKey, minEscrowPassphraseLength, normaliseFingerprint, recoverEscrowedKey } from '../../core/jobs/keyEscrow';
-import { cancelled } from '../secrets';
+import { askNewSecret, cancelled } from '../secrets';
 import { pickPrivateKey } from './privateKeyFile';
 import type { Services } from './services';
 
@@ -23,21 +23,13 @@ export async function escrowKey(s: Services): Promise<void> {
     go,
   );
   if (answer !== go) throw cancelled('escrow');
-  const first = await vscode.window.showInputBox({
+  const first = await askNewSecret({
     title: 'Glacier Backup: escrow passphrase',
     prompt: `At least ${minEscrowPassphraseLength} characters; a few unrelated words are easy to keep and hard to guess. Never stored by VS Code.`,
-    password: true,
-    ignoreFocusOut: true,
-    validateInput: (v) => (v.length < minEscrowPassphraseLength ? `At least ${minEscrowPassphraseLength} characters` : undefined),
+    confirmTitle: 'Glacier Backup: confirm the escrow passphrase',
+    minLength: minEscrowPassphraseLength,
+    what: 'escrow',
   });
-  if (first === undefined) throw cancelled('escrow');
-  const second = await vscode.window.showInputBox({
-    title: 'Glacier Backup: confirm the escrow passphrase',
-    password: true,
-    ignoreFocusOut: true,
-    validateInput: (v) => (v === first ? undefined : 'The passphrases do not match'),
-  });
-  if (second === undefined) throw cancelled('escrow');
   const done = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: escrowing the private key' }, () =>
     escrowPrivateKey(store, { armored, what: 'the private key', escrowPassphrase: first }),
   );

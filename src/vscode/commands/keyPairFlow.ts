@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { generateRecipientKey } from '../../core/crypto/keyGen';
-import { cancelled, minPassphraseLength } from '../secrets';
+import { askNewSecret, cancelled, minPassphraseLength } from '../secrets';
 import { section } from '../settings';
 import type { Services } from './services';
 
@@ -22,21 +22,13 @@ export async function generateKeyPair(s: Services): Promise<void> {
     validateInput: (v) => (v.trim() === '' || /[<>\n]/.test(v) ? 'A name without < or >' : undefined),
   });
   if (name === undefined) throw cancelled('key generation');
-  const passphrase = await vscode.window.showInputBox({
+  const passphrase = await askNewSecret({
     title: 'Glacier Backup: new key pair (2/3): passphrase of the private key',
     prompt: 'Protects the private key wherever a copy of it goes (escrow, a file). Restoring needs it.',
-    password: true,
-    ignoreFocusOut: true,
-    validateInput: (v) => (v.length < minPassphraseLength ? `At least ${minPassphraseLength} characters` : undefined),
+    confirmTitle: 'Glacier Backup: new key pair (3/3): the passphrase again',
+    minLength: minPassphraseLength,
+    what: 'key generation',
   });
-  if (passphrase === undefined) throw cancelled('key generation');
-  const again = await vscode.window.showInputBox({
-    title: 'Glacier Backup: new key pair (3/3): the passphrase again',
-    password: true,
-    ignoreFocusOut: true,
-    validateInput: (v) => (v === passphrase ? undefined : 'The passphrases do not match'),
-  });
-  if (again === undefined) throw cancelled('key generation');
   const key = await generateRecipientKey({ name, passphrase });
   await s.connection.secrets.storePrivateKey(key.privateArmored, passphrase);
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
