@@ -136,7 +136,7 @@ export class Secrets {
     await this.put(key.otherPassphrases, JSON.stringify(list.slice(0, maxPassphrases - 1)));
   }
 
-  /** What opens archives with what is stored, without asking: every passphrase, or every private key. */
+  /** What opens archives with the stored passphrases, without asking: the one for new backups first, then those kept for reading. */
   async storedDecryption(): Promise<Decryption | undefined> {
     const first = await this.storedPassphrase();
     if (!first) return undefined;

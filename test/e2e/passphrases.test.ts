@@ -2,11 +2,12 @@
  * Several passphrases in VS Code (issue 18): archives made by the CLI under two passphrases, one
  * of them stored. The other archive shows as locked; "Unlock with Another Passphrase…" on its row
  * takes the other passphrase, keeps it, and the archive then lists with its files; both archives
- * then download in the same session. Screenshots land in test-artifacts/e2e/<test>/.
+ * then download in the same session. Test Encryption Passphrase… and Create Recovery Kit… run
+ * against the same store. Screenshots land in test-artifacts/e2e/<test>/.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildVsix } from './helpers/codeServer';
 import { startVsCode, type VsCodeSession } from './helpers/session';
@@ -118,6 +119,32 @@ describe('several passphrases in VS Code', () => {
         assert.deepEqual(snapshot(path.join(workspace, folder, 'src')), snapshot(path.join(workspace, 'src')));
       }
       await wb.screenshot('downloaded-both');
+    });
+  });
+
+  it('Test Encryption Passphrase… says whether a typed passphrase opens the newest archive, storing nothing; Create Recovery Kit… saves the page', async () => {
+    const { wb } = vs;
+    await wb.run('test-and-kit', async () => {
+      await wb.clearNotifications().catch(() => undefined);
+      await wb.runCommand('Glacier Backup: Test Encryption Passphrase…');
+      await wb.fillInputBox(oldPassphrase, { expectPassword: true, title: /test a passphrase/ });
+      await wb.waitForNotification(new RegExp(`That passphrase does NOT open the newest archive \\(${ids.new}\\)\\. It was not stored`), { timeout: 60_000 });
+      await wb.clearNotifications().catch(() => undefined);
+      await wb.runCommand('Glacier Backup: Test Encryption Passphrase…');
+      await wb.fillInputBox(newPassphrase, { expectPassword: true, title: /test a passphrase/ });
+      await wb.waitForNotification(new RegExp(`That passphrase opens the newest archive \\(${ids.new}\\)\\. It was not stored`), { timeout: 60_000 });
+      await wb.screenshot('tested');
+
+      const kit = path.join(work, 'kit.html');
+      await wb.runCommand('Glacier Backup: Create Recovery Kit…');
+      // code-server's save dialog is VS Code's simple one: a quick input holding the path.
+      await wb.fillInputBox(kit);
+      await wb.waitForNotification(/recovery kit saved as .*kit\.html\. Print it/);
+      await wb.screenshot('kit-saved');
+      const page = readFileSync(kit, 'utf8');
+      assert.match(page, /^<!doctype html>/);
+      assert.ok(page.includes(bucket) && page.includes('gpg -d'), 'the page names the bucket and the by-hand commands');
+      assert.ok(!page.includes(newPassphrase) && !page.includes(oldPassphrase), 'no passphrase is written on it');
     });
   });
 });

@@ -23,7 +23,9 @@ export async function unlockArchives(s: Services): Promise<void> {
 }
 
 export async function unlockWithAnother(s: Services, arg?: unknown): Promise<void> {
-  const id = (arg as Node | undefined)?.type === 'archive' ? (arg as Extract<Node, { type: 'archive' }>).info.id : typeof arg === 'string' ? arg : await pickLocked(s);
+  // The locked row clicked (or an id passed), else the user picks among the locked ones.
+  const node = arg as Node | undefined;
+  const id = typeof arg === 'string' ? arg : node?.type === 'archive' ? node.info.id : await pickLocked(s);
   if (!id) return;
   const label = s.catalog.get(id)?.summary?.label ?? id;
   const { store, settings } = await s.connection.connect();
