@@ -21,4 +21,5 @@ export const lifecycleOptions = {
   out: { type: 'string' },
   email: { type: 'string' },
   'include-passphrase': { type: 'boolean' },
+  'escrow-passphrase-file': { type: 'string' },
 } as const;

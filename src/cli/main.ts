@@ -14,6 +14,7 @@ import { lifecycleCommands, lifecycleUsage } from './lifecycleCommands';
 import { runSchedule, scheduleUsage } from './scheduleCommands';
 import { keyUsage, runRecoveryKit, runTestPassphrase } from './keyCommands';
 import { keyGenUsage, runKeyGenerate } from './keyGenCommand';
+import { keyEscrowUsage, runKeyEscrow, runKeyRecover } from './keyEscrowCommands';
 
 declare const PACKAGE_VERSION: string;
 
@@ -39,7 +40,7 @@ commands:
                                                role (a dry run: nothing is written), the minimal IAM policies,
                                                and how to turn on versioning and Object Lock (N days' retention)
 
-${lifecycleUsage}${scheduleUsage}${keyUsage}${keyGenUsage}
+${lifecycleUsage}${scheduleUsage}${keyUsage}${keyGenUsage}${keyEscrowUsage}
 store:      --store s3://BUCKET/PREFIX or file:///path (GLACIER_BACKUP_STORE): a bucket, or a folder such as
             an external drive; or --bucket NAME --prefix P; for S3 also --region R --endpoint URL
             --path-style --storage-class CLASS
@@ -83,7 +84,9 @@ async function main(argv: string[]): Promise<number> {
     await runKeyGenerate(io);
     return 0;
   }
-  if (!['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase', 'recovery-kit'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
+  const keyCommand = command === 'key' && (rest[0] === 'escrow' || rest[0] === 'recover');
+  if (command === 'key' && !keyCommand) throw new GlacierError('usage', `unknown command "key ${rest[0] ?? ''}": key generate, key escrow or key recover`);
+  if (!keyCommand && !['backup', 'list', 'files', 'restore', 'status', 'wait', 'download', 'download-key', 'verify', 'check', 'check-bucket', 'test-passphrase', 'recovery-kit'].includes(command) && !Object.hasOwn(lifecycleCommands, command)) throw new GlacierError('usage', `unknown command "${command}"`);
   // download-key names its bucket itself (no configured bucket is needed) and its whole key.
   const foreign = command === 'download-key' ? parseTarget(rest[0]).bucket : undefined;
   const location: StoreLocation =
@@ -119,6 +122,8 @@ async function main(argv: string[]): Promise<number> {
   else if (command === 'check-bucket') await runCheckBucket(ctx);
   else if (command === 'test-passphrase') await runTestPassphrase(ctx);
   else if (command === 'recovery-kit') await runRecoveryKit(ctx);
+  else if (keyCommand && rest[0] === 'escrow') await runKeyEscrow(ctx);
+  else if (keyCommand) await runKeyRecover(ctx, rest[1]);
   else if (Object.hasOwn(lifecycleCommands, command)) await lifecycleCommands[command]!(ctx, rest);
   else await runDownload(ctx, rest[0], rest[1]);
   return 0;

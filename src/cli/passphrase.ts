@@ -23,13 +23,8 @@ export async function givenPassphrases(o: Options, env: NodeJS.ProcessEnv, confi
   }
   if (given.length > maxPassphrases) throw new GlacierError('usage', `at most ${maxPassphrases} passphrases are tried: ${given.length} were given`);
   if (given.length > 0) return given;
-  if (process.stdin.isTTY && process.stderr.isTTY) {
-    const first = await prompt('Passphrase: ');
-    if (first === '') throw new GlacierError('usage', 'empty passphrase');
-    if (confirm && (await prompt('Repeat passphrase: ')) !== first) throw new GlacierError('usage', 'the passphrases do not match');
-    return [{ source: 'the passphrase typed', passphrase: first }];
-  }
-  throw new GlacierError('config', 'no passphrase: set GLACIER_BACKUP_PASSPHRASE, use --passphrase-file FILE, or run in a terminal');
+  const first = await typed(['Passphrase: ', 'Repeat passphrase: '], confirm, 'no passphrase: set GLACIER_BACKUP_PASSPHRASE, use --passphrase-file FILE, or run in a terminal');
+  return [{ source: 'the passphrase typed', passphrase: first }];
 }
 
 /** The passphrase that encrypts new backups: the first one given. */
@@ -40,13 +35,31 @@ export async function passphrase(o: Options, env: NodeJS.ProcessEnv, confirm: bo
 /** The passphrase of a private key: GLACIER_BACKUP_KEY_PASSPHRASE, or typed (twice for a new key). */
 export async function keyPassphrase(env: NodeJS.ProcessEnv, confirm: boolean): Promise<string> {
   if (env.GLACIER_BACKUP_KEY_PASSPHRASE) return env.GLACIER_BACKUP_KEY_PASSPHRASE;
-  if (process.stdin.isTTY && process.stderr.isTTY) {
-    const first = await prompt('Passphrase for the private key: ');
-    if (first === '') throw new GlacierError('usage', 'empty passphrase');
-    if (confirm && (await prompt('Repeat it: ')) !== first) throw new GlacierError('usage', 'the passphrases do not match');
-    return first;
+  return typed(['Passphrase for the private key: ', 'Repeat it: '], confirm, 'no passphrase for the private key: set GLACIER_BACKUP_KEY_PASSPHRASE or run in a terminal');
+}
+
+/**
+ * The escrow passphrase (key escrow, recover): GLACIER_BACKUP_ESCROW_PASSPHRASE, the first line of
+ * --escrow-passphrase-file, or typed (twice when escrowing). Never the backups' passphrase.
+ */
+export async function escrowPassphrase(o: Options, env: NodeJS.ProcessEnv, confirm: boolean): Promise<string> {
+  if (env.GLACIER_BACKUP_ESCROW_PASSPHRASE) return env.GLACIER_BACKUP_ESCROW_PASSPHRASE;
+  const file = o['escrow-passphrase-file'];
+  if (file) {
+    const text = (await readFileArg(file, 'escrow passphrase file')).replace(/\r?\n$/, '');
+    if (text === '') throw new GlacierError('usage', `escrow passphrase file ${file} is empty`);
+    return text;
   }
-  throw new GlacierError('config', 'no passphrase for the private key: set GLACIER_BACKUP_KEY_PASSPHRASE or run in a terminal');
+  return typed(['Escrow passphrase: ', 'Repeat the escrow passphrase: '], confirm, 'no escrow passphrase: set GLACIER_BACKUP_ESCROW_PASSPHRASE, use --escrow-passphrase-file FILE, or run in a terminal');
+}
+
+/** A secret typed at a terminal, twice when `confirm`; `missing` is the message without one. */
+async function typed([question, again]: [string, string], confirm: boolean, missing: string): Promise<string> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) throw new GlacierError('config', missing);
+  const first = await prompt(question);
+  if (first === '') throw new GlacierError('usage', 'empty passphrase');
+  if (confirm && (await prompt(again)) !== first) throw new GlacierError('usage', 'the passphrases do not match');
+  return first;
 }
 
 /** Reads a line from the terminal without echoing it. */

@@ -210,6 +210,7 @@ function archiveInfo(l: ListedArchive, prev: ArchiveInfo | undefined): ArchiveIn
     ...(state ? { state } : {}),
     ...(l.summary ? { summary: l.summary } : {}),
     ...(l.problem ? { problem: problemText(l.problem) } : {}),
+    ...(l.problem?.locked ? { locked: true } : {}),
   };
 }
 

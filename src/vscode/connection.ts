@@ -79,10 +79,9 @@ export class Connection {
       const dec = await this.secrets.privateKeyDecryption(ask);
       return dec ? { dec } : undefined;
     }
-    if (!ask) {
-      const stored = await this.secrets.storedPassphrase();
-      return stored ? { dec: { passphrase: stored } } : undefined;
-    }
+    // Every stored passphrase, tried in order: the one for new backups, then those kept for reading.
+    const stored = await this.secrets.storedDecryption();
+    if (stored || !ask) return stored ? { dec: stored } : undefined;
     const got = await this.secrets.passphraseForReading(reason);
     return { dec: { passphrase: got.passphrase }, ...(got.stored ? {} : { fresh: got.passphrase }) };
   }

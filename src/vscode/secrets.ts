@@ -6,8 +6,9 @@
  * except when the user cancels the prompt.
  */
 import * as vscode from 'vscode';
+import type * as OpenPGP from 'openpgp';
 import type { StaticCredentials } from '../core/config';
-import { loadPrivateKeys, type Decryption } from '../core/crypto/openpgp';
+import { loadPrivateKeys, maxPassphrases, type Decryption } from '../core/crypto/openpgp';
 import { GlacierError } from '../core/errors';
 import type { Log } from './log';
 
@@ -16,12 +17,40 @@ const key = {
   aws: 'glacierBackup.awsCredentials',
   privateKey: 'glacierBackup.privateKey',
   privateKeyPassphrase: 'glacierBackup.privateKeyPassphrase',
+  /** Earlier or other passphrases, tried after `passphrase` for reading only: a JSON array. */
+  otherPassphrases: 'glacierBackup.otherPassphrases',
+  /** More private keys for reading (public-key mode): a JSON array of { armored, passphrase? }. */
+  otherPrivateKeys: 'glacierBackup.otherPrivateKeys',
 } as const;
 
 export const minPassphraseLength = 8;
 
 export function cancelled(what: string): GlacierError {
   return new GlacierError('cancelled', `${what} cancelled`);
+}
+
+/**
+ * A new secret, typed twice (a typo in a passphrase nobody can see would lock out every archive
+ * made with it); `what` names the step in the cancellation.
+ */
+export async function askNewSecret(o: { title: string; prompt: string; confirmTitle: string; minLength: number; what: string }): Promise<string> {
+  const first = await vscode.window.showInputBox({
+    title: o.title,
+    prompt: o.prompt,
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v.length < o.minLength ? `At least ${o.minLength} characters` : undefined),
+  });
+  if (first === undefined) throw cancelled(o.what);
+  const second = await vscode.window.showInputBox({
+    title: o.confirmTitle,
+    prompt: 'Type it again.',
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (v) => (v === first ? undefined : 'The passphrases do not match'),
+  });
+  if (second === undefined) throw cancelled(o.what);
+  return first;
 }
 
 export class Secrets {
@@ -50,7 +79,7 @@ export class Secrets {
   }
 
   async forget(what: 'passphrase' | 'aws' | 'privateKey'): Promise<void> {
-    const names = what === 'privateKey' ? [key.privateKey, key.privateKeyPassphrase] : [key[what]];
+    const names = what === 'privateKey' ? [key.privateKey, key.privateKeyPassphrase, key.otherPrivateKeys] : what === 'passphrase' ? [key.passphrase, key.otherPassphrases] : [key[what]];
     for (const n of names) await Promise.resolve(this.storage.delete(n)).catch(() => undefined);
   }
 
@@ -58,27 +87,78 @@ export class Secrets {
     return this.get(key.passphrase);
   }
 
-  /** Asks for a new passphrase twice (a typo would make every archive unreadable) and stores it. */
+  /**
+   * Asks for a new passphrase twice (a typo would make every archive unreadable) and stores it. When
+   * one is stored already, it asks first whether to replace it for new backups; the old one stays
+   * for reading, so archives made under it still open.
+   */
   async setPassphrase(): Promise<string> {
-    const first = await vscode.window.showInputBox({
+    const current = await this.storedPassphrase();
+    if (current) {
+      const others = await this.otherPassphrases();
+      if (others.length + 1 >= maxPassphrases) {
+        throw new GlacierError('usage', `${others.length + 1} passphrases are stored, the most tried: run "Forget Encryption Passphrase" and store the ones still needed again`);
+      }
+      const replace = 'Replace for New Backups';
+      const answer = await vscode.window.showWarningMessage(
+        'Glacier Backup: a passphrase is stored already. Replace it for new backups? The old one is kept for reading the archives made with it.',
+        { modal: true },
+        replace,
+      );
+      if (answer !== replace) throw cancelled('passphrase change');
+    }
+    const first = await askNewSecret({
       title: 'Glacier Backup: encryption passphrase',
       prompt: 'Archives are encrypted with this passphrase. Without it nobody, including you, can restore them: keep a copy somewhere safe.',
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (v) => (v.length < minPassphraseLength ? `At least ${minPassphraseLength} characters` : undefined),
+      confirmTitle: 'Glacier Backup: confirm the passphrase',
+      minLength: minPassphraseLength,
+      what: 'passphrase entry',
     });
-    if (first === undefined) throw cancelled('passphrase entry');
-    const second = await vscode.window.showInputBox({
-      title: 'Glacier Backup: confirm the passphrase',
-      prompt: 'Type the passphrase again.',
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (v) => (v === first ? undefined : 'The passphrases do not match'),
-    });
-    if (second === undefined) throw cancelled('passphrase entry');
+    if (current && current !== first) await this.putOthers([current, ...(await this.otherPassphrases()).filter((p) => p !== first)]);
     await this.put(key.passphrase, first);
-    this.log.info('passphrase stored in SecretStorage');
+    this.log.info(current ? 'passphrase for new backups replaced in SecretStorage; the old one is kept for reading' : 'passphrase stored in SecretStorage');
     return first;
+  }
+
+  /** The passphrases kept for reading only, in the order they are tried (after the stored one). */
+  async otherPassphrases(): Promise<string[]> {
+    const raw = await this.get(key.otherPassphrases);
+    try {
+      const parsed = raw ? (JSON.parse(raw) as unknown) : [];
+      return Array.isArray(parsed) ? parsed.filter((p): p is string => typeof p === 'string' && p !== '') : [];
+    } catch {
+      this.log.warn('the stored extra passphrases were unreadable; they are ignored');
+      return [];
+    }
+  }
+
+  private async putOthers(list: string[]): Promise<void> {
+    await this.put(key.otherPassphrases, JSON.stringify(list.slice(0, maxPassphrases - 1)));
+  }
+
+  /** What opens archives with the stored passphrases, without asking: the one for new backups first, then those kept for reading. */
+  async storedDecryption(): Promise<Decryption | undefined> {
+    const first = await this.storedPassphrase();
+    if (!first) return undefined;
+    const others = await this.otherPassphrases();
+    return { passphrase: first, ...(others.length ? { otherPassphrases: others } : {}) };
+  }
+
+  /**
+   * Keeps a passphrase that opened an archive no stored one opens: for reading only, after the
+   * stored ones (or as the passphrase itself when none is stored). Refused past the number a
+   * reader tries.
+   */
+  async addReadingPassphrase(passphrase: string): Promise<void> {
+    const current = await this.storedPassphrase();
+    if (!current) return this.put(key.passphrase, passphrase);
+    const others = await this.otherPassphrases();
+    if (passphrase === current || others.includes(passphrase)) return;
+    if (others.length + 1 >= maxPassphrases) {
+      throw new GlacierError('usage', `${others.length + 1} passphrases are stored, the most tried: run "Forget Encryption Passphrase" and store the ones still needed again`);
+    }
+    await this.putOthers([...others, passphrase]);
+    this.log.info('another passphrase stored in SecretStorage for reading');
   }
 
   /** For backing up: the stored passphrase, or a new one (asked twice and stored). */
@@ -163,15 +243,71 @@ export class Secrets {
     }
     let keyPassphrase = await this.get(key.privateKeyPassphrase);
     try {
-      return { privateKeys: await loadPrivateKeys(armored, keyPassphrase) };
+      return { privateKeys: [...(await loadPrivateKeys(armored, keyPassphrase)), ...(await this.otherPrivateKeys())] };
     } catch (err) {
       if (!ask || !(err instanceof GlacierError) || err.code !== 'bad-key' || !/passphrase/i.test(err.message)) throw err;
       keyPassphrase = await vscode.window.showInputBox({ title: 'Glacier Backup: private key passphrase', password: true, ignoreFocusOut: true });
       if (keyPassphrase === undefined) throw cancelled('key passphrase entry');
       const keys = await loadPrivateKeys(armored, keyPassphrase);
       await this.put(key.privateKeyPassphrase, keyPassphrase);
-      return { privateKeys: keys };
+      return { privateKeys: [...keys, ...(await this.otherPrivateKeys())] };
     }
+  }
+
+  /** The private keys kept for reading only (each opened an archive when it was added); one that no longer loads is skipped. */
+  private async otherPrivateKeys(): Promise<OpenPGP.PrivateKey[]> {
+    const found: OpenPGP.PrivateKey[] = [];
+    for (const k of await this.otherPrivateKeyRecords()) {
+      try {
+        found.push(...(await loadPrivateKeys(k.armored, k.passphrase)));
+      } catch (err) {
+        this.log.warn(`a stored extra private key could not be loaded: ${(err as Error).message}`);
+      }
+    }
+    return found;
+  }
+
+  private async otherPrivateKeyRecords(): Promise<{ armored: string; passphrase?: string }[]> {
+    try {
+      const parsed = JSON.parse((await this.get(key.otherPrivateKeys)) ?? '[]') as unknown;
+      return Array.isArray(parsed) ? parsed.filter((k): k is { armored: string; passphrase?: string } => typeof k?.armored === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Keeps another private key (armored, with its passphrase if it has one) for reading, after the main one. */
+  async addPrivateKey(armored: string, passphrase: string | undefined): Promise<void> {
+    if (!(await this.get(key.privateKey))) {
+      await this.put(key.privateKey, armored);
+      if (passphrase) await this.put(key.privateKeyPassphrase, passphrase);
+      return;
+    }
+    const records = await this.otherPrivateKeyRecords();
+    if (records.some((r) => r.armored === armored)) return;
+    await this.put(key.otherPrivateKeys, JSON.stringify([...records, { armored, ...(passphrase ? { passphrase } : {}) }]));
+    this.log.info('another private key stored in SecretStorage for reading');
+  }
+
+  /**
+   * Public-key mode set-up: a generated private key becomes the one kept, with its passphrase; a key
+   * stored before stays for reading the archives made for it.
+   */
+  async storePrivateKey(armored: string, passphrase: string): Promise<void> {
+    const previous = await this.get(key.privateKey);
+    if (previous && previous !== armored) {
+      const records = await this.otherPrivateKeyRecords();
+      const kept = await this.get(key.privateKeyPassphrase);
+      await this.put(key.otherPrivateKeys, JSON.stringify([{ armored: previous, ...(kept ? { passphrase: kept } : {}) }, ...records]));
+    }
+    await this.put(key.privateKey, armored);
+    await this.put(key.privateKeyPassphrase, passphrase);
+    this.log.info('private key stored in SecretStorage');
+  }
+
+  /** The main private key as stored (armored, under its own passphrase), for escrow; undefined if none. */
+  async storedPrivateKey(): Promise<string | undefined> {
+    return this.get(key.privateKey);
   }
 
   /** Reads an armored private key from a file into SecretStorage (the file can then be moved offline). */

@@ -28,6 +28,8 @@ export interface ArchiveInfo {
   summary?: ArchiveSummary;
   /** Why the archive cannot be used as is (no manifest, manifest unreadable…). */
   problem?: string;
+  /** Its manifest opens with none of the stored passphrases or keys ("Unlock with Another Passphrase…"). */
+  locked?: boolean;
 }
 
 /** The icon ids are VS Code product icons (codicons). */
@@ -116,7 +118,7 @@ export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, 
     label,
     description: parts.filter(Boolean).join(' · '),
     icon: kindIcon[kind],
-    contextValue: `archive.${kind}`,
+    contextValue: kind === 'problem' && a.locked ? 'archive.locked' : `archive.${kind}`,
     tooltip: lines.join('\n'),
   };
 }

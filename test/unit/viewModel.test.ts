@@ -43,6 +43,7 @@ describe('Archives view model', () => {
       [{ state: { state: 'restored', expiry: new Date('2026-11-23T20:00:00Z') } }, 'cloud-download', 'archive.restored', /expires soon/],
       [{ state: { state: 'available' }, storageClass: 'STANDARD' }, 'pass', 'archive.available', /GiB Standard · available$/],
       [{ problem: 'archive without manifest' }, 'warning', 'archive.problem', /archive without manifest/],
+      [{ problem: 'manifest: cannot open the manifest of x: wrong passphrase or key', locked: true }, 'warning', 'archive.locked', /wrong passphrase or key$/],
       [{ size: undefined, problem: undefined }, 'warning', 'archive.problem', /archive missing/],
       [{ state: undefined }, 'circle-outline', 'archive.unknown', /state unknown/],
     ];

@@ -81,17 +81,21 @@ async function s2kKeyInTurns(passphrase: string, salt: Uint8Array, countByte: nu
   }
 }
 
-/** The SKESK v4 packet (new format, tag 3) that opens `sessionKey` with `passphrase`. */
-export function passphraseKeyPacket(passphrase: string, algorithm: SymmetricAlgorithm, sessionKey: Uint8Array, salt: Uint8Array = randomBytes(8)): Buffer {
+/**
+ * The SKESK v4 packet (new format, tag 3) that opens `sessionKey` with `passphrase`; `countByte`
+ * above the default makes each guess dearer (key escrow uses 255, the format's most).
+ */
+export function passphraseKeyPacket(passphrase: string, algorithm: SymmetricAlgorithm, sessionKey: Uint8Array, salt: Uint8Array = randomBytes(8), countByte = defaultCountByte): Buffer {
   const size = keySizes[algorithm];
   if (sessionKey.byteLength !== size) throw new Error(`the ${algorithm} session key must be ${size} bytes`);
   if (salt.byteLength !== 8) throw new Error('the S2K salt must be 8 bytes');
-  const key = s2kKey(passphrase, salt, defaultCountByte, size);
+  if (!Number.isInteger(countByte) || countByte < 0 || countByte > 255) throw new Error('the S2K count byte must be 0 to 255');
+  const key = s2kKey(passphrase, salt, countByte, size);
   // The algorithm octet and the session key, in CFB with a zero IV under the derived key (§5.3).
   const cipher = createCipheriv(`aes-${size * 8}-cfb`, key, Buffer.alloc(16));
   const encrypted = Buffer.concat([cipher.update(Buffer.of(algorithmIds[algorithm])), cipher.update(sessionKey), cipher.final()]);
   key.fill(0);
-  const body = Buffer.concat([Buffer.of(4, algorithmIds[algorithm], iteratedSalted, sha256Id), salt, Buffer.of(defaultCountByte), encrypted]);
+  const body = Buffer.concat([Buffer.of(4, algorithmIds[algorithm], iteratedSalted, sha256Id), salt, Buffer.of(countByte), encrypted]);
   return Buffer.concat([Buffer.of(0xc0 | 3, body.byteLength), body]);
 }
 

@@ -12,7 +12,7 @@
  */
 import type { ArchiveStore } from '../store/archiveStore';
 import type { Decryption } from '../crypto/openpgp';
-import { describeError } from '../errors';
+import { describeError, GlacierError } from '../errors';
 import { listArchives, readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
 import { glacierState, needsRestore, type GlacierState } from '../store/glacierState';
@@ -37,6 +37,8 @@ export function summarise(m: Manifest): ArchiveSummary {
 export interface ListingProblem {
   kind: 'manifest-without-archive' | 'archive-without-manifest' | 'manifest-unreadable';
   message: string;
+  /** The manifest is intact but the keys given do not open it (made under another passphrase or key). */
+  locked?: true;
 }
 
 export interface ListedArchive {
@@ -111,7 +113,7 @@ export async function listArchivesWithState(req: ListingRequest): Promise<Listin
           req.summaries?.set(a.id, a.summary);
         } catch (err) {
           if (signal?.aborted) throw err;
-          a.problem ??= { kind: 'manifest-unreadable', message: describeError(err) };
+          a.problem ??= { kind: 'manifest-unreadable', message: describeError(err), ...(err instanceof GlacierError && err.code === 'crypto' ? { locked: true as const } : {}) };
         }
       });
     }

@@ -6,8 +6,11 @@ export const archivesDir = 'archives/';
 export const catalogDir = 'catalog/';
 export const archiveSuffix = '.tar.gpg';
 export const manifestSuffix = '.json.gpg';
+/** Escrowed private keys (jobs/keyEscrow.ts): never listed as archives, never flagged by check. */
+export const keysDir = 'keys/';
 
 export const keys = {
   archive: (id: string): string => `${archivesDir}${id}${archiveSuffix}`,
   manifest: (id: string): string => `${catalogDir}${id}${manifestSuffix}`,
+  escrow: (fingerprint: string): string => `${keysDir}${fingerprint}.asc.gpg`,
 };

@@ -14,9 +14,15 @@ import { checkArchivesFlow } from './checkArchivesFlow';
 import { checkBucketFlow } from './checkBucketFlow';
 import { deleteFlow } from './deleteFlow';
 import { retrieve } from './retrieve';
-import { forgetAwsCredentials, forgetPassphrase, forgetPrivateKey, setAwsCredentials, setPassphrase, setPrivateKey, unlock } from './secretCommands';
+import { forgetAwsCredentials, forgetPassphrase, forgetPrivateKey, setAwsCredentials, setPassphrase, setPrivateKey } from './secretCommands';
 import type { Services } from './services';
 import { setUpFlow } from './setUpFlow';
+import { unlockArchives, unlockWithAnother } from './unlockAnother';
+import { createRecoveryKit } from './recoveryKitFlow';
+import { testPassphrase } from './testPassphraseFlow';
+import { generateKeyPair } from './keyPairFlow';
+import { escrowKey, recoverKey } from './escrowFlow';
+import { startPassphraseReminder } from '../passphraseReminder';
 import { verifyFlow } from './verifyFlow';
 
 /** Runs a command body; a cancelled prompt ends quietly, any other error is one line to the user. */
@@ -65,7 +71,13 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
   register('checkArchives', () => checkArchivesFlow(s));
   onArchive('verify', 'Verify which archive?', verifyFlow, isReadable);
   register('setUp', () => setUpFlow(s));
-  register('unlock', () => unlock(s));
+  register('unlock', () => unlockArchives(s));
+  register('unlockWithAnother', (arg?: unknown) => unlockWithAnother(s, arg));
+  register('testPassphrase', () => testPassphrase(s));
+  register('createRecoveryKit', () => createRecoveryKit(s));
+  register('generateKeyPair', () => generateKeyPair(s));
+  register('escrowPrivateKey', () => escrowKey(s));
+  register('recoverEscrowedKey', () => recoverKey(s));
   register('setPassphrase', () => setPassphrase(s));
   register('forgetPassphrase', () => forgetPassphrase(s));
   register('setAwsCredentials', () => setAwsCredentials(s));
@@ -80,4 +92,5 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
     if (node?.type === 'job') s.jobs.dismiss(node.job.key);
   });
   register('showLog', async () => s.log.show(true));
+  subscriptions.push(startPassphraseReminder(s.stateDir, s.log));
 }

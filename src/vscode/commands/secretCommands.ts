@@ -16,7 +16,7 @@ export async function unlock(s: Services): Promise<void> {
 
 export async function setPassphrase(s: Services): Promise<void> {
   await s.connection.secrets.setPassphrase();
-  void vscode.window.showInformationMessage('Glacier Backup: passphrase saved in SecretStorage. New archives use it; older ones still need the passphrase they were made with.');
+  void vscode.window.showInformationMessage('Glacier Backup: passphrase saved in SecretStorage. New archives use it; an earlier one stays stored for reading the archives made with it.');
   await s.catalog.refresh();
 }
 

@@ -185,7 +185,8 @@ export class Workbench {
 
   /** Opens a folder (a path on the code-server machine) and waits until the workbench and Explorer are up. */
   async openFolder(folder: string): Promise<void> {
-    await this.page.goto(`${this.baseUrl}/?folder=${encodeURIComponent(folder)}`);
+    // A loaded machine (other test runs on two cores) can take longer than the default 30 s to serve the workbench.
+    await this.page.goto(`${this.baseUrl}/?folder=${encodeURIComponent(folder)}`, { timeout: 120_000 });
     await this.waitReady();
   }
 
