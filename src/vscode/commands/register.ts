@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { describeError, GlacierError } from '../../core/errors';
 import type { Node } from '../archivesView';
 import type { Log } from '../log';
-import { copyS3Uri, showManifest } from './archiveDetails';
+import { copyArchiveId, copyS3Uri, showManifest } from './archiveDetails';
 import { isReadable, pickArchive } from './archivePicks';
 import { backupSelection, backupWorkspaceFolders } from './backupFlow';
 import { checkArchivesFlow } from './checkArchivesFlow';
@@ -17,6 +17,7 @@ import { retrieve } from './retrieve';
 import { forgetAwsCredentials, forgetPassphrase, forgetPrivateKey, setAwsCredentials, setPassphrase, setPrivateKey, unlock } from './secretCommands';
 import type { Services } from './services';
 import { setUpFlow } from './setUpFlow';
+import { showRestores } from './showRestores';
 import { verifyFlow } from './verifyFlow';
 
 /** Runs a command body; a cancelled prompt ends quietly, any other error is one line to the user. */
@@ -59,6 +60,7 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
   register('requestRestore', async (arg?: unknown) => retrieve(s, { restore: idOf(arg) }));
   onArchive('download', 'Download & decrypt which archive?', (_, id) => retrieve(s, { download: id }), isReadable);
   onArchive('copyS3Uri', 'Copy the S3 URI of which archive?', copyS3Uri);
+  onArchive('copyArchiveId', 'Copy the id of which archive?', copyArchiveId);
   onArchive('showManifest', 'Show the manifest of which archive?', showManifest);
   onArchive('delete', 'Delete which archive?', deleteFlow);
   register('checkBucket', () => checkBucketFlow(s));
@@ -80,4 +82,5 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
     if (node?.type === 'job') s.jobs.dismiss(node.job.key);
   });
   register('showLog', async () => s.log.show(true));
+  register('showRestores', (id?: string) => showRestores(s, typeof id === 'string' ? id : undefined));
 }
