@@ -40,7 +40,7 @@ export async function runRestore(ctx: Context, id: string | undefined): Promise<
     'not-needed': `archive ${id} is in ${res.status.storageClass} and needs no restore`,
   }[res.outcome];
   ctx.err(said);
-  if (res.outcome !== 'not-needed') await tracker(ctx).add(res.status.id, { tier, days });
+  if (res.outcome !== 'not-needed') await tracker(ctx).add(res.status.id, { tier, days, storageClass: res.status.storageClass });
   ctx.out(res.status.glacier.state);
 }
 

@@ -18,6 +18,7 @@ import type { GlacierState } from '../core/store/glacierState';
 import { keys } from '../core/store/keys';
 import type { Connection } from './connection';
 import type { Log } from './log';
+import { openWithPassphrase } from './passphraseRetry';
 import type { ArchiveInfo, ArchiveSummary } from './viewModel';
 
 export type CatalogStatus =
@@ -128,9 +129,8 @@ export class ArchiveCatalog implements vscode.Disposable {
     const hit = this.manifests.get(id);
     if (hit) return hit;
     const { store, settings } = await this.connection.connect();
-    const opened = await this.connection.decryption(settings, true, `Enter the passphrase to open the manifest of ${this.get(id)?.summary?.label ?? id}.`);
-    const m = await readManifest(store, id, opened!.dec);
-    if (opened!.fresh) await this.connection.secrets.rememberPassphrase(opened!.fresh);
+    const label = this.get(id)?.summary?.label ?? id;
+    const { value: m } = await openWithPassphrase(this.connection, settings, label, `Enter the passphrase to open the manifest of ${label}.`, (dec) => readManifest(store, id, dec));
     this.manifests.set(id, m);
     // Keep a few file lists; a 200,000-file manifest is tens of MB.
     while (this.manifests.size > 4) this.manifests.delete(this.manifests.keys().next().value!);
@@ -156,7 +156,7 @@ export class ArchiveCatalog implements vscode.Disposable {
     this.changed.fire();
   }
 
-  /** The poller's list of pending restores, for "restoring since …, expected by …". */
+  /** The poller's list of pending restores: the tree's state derives from it (viewModel.archiveKind). */
   setPending(list: readonly PendingRestore[]): void {
     this.pending = [...list];
     this.applyPending();
@@ -166,7 +166,7 @@ export class ArchiveCatalog implements vscode.Disposable {
   private applyPending(): void {
     for (const a of this.archives) {
       const p = this.pending.find((x) => x.id === a.id && x.store === this.storeKey);
-      if (p) a.restore = { requestedAt: p.requestedAt, ...(p.tier ? { tier: p.tier } : {}) };
+      if (p) a.restore = { requestedAt: p.requestedAt, state: p.state, ...(p.tier ? { tier: p.tier } : {}), ...(p.expiry ? { expiry: p.expiry } : {}) };
       else delete a.restore;
     }
   }

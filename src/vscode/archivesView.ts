@@ -5,7 +5,8 @@ import { entryName } from '../core/pack/rawNames';
 import { describeError } from '../core/errors';
 import type { ArchiveCatalog } from './archiveCatalog';
 import type { JobQueue } from './jobQueue';
-import { archiveLook, entryLook, groupBySource, indexEntries, jobLook, type ArchiveInfo, type FolderIndex, type JobInfo, type SourceGroup } from './viewModel';
+import { plural } from './when';
+import { archiveLook, matchesFilter, entryLook, groupBySource, indexEntries, jobLook, type ArchiveInfo, type FolderIndex, type JobInfo, type SourceGroup } from './viewModel';
 
 /** A folder shows at most this many children; the rest are one "… more" row (Restore… searches them all). */
 const maxChildren = 2000;
@@ -22,6 +23,8 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private groups: SourceGroup[] = [];
+  /** The "Filter…" text: only archives matching it are shown (matchesFilter). */
+  private filter = '';
   private readonly archiveNodes = new Map<string, Node & { type: 'archive' }>();
   private readonly indexes = new Map<string, FolderIndex>();
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -34,6 +37,9 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       catalog.onDidChange(() => this.rebuild()),
       jobs.onDidChange(() => this.changed.fire(undefined)),
     );
+    // Relative dates and times left ("3 min ago", "~11 h left") age: redraw once a minute.
+    const timer = setInterval(() => this.changed.fire(undefined), 60_000);
+    this.subscriptions.push({ dispose: () => clearInterval(timer) });
   }
 
   dispose(): void {
@@ -42,11 +48,20 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
   }
 
   private rebuild(): void {
-    this.groups = groupBySource(this.catalog.archives);
+    this.groups = groupBySource(this.filter ? this.catalog.archives.filter((a) => matchesFilter(a, this.filter)) : this.catalog.archives);
     this.archiveNodes.clear();
     for (const g of this.groups) for (const a of g.archives) this.archiveNodes.set(a.id, { type: 'archive', info: a, group: g });
     for (const id of this.indexes.keys()) if (!this.archiveNodes.has(id)) this.indexes.delete(id);
     this.changed.fire(undefined);
+  }
+
+  get filterText(): string {
+    return this.filter;
+  }
+
+  setFilter(text: string): void {
+    this.filter = text.trim();
+    this.rebuild();
   }
 
   archiveNode(id: string): Node | undefined {
@@ -82,7 +97,7 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       case 'group': {
         const item = new vscode.TreeItem(node.group.label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `group:${node.group.key}`;
-        item.description = `${node.group.description}${node.group.description ? ' · ' : ''}${node.group.archives.length} archive${node.group.archives.length === 1 ? '' : 's'}`;
+        item.description = [node.group.description, plural(node.group.archives.length, 'archive')].filter(Boolean).join(' · ');
         item.iconPath = new vscode.ThemeIcon(node.group.key === '?' ? 'lock' : 'folder-library');
         item.contextValue = 'group';
         return item;
@@ -92,7 +107,7 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         const item = new vscode.TreeItem(look.label, node.info.summary ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `archive:${node.info.id}`;
         item.description = look.description;
-        item.iconPath = new vscode.ThemeIcon(look.icon);
+        item.iconPath = new vscode.ThemeIcon(look.icon, look.color ? new vscode.ThemeColor(look.color) : undefined);
         item.contextValue = look.contextValue;
         item.tooltip = new vscode.MarkdownString(look.tooltip);
         return item;
@@ -140,6 +155,9 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
       });
     }
     for (const g of this.groups) nodes.push({ type: 'group', group: g });
+    if (this.filter && this.groups.length === 0 && this.catalog.archives.length > 0) {
+      nodes.push({ type: 'hint', label: `No archive matches "${this.filter}"`, icon: 'filter', command: { command: 'glacierBackup.clearFilter', title: 'Clear Filter' } });
+    }
     return nodes;
   }
 

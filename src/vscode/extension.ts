@@ -14,6 +14,7 @@ import { WantedFiles } from './commands/wantedFiles';
 import { Connection } from './connection';
 import { JobQueue } from './jobQueue';
 import { createLog } from './log';
+import { ReportDocuments } from './reportDocuments';
 import { RestorePoller } from './restorePoller';
 import { Secrets } from './secrets';
 import { section } from './settings';
@@ -27,7 +28,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const poller = new RestorePoller(context.globalState, connection, catalog, log);
   const view = new ArchivesView(catalog, jobs);
   const treeView = vscode.window.createTreeView('glacierBackup.archives', { treeDataProvider: view, showCollapseAll: true });
-  context.subscriptions.push(log, catalog, jobs, poller, view, treeView);
+  const reports = new ReportDocuments();
+  context.subscriptions.push(log, catalog, jobs, poller, view, treeView, reports);
+
+  const setFilter = async (text: string): Promise<void> => {
+    view.setFilter(text);
+    treeView.description = view.filterText ? `filter: ${view.filterText}` : undefined;
+    await vscode.commands.executeCommand('setContext', 'glacierBackup.filtered', view.filterText !== '');
+  };
 
   const services: Services = {
     connection,
@@ -37,12 +45,26 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     stateDir: path.join(context.globalStorageUri.fsPath, 'state'),
     wantedFiles: new WantedFiles(context.globalState),
+    reports,
     revealArchive: async (id) => {
+      // The view may never have been shown (and so never listed) in this window, or filter it out.
+      if (!view.archiveNode(id) && view.filterText) await setFilter('');
+      if (!view.archiveNode(id)) {
+        await vscode.commands.executeCommand('glacierBackup.archives.focus');
+        await catalog.refresh();
+      }
       const node = view.archiveNode(id);
       if (node) await treeView.reveal(node, { select: true, focus: true });
     },
   };
   registerCommands(context.subscriptions, services);
+  context.subscriptions.push(
+    vscode.commands.registerCommand('glacierBackup.filterArchives', async () => {
+      const text = await vscode.window.showInputBox({ title: 'Glacier Backup: filter archives', prompt: 'Words of a label, source folder, host, id or state ("restored"); empty shows all', value: view.filterText });
+      if (text !== undefined) await setFilter(text);
+    }),
+    vscode.commands.registerCommand('glacierBackup.clearFilter', () => setFilter('')),
+  );
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {

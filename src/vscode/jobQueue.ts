@@ -2,7 +2,8 @@
  * Backups and downloads run one at a time, in the order they were asked for. The running job shows
  * in the status bar (percent, speed, time left; a click offers details and Cancel), in a
  * cancellable progress notification and in the Archives view; a failed job stays in the view until
- * dismissed.
+ * dismissed, or until the same job succeeds. Every Cancel (notification, status bar, tree) acts at
+ * once and ends with the same message.
  */
 import * as vscode from 'vscode';
 import { describeError, GlacierError, isSuspended, Suspend } from '../core/errors';
@@ -81,6 +82,8 @@ export class JobQueue implements vscode.Disposable {
         },
       );
       this.log.info(`${job.info.title}: done in ${((Date.now() - job.started) / 1000).toFixed(1)} s`);
+      // An earlier failure of the same job is history now.
+      for (const old of this.jobs.filter((j) => j.info.state === 'failed' && j.info.title === job.info.title)) this.remove(old);
       this.remove(job);
       return value;
     } catch (err) {
@@ -90,9 +93,7 @@ export class JobQueue implements vscode.Disposable {
         return undefined;
       }
       if (job.controller.signal.aborted || (err instanceof GlacierError && err.code === 'cancelled')) {
-        this.log.info(`${job.info.title}: cancelled`);
-        this.remove(job);
-        void vscode.window.showInformationMessage(`Glacier Backup: ${job.info.title} cancelled; nothing was kept.`);
+        this.cancelled(job);
         return undefined;
       }
       this.log.error(`${job.info.title}: ${message}`);
@@ -122,6 +123,12 @@ export class JobQueue implements vscode.Disposable {
     this.update();
   }
 
+  private cancelled(job: Job): void {
+    this.log.info(`${job.info.title}: cancelled`);
+    this.remove(job);
+    void vscode.window.showInformationMessage(`Glacier Backup: ${job.info.title} cancelled; nothing was kept.`);
+  }
+
   private remove(job: Job): void {
     const i = this.jobs.indexOf(job);
     if (i >= 0) this.jobs.splice(i, 1);
@@ -137,7 +144,8 @@ export class JobQueue implements vscode.Disposable {
     const job = this.jobs.find((j) => j.info.key === key);
     if (!job) return;
     job.controller.abort();
-    if (job.info.state === 'queued') this.remove(job);
+    // A running job says so when it has stopped (execute); a queued one never started.
+    if (job.info.state === 'queued') this.cancelled(job);
   }
 
   private update(): void {
@@ -161,12 +169,9 @@ export class JobQueue implements vscode.Disposable {
       void vscode.window.showInformationMessage('Glacier Backup: no job is running.');
       return;
     }
-    const pick = await vscode.window.showQuickPick(items, { title: 'Glacier Backup jobs', placeHolder: 'Pick a job to cancel it (or dismiss a failed one)' });
+    const pick = await vscode.window.showQuickPick(items, { title: 'Glacier Backup jobs', placeHolder: 'Pick a job to cancel it (nothing of it is kept), or dismiss a failed one' });
     if (!pick) return;
     if (pick.state === 'failed') this.dismiss(pick.key);
-    else {
-      const sure = await vscode.window.showWarningMessage(`Cancel "${pick.label.replace(/^\$\([^)]*\) /, '')}"? Nothing of it is kept.`, 'Cancel Job');
-      if (sure) this.cancel(pick.key);
-    }
+    else this.cancel(pick.key);
   }
 }

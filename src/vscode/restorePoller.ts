@@ -1,18 +1,20 @@
 /**
  * Watches pending restores in the background. The list lives in globalState (ids, tiers and
- * times; nothing secret), so it survives reloads and restarts; the engine's RestoreTracker makes
- * at most one HEAD per archive per interval, backing off while nothing changes. A status bar item
- * counts pending restores; a ready archive raises a notification offering Download…, and a
- * restored copy about to expire is warned about once.
+ * times; nothing secret), so it survives reloads and restarts; the engine's RestoreTracker checks
+ * around each restore's expected completion time. That list is the one truth: the status bar
+ * counts it, the tree derives its states from it (catalog.setPending), and a restored copy the
+ * listing sees first is entered into it (observe), with the same notification as a check's. A
+ * ready archive raises a notification offering Download…, and a restored copy about to expire is
+ * warned about once. Clicking the status item reveals the archive in the tree.
  */
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
-import { RestoreTracker, type PendingRestore, type PendingStore } from '../core/jobs/restoreTracker';
+import { RestoreTracker, type PendingRestore, type PendingStore, type TrackerEvent } from '../core/jobs/restoreTracker';
 import type { RestoreTier } from '../core/jobs/restoreRequest';
 import type { ArchiveCatalog } from './archiveCatalog';
 import type { Connection } from './connection';
 import type { Log } from './log';
-import { shortDate } from './viewModel';
+import { localDate } from './when';
 
 const stateKey = 'glacierBackup.pendingRestores';
 
@@ -35,6 +37,9 @@ export class RestorePoller implements vscode.Disposable {
   private ticking = false;
   private readonly warnedExpiry = new Set<string>();
   private tracker?: { key: string; tracker: RestoreTracker };
+  private readonly subscription: vscode.Disposable;
+  /** Checks and observations run one after another, so one change is announced once. */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(
     memento: vscode.Memento,
@@ -45,11 +50,13 @@ export class RestorePoller implements vscode.Disposable {
     this.store = new GlobalStatePendingStore(memento);
     this.statusItem = vscode.window.createStatusBarItem('glacierBackup.restores', vscode.StatusBarAlignment.Left, 49);
     this.statusItem.name = 'Glacier Backup restores';
-    this.statusItem.command = 'glacierBackup.archives.focus';
+    this.statusItem.command = 'glacierBackup.showRestores';
+    this.subscription = catalog.onDidChange(() => void this.observeListing());
   }
 
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
+    this.subscription.dispose();
     this.statusItem.dispose();
   }
 
@@ -70,8 +77,9 @@ export class RestorePoller implements vscode.Disposable {
     return this.tracker.tracker;
   }
 
-  async add(id: string, request: { tier: RestoreTier; days: number }): Promise<void> {
-    await (await this.currentTracker()).add(id, request);
+  async add(id: string, request: { tier: RestoreTier; days: number; storageClass?: string }): Promise<void> {
+    const storageClass = request.storageClass ?? this.catalog.get(id)?.storageClass;
+    await (await this.currentTracker()).add(id, { ...request, ...(storageClass ? { storageClass } : {}) });
     await this.publish();
   }
 
@@ -93,39 +101,71 @@ export class RestorePoller implements vscode.Disposable {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      const tracker = await this.currentTracker();
-      const events = await tracker.checkDue();
-      for (const e of events) {
-        switch (e.type) {
-          case 'restoring':
-            this.catalog.setState(e.id, { state: 'restoring' });
-            break;
-          case 'ready': {
-            this.catalog.setState(e.id, { state: 'restored', ...(e.expiry ? { expiry: e.expiry } : {}) });
-            const label = this.catalog.get(e.id)?.summary?.label ?? e.id;
-            this.log.info(`restore of ${e.id} is ready${e.expiry ? ` until ${e.expiry.toISOString()}` : ''}`);
-            const until = e.expiry ? ` It stays downloadable until ${shortDate(e.expiry)} UTC.` : '';
-            void vscode.window.showInformationMessage(`Glacier Backup: "${label}" is restored and ready to download.${until}`, 'Download…').then((pick) => {
-              if (pick) void vscode.commands.executeCommand('glacierBackup.download', e.id);
-            });
-            break;
-          }
-          case 'expired':
-            this.catalog.setState(e.id, { state: 'archived' });
-            void vscode.window.showWarningMessage(`Glacier Backup: the restored copy of ${this.catalog.get(e.id)?.summary?.label ?? e.id} expired before it was downloaded; request a new restore.`);
-            break;
-          case 'failed':
-            this.log.warn(`stopped watching the restore of ${e.id}: ${e.message}`);
-            void vscode.window.showErrorMessage(`Glacier Backup: stopped watching the restore of ${e.id}: ${e.message}`);
-            break;
-        }
-      }
-      this.warnExpiringSoon(await tracker.pending());
-      await this.publish();
+      await this.inTurn(async () => {
+        const tracker = await this.currentTracker();
+        for (const e of await tracker.checkDue()) this.announce(e);
+        this.warnExpiringSoon(await tracker.pending());
+        await this.publish();
+      });
     } catch (err) {
       this.log.debug(`restore poll skipped: ${describeError(err)}`);
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /**
+   * A restored copy the listing saw before a check did: the pending list learns it now, so the
+   * status bar and the notification agree with the tree at once rather than at the next check.
+   */
+  private async observeListing(): Promise<void> {
+    const seen = this.catalog.archives.filter((a) => a.restore?.state === 'restoring' && (a.state?.state === 'restored' || a.state?.state === 'available'));
+    if (seen.length === 0) return;
+    try {
+      await this.inTurn(async () => {
+        const tracker = await this.currentTracker();
+        for (const a of seen) {
+          const e = await tracker.observe(a.id, a.state!);
+          if (e) this.announce(e);
+        }
+        await this.publish();
+      });
+    } catch (err) {
+      this.log.debug(`restore states from the listing not applied: ${describeError(err)}`);
+    }
+  }
+
+  private inTurn<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(f, f);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Tells the user what a check (or the listing) found, and updates the tree's state. */
+  private announce(e: TrackerEvent): void {
+    const label = this.catalog.get(e.id)?.summary?.label ?? e.id;
+    switch (e.type) {
+      case 'restoring':
+        this.catalog.setState(e.id, { state: 'restoring' });
+        break;
+      case 'ready': {
+        this.catalog.setState(e.id, { state: 'restored', ...(e.expiry ? { expiry: e.expiry } : {}) });
+        this.log.info(`restore of ${e.id} is ready${e.expiry ? ` until ${e.expiry.toISOString()}` : ''}`);
+        const until = e.expiry ? ` It stays downloadable until ${localDate(e.expiry)}.` : '';
+        void vscode.window.showInformationMessage(`Glacier Backup: "${label}" is restored and ready to download.${until}`, 'Download…', 'Show in Archives').then((pick) => {
+          if (pick === 'Download…') void vscode.commands.executeCommand('glacierBackup.download', e.id);
+          if (pick === 'Show in Archives') void vscode.commands.executeCommand('glacierBackup.showRestores', e.id);
+        });
+        break;
+      }
+      case 'expired':
+        this.catalog.setState(e.id, { state: 'archived' });
+        void vscode.window.showWarningMessage(`Glacier Backup: the restored copy of ${label} expired before it was downloaded; request a new restore.`);
+        break;
+      case 'failed':
+        this.log.warn(`stopped watching the restore of ${e.id}: ${e.message}`);
+        void vscode.window.showErrorMessage(`Glacier Backup: stopped watching the restore of ${label}: ${e.message}`);
+        break;
     }
   }
 
@@ -135,7 +175,7 @@ export class RestorePoller implements vscode.Disposable {
       const hoursLeft = (new Date(p.expiry).getTime() - Date.now()) / 3_600_000;
       if (hoursLeft < 24 && hoursLeft > 0) {
         this.warnedExpiry.add(p.id);
-        void vscode.window.showWarningMessage(`Glacier Backup: the restored copy of ${this.catalog.get(p.id)?.summary?.label ?? p.id} expires at ${shortDate(p.expiry)} UTC.`, 'Download…').then((pick) => {
+        void vscode.window.showWarningMessage(`Glacier Backup: the restored copy of ${this.catalog.get(p.id)?.summary?.label ?? p.id} expires at ${localDate(new Date(p.expiry))}.`, 'Download…').then((pick) => {
           if (pick) void vscode.commands.executeCommand('glacierBackup.download', p.id);
         });
       }
@@ -155,7 +195,7 @@ export class RestorePoller implements vscode.Disposable {
     if (waiting) parts.push(`${waiting} restore${waiting === 1 ? '' : 's'} pending`);
     if (ready) parts.push(`${ready} ready`);
     this.statusItem.text = `$(history) ${parts.join(', ')}`;
-    this.statusItem.tooltip = 'Glacier Backup: restores being watched. Click to show the Archives view.';
+    this.statusItem.tooltip = `Glacier Backup: ${list.map((p) => `${this.catalog.get(p.id)?.summary?.label ?? p.id} ${p.state === 'ready' ? 'is ready to download' : 'is being restored'}`).join('; ')}. Click to show it in the Archives view.`;
     this.statusItem.show();
   }
 }

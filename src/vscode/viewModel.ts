@@ -10,6 +10,7 @@ import { entryName, pathFields } from '../core/pack/rawNames';
 import { formatBytes } from '../core/model/format';
 import { className, dollars, earlyDeletionFee, monthlyCost } from '../core/model/pricing';
 import { restoreExpectedBy } from '../core/model/restoreTimes';
+import { localDate, plural, relativeTime, timeSpan } from './when';
 
 // Prices moved to the engine (src/core/model/pricing.ts); re-exported for the VS Code layer.
 export { className, dollars, earlyDeletionFee, monthlyCost, prices, retrievalCost } from '../core/model/pricing';
@@ -23,8 +24,12 @@ export interface ArchiveInfo {
   storageClass?: string;
   lastModified?: Date;
   state?: GlacierState;
-  /** From the local pending-restore list: when the restore was requested and with what tier. */
-  restore?: { requestedAt: string; tier?: string };
+  /**
+   * From the pending-restore list (the poller's): when the restore was requested, with what tier,
+   * and whether a check found it ready. The one record the status bar counts, so the tree derives
+   * its state from it too (archiveKind).
+   */
+  restore?: { requestedAt: string; tier?: string; state?: 'restoring' | 'ready'; expiry?: string };
   summary?: ArchiveSummary;
   /** Why the archive cannot be used as is (no manifest, manifest unreadable…). */
   problem?: string;
@@ -32,11 +37,12 @@ export interface ArchiveInfo {
   locked?: boolean;
 }
 
-/** The icon ids are VS Code product icons (codicons). */
+/** The icon ids are VS Code product icons (codicons); `color` is a theme colour id. */
 export interface NodeLook {
   label: string;
   description: string;
   icon: string;
+  color?: string;
   /** Drives the context menus through `viewItem` when clauses (package.json). */
   contextValue: string;
   tooltip: string;
@@ -44,20 +50,62 @@ export interface NodeLook {
 
 export type ArchiveKind = 'archived' | 'restoring' | 'restored' | 'available' | 'problem' | 'unknown';
 
-export function archiveKind(a: ArchiveInfo): ArchiveKind {
+/**
+ * The state the view shows: the last seen Glacier state, unless the pending-restore list knows
+ * better (a check found the copy ready, or S3 does not show a fresh request yet), so the tree says
+ * what the status bar counts.
+ */
+export function archiveKind(a: ArchiveInfo, now = new Date()): ArchiveKind {
   if (a.problem || a.size === undefined) return 'problem';
-  if (!a.state) return 'unknown';
-  return a.state.state;
+  const seen = a.state?.state;
+  if (a.restore?.state === 'ready' && seen !== 'restored' && seen !== 'available') {
+    const expired = a.restore.expiry !== undefined && Date.parse(a.restore.expiry) <= now.getTime();
+    if (!expired) return 'restored';
+  }
+  if (a.restore?.state === 'restoring' && (seen === undefined || seen === 'archived')) return 'restoring';
+  return seen ?? 'unknown';
 }
 
-const kindIcon: Record<ArchiveKind, string> = {
-  archived: 'archive',
-  restoring: 'sync~spin',
-  restored: 'cloud-download',
-  available: 'pass',
-  problem: 'warning',
-  unknown: 'circle-outline',
+/** Icon and theme colour per state, as Source Control colours its decorations. */
+export const kindIcon: Record<ArchiveKind, { icon: string; color: string }> = {
+  archived: { icon: 'archive', color: 'charts.blue' },
+  restoring: { icon: 'sync~spin', color: 'charts.yellow' },
+  restored: { icon: 'cloud-download', color: 'charts.green' },
+  available: { icon: 'pass', color: 'charts.green' },
+  problem: { icon: 'warning', color: 'problemsWarningIcon.foreground' },
+  unknown: { icon: 'circle-outline', color: 'disabledForeground' },
 };
+
+/** When a restored copy goes back to Glacier: S3's expiry, else the one the poller saw. */
+function restoredExpiry(a: ArchiveInfo): Date | undefined {
+  if (a.state?.state === 'restored' && a.state.expiry) return a.state.expiry;
+  return a.restore?.expiry ? new Date(a.restore.expiry) : undefined;
+}
+
+function expectedBy(a: ArchiveInfo): Date | undefined {
+  if (!a.restore) return undefined;
+  return restoreExpectedBy(a.storageClass ?? 'DEEP_ARCHIVE', a.restore.tier ?? 'Standard', new Date(a.restore.requestedAt));
+}
+
+/** The state in a few words, first in the row's description: "restoring, ~11 h left", "restored, 2 days left". */
+export function stateShort(a: ArchiveInfo, now = new Date()): string {
+  const kind = archiveKind(a, now);
+  if (kind === 'restoring') {
+    const by = expectedBy(a);
+    if (!by) return 'restoring';
+    return by.getTime() > now.getTime() ? `restoring, ~${timeSpan(by.getTime() - now.getTime())} left` : 'restoring, due now';
+  }
+  if (kind === 'restored') {
+    const expiry = restoredExpiry(a);
+    if (!expiry) return 'restored';
+    const left = expiry.getTime() - now.getTime();
+    return left < 24 * 3_600_000 ? `restored, expires in ${timeSpan(left)}` : `restored, ${timeSpan(left)} left`;
+  }
+  if (kind === 'problem' && a.locked) return 'locked, needs another passphrase or key';
+  if (kind === 'problem') return a.problem ?? 'archive missing';
+  if (kind === 'unknown') return 'state unknown';
+  return kind;
+}
 
 /** "2026-11-23 14:05" in UTC: short, unambiguous and independent of the test machine's zone. */
 export function shortDate(iso: string | Date): string {
@@ -65,59 +113,59 @@ export function shortDate(iso: string | Date): string {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toISOString().slice(0, 16).replace('T', ' ');
 }
 
+/** The state in full, for tooltips and pickers: "restoring since 2026-11-23 08:00 (Standard, expected by …)". */
 export function stateText(a: ArchiveInfo, now = new Date()): string {
-  const kind = archiveKind(a);
+  const kind = archiveKind(a, now);
   switch (kind) {
     case 'restoring': {
       if (!a.restore) return 'restoring';
-      const tier = a.restore.tier ?? 'Standard';
-      const since = new Date(a.restore.requestedAt);
-      const expected = restoreExpectedBy(a.storageClass ?? 'DEEP_ARCHIVE', tier, since);
-      const by = expected === undefined ? '' : `, expected by ${shortDate(expected)}`;
-      return `restoring since ${shortDate(since)} (${tier}${by})`;
+      const by = expectedBy(a);
+      return `restoring since ${localDate(new Date(a.restore.requestedAt))} (${a.restore.tier ?? 'Standard'}${by ? `, expected by ${localDate(by)}` : ''})`;
     }
     case 'restored': {
-      const expiry = a.state?.state === 'restored' ? a.state.expiry : undefined;
-      if (!expiry) return 'restored';
+      const expiry = restoredExpiry(a);
+      if (!expiry) return 'restored, ready to download';
       const hoursLeft = (expiry.getTime() - now.getTime()) / 3_600_000;
-      return `restored until ${shortDate(expiry)}${hoursLeft < 24 ? ' (expires soon)' : ''}`;
+      return `restored, downloadable until ${localDate(expiry)}${hoursLeft < 24 ? ' (expires soon)' : ''}`;
     }
-    case 'problem':
-      return a.problem ?? 'archive missing';
-    case 'unknown':
-      return 'state unknown';
+    case 'archived':
+      return 'archived (request a restore to download it)';
+    case 'available':
+      return 'available (no restore needed)';
     default:
-      return kind;
+      return stateShort(a, now);
   }
 }
 
+/**
+ * An archive's row: the state first (icon, colour and words: the part cut off last at normal
+ * width), then when, then how big. The rest is in the tooltip, the id included.
+ */
 export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, now = new Date()): NodeLook {
-  const kind = archiveKind(a);
+  const kind = archiveKind(a, now);
   const label = a.summary?.label ?? a.id;
-  const when = a.summary?.created ?? a.lastModified?.toISOString();
+  const whenText = a.summary?.created ?? a.lastModified?.toISOString();
+  const when = whenText === undefined ? undefined : new Date(whenText);
   const cls = a.storageClass ?? 'DEEP_ARCHIVE';
-  const stored = a.size === undefined ? undefined : `${formatBytes(a.size)} ${className(cls)}`;
-  const parts = [when ? shortDate(when) : undefined, stored, stateText(a, now)];
-  const lines = [
-    `**${escapeMarkdown(label)}**`,
-    '',
-    `- Id: \`${a.id}\``,
-    `- S3 URI: \`s3://${bucket}/${archiveKey}\``,
-    `- State: ${escapeMarkdown(stateText(a, now))}`,
-  ];
+  const lines = [`**${escapeMarkdown(label)}**`, '', `- State: ${escapeMarkdown(stateText(a, now))}`];
+  if (when) lines.push(`- Backed up: ${localDate(when)} (${relativeTime(when, now)})`);
   if (a.summary) {
-    lines.push(`- Files: ${a.summary.fileCount} (${formatBytes(a.summary.fileBytes)})`);
+    lines.push(`- Files: ${plural(a.summary.fileCount, 'file')}, ${formatBytes(a.summary.fileBytes)}`);
     lines.push(`- From: ${a.summary.sources.map((s) => `\`${s}\``).join(', ')} on ${escapeMarkdown(a.summary.host)}`);
+  } else if (!a.problem) {
+    lines.push('- Its label and files show once the passphrase or private key is entered');
   }
   if (a.size !== undefined) {
     lines.push(`- Stored: ${formatBytes(a.size)} in ${className(cls)}, about ${dollars(monthlyCost(a.size, cls))} per month`);
     const fee = earlyDeletionFee(a.size, cls, a.lastModified, now);
     if (fee > 0) lines.push(`- Deleting it now costs an early-deletion fee of about ${dollars(fee)}`);
   }
+  lines.push(`- Id: \`${a.id}\``, `- S3 URI: \`s3://${bucket}/${archiveKey}\``);
+  const parts = [stateShort(a, now), when ? relativeTime(when, now) : undefined, a.size === undefined ? undefined : formatBytes(a.size)];
   return {
     label,
     description: parts.filter(Boolean).join(' · '),
-    icon: kindIcon[kind],
+    ...kindIcon[kind],
     contextValue: kind === 'problem' && a.locked ? 'archive.locked' : `archive.${kind}`,
     tooltip: lines.join('\n'),
   };
@@ -125,6 +173,13 @@ export function archiveLook(a: ArchiveInfo, bucket: string, archiveKey: string, 
 
 function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
+}
+
+/** Whether an archive matches the view's filter: words of its label, sources, host, id or state, in any case. */
+export function matchesFilter(a: ArchiveInfo, filter: string, now = new Date()): boolean {
+  const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+  const text = [a.summary?.label, ...(a.summary?.sources ?? []), a.summary?.host, a.id, stateShort(a, now)].filter(Boolean).join(' ').toLowerCase();
+  return words.every((w) => text.includes(w));
 }
 
 /** Archives grouped by where they came from (host + selected paths), newest group first. */
@@ -135,14 +190,16 @@ export interface SourceGroup {
   archives: ArchiveInfo[];
 }
 
+/** The host names a group only when the bucket holds archives of more than one. */
 export function groupBySource(archives: readonly ArchiveInfo[]): SourceGroup[] {
   const groups = new Map<string, SourceGroup>();
+  const manyHosts = new Set(archives.flatMap((a) => (a.summary ? [a.summary.host] : []))).size > 1;
   for (const a of archives) {
     const key = a.summary ? JSON.stringify([a.summary.host, [...a.summary.sources].sort()]) : '?';
     let g = groups.get(key);
     if (!g) {
       const label = a.summary ? a.summary.sources.map(baseName).join(', ') : 'Archives without a readable manifest';
-      const description = a.summary ? `${a.summary.host}` : '';
+      const description = a.summary && manyHosts ? a.summary.host : '';
       g = { key, label, description, archives: [] };
       groups.set(key, g);
     }

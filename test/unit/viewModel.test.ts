@@ -9,10 +9,12 @@ import {
   groupBySource,
   indexEntries,
   jobLook,
+  matchesFilter,
   monthlyCost,
   progressText,
   retrievalCost,
   searchFiles,
+  stateShort,
   stateText,
   type ArchiveInfo,
 } from '../../src/vscode/viewModel';
@@ -35,36 +37,68 @@ function archive(id: string, extra: Partial<ArchiveInfo> = {}): ArchiveInfo {
 }
 
 describe('Archives view model', () => {
-  it('maps each Glacier state to its icon, context value and description', () => {
-    const cases: [Partial<ArchiveInfo>, string, string, RegExp][] = [
-      [{ state: { state: 'archived' } }, 'archive', 'archive.archived', /archived$/],
-      [{ state: { state: 'restoring' }, restore: { requestedAt: '2026-11-23T10:00:00Z', tier: 'Bulk' } }, 'sync~spin', 'archive.restoring', /restoring since 2026-11-23 10:00 \(Bulk, expected by 2026-11-25 10:00\)/],
-      [{ state: { state: 'restored', expiry: new Date('2026-11-30T00:00:00Z') } }, 'cloud-download', 'archive.restored', /restored until 2026-11-30 00:00$/],
-      [{ state: { state: 'restored', expiry: new Date('2026-11-23T20:00:00Z') } }, 'cloud-download', 'archive.restored', /expires soon/],
-      [{ state: { state: 'available' }, storageClass: 'STANDARD' }, 'pass', 'archive.available', /GiB Standard · available$/],
-      [{ problem: 'archive without manifest' }, 'warning', 'archive.problem', /archive without manifest/],
-      [{ problem: 'manifest: cannot open the manifest of x: wrong passphrase or key', locked: true }, 'warning', 'archive.locked', /wrong passphrase or key$/],
-      [{ size: undefined, problem: undefined }, 'warning', 'archive.problem', /archive missing/],
-      [{ state: undefined }, 'circle-outline', 'archive.unknown', /state unknown/],
+  it('maps each state to its coloured icon, context value and a description that starts with the state', () => {
+    const cases: [Partial<ArchiveInfo>, string, string, string, RegExp][] = [
+      [{ state: { state: 'archived' } }, 'archive', 'charts.blue', 'archive.archived', /^archived · 13 Nov · 1\.0 GiB$/],
+      [{ state: { state: 'restoring' }, restore: { requestedAt: '2026-11-23T10:00:00Z', tier: 'Bulk' } }, 'sync~spin', 'charts.yellow', 'archive.restoring', /^restoring, ~46 h left · 13 Nov · 1\.0 GiB$/],
+      [{ state: { state: 'restored', expiry: new Date('2026-11-30T00:00:00Z') } }, 'cloud-download', 'charts.green', 'archive.restored', /^restored, 6 days left · /],
+      [{ state: { state: 'restored', expiry: new Date('2026-11-23T20:00:00Z') } }, 'cloud-download', 'charts.green', 'archive.restored', /^restored, expires in 8 h · /],
+      [{ state: { state: 'available' }, storageClass: 'STANDARD' }, 'pass', 'charts.green', 'archive.available', /^available · 13 Nov · 1\.0 GiB$/],
+      [{ problem: 'archive without manifest' }, 'warning', 'problemsWarningIcon.foreground', 'archive.problem', /^archive without manifest/],
+      [{ problem: 'manifest: cannot open the manifest of x: wrong passphrase or key', locked: true }, 'warning', 'problemsWarningIcon.foreground', 'archive.locked', /^locked, needs another passphrase or key · 13 Nov · 1\.0 GiB$/],
+      [{ size: undefined, problem: undefined }, 'warning', 'problemsWarningIcon.foreground', 'archive.problem', /^archive missing/],
+      [{ state: undefined }, 'circle-outline', 'disabledForeground', 'archive.unknown', /^state unknown/],
     ];
-    for (const [extra, icon, contextValue, description] of cases) {
+    for (const [extra, icon, color, contextValue, description] of cases) {
       const look = archiveLook(archive('20261113T120000Z-0123456789abcdef', extra), 'bkt', 'glacier-backup/archives/x.tar.gpg', now);
       assert.equal(look.icon, icon, JSON.stringify(extra));
+      assert.equal(look.color, color, JSON.stringify(extra));
       assert.equal(look.contextValue, contextValue);
       assert.match(look.description, description);
     }
+  });
+
+  it('takes the state from the pending-restore list when it knows better, as the status bar counts it', () => {
+    const requested = { requestedAt: '2026-11-23T02:00:00Z', tier: 'Standard' };
+    // A check found the copy ready while the listing still said restoring: the tree says restored.
+    const ready = archive('x', { state: { state: 'restoring' }, restore: { ...requested, state: 'ready', expiry: '2026-11-26T12:00:00Z' } });
+    assert.equal(archiveKind(ready, now), 'restored');
+    assert.match(archiveLook(ready, 'b', 'k', now).description, /^restored, 3 days left/);
+    // Requested, but S3 does not show it yet: restoring, with the time left.
+    const requestedOnly = archive('x', { state: { state: 'archived' }, restore: { ...requested, state: 'restoring' } });
+    assert.equal(archiveKind(requestedOnly, now), 'restoring');
+    assert.equal(stateShort(requestedOnly, now), 'restoring, ~2 h left');
+    assert.equal(stateShort(archive('x', { state: { state: 'restoring' }, restore: { ...requested, requestedAt: '2026-11-22T02:00:00Z' } }), now), 'restoring, due now');
+    // A ready copy whose expiry passed is archived again; what S3 says last wins over a stale list.
+    assert.equal(archiveKind(archive('x', { state: { state: 'archived' }, restore: { ...requested, state: 'ready', expiry: '2026-11-23T11:00:00Z' } }), now), 'archived');
+    assert.equal(archiveKind(archive('x', { state: { state: 'restored' }, restore: { ...requested, state: 'restoring' } }), now), 'restored');
+  });
+
+  it('filters by words of label, source, host, id or state, in any case', () => {
+    const a = archive('20261113T120000Z-0123456789abcdef');
+    assert.ok(matchesFilter(a, 'THESIS', now));
+    assert.ok(matchesFilter(a, 'home/a laptop', now), 'every word, anywhere');
+    assert.ok(matchesFilter(a, '0123456789ab', now), 'the id');
+    assert.ok(matchesFilter(a, 'archived', now), 'the state');
+    assert.ok(!matchesFilter(a, 'restored', now));
+    assert.ok(!matchesFilter(a, 'thesis photos', now));
+    assert.ok(matchesFilter(a, '  ', now), 'no words: everything');
   });
 
   it('labels an archive by its manifest, or by its id when the manifest is unreadable', () => {
     const id = '20261113T120000Z-0123456789abcdef';
     assert.equal(archiveLook(archive(id), 'b', 'k', now).label, 'thesis');
     assert.equal(archiveLook(archive(id, { summary: undefined }), 'b', 'k', now).label, id);
-    assert.match(archiveLook(archive(id), 'b', 'k', now).description, /^2026-11-13 12:00 · 1\.0 GiB Deep Archive · archived$/);
+    assert.match(archiveLook(archive(id, { summary: undefined }), 'b', 'k', now).tooltip, /label and files show once the passphrase/);
   });
 
   it('puts id, S3 URI, monthly cost and the early-deletion fee in the tooltip', () => {
     const tip = archiveLook(archive('20261113T120000Z-0123456789abcdef'), 'my-bucket', 'glacier-backup/archives/20261113T120000Z-0123456789abcdef.tar.gpg', now).tooltip;
     assert.match(tip, /Id: `20261113T120000Z-0123456789abcdef`/);
+    assert.match(tip, /State: archived \\\(request a restore to download it\\\)/, 'Markdown-escaped');
+    assert.match(tip, /Backed up: \d{4}-\d\d-\d\d \d\d:\d\d \(13 Nov\)/);
+    assert.match(tip, /Files: 3 files, 900 B/);
+    assert.match(tip, /Stored: 1\.0 GiB in Deep Archive/);
     assert.match(tip, /s3:\/\/my-bucket\/glacier-backup\/archives\/20261113T120000Z-0123456789abcdef\.tar\.gpg/);
     assert.match(tip, /about < \$0\.01 per month/);
     // 10 of 180 days used: 170 days of $0.00099/GB-month remain.
@@ -95,6 +129,9 @@ describe('Archives view model', () => {
         ['Archives without a readable manifest', ['4']],
       ],
     );
+    assert.deepEqual(groups.map((g) => g.description), ['', '', ''], 'one host: not repeated on every group');
+    const elsewhere = archive('20261122T000000Z-0000000000000005', { summary: { ...a1.summary!, host: 'desktop' } });
+    assert.deepEqual(groupBySource([a1, elsewhere]).map((g) => g.description), ['desktop', 'laptop'], 'two hosts: each group names its own');
   });
 
   it('indexes manifest entries by folder, creating missing parents, folders first', () => {
@@ -163,6 +200,6 @@ describe('Archives view model', () => {
 
   it('treats an archive without size as missing', () => {
     assert.equal(archiveKind(archive('x', { size: undefined })), 'problem');
-    assert.equal(stateText(archive('x', { state: { state: 'restored' } }), now), 'restored');
+    assert.equal(stateText(archive('x', { state: { state: 'restored' } }), now), 'restored, ready to download');
   });
 });

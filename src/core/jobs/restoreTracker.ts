@@ -4,14 +4,19 @@
  * survives restarts.
  *
  * Guarantees: at most one status request (HEAD) per archive per interval, even when checkDue is
- * called often or concurrently; the interval backs off (×2 per unchanged check, up to maxInterval).
+ * called often or concurrently. A restore of known tier is checked around its expected completion
+ * time (model/restorePolling.ts); otherwise the interval backs off (×2 per unchanged check, up to
+ * maxInterval).
  * Events: `restoring` (still pending), `ready` (once, with expiry), `expired` (a ready copy went
  * back to Glacier before it was taken), `failed` (the archive is gone or checks keep failing).
  */
 import { promises as fs } from 'node:fs';
 import type { ArchiveStore } from '../store/archiveStore';
+import type { GlacierState } from '../store/glacierState';
 import { describeError, GlacierError } from '../errors';
 import { archiveStatus } from './restoreRequest';
+import { nextCheckDelay } from '../model/restorePolling';
+import { restoreTime } from '../model/restoreTimes';
 import { withFileLock, type LockOptions } from '../fileLock';
 import { writeFileAtomic } from '../util/atomicWrite';
 
@@ -22,6 +27,8 @@ export interface PendingRestore {
   requestedAt: string;
   tier?: string;
   days?: number;
+  /** The archive's storage class (DEEP_ARCHIVE when absent): with the tier, when to expect it. */
+  storageClass?: string;
   state: 'restoring' | 'ready';
   expiry?: string;
   /** Epoch ms of the next allowed status request. */
@@ -95,6 +102,20 @@ export interface TrackerOptions {
   now?: () => number;
 }
 
+/** What a seen Glacier state does to a pending restore: its next record (none: stop tracking) and the event. */
+function transition(p: PendingRestore, glacier: GlacierState): { pending?: PendingRestore; event?: TrackerEvent } {
+  if (glacier.state === 'restored' || glacier.state === 'available') {
+    const expiry = glacier.state === 'restored' ? glacier.expiry : undefined;
+    return {
+      pending: { ...p, state: 'ready', ...(expiry ? { expiry: expiry.toISOString() } : {}), unchanged: p.state === 'ready' ? p.unchanged + 1 : 0, failures: 0 },
+      ...(p.state !== 'ready' ? { event: { type: 'ready', id: p.id, ...(expiry ? { expiry } : {}) } } : {}),
+    };
+  }
+  if (p.state === 'ready' && glacier.state === 'archived') return { event: { type: 'expired', id: p.id } };
+  // Restoring; or archived although requested: S3 may not show a fresh request yet; keep looking.
+  return { pending: { ...p, unchanged: p.unchanged + 1, failures: 0 }, event: { type: 'restoring', id: p.id } };
+}
+
 export class RestoreTracker {
   private readonly interval: number;
   private readonly maxInterval: number;
@@ -116,7 +137,7 @@ export class RestoreTracker {
   }
 
   /** Starts tracking (or re-tracks) an archive whose restore was just requested. */
-  async add(id: string, request: { tier?: string; days?: number } = {}): Promise<void> {
+  async add(id: string, request: { tier?: string; days?: number; storageClass?: string } = {}): Promise<void> {
     await this.mutate((all) => [
       ...all.filter((p) => !(p.id === id && this.mine(p))),
       {
@@ -135,6 +156,22 @@ export class RestoreTracker {
   /** Stops tracking (after a download, or when the user gives up). */
   async remove(id: string): Promise<void> {
     await this.mutate((all) => all.filter((p) => !(p.id === id && this.mine(p))));
+  }
+
+  /**
+   * A state seen elsewhere (the listing of the bucket, a request): applied as a check's result
+   * would be, so whoever shows pending restores agrees with whoever showed the archive. Returns
+   * the event when it changed something the user is told about (`ready`, `expired`).
+   */
+  async observe(id: string, glacier: GlacierState): Promise<TrackerEvent | undefined> {
+    let event: TrackerEvent | undefined;
+    await this.update(id, (p) => {
+      const next = transition(p, glacier);
+      if (next.event?.type !== 'ready' && next.event?.type !== 'expired') return p;
+      event = next.event;
+      return next.pending ? { ...next.pending, nextCheck: this.now() + this.delay(next.pending) } : undefined;
+    });
+    return event;
   }
 
   /** One read-modify-write of the whole list, exclusive when the store supports it. */
@@ -168,28 +205,18 @@ export class RestoreTracker {
     await this.update(item.id, (p) => {
       if (p.nextCheck > this.now()) return p;
       claimed = true;
-      return { ...p, nextCheck: this.now() + this.backoff(p.unchanged) };
+      return { ...p, nextCheck: this.now() + this.delay(p) };
     });
     if (!claimed) return undefined;
     let event: TrackerEvent | undefined;
     let change: ((p: PendingRestore) => PendingRestore | undefined) | undefined;
     try {
       const { glacier } = await archiveStatus(this.options.store, item.id, signal);
-      if (glacier.state === 'restored' || glacier.state === 'available') {
-        const expiry = glacier.state === 'restored' ? glacier.expiry : undefined;
-        if (item.state !== 'ready') event = { type: 'ready', id: item.id, ...(expiry ? { expiry } : {}) };
-        change = (p) => ({ ...p, state: 'ready', ...(expiry ? { expiry: expiry.toISOString() } : {}), unchanged: p.state === 'ready' ? p.unchanged + 1 : 0, failures: 0 });
-      } else if (glacier.state === 'restoring') {
-        event = { type: 'restoring', id: item.id };
-        change = (p) => ({ ...p, unchanged: p.unchanged + 1, failures: 0 });
-      } else if (item.state === 'ready') {
-        event = { type: 'expired', id: item.id };
-        change = () => undefined;
-      } else {
-        // Archived although requested: S3 may not show a fresh request yet; keep looking.
-        event = { type: 'restoring', id: item.id };
-        change = (p) => ({ ...p, unchanged: p.unchanged + 1, failures: 0 });
-      }
+      change = (p) => {
+        const next = transition(p, glacier);
+        event = next.event;
+        return next.pending;
+      };
     } catch (err) {
       if (signal?.aborted) return undefined;
       const message = describeError(err);
@@ -205,9 +232,18 @@ export class RestoreTracker {
     }
     await this.update(item.id, (p) => {
       const next = change!(p);
-      return next ? { ...next, nextCheck: this.now() + this.backoff(next.unchanged) } : undefined;
+      return next ? { ...next, nextCheck: this.now() + this.delay(next) } : undefined;
     });
     return event;
+  }
+
+  /** The wait before the next check: around the expected completion time while restoring, else the backoff. */
+  private delay(p: PendingRestore): number {
+    const expected = p.tier === undefined ? undefined : restoreTime(p.storageClass ?? 'DEEP_ARCHIVE', p.tier);
+    if (p.state !== 'restoring' || p.failures > 0 || !expected) return this.backoff(p.unchanged);
+    const requestedAt = Date.parse(p.requestedAt);
+    if (Number.isNaN(requestedAt)) return this.backoff(p.unchanged);
+    return nextCheckDelay({ requestedAt, expectedMs: expected.hours * 3_600_000, interval: this.interval, maxSparse: Math.min(this.maxInterval, 8 * this.interval, 2 * 3_600_000) }, this.now());
   }
 
   private backoff(unchanged: number): number {

@@ -1,6 +1,7 @@
-/** The Copy S3 URI and Show Manifest commands: what an archive is, without touching its data. */
+/** The Copy S3 URI, Copy Archive Id and Show Manifest commands: what an archive is, without touching its data. */
 import * as vscode from 'vscode';
 import { keys } from '../../core/store/keys';
+import { manifestText } from '../manifestText';
 import type { Services } from './services';
 
 export async function copyS3Uri(s: Services, id: string): Promise<void> {
@@ -9,11 +10,14 @@ export async function copyS3Uri(s: Services, id: string): Promise<void> {
   void vscode.window.setStatusBarMessage(`Copied ${uri}`, 4000);
 }
 
-/** The manifest as JSON in an editor; a huge one is cut to its first 5,000 entries. */
+export async function copyArchiveId(_s: Services, id: string): Promise<void> {
+  await vscode.env.clipboard.writeText(id);
+  void vscode.window.setStatusBarMessage(`Copied archive id ${id}`, 4000);
+}
+
+/** The manifest as a read-only listing (modes, sizes, local dates); a huge one shows its first 5,000 entries. */
 export async function showManifest(s: Services, id: string): Promise<void> {
   const m = await s.catalog.manifest(id);
-  const cap = 5000;
-  const shown = m.entries.length > cap ? { ...m, entries: m.entries.slice(0, cap), note: `first ${cap} of ${m.entries.length} entries` } : m;
-  const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(shown, null, 2) });
-  await vscode.window.showTextDocument(doc, { preview: true });
+  // The id keeps two archives of the same label apart; the name is what the tab shows.
+  await s.reports.showText(`${id}/Manifest of ${m.label.replace(/[/\\]/g, '_')}.txt`, manifestText(m));
 }

@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import { backup } from '../../core/jobs/backup';
 import { formatBytes } from '../../core/model/format';
 import { section } from '../settings';
-import { dollars, monthlyCost, prices } from '../viewModel';
+import { className, dollars, monthlyCost, prices } from '../viewModel';
+import { plural, relativeTime } from '../when';
 import type { Services } from './services';
 
 /** Back up to Glacier: the files and folders selected in the Explorer, or picked in a dialog. */
@@ -73,18 +74,25 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
   for (const k of result.skipped) s.log.warn(`${label}: skipped (${k.reason}: ${k.detail}): ${k.path}`);
   await s.catalog.refresh();
   if (result.status === 'unchanged') {
-    const pick = await vscode.window.showInformationMessage(`Glacier Backup: ${label} is unchanged since archive ${result.id}; nothing was uploaded.`, 'Show in Archives', 'Back Up Anyway');
+    const last = s.catalog.get(result.id);
+    const lastWhen = last?.summary?.created ?? last?.lastModified?.toISOString();
+    const since = lastWhen ? `its last backup (${relativeTime(new Date(lastWhen))})` : 'its last backup';
+    const pick = await vscode.window.showInformationMessage(`Glacier Backup: ${label} is unchanged since ${since}; nothing was uploaded.`, 'Show in Archives', 'Back Up Anyway');
     if (pick === 'Show in Archives') await s.revealArchive(result.id);
     if (pick === 'Back Up Anyway') await backupPaths(s, paths, true);
     return;
   }
   const m = result.manifest!;
-  const skipped = result.skipped.length ? ` ${result.skipped.length} entries were skipped (see the log).` : '';
+  const skipped = result.skipped.length ? ` ${plural(result.skipped.length, 'entry was', 'entries were')} skipped (see the log).` : '';
+  // In the user's terms; the archive id is one click away (and in the tree's tooltip).
+  s.log.info(`${label}: archive ${m.id}, ${formatBytes(m.archive.size)} in ${m.archive.storageClass}`);
   const pick = await vscode.window.showInformationMessage(
-    `Glacier Backup: backed up ${m.label} as archive ${m.id}: ${m.fileCount} files, ${formatBytes(m.archive.size)} in ${m.archive.storageClass}.${skipped}`,
+    `Glacier Backup: backed up ${m.label}: ${plural(m.fileCount, 'file')}, ${formatBytes(m.fileBytes)}, stored in ${className(m.archive.storageClass)}.${skipped}`,
     'Show in Archives',
+    'Copy Archive Id',
   );
-  if (pick) await s.revealArchive(m.id);
+  if (pick === 'Show in Archives') await s.revealArchive(m.id);
+  if (pick === 'Copy Archive Id') await vscode.commands.executeCommand('glacierBackup.copyArchiveId', m.id);
 }
 
 /** Above the size threshold (if enabled): a modal that states the monthly cost and the class's minimum billing. */
@@ -92,9 +100,9 @@ async function confirmLargeUpload(scan: { files: number; bytes: number }, storag
   if (!enabled || scan.bytes < thresholdMB * 1024 * 1024) return true;
   const minimum = prices.minimumDays[storageClass];
   const monthly = monthlyCost(scan.bytes, storageClass);
-  const minNote = minimum ? ` ${storageClass} bills at least ${minimum} days (about ${dollars((monthly / 30) * minimum)}) even if deleted sooner.` : '';
+  const minNote = minimum ? ` ${className(storageClass)} bills at least ${minimum} days (about ${dollars((monthly / 30) * minimum)}) even if deleted sooner.` : '';
   const pick = await vscode.window.showWarningMessage(
-    `Upload ${formatBytes(scan.bytes)} (${scan.files} files) to ${storageClass}?`,
+    `Upload ${formatBytes(scan.bytes)} (${plural(scan.files, 'file')}) to ${className(storageClass)}?`,
     { modal: true, detail: `Storage costs about ${dollars(monthly)} per month.${minNote}` },
     'Back Up',
     "Back Up, Don't Ask Again",

@@ -1,6 +1,7 @@
 /** The Check Bucket command. */
 import * as vscode from 'vscode';
 import { GlacierError } from '../../core/errors';
+import type { BucketReport } from '../../core/store/s3/bucketCheck';
 import { bucketReportMarkdown } from '../../core/store/s3/bucketReport';
 import type { Services } from './services';
 
@@ -8,9 +9,11 @@ import type { Services } from './services';
 export async function checkBucketFlow(s: Services): Promise<void> {
   const { store, config } = await s.connection.connect();
   if (!store.checkBucket) throw new GlacierError('usage', `Check Bucket is for S3 buckets; ${store.name} is not one`);
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => store.checkBucket!());
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: bucketReportMarkdown(report) });
-  await vscode.window.showTextDocument(doc, { preview: true });
+  const check = (): Thenable<BucketReport> => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => store.checkBucket!());
+  // A read-only document, rendered: shown again (after Add Rule), the open preview updates.
+  const name = `Bucket ${config.bucket}.md`;
+  const report = await check();
+  await s.reports.showMarkdown(name, bucketReportMarkdown(report));
   s.log.info(`bucket check: list=${report.canList} versioning=${report.versioning} abortDays=${report.abortIncompleteDays ?? 'none'}`);
   if (report.abortIncompleteDays === undefined && !report.lifecycleUnknown) {
     const add = await vscode.window.showWarningMessage(
@@ -19,6 +22,7 @@ export async function checkBucketFlow(s: Services): Promise<void> {
     );
     if (add) {
       await store.addAbortRule?.(7);
+      s.reports.set(name, bucketReportMarkdown(await check()));
       void vscode.window.showInformationMessage('Glacier Backup: lifecycle rule added: incomplete uploads are aborted after 7 days.');
     }
   } else {

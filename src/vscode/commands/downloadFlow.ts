@@ -1,9 +1,12 @@
 /** The Download & Decrypt… command: fetch, decrypt, verify and unpack a restored archive. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { readManifest } from '../../core/catalog/catalog';
 import { download } from '../../core/jobs/download';
 import { restoreNotes, restoreNotesSummary } from '../../core/pack/restoreNotes';
 import { archiveStatus } from '../../core/jobs/restoreRequest';
+import { openWithPassphrase } from '../passphraseRetry';
+import { plural } from '../when';
 import type { Services } from './services';
 
 /**
@@ -48,12 +51,14 @@ export async function downloadFlow(s: Services, id: string, file?: string): Prom
     if (!what) return undefined;
     only = what.only;
   }
-  const opened = await s.connection.decryption(settings, true, `Enter the passphrase of ${label}.`);
+  // The manifest opens first (small, and before any folder is made): a wrong passphrase is said
+  // in words and another can be tried, rather than failing the download job.
+  const opened = await openWithPassphrase(s.connection, settings, label, `Enter the passphrase of ${label}.`, (dec) => readManifest(store, id, dec));
   const result = await s.jobs.run(`Download ${label}`, (job) =>
     download({
       store,
       id,
-      decryption: opened!.dec,
+      decryption: opened.dec,
       dest,
       ...(only ? { only } : {}),
       signal: job.signal,
@@ -62,7 +67,6 @@ export async function downloadFlow(s: Services, id: string, file?: string): Prom
     }),
   );
   if (!result) return undefined;
-  if (opened!.fresh) await s.connection.secrets.rememberPassphrase(opened!.fresh);
   await s.poller.remove(id);
   await s.wantedFiles.forget(id);
   s.log.info(`restored ${id} into ${result.path}`);
@@ -71,7 +75,7 @@ export async function downloadFlow(s: Services, id: string, file?: string): Prom
   const inside = vscode.workspace.getWorkspaceFolder(uri);
   if (inside) await vscode.commands.executeCommand('revealInExplorer', uri);
   const pick = await vscode.window.showInformationMessage(
-    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${result.manifest.fileCount}` : result.manifest.fileCount} files of ${label} into ${path.basename(result.path)}; every file's checksum matched${restoreNotesSummary(result.entries, 'the log')}.`,
+    `Glacier Backup: restored ${only ? `${result.entries.filter((e) => e.type === 'file').length} of ${plural(result.manifest.fileCount, 'file')}` : plural(result.manifest.fileCount, 'file')} of ${label} into ${path.basename(result.path)}; every file's checksum matched${restoreNotesSummary(result.entries, 'the log')}.`,
     ...(inside ? [] : ['Open Folder']),
   );
   if (pick === 'Open Folder') await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: true });

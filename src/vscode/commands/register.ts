@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { describeError, GlacierError } from '../../core/errors';
 import type { Node } from '../archivesView';
 import type { Log } from '../log';
-import { copyS3Uri, showManifest } from './archiveDetails';
+import { copyArchiveId, copyS3Uri, showManifest } from './archiveDetails';
 import { isReadable, pickArchive } from './archivePicks';
 import { backupSelection, backupWorkspaceFolders } from './backupFlow';
 import { checkArchivesFlow } from './checkArchivesFlow';
@@ -23,6 +23,7 @@ import { testPassphrase } from './testPassphraseFlow';
 import { generateKeyPair } from './keyPairFlow';
 import { escrowKey, recoverKey } from './escrowFlow';
 import { startPassphraseReminder } from '../passphraseReminder';
+import { showRestores } from './showRestores';
 import { verifyFlow } from './verifyFlow';
 
 /** Runs a command body; a cancelled prompt ends quietly, any other error is one line to the user. */
@@ -65,6 +66,7 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
   register('requestRestore', async (arg?: unknown) => retrieve(s, { restore: idOf(arg) }));
   onArchive('download', 'Download & decrypt which archive?', (_, id) => retrieve(s, { download: id }), isReadable);
   onArchive('copyS3Uri', 'Copy the S3 URI of which archive?', copyS3Uri);
+  onArchive('copyArchiveId', 'Copy the id of which archive?', copyArchiveId);
   onArchive('showManifest', 'Show the manifest of which archive?', showManifest);
   onArchive('delete', 'Delete which archive?', deleteFlow);
   register('checkBucket', () => checkBucketFlow(s));
@@ -93,4 +95,5 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
   });
   register('showLog', async () => s.log.show(true));
   subscriptions.push(startPassphraseReminder(s.stateDir, s.log));
+  register('showRestores', (id?: string) => showRestores(s, typeof id === 'string' ? id : undefined));
 }

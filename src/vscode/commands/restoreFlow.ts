@@ -52,7 +52,7 @@ export async function restoreFlow(s: Services, givenId?: string): Promise<{ id: 
   if (daysText === undefined) return undefined;
   const days = Number(daysText);
   const result = await requestRestore(store, picked.id, { tier: tierPick.tier, days });
-  await s.poller.add(picked.id, { tier: tierPick.tier, days });
+  await s.poller.add(picked.id, { tier: tierPick.tier, days, storageClass: status.storageClass });
   await s.wantedFiles.remember(picked.id, picked.file);
   s.catalog.setState(picked.id, result.status.glacier);
   s.log.info(`restore of ${picked.id} (${tierPick.tier}, ${days} days): ${result.outcome}`);

@@ -6,6 +6,7 @@ import type { ArchiveCatalog } from '../archiveCatalog';
 import type { Connection } from '../connection';
 import type { JobQueue } from '../jobQueue';
 import type { Log } from '../log';
+import type { ReportDocuments } from '../reportDocuments';
 import type { RestorePoller } from '../restorePoller';
 import type { WantedFiles } from './wantedFiles';
 
@@ -18,5 +19,7 @@ export interface Services {
   /** The engine's local state (last backups, upload journals), as the CLI keeps it in its state folder. */
   stateDir: string;
   wantedFiles: WantedFiles;
+  /** Read-only documents for reports (Check Bucket, Show Manifest). */
+  reports: ReportDocuments;
   revealArchive(id: string): Promise<void>;
 }

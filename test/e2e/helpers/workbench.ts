@@ -74,6 +74,14 @@ export const sel = {
   /** The active editor's text: Monaco renders visible lines as absolutely positioned div.view-line. */
   activeEditor: '.part.editor .editor-group-container.active .editor-instance .monaco-editor',
   activeEditorLines: '.part.editor .editor-group-container.active .editor-instance .monaco-editor .view-lines .view-line',
+  /** The active group's active tab: .tab.active[aria-label], class "dirty" while it has unsaved changes. */
+  activeTab: '.part.editor .editor-group-container.active .tabs-container .tab.active',
+  /** A dialog (e.g. "Do you want to save the changes…?"): .monaco-dialog-box with its message. */
+  dialog: '.monaco-dialog-box',
+  /** A tree row's icon (ThemeIcon): .custom-view-tree-node-item-icon.codicon-<id>, its colour inline. */
+  treeRowIcon: '.custom-view-tree-node-item-icon',
+  /** The part of a row holding label and description, cut off with an ellipsis when too narrow. */
+  treeRowLabelContainer: '.monaco-icon-label-container',
 } as const;
 
 /** Chromium flags for this offline machine (see shared/recipes/vscode-e2e.md). */
@@ -423,6 +431,53 @@ export class Workbench {
     }
   }
 
+  /**
+   * What a person sees of a tree row: the icon (codicon id, and which of `colors`, theme colour
+   * ids, it is drawn in: VS Code sets the resolved colour inline) and the text of label and
+   * description that is actually drawn within the row, not cut off by the view's width.
+   */
+  async treeRowLook(viewName: string, text: string | RegExp, colors: string[] = []): Promise<{ icon: string; color: string; colors: string[]; visibleText: string; selected: boolean }> {
+    const row = await this.treeRow(viewName, text);
+    // No named functions inside: the test's compiler would wrap them in a helper the page lacks.
+    return row.evaluate((el, q) => {
+      const icon = el.querySelector<HTMLElement>(q.icon);
+      const container = el.querySelector<HTMLElement>(q.container)!;
+      const right = Math.min(container.getBoundingClientRect().right, el.getBoundingClientRect().right);
+      let visible = '';
+      for (const part of [q.label, q.description]) {
+        const node = el.querySelector(part);
+        if (!node) continue;
+        const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+        for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+          for (let i = 0; i < (t.textContent ?? '').length; i++) {
+            const range = document.createRange();
+            range.setStart(t, i);
+            range.setEnd(t, i + 1);
+            if (range.getBoundingClientRect().right <= right + 0.5) visible += t.textContent![i];
+          }
+        }
+        visible += ' ';
+      }
+      return {
+        icon: (icon?.className.match(/codicon-([\w-]+)/) ?? [])[1] ?? '',
+        color: icon?.style.color ?? '',
+        colors: ((): string[] => {
+          if (!icon?.style.color) return [];
+          const probe = document.createElement('span');
+          el.appendChild(probe);
+          const [own, ...theirs] = [icon.style.color, ...q.colors.map((c) => `var(--vscode-${c.replace(/\./g, '-')})`)].map((css) => {
+            probe.style.color = css;
+            return getComputedStyle(probe).color;
+          });
+          probe.remove();
+          return q.colors.filter((_, i) => theirs[i] === own);
+        })(),
+        visibleText: visible.replace(/\s+/g, ' ').trim(),
+        selected: el.classList.contains('selected'),
+      };
+    }, { icon: sel.treeRowIcon, container: sel.treeRowLabelContainer, label: sel.labelName, description: sel.labelDescription, colors });
+  }
+
   /** Right-clicks a tree row and chooses a context-menu action. */
   async treeContextAction(viewName: string, text: string | RegExp, action: string): Promise<void> {
     await this.dismiss();
@@ -528,6 +583,44 @@ export class Workbench {
   }
 
   // ---- editors --------------------------------------------------------------------------------
+
+  /** The active editor tab: its title and whether it shows the unsaved-changes marker. */
+  async activeTab(): Promise<{ title: string; dirty: boolean }> {
+    const tab = this.page.locator(sel.activeTab).first();
+    await tab.waitFor({ state: 'visible' });
+    return tab.evaluate((el) => ({ title: el.getAttribute('aria-label') ?? '', dirty: el.classList.contains('dirty') }));
+  }
+
+  /** Closes the active editor; returns the text of a dialog that asks something instead, or "" once its tab is gone. */
+  async closeActiveEditor(): Promise<string> {
+    const title = (await this.activeTab()).title;
+    await this.runCommand('View: Close Editor');
+    const dialog = this.page.locator(sel.dialog).first();
+    const tab = this.page.locator(`.part.editor .tab[aria-label="${title.replace(/"/g, '\\"')}"]`);
+    const deadline = Date.now() + STEP_TIMEOUT;
+    for (;;) {
+      if (await dialog.isVisible()) return ((await dialog.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+      if ((await tab.count()) === 0) return '';
+      if (Date.now() > deadline) throw new Error(`the tab "${title}" did not close`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  /** Waits until a webview (a Markdown preview…) shows text matching `re` and returns its text. */
+  async waitForWebviewText(re: RegExp, timeout = STEP_TIMEOUT): Promise<string> {
+    const deadline = Date.now() + timeout;
+    let last: string[] = [];
+    for (;;) {
+      last = [];
+      for (const frame of this.page.frames()) {
+        const text = await frame.evaluate(() => document.body?.innerText ?? '').catch(() => '');
+        if (re.test(text)) return text;
+        if (text) last.push(text.slice(0, 200));
+      }
+      if (Date.now() > deadline) throw new Error(`no webview shows ${re} within ${timeout} ms; frames: ${JSON.stringify(last)}`);
+      await this.page.waitForTimeout(250);
+    }
+  }
 
   /**
    * The active editor's text as rendered (lines in order, "\n"-joined). Monaco renders only the
