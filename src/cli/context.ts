@@ -1,6 +1,6 @@
 /** What every CLI command gets: the store, the parsed options, the output lines, and how secrets are found. */
 import type { ArchiveStore } from '../core/store/archiveStore';
-import type { StoreLocation } from '../core/store/openStore';
+import type { StoreLocation } from '../core/config';
 import { loadPrivateKeys, loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
 import { readFileArg, type Options } from './options';
 import { passphrases } from './passphrase';

@@ -31,6 +31,9 @@ export interface StoreConfig {
   requestTimeout?: number;
 }
 
+/** Where archives are kept: an S3 bucket and prefix (StoreConfig), or a folder (an external drive, a NAS mount). */
+export type StoreLocation = ({ kind: 's3' } & StoreConfig) | { kind: 'file'; root: string };
+
 export const defaultPrefix = 'glacier-backup/';
 
 export function normalisePrefix(prefix: string | undefined): string {

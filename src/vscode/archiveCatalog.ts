@@ -10,13 +10,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { readManifest } from '../core/catalog/catalog';
 import type { Manifest } from '../core/catalog/manifest';
-import { describeError, GlacierError } from '../core/errors';
+import { describeError } from '../core/errors';
 import type { PendingRestore } from '../core/jobs/restoreTracker';
 import { writeFileAtomic } from '../core/util/atomicWrite';
 import { listArchivesWithState, summarise, type ListedArchive, type ListingProblem } from '../core/jobs/listing';
 import type { GlacierState } from '../core/store/glacierState';
 import { keys } from '../core/store/keys';
 import type { Connection } from './connection';
+import { isNotSetUp } from './storeLocation';
 import type { Log } from './log';
 import type { ArchiveInfo, ArchiveSummary } from './viewModel';
 
@@ -72,11 +73,11 @@ export class ArchiveCatalog implements vscode.Disposable {
       conn = await this.connection.connect(false);
     } catch (err) {
       this.archives = [];
-      this.status = err instanceof GlacierError && err.code === 'config' && /no bucket/.test(err.message) ? { kind: 'not-configured' } : { kind: 'error', message: describeError(err) };
+      this.status = isNotSetUp(err) ? { kind: 'not-configured' } : { kind: 'error', message: describeError(err) };
       this.changed.fire();
       return;
     }
-    const { store, config, settings } = conn;
+    const { store, location, settings } = conn;
     this.status = { kind: 'loading' };
     this.changed.fire();
     await this.loadSummaries();
@@ -103,8 +104,8 @@ export class ArchiveCatalog implements vscode.Disposable {
         onPhase: async (phase, listed) => {
           if (phase === 'listed') {
             this.storeKey = sid;
-            this.bucket = config.bucket;
-            this.prefix = config.prefix;
+            this.bucket = location.kind === 's3' ? location.bucket : '';
+            this.prefix = location.kind === 's3' ? location.prefix : '';
           }
           if (dirty) await this.saveSummaries();
           dirty = false;

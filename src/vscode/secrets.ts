@@ -131,7 +131,8 @@ export class Secrets {
       title: 'Glacier Backup: AWS access key id (1/3)',
       prompt: 'Kept only in VS Code SecretStorage.',
       ignoreFocusOut: true,
-      validateInput: (v) => (/^[A-Z0-9]{12,128}$/i.test(v.trim()) ? undefined : 'An access key id looks like AKIA…'),
+      // AWS ids are 16+ characters (AKIA…); S3-compatible stores allow shorter ones (MinIO's minioadmin).
+      validateInput: (v) => (/^[\x21-\x7e]{3,128}$/.test(v.trim()) ? undefined : 'An access key id: 3 to 128 letters, digits or symbols, no spaces (AWS: AKIA…)'),
     });
     if (accessKeyId === undefined) throw cancelled('credential entry');
     const secretAccessKey = await vscode.window.showInputBox({

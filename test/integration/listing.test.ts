@@ -13,7 +13,7 @@ import { keys } from '../../src/core/store/keys';
 import { backup, newArchiveId } from '../../src/core/jobs/backup';
 import { listArchivesWithState, type ArchiveSummary, type ListedArchive } from '../../src/core/jobs/listing';
 import type { ArchiveStore } from '../../src/core/store/archiveStore';
-import { openStore } from '../../src/core/store/openStore';
+import { openStore } from '../../src/core/jobs/openStore';
 import { useMoto, type Moto } from '../helpers/moto';
 
 const bucket = 'listing-tests';

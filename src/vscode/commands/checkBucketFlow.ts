@@ -1,15 +1,23 @@
-/** The Check Bucket command. */
+/** The Check Bucket command (Check Folder for a folder store). */
 import * as vscode from 'vscode';
-import { GlacierError } from '../../core/errors';
-import { bucketReportMarkdown } from '../../core/store/s3/bucketReport';
+import { bucketCheck, checkStore } from '../../core/jobs/storeCheck';
+import { recordCheck } from '../contextKeys';
 import type { Services } from './services';
 
 /** Check Bucket: a report of access, versioning and lifecycle rules; offers the rule that aborts incomplete uploads. */
 export async function checkBucketFlow(s: Services): Promise<void> {
-  const { store, config } = await s.connection.connect();
-  if (!store.checkBucket) throw new GlacierError('usage', `Check Bucket is for S3 buckets; ${store.name} is not one`);
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => store.checkBucket!());
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: bucketReportMarkdown(report) });
+  const { store } = await s.connection.connect();
+  if (!store.checkBucket) {
+    // A folder has no report: what matters is that it is there and takes files.
+    const result = await checkStore(store);
+    recordCheck(result);
+    if (result.ok) void vscode.window.showInformationMessage(`Glacier Backup: ${result.message}.`);
+    else void vscode.window.showErrorMessage(`Glacier Backup: ${result.message}`);
+    return;
+  }
+  const { report, markdown } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => bucketCheck(store));
+  recordCheck(report.canList ? { ok: true, message: '' } : { ok: false, problem: 'refused', message: '', canCreate: false });
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: markdown });
   await vscode.window.showTextDocument(doc, { preview: true });
   s.log.info(`bucket check: list=${report.canList} versioning=${report.versioning} abortDays=${report.abortIncompleteDays ?? 'none'}`);
   if (report.abortIncompleteDays === undefined && !report.lifecycleUnknown) {
@@ -22,6 +30,6 @@ export async function checkBucketFlow(s: Services): Promise<void> {
       void vscode.window.showInformationMessage('Glacier Backup: lifecycle rule added: incomplete uploads are aborted after 7 days.');
     }
   } else {
-    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${config.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
+    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${report.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
   }
 }

@@ -35,7 +35,7 @@ import {
   type VersionsSummary,
 } from '../archiveStore';
 import { glacierState } from '../glacierState';
-import { addAbortRule, checkBucket, type BucketReport } from './bucketCheck';
+import { addAbortRule, checkBucket, createBucket, type BucketReport } from './bucketCheck';
 import { withoutChecksums } from './client';
 import { openUploads, openUploadsUnder, storedParts } from './multipart';
 import { rangedGet } from './rangedGet';
@@ -268,6 +268,10 @@ export class S3Store implements ArchiveStore {
 
   addAbortRule(days: number): Promise<void> {
     return addAbortRule(this.client, this.config, days);
+  }
+
+  createBucket(): Promise<void> {
+    return createBucket(this.client, this.config);
   }
 }
 
