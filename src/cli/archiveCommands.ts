@@ -5,7 +5,7 @@ import { backup, type BackupProgress } from '../core/jobs/backup';
 import { listArchivesWithState } from '../core/jobs/listing';
 import { defaultExcludes } from '../core/pack/walk';
 import { formatBytes } from '../core/model/format';
-import { describeState } from '../core/store/glacierState';
+import { describeState } from '../core/model/glacierState';
 import { compression, concurrency, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
 import { backupKeys, decryption, type Context } from './context';

@@ -14,7 +14,7 @@
  */
 import { describeError, GlacierError, throwIfAborted } from '../errors';
 import type { ArchiveStore } from '../store/archiveStore';
-import { keys } from '../store/keys';
+import { keys } from '../model/keys';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { earlyDeletionFee, minimumEnds } from '../model/pricing';
 import { RestoreTracker, type PendingStore } from './restoreTracker';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { newSeipdParams, openSessionKey, recipientFingerprints } from '../crypto/openpgp';
 import type { SeipdParams } from '../crypto/seipd';
 import type { ArchiveStore, StoredPart } from '../store/archiveStore';
-import { keys } from '../store/keys';
+import { keys } from '../model/keys';
 import { deleteOrSay } from '../store/leftovers';
 import { claimJournal, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
 import type { BackupRequest } from './backup';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { GlacierError, throwIfAborted } from '../errors';
 import { compileExcludes } from './excludes';
 import { joinName, SourceEntryList } from './entryList';
-import { fromBytes, fsPath, readableName } from './rawNames';
+import { fromBytes, fsPath, readableName } from '../model/rawNames';
 import { archiveLinkTarget, archiveMode, archiveOwner, rootName } from './portableMeta';
 import type { EntryType } from '../model/entry';
 

@@ -6,7 +6,7 @@
  *
  * Keys are relative to the store's root and use "/" (`archives/<id>.tar.gpg`,
  * `catalog/<id>.json.gpg`; format.md "Objects"); the store adds its prefix or folder. A key
- * handed to a store is one the engine built (store/keys.ts) or one the user named on purpose
+ * handed to a store is one the engine built (model/keys.ts) or one the user named on purpose
  * (`download-key`, on a store rooted at the bucket), never one read back from a listing without
  * checking its shape.
  *
@@ -60,7 +60,7 @@
  */
 import type { StorageClass } from '../config';
 import { GlacierError } from '../errors';
-import type { GlacierState } from './glacierState';
+import type { GlacierState } from '../model/glacierState';
 import type { PartBuffers } from './partBuffers';
 import type { BucketReport } from './s3/bucketCheck';
 

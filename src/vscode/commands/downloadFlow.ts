@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { download } from '../../core/jobs/download';
-import { restoreNotes, restoreNotesSummary } from '../../core/pack/restoreNotes';
+import { restoreNotes, restoreNotesSummary } from '../../core/jobs/restoreNotes';
 import { archiveStatus } from '../../core/jobs/restoreRequest';
 import type { Services } from './services';
 

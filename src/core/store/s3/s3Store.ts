@@ -34,7 +34,7 @@ import {
   type StoredPart,
   type VersionsSummary,
 } from '../archiveStore';
-import { glacierState } from '../glacierState';
+import { glacierState } from '../../model/glacierState';
 import { addAbortRule, checkBucket, createBucket, type BucketReport } from './bucketCheck';
 import { withoutChecksums } from './client';
 import { openUploads, openUploadsUnder, storedParts } from './multipart';
