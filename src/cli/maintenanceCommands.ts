@@ -6,7 +6,7 @@ import { FilePendingStore } from '../core/jobs/restoreTracker';
 import { bucketCheck } from '../core/jobs/storeCheck';
 import { verifyArchive } from '../core/jobs/verify';
 import { formatBytes } from '../core/model/format';
-import type { Decryption, Encryption } from '../core/crypto/openpgp';
+import type { Decryption, Encryption } from '../core/jobs/keys';
 import { decryption, encryption, type Context } from './context';
 import { configDir, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';

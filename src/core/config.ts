@@ -6,6 +6,13 @@ import { GlacierError } from './errors';
 export const storageClasses = ['DEEP_ARCHIVE', 'GLACIER', 'GLACIER_IR', 'STANDARD_IA', 'STANDARD'] as const;
 export type StorageClass = (typeof storageClasses)[number];
 
+/** What a backup asks for: adaptive deflate at level 1 (auto) or 6 (max), or no compressed packet (crypto/compress.ts). */
+export type Compression = 'auto' | 'max' | 'off';
+export const compressions: readonly Compression[] = ['auto', 'max', 'off'];
+
+/** Left out of every backup unless asked otherwise (CLI --no-default-excludes; VS Code's glacierBackup.exclude default). */
+export const defaultExcludes: readonly string[] = ['**/node_modules/**'];
+
 export interface StaticCredentials {
   accessKeyId: string;
   secretAccessKey: string;

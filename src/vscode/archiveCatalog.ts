@@ -8,12 +8,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readManifest } from '../core/catalog/catalog';
-import type { Manifest } from '../core/catalog/manifest';
 import { describeError } from '../core/errors';
 import type { PendingRestore } from '../core/jobs/restoreTracker';
 import { writeFileAtomic } from '../core/util/atomicWrite';
 import { listArchivesWithState, summarise, type ListedArchive, type ListingProblem } from '../core/jobs/listing';
+import { openManifest, type Manifest } from '../core/jobs/manifest';
 import type { GlacierState } from '../core/model/glacierState';
 import { keys } from '../core/model/keys';
 import type { Connection } from './connection';
@@ -130,7 +129,7 @@ export class ArchiveCatalog implements vscode.Disposable {
     if (hit) return hit;
     const { store, settings } = await this.connection.connect();
     const opened = await this.connection.decryption(settings, true, `Enter the passphrase to open the manifest of ${this.get(id)?.summary?.label ?? id}.`);
-    const m = await readManifest(store, id, opened!.dec);
+    const m = await openManifest(store, id, opened!.dec);
     if (opened!.fresh) await this.connection.secrets.rememberPassphrase(opened!.fresh);
     this.manifests.set(id, m);
     // Keep a few file lists; a 200,000-file manifest is tens of MB.

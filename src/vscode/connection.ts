@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StoreLocation } from '../core/config';
-import { loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
+import { recipientEncryption, type Decryption, type Encryption } from '../core/jobs/keys';
 import { GlacierError } from '../core/errors';
 import { openStore, type ArchiveStore } from '../core/jobs/openStore';
 import type { Log } from './log';
@@ -69,7 +69,7 @@ export class Connection {
         throw new GlacierError('config', 'public-key mode needs at least one recipient key in glacierBackup.recipients');
       }
       const keys = await Promise.all(settings.recipients.map(readRecipient));
-      return { mode: 'public-key', recipients: await loadRecipients(keys) };
+      return recipientEncryption(keys);
     }
     return { mode: 'passphrase', passphrase: await this.secrets.passphraseForBackup() };
   }

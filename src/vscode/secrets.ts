@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { StaticCredentials } from '../core/config';
-import { loadPrivateKeys, type Decryption } from '../core/crypto/openpgp';
+import { privateKeyDecryption, type Decryption } from '../core/jobs/keys';
 import { GlacierError } from '../core/errors';
 import type { Log } from './log';
 
@@ -164,14 +164,14 @@ export class Secrets {
     }
     let keyPassphrase = await this.get(key.privateKeyPassphrase);
     try {
-      return { privateKeys: await loadPrivateKeys(armored, keyPassphrase) };
+      return await privateKeyDecryption(armored, keyPassphrase);
     } catch (err) {
       if (!ask || !(err instanceof GlacierError) || err.code !== 'bad-key' || !/passphrase/i.test(err.message)) throw err;
       keyPassphrase = await vscode.window.showInputBox({ title: 'Glacier Backup: private key passphrase', password: true, ignoreFocusOut: true });
       if (keyPassphrase === undefined) throw cancelled('key passphrase entry');
-      const keys = await loadPrivateKeys(armored, keyPassphrase);
+      const dec = await privateKeyDecryption(armored, keyPassphrase);
       await this.put(key.privateKeyPassphrase, keyPassphrase);
-      return { privateKeys: keys };
+      return dec;
     }
   }
 

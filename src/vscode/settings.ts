@@ -1,7 +1,6 @@
 /** `glacierBackup.*` settings → engine configuration. Settings never hold a secret. */
 import * as vscode from 'vscode';
-import { isStorageClass, normalisePrefix } from '../core/config';
-import { compressions, type Compression } from '../core/crypto/compress';
+import { compressions, isStorageClass, normalisePrefix, type Compression } from '../core/config';
 import type { RestoreTier } from '../core/jobs/restoreRequest';
 import type { StoreSettings } from './storeLocation';
 

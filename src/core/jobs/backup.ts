@@ -79,7 +79,7 @@ export interface BackupResult {
   changed: string[];
 }
 
-export { discardInterrupted, newArchiveId } from './uploadPlan';
+export { discardInterrupted, interruptedBackups, newArchiveId } from './uploadPlan';
 
 export async function backup(req: BackupRequest): Promise<BackupResult> {
   const { store, signal } = req;

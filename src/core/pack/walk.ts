@@ -7,6 +7,7 @@
  */
 import { lstatSync, promises as fs, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { defaultExcludes } from '../config';
 import { GlacierError, throwIfAborted } from '../errors';
 import { compileExcludes } from './excludes';
 import { joinName, SourceEntryList } from './entryList';
@@ -59,8 +60,6 @@ export interface WalkResult {
   entries: SourceEntryList;
   skipped: Skipped[];
 }
-
-export const defaultExcludes: readonly string[] = ['**/node_modules/**'];
 
 const yieldEvery = 1000;
 const yieldAfterMs = 20;

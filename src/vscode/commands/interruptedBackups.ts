@@ -2,8 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors';
-import { discardInterrupted } from '../../core/jobs/backup';
-import { interruptedUploads } from '../../core/catalog/uploadJournal';
+import { discardInterrupted, interruptedBackups } from '../../core/jobs/backup';
 import { shortDate } from '../viewModel';
 import { backupPaths } from './backupFlow';
 import type { Services } from './services';
@@ -19,7 +18,7 @@ export async function offerInterruptedBackups(s: Services): Promise<void> {
   } catch {
     return; // not set up, or the access key is not stored yet
   }
-  for (const { journal, paths } of await interruptedUploads(s.stateDir, store)) {
+  for (const { journal, paths } of await interruptedBackups(s.stateDir, store)) {
     const label = paths.map((p) => path.basename(p)).join(', ');
     const pick = await vscode.window.showInformationMessage(
       `Glacier Backup: the backup of ${label} started ${shortDate(journal.started)} was interrupted. Resume it from the parts already uploaded?`,
