@@ -84,71 +84,64 @@ function currentAnswers(settings: Settings): Answers {
   };
 }
 
+type Choice<T extends string> = { label: string; description: string; value: T };
+type PickField = 'kind' | 'credentials' | 'encryption';
+type TextField = 'bucket' | 'region' | 'endpoint' | 'folder';
+
+/** The steps answered by a pick: the field each sets and its choices. */
+const picks: Partial<Record<StepName, PickField>> = { where: 'kind', credentials: 'credentials', encryption: 'encryption' };
+const choices: { [K in PickField]: Choice<Answers[K]>[] } = {
+  kind: [
+    { label: 'S3 bucket', description: 'S3 Glacier Deep Archive on AWS, or an S3-compatible store', value: 's3' },
+    { label: 'Local folder', description: 'an external drive, a NAS mount: the same layout, no restore wait', value: 'file' },
+  ],
+  credentials: [
+    { label: 'AWS profile or default credential chain', description: 'environment, ~/.aws, SSO, instance role', value: 'awsChain' },
+    { label: 'Access key kept in VS Code SecretStorage', description: 'entered once, never written to settings', value: 'secretStorage' },
+  ],
+  encryption: [
+    { label: 'Passphrase', description: 'one secret opens everything; kept in SecretStorage', value: 'passphrase' },
+    { label: 'Public keys', description: 'this machine can back up what it cannot read', value: 'publicKey' },
+  ],
+};
+
+/** The steps answered by typing: the field each sets, and how its box is shown and checked. */
+const texts: Partial<Record<StepName, { field: TextField } & Omit<Parameters<typeof inputStep>[1], 'value'>>> = {
+  bucket: {
+    field: 'bucket',
+    prompt: 'The S3 bucket that receives the archives (if it does not exist, the check at the end offers to create it).',
+    validate: (v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) ? undefined : 'A bucket name: 3–63 lowercase letters, digits, dots and hyphens'),
+  },
+  region: { field: 'region', prompt: "The bucket's AWS region, e.g. eu-central-1 (empty: from your AWS configuration)." },
+  endpoint: {
+    field: 'endpoint',
+    prompt: 'Only for S3-compatible stores (e.g. https://s3.example.com); leave empty for AWS.',
+    validate: (v) => (v === '' || /^https?:\/\/\S+$/.test(v) ? undefined : 'A URL starting with https:// (or empty)'),
+  },
+  folder: {
+    field: 'folder',
+    prompt: 'The folder that receives the archives: on an external drive or a NAS mount, not on the disk being backed up.',
+    placeholder: 'an absolute path, or Browse… (the folder button)',
+    validate: (v) => (path.isAbsolute(v) ? undefined : 'An absolute path, e.g. /media/backup/glacier'),
+    buttons: [{ button: { iconPath: new vscode.ThemeIcon('folder-opened'), tooltip: 'Browse…' }, run: browseFolder }],
+  },
+};
+
 async function askStep(name: StepName, place: StepPlace, a: Answers): Promise<StepAnswer<true>> {
-  const text = async (options: Parameters<typeof inputStep>[1], apply: (v: string) => void): Promise<StepAnswer<true>> => {
-    const v = await inputStep(place, options);
+  const answers = a as unknown as Record<PickField | TextField, string>;
+  const field = picks[name];
+  if (field) {
+    const items: Choice<string>[] = choices[field];
+    const v = await pickStep(place, items, { active: items.find((i) => i.value === answers[field]) });
     if (v === undefined || v === 'back') return v;
-    apply(v);
+    answers[field] = v.value;
     return true;
-  };
-  const choose = async <T extends string>(items: { label: string; description: string; value: T }[], current: T, apply: (v: T) => void): Promise<StepAnswer<true>> => {
-    const v = await pickStep(place, items, { active: items.find((i) => i.value === current) });
-    if (v === undefined || v === 'back') return v;
-    apply(v.value);
-    return true;
-  };
-  switch (name) {
-    case 'where':
-      return choose(
-        [
-          { label: 'S3 bucket', description: 'S3 Glacier Deep Archive on AWS, or an S3-compatible store', value: 's3' as const },
-          { label: 'Local folder', description: 'an external drive, a NAS mount: the same layout, no restore wait', value: 'file' as const },
-        ],
-        a.kind,
-        (v) => (a.kind = v),
-      );
-    case 'bucket':
-      return text(
-        { value: a.bucket, prompt: 'The S3 bucket that receives the archives (if it does not exist, the check at the end offers to create it).', validate: (v) => (/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v) ? undefined : 'A bucket name: 3–63 lowercase letters, digits, dots and hyphens') },
-        (v) => (a.bucket = v),
-      );
-    case 'region':
-      return text({ value: a.region, prompt: "The bucket's AWS region, e.g. eu-central-1 (empty: from your AWS configuration)." }, (v) => (a.region = v));
-    case 'endpoint':
-      return text(
-        { value: a.endpoint, prompt: 'Only for S3-compatible stores (e.g. https://s3.example.com); leave empty for AWS.', validate: (v) => (v === '' || /^https?:\/\/\S+$/.test(v) ? undefined : 'A URL starting with https:// (or empty)') },
-        (v) => (a.endpoint = v),
-      );
-    case 'credentials':
-      return choose(
-        [
-          { label: 'AWS profile or default credential chain', description: 'environment, ~/.aws, SSO, instance role', value: 'awsChain' as const },
-          { label: 'Access key kept in VS Code SecretStorage', description: 'entered once, never written to settings', value: 'secretStorage' as const },
-        ],
-        a.credentials,
-        (v) => (a.credentials = v),
-      );
-    case 'folder':
-      return text(
-        {
-          value: a.folder,
-          prompt: 'The folder that receives the archives: on an external drive or a NAS mount, not on the disk being backed up.',
-          placeholder: 'an absolute path, or Browse… (the folder button)',
-          validate: (v) => (path.isAbsolute(v) ? undefined : 'An absolute path, e.g. /media/backup/glacier'),
-          buttons: [{ button: { iconPath: new vscode.ThemeIcon('folder-opened'), tooltip: 'Browse…' }, run: browseFolder }],
-        },
-        (v) => (a.folder = v),
-      );
-    case 'encryption':
-      return choose(
-        [
-          { label: 'Passphrase', description: 'one secret opens everything; kept in SecretStorage', value: 'passphrase' as const },
-          { label: 'Public keys', description: 'this machine can back up what it cannot read', value: 'publicKey' as const },
-        ],
-        a.encryption,
-        (v) => (a.encryption = v),
-      );
   }
+  const { field: textField, ...options } = texts[name]!;
+  const v = await inputStep(place, { ...options, value: answers[textField] });
+  if (v === undefined || v === 'back') return v;
+  answers[textField] = v;
+  return true;
 }
 
 async function browseFolder(box: vscode.InputBox): Promise<void> {
