@@ -1,6 +1,8 @@
 // Lint: typed rules for promises, and the rules that hold the shape (test/unit/lintRules.test.ts
 // proves each one fires): src/core never imports vscode; only src/core/store/s3/ imports the AWS
-// SDK; core/pack and core/crypto never import core/store. For a given file the last matching
+// SDK; core/pack and core/crypto never import core/store; the front ends (src/cli, src/vscode)
+// reach the engine only through core/jobs, core/model, core/config and core/errors (and the
+// leaf helpers of core/util, which import nothing of the engine). For a given file the last matching
 // block's no-restricted-imports wins (flat config does not merge rule options), so each block
 // lists every restriction of the files it covers.
 import tseslint from 'typescript-eslint';
@@ -13,6 +15,12 @@ const noAwsSdk = {
 const noStore = {
   regex: '^(\\.\\./)+store(/|$)|/core/store(/|$)',
   message: 'core/pack and core/crypto must not import core/store: packing and encryption know nothing of where archives are kept.',
+};
+
+const onlyThroughJobs = {
+  regex: '(^|/)core/(?!(jobs|model|config|errors|util)(/|$))',
+  message:
+    'src/cli and src/vscode reach the engine only through core/jobs, core/model, core/config and core/errors: add a job function (or move the type to core/model) instead of importing the layer below.',
 };
 
 export default tseslint.config(
@@ -39,6 +47,10 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noAwsSdk] }] },
+  },
+  {
+    files: ['src/cli/**/*.ts', 'src/vscode/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noAwsSdk, onlyThroughJobs] }] },
   },
   {
     files: ['src/core/**/*.ts'],

@@ -7,7 +7,7 @@
 import '../src/cli/heap';
 import type { Compression } from '../src/core/crypto/compress';
 import { backup } from '../src/core/jobs/backup';
-import { openStore } from '../src/core/store/openStore';
+import { openStore } from '../src/core/jobs/openStore';
 
 async function main(): Promise<void> {
   const paths = process.argv.slice(2);

@@ -1,11 +1,11 @@
 /** The CLI's archive commands: backup, list and files. Results go to stdout; progress and notes to stderr. */
+import { defaultExcludes } from '../core/config';
 import { GlacierError } from '../core/errors';
-import { readManifest } from '../core/catalog/catalog';
 import { backup, type BackupProgress } from '../core/jobs/backup';
 import { listArchivesWithState } from '../core/jobs/listing';
-import { defaultExcludes } from '../core/pack/walk';
+import { openManifest } from '../core/jobs/manifest';
 import { formatBytes } from '../core/model/format';
-import { describeState } from '../core/store/glacierState';
+import { describeState } from '../core/model/glacierState';
 import { compression, concurrency, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
 import { backupKeys, decryption, type Context } from './context';
@@ -76,7 +76,7 @@ export async function runList(ctx: Context): Promise<void> {
 export async function runFiles(ctx: Context, id: string | undefined): Promise<void> {
   if (!id) throw new GlacierError('usage', 'files needs an archive id (see "glacier-backup list")');
   const dec = await decryption(ctx, true);
-  const m = await readManifest(ctx.store, id, dec!, ctx.signal);
+  const m = await openManifest(ctx.store, id, dec!, ctx.signal);
   if (ctx.options.json) {
     ctx.out(printableJson(JSON.stringify(m.entries, null, 2)));
     return;

@@ -1,7 +1,7 @@
 /** What every CLI command gets: the store, the parsed options, the output lines, and how secrets are found. */
-import type { ArchiveStore } from '../core/store/archiveStore';
-import type { StoreLocation } from '../core/store/openStore';
-import { loadPrivateKeys, loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
+import type { ArchiveStore } from '../core/jobs/openStore';
+import type { StoreLocation } from '../core/config';
+import { privateKeyDecryption, recipientEncryption, type Decryption, type Encryption } from '../core/jobs/keys';
 import { readFileArg, type Options } from './options';
 import { passphrases } from './passphrase';
 
@@ -29,7 +29,7 @@ export async function backupKeys(ctx: Context): Promise<{ encryption: Encryption
   const files = ctx.options.recipient ?? [];
   if (files.length > 0) {
     const keys = await Promise.all(files.map(async (f) => ({ name: f, data: await readFileArg(f, 'recipient key') })));
-    return { encryption: { mode: 'public-key', recipients: await loadRecipients(keys) }, decryption: await decryption(ctx, false) };
+    return { encryption: await recipientEncryption(keys), decryption: await decryption(ctx, false) };
   }
   const [first, ...others] = await passphrases(ctx.options, ctx.env, true);
   return { encryption: { mode: 'passphrase', passphrase: first! }, decryption: { passphrase: first!, ...(others.length ? { otherPassphrases: others } : {}) } };
@@ -39,7 +39,7 @@ export async function backupKeys(ctx: Context): Promise<{ encryption: Encryption
 export async function decryption(ctx: Context, required: boolean): Promise<Decryption | undefined> {
   if (ctx.options.identity) {
     const armored = await readFileArg(ctx.options.identity, 'private key');
-    return { privateKeys: await loadPrivateKeys(armored, ctx.env.GLACIER_BACKUP_KEY_PASSPHRASE) };
+    return privateKeyDecryption(armored, ctx.env.GLACIER_BACKUP_KEY_PASSPHRASE);
   }
   if ((ctx.options.recipient ?? []).length > 0 && !required) return undefined;
   const [first, ...others] = await passphrases(ctx.options, ctx.env, false);

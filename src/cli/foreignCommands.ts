@@ -8,7 +8,7 @@ import { GlacierError } from '../core/errors';
 import { downloadForeign } from '../core/jobs/downloadForeign';
 import { outsideLinkHint } from './restoreCommands';
 import { decryption, type Context } from './context';
-import { restoreNotes, restoreNotesSummary } from '../core/pack/restoreNotes';
+import { restoreNotes, restoreNotesSummary } from '../core/jobs/restoreNotes';
 
 const usage = 'download-key needs a bucket/key (such as my-bucket/old/backup-2024.tar.gpg) and a destination folder';
 

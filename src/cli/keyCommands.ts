@@ -1,7 +1,7 @@
 /** CLI commands about keys: test which passphrases (or private keys) open the catalog; the recovery kit. */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
-import { loadPrivateKeys } from '../core/crypto/openpgp';
+import { privateKeyDecryption } from '../core/jobs/keys';
 import { recoveryKitHtml, recoveryKitMarkdown, type RecoveryKitInput } from '../core/model/recoveryKit';
 import { GlacierError } from '../core/errors';
 import { testKeys, type KeyCandidate } from '../core/jobs/keyTest';
@@ -65,7 +65,7 @@ export async function runTestPassphrase(ctx: Context): Promise<void> {
   const candidates: KeyCandidate[] = [];
   if (ctx.options.identity) {
     const armored = await readFileArg(ctx.options.identity, 'private key');
-    candidates.push({ source: `--identity ${ctx.options.identity}`, decryption: { privateKeys: await loadPrivateKeys(armored, ctx.env.GLACIER_BACKUP_KEY_PASSPHRASE) } });
+    candidates.push({ source: `--identity ${ctx.options.identity}`, decryption: await privateKeyDecryption(armored, ctx.env.GLACIER_BACKUP_KEY_PASSPHRASE) });
   } else {
     for (const g of await givenPassphrases(ctx.options, ctx.env, false)) candidates.push({ source: g.source, decryption: { passphrase: g.passphrase } });
   }

@@ -1,7 +1,7 @@
 /** `glacier-backup key generate`: a key pair for public-key mode, written as two armored files. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { generateRecipientKey } from '../core/crypto/keyGen';
+import { generateRecipientKey } from '../core/jobs/keys';
 import { GlacierError } from '../core/errors';
 import type { CommandIo } from './io';
 import { keyPassphrase } from './passphrase';

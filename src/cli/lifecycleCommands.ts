@@ -3,12 +3,12 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { archiveIdPattern } from '../core/config';
 import { GlacierError } from '../core/errors';
-import { deleteArchive, deletionCost, findArchive, keepsOldVersions } from '../core/jobs/delete';
+import { deleteArchive, deletionCostNote, findArchive, keepsOldVersions } from '../core/jobs/delete';
 import { formatAge, freshness } from '../core/jobs/freshness';
 import { executePrune, planPrune, pruneTotals, type PruneItem, type PruneSet } from '../core/jobs/prune';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
 import { listSnapshots, type SnapshotListing } from '../core/jobs/snapshots';
-import { className, dollars, monthlyCost } from '../core/model/pricing';
+import { className, dollars } from '../core/model/pricing';
 import { formatDuration, isEmptyPolicy, parseDuration, type RetentionPolicy } from '../core/model/retention';
 import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
@@ -69,14 +69,7 @@ async function runDelete(ctx: Context, args: string[]): Promise<void> {
   if (found.manifest) parts.push('its manifest');
   ctx.err(`this deletes ${parts.join(' and ')}; it cannot be undone`);
   await versioningNote(ctx);
-  if (a) {
-    const cost = deletionCost(a, at);
-    ctx.err(
-      cost.minimumEnds
-        ? `early-deletion fee: about ${dollars(cost.fee)} (${className(a.storageClass)} bills at least until ${day(cost.minimumEnds)}); it saves nothing before then`
-        : `no early-deletion fee applies; it saves about ${dollars(monthlyCost(a.size, a.storageClass))} per month`,
-    );
-  }
+  if (a) ctx.err(deletionCostNote(a, at));
   if (!ctx.options.yes) await confirm(`Delete archive ${id}? [y/N] `);
   const result = await deleteArchive({ store: ctx.store, id, stateDir: stateDir(ctx.env), pending: pendingStore(ctx), signal: ctx.signal });
   ctx.err(`deleted ${result.deleted.map((w) => (w === 'manifest' ? 'the manifest' : 'the archive')).join(' and ')} of ${id}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** glacier-backup: the command-line front end over src/core. Exit codes: 0 ok, 1 failure, 2 usage. */
 import './heap';
-import { openStore, type StoreLocation } from '../core/store/openStore';
+import type { StoreLocation } from '../core/config';
+import { openStore } from '../core/jobs/openStore';
 import { describeError, GlacierError, Suspend } from '../core/errors';
 import { printable } from '../core/util/printable';
 import { parse, storeConfig, storeLocation } from './options';

@@ -3,10 +3,10 @@ import * as path from 'node:path';
 import { GlacierError } from '../core/errors';
 import { check, defaultCheckAge, type CheckProblem } from '../core/jobs/check';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
+import { bucketCheck } from '../core/jobs/storeCheck';
 import { verifyArchive } from '../core/jobs/verify';
 import { formatBytes } from '../core/model/format';
-import { bucketReportMarkdown } from '../core/store/s3/bucketReport';
-import type { Decryption, Encryption } from '../core/crypto/openpgp';
+import type { Decryption, Encryption } from '../core/jobs/keys';
 import { decryption, encryption, type Context } from './context';
 import { configDir, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
@@ -98,6 +98,6 @@ export async function runCheckBucket(ctx: Context): Promise<void> {
   const days = ctx.options.days === undefined ? undefined : Number(ctx.options.days);
   if (days !== undefined && (!Number.isInteger(days) || days < 1)) throw new GlacierError('usage', '--days must be a whole number of days (the Object Lock retention)');
   if (!ctx.store.checkBucket) throw new GlacierError('usage', `check-bucket is for S3 buckets; ${ctx.store.name} is not one`);
-  const report = await ctx.store.checkBucket();
-  ctx.out(ctx.options.json ? printableJson(JSON.stringify(report, null, 2)) : bucketReportMarkdown(report, days));
+  const { report, markdown } = await bucketCheck(ctx.store, days);
+  ctx.out(ctx.options.json ? printableJson(JSON.stringify(report, null, 2)) : markdown);
 }

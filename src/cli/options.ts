@@ -6,9 +6,7 @@ import { parseArgs } from 'node:util';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isStorageClass, normalisePrefix, parseStoreUrl, storageClasses, type StoreConfig } from '../core/config';
-import type { StoreLocation } from '../core/store/openStore';
-import { compressions, type Compression } from '../core/crypto/compress';
+import { compressions, isStorageClass, normalisePrefix, parseStoreUrl, storageClasses, type Compression, type StoreConfig, type StoreLocation } from '../core/config';
 import { GlacierError } from '../core/errors';
 import { lifecycleOptions } from './lifecycleOptions';
 

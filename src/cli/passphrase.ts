@@ -1,6 +1,6 @@
 /** Where the CLI gets secrets: environment, a file, or a hidden terminal prompt — never argv. */
 import { GlacierError } from '../core/errors';
-import { maxPassphrases } from '../core/crypto/openpgp';
+import { maxPassphrases } from '../core/jobs/keys';
 import { readFileArg, type Options } from './options';
 
 /**

@@ -1,7 +1,7 @@
 /** CLI commands for getting archives back: restore, status, download. */
 import { GlacierError } from '../core/errors';
 import { download } from '../core/jobs/download';
-import { describeState } from '../core/store/glacierState';
+import { describeState } from '../core/model/glacierState';
 import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/jobs/restoreRequest';
 import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { FilePendingStore, RestoreTracker } from '../core/jobs/restoreTracker';
 import { configDir, seconds } from './options';
 import { restoreTime } from '../core/model/restoreTimes';
-import { restoreNotes, restoreNotesSummary } from '../core/pack/restoreNotes';
+import { restoreNotes, restoreNotesSummary } from '../core/jobs/restoreNotes';
 
 function tracker(ctx: Context, intervalMs = 15 * 60_000): RestoreTracker {
   return new RestoreTracker({

@@ -6,6 +6,13 @@ import { GlacierError } from './errors';
 export const storageClasses = ['DEEP_ARCHIVE', 'GLACIER', 'GLACIER_IR', 'STANDARD_IA', 'STANDARD'] as const;
 export type StorageClass = (typeof storageClasses)[number];
 
+/** What a backup asks for: adaptive deflate at level 1 (auto) or 6 (max), or no compressed packet (crypto/compress.ts). */
+export type Compression = 'auto' | 'max' | 'off';
+export const compressions: readonly Compression[] = ['auto', 'max', 'off'];
+
+/** Left out of every backup unless asked otherwise (CLI --no-default-excludes; VS Code's glacierBackup.exclude default). */
+export const defaultExcludes: readonly string[] = ['**/node_modules/**'];
+
 export interface StaticCredentials {
   accessKeyId: string;
   secretAccessKey: string;
@@ -30,6 +37,9 @@ export interface StoreConfig {
   /** Milliseconds a connection may stay silent before the request is dropped and retried (default 60 000). */
   requestTimeout?: number;
 }
+
+/** Where archives are kept: an S3 bucket and prefix (StoreConfig), or a folder (an external drive, a NAS mount). */
+export type StoreLocation = ({ kind: 's3' } & StoreConfig) | { kind: 'file'; root: string };
 
 export const defaultPrefix = 'glacier-backup/';
 

@@ -8,15 +8,15 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readManifest } from '../core/catalog/catalog';
-import type { Manifest } from '../core/catalog/manifest';
-import { describeError, GlacierError } from '../core/errors';
+import { describeError } from '../core/errors';
 import type { PendingRestore } from '../core/jobs/restoreTracker';
 import { writeFileAtomic } from '../core/util/atomicWrite';
 import { listArchivesWithState, summarise, type ListedArchive, type ListingProblem } from '../core/jobs/listing';
-import type { GlacierState } from '../core/store/glacierState';
-import { keys } from '../core/store/keys';
+import { openManifest, type Manifest } from '../core/jobs/manifest';
+import type { GlacierState } from '../core/model/glacierState';
+import { keys } from '../core/model/keys';
 import type { Connection } from './connection';
+import { isNotSetUp } from './storeLocation';
 import type { Log } from './log';
 import { openWithPassphrase } from './passphraseRetry';
 import type { ArchiveInfo, ArchiveSummary } from './viewModel';
@@ -73,11 +73,11 @@ export class ArchiveCatalog implements vscode.Disposable {
       conn = await this.connection.connect(false);
     } catch (err) {
       this.archives = [];
-      this.status = err instanceof GlacierError && err.code === 'config' && /no bucket/.test(err.message) ? { kind: 'not-configured' } : { kind: 'error', message: describeError(err) };
+      this.status = isNotSetUp(err) ? { kind: 'not-configured' } : { kind: 'error', message: describeError(err) };
       this.changed.fire();
       return;
     }
-    const { store, config, settings } = conn;
+    const { store, location, settings } = conn;
     this.status = { kind: 'loading' };
     this.changed.fire();
     await this.loadSummaries();
@@ -104,8 +104,8 @@ export class ArchiveCatalog implements vscode.Disposable {
         onPhase: async (phase, listed) => {
           if (phase === 'listed') {
             this.storeKey = sid;
-            this.bucket = config.bucket;
-            this.prefix = config.prefix;
+            this.bucket = location.kind === 's3' ? location.bucket : '';
+            this.prefix = location.kind === 's3' ? location.prefix : '';
           }
           if (dirty) await this.saveSummaries();
           dirty = false;
@@ -130,7 +130,7 @@ export class ArchiveCatalog implements vscode.Disposable {
     if (hit) return hit;
     const { store, settings } = await this.connection.connect();
     const label = this.get(id)?.summary?.label ?? id;
-    const { value: m } = await openWithPassphrase(this.connection, settings, label, `Enter the passphrase to open the manifest of ${label}.`, (dec) => readManifest(store, id, dec));
+    const { value: m } = await openWithPassphrase(this.connection, settings, label, `Enter the passphrase to open the manifest of ${label}.`, (dec) => openManifest(store, id, dec));
     this.manifests.set(id, m);
     // Keep a few file lists; a 200,000-file manifest is tens of MB.
     while (this.manifests.size > 4) this.manifests.delete(this.manifests.keys().next().value!);

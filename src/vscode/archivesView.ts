@@ -1,7 +1,7 @@
 /** The Archives view: jobs, then archives grouped by source, each expandable into its files. */
 import * as vscode from 'vscode';
 import type { ManifestEntry } from '../core/model/entry';
-import { entryName } from '../core/pack/rawNames';
+import { entryName } from '../core/model/rawNames';
 import { describeError } from '../core/errors';
 import type { ArchiveCatalog } from './archiveCatalog';
 import type { JobQueue } from './jobQueue';

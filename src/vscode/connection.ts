@@ -6,19 +6,19 @@ import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StoreConfig } from '../core/config';
-import { loadRecipients, type Decryption, type Encryption } from '../core/crypto/openpgp';
+import type { StoreLocation } from '../core/config';
+import { recipientEncryption, type Decryption, type Encryption } from '../core/jobs/keys';
 import { GlacierError } from '../core/errors';
-import type { ArchiveStore } from '../core/store/archiveStore';
-import { openStore } from '../core/store/openStore';
+import { openStore, type ArchiveStore } from '../core/jobs/openStore';
 import type { Log } from './log';
 import type { Secrets } from './secrets';
-import { readSettings, storeSettings, type Settings } from './settings';
+import { readSettings, type Settings } from './settings';
+import { storeLocation } from './storeLocation';
 
 export interface Connected {
   store: ArchiveStore;
-  /** Where `store` is, as the settings name it. */
-  config: StoreConfig;
+  /** Where `store` is, as the settings name it (credentials included for S3 when they come from SecretStorage). */
+  location: StoreLocation;
   settings: Settings;
 }
 
@@ -34,22 +34,27 @@ export class Connection {
     return readSettings();
   }
 
-  /** The store for the current settings (re-opened when they or the stored keys change). */
+  /** The store for the current settings (re-opened when they or the stored keys change); 'config' when none is set up. */
   async connect(askForCredentials = true): Promise<Connected> {
     const settings = readSettings();
-    const base = storeSettings(settings);
-    const credentials = settings.credentials === 'secretStorage' ? await this.secrets.awsCredentials(askForCredentials) : undefined;
-    if (settings.credentials === 'secretStorage' && !credentials) {
-      throw new GlacierError('config', 'no AWS access key stored: run "Glacier Backup: Set AWS access key…"');
-    }
-    const config: StoreConfig = { ...base, ...(credentials ? { credentials } : {}) };
+    const base = storeLocation(settings);
+    const location = base.kind === 's3' ? await this.withCredentials(base, settings, askForCredentials) : base;
+    const credentials = location.kind === 's3' ? location.credentials : undefined;
     const key = JSON.stringify([base, credentials?.accessKeyId ?? null, credentials ? hashOf(credentials.secretAccessKey + (credentials.sessionToken ?? '')) : null]);
     if (this.cached?.key !== key) {
       this.cached?.value.store.close?.();
-      this.cached = { key, value: { store: openStore({ kind: 's3', ...config }), config, settings } };
-      this.log.info(`using s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''} (${config.storageClass})`);
+      const store = openStore(location);
+      this.cached = { key, value: { store, location, settings } };
+      this.log.info(`using ${store.name}${location.kind === 's3' && location.endpoint ? ` at ${location.endpoint}` : ''} (${store.archiveClass})`);
     }
     return { ...this.cached.value, settings };
+  }
+
+  private async withCredentials(base: StoreLocation & { kind: 's3' }, settings: Settings, ask: boolean): Promise<StoreLocation> {
+    if (settings.credentials !== 'secretStorage') return base;
+    const credentials = await this.secrets.awsCredentials(ask);
+    if (!credentials) throw new GlacierError('config', 'no AWS access key stored: run "Glacier Backup: Set AWS Access Key…"');
+    return { ...base, credentials };
   }
 
   /** Forgets the store, e.g. after the credentials were changed or forgotten. */
@@ -64,7 +69,7 @@ export class Connection {
         throw new GlacierError('config', 'public-key mode needs at least one recipient key in glacierBackup.recipients');
       }
       const keys = await Promise.all(settings.recipients.map(readRecipient));
-      return { mode: 'public-key', recipients: await loadRecipients(keys) };
+      return recipientEncryption(keys);
     }
     return { mode: 'passphrase', passphrase: await this.secrets.passphraseForBackup() };
   }

@@ -12,6 +12,7 @@ import { registerCommands } from './commands/register';
 import type { Services } from './commands/services';
 import { WantedFiles } from './commands/wantedFiles';
 import { Connection } from './connection';
+import { updateSettingsContext } from './contextKeys';
 import { JobQueue } from './jobQueue';
 import { createLog } from './log';
 import { ReportDocuments } from './reportDocuments';
@@ -70,11 +71,16 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(section)) return;
       connection.reset();
+      void updateSettingsContext(connection);
       poller.start();
       void catalog.refresh();
     }),
-    context.secrets.onDidChange(() => connection.reset()),
+    context.secrets.onDidChange(() => {
+      connection.reset();
+      void updateSettingsContext(connection);
+    }),
   );
+  void updateSettingsContext(connection);
 
   // The catalog is listed when the view is first shown (not at start-up); pending restores are
   // watched from activation on, so they survive reloads without the view being open.

@@ -3,7 +3,7 @@
  * entry as `ls -l` shows it (rwx modes, human sizes, local dates). Pure; shown in a read-only
  * document (reportDocuments.ts). The JSON stays in the bucket's format for tools (docs/format.md).
  */
-import type { Manifest } from '../core/catalog/manifest';
+import type { Manifest } from '../core/jobs/manifest';
 import type { ManifestEntry } from '../core/model/entry';
 import { formatBytes } from '../core/model/format';
 import { className } from '../core/model/pricing';

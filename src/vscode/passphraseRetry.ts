@@ -5,7 +5,7 @@
  * opened something (secrets.ts), so a mistyped one is never kept.
  */
 import * as vscode from 'vscode';
-import type { Decryption } from '../core/crypto/openpgp';
+import type { Decryption } from '../core/jobs/keys';
 import { GlacierError } from '../core/errors';
 import type { Connection } from './connection';
 import type { Settings } from './settings';

@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type * as OpenPGP from 'openpgp';
 import type { StaticCredentials } from '../core/config';
-import { loadPrivateKeys, maxPassphrases, type Decryption } from '../core/crypto/openpgp';
+import { maxPassphrases, privateKeyDecryption, type Decryption } from '../core/jobs/keys';
 import { GlacierError } from '../core/errors';
 import type { Log } from './log';
 
@@ -211,7 +211,8 @@ export class Secrets {
       title: 'Glacier Backup: AWS access key id (1/3)',
       prompt: 'Kept only in VS Code SecretStorage.',
       ignoreFocusOut: true,
-      validateInput: (v) => (/^[A-Z0-9]{12,128}$/i.test(v.trim()) ? undefined : 'An access key id looks like AKIA…'),
+      // AWS ids are 16+ characters (AKIA…); S3-compatible stores allow shorter ones (MinIO's minioadmin).
+      validateInput: (v) => (/^[\x21-\x7e]{3,128}$/.test(v.trim()) ? undefined : 'An access key id: 3 to 128 letters, digits or symbols, no spaces (AWS: AKIA…)'),
     });
     if (accessKeyId === undefined) throw cancelled('credential entry');
     const secretAccessKey = await vscode.window.showInputBox({
@@ -243,14 +244,15 @@ export class Secrets {
     }
     let keyPassphrase = await this.get(key.privateKeyPassphrase);
     try {
-      return { privateKeys: [...(await loadPrivateKeys(armored, keyPassphrase)), ...(await this.otherPrivateKeys())] };
+      const dec = await privateKeyDecryption(armored, keyPassphrase);
+      return { privateKeys: [...(dec.privateKeys ?? []), ...(await this.otherPrivateKeys())] };
     } catch (err) {
       if (!ask || !(err instanceof GlacierError) || err.code !== 'bad-key' || !/passphrase/i.test(err.message)) throw err;
       keyPassphrase = await vscode.window.showInputBox({ title: 'Glacier Backup: private key passphrase', password: true, ignoreFocusOut: true });
       if (keyPassphrase === undefined) throw cancelled('key passphrase entry');
-      const keys = await loadPrivateKeys(armored, keyPassphrase);
+      const dec = await privateKeyDecryption(armored, keyPassphrase);
       await this.put(key.privateKeyPassphrase, keyPassphrase);
-      return { privateKeys: [...keys, ...(await this.otherPrivateKeys())] };
+      return { privateKeys: [...(dec.privateKeys ?? []), ...(await this.otherPrivateKeys())] };
     }
   }
 
@@ -259,7 +261,7 @@ export class Secrets {
     const found: OpenPGP.PrivateKey[] = [];
     for (const k of await this.otherPrivateKeyRecords()) {
       try {
-        found.push(...(await loadPrivateKeys(k.armored, k.passphrase)));
+        found.push(...((await privateKeyDecryption(k.armored, k.passphrase)).privateKeys ?? []));
       } catch (err) {
         this.log.warn(`a stored extra private key could not be loaded: ${(err as Error).message}`);
       }

@@ -1,21 +1,13 @@
 /** `glacierBackup.*` settings → engine configuration. Settings never hold a secret. */
 import * as vscode from 'vscode';
-import { isStorageClass, normalisePrefix, type StorageClass, type StoreConfig } from '../core/config';
-import { compressions, type Compression } from '../core/crypto/compress';
-import { GlacierError } from '../core/errors';
+import { compressions, isStorageClass, normalisePrefix, type Compression } from '../core/config';
 import type { RestoreTier } from '../core/jobs/restoreRequest';
+import type { StoreSettings } from './storeLocation';
 
 export const section = 'glacierBackup';
 
-export interface Settings {
-  bucket: string;
-  prefix: string;
-  region: string;
-  endpoint: string;
-  forcePathStyle: boolean;
-  storageClass: StorageClass;
-  credentials: 'awsChain' | 'secretStorage';
-  awsProfile: string;
+/** Every setting; where the store is comes from the StoreSettings part (storeLocation.ts). */
+export interface Settings extends StoreSettings {
   encryption: 'passphrase' | 'publicKey';
   recipients: string[];
   exclude: string[];
@@ -33,6 +25,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
   const c = vscode.workspace.getConfiguration(section, scope);
   const storageClass = c.get<string>('storageClass', 'DEEP_ARCHIVE');
   return {
+    store: c.get<string>('store', '').trim(),
     bucket: c.get<string>('bucket', '').trim(),
     prefix: normalisePrefix(c.get<string>('prefix', 'glacier-backup/')),
     region: c.get<string>('region', '').trim(),
@@ -57,17 +50,4 @@ export function readSettings(scope?: vscode.Uri): Settings {
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], fallback: T): T {
   return (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
-}
-
-/** The store part, without credentials (those come from Secrets). Throws a usage error without a bucket. */
-export function storeSettings(s: Settings): Omit<StoreConfig, 'credentials'> {
-  if (!s.bucket) throw new GlacierError('config', 'no bucket configured: run "Glacier Backup: Set up…" or set glacierBackup.bucket');
-  return {
-    bucket: s.bucket,
-    prefix: s.prefix,
-    storageClass: s.storageClass,
-    ...(s.region ? { region: s.region } : {}),
-    ...(s.endpoint ? { endpoint: s.endpoint, forcePathStyle: true } : s.forcePathStyle ? { forcePathStyle: true } : {}),
-    ...(s.credentials === 'awsChain' && s.awsProfile ? { profile: s.awsProfile } : {}),
-  };
 }

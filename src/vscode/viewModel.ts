@@ -4,9 +4,9 @@
  * directly; archivesView.ts only maps these descriptions onto TreeItems.
  */
 import type { ArchiveSummary } from '../core/jobs/listing';
-import type { GlacierState } from '../core/store/glacierState';
+import type { GlacierState } from '../core/model/glacierState';
 import type { ManifestEntry } from '../core/model/entry';
-import { entryName, pathFields } from '../core/pack/rawNames';
+import { entryName, pathFields } from '../core/model/rawNames';
 import { formatBytes } from '../core/model/format';
 import { className, dollars, earlyDeletionFee, monthlyCost } from '../core/model/pricing';
 import { restoreExpectedBy } from '../core/model/restoreTimes';

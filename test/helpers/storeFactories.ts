@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ArchiveStore } from '../../src/core/store/archiveStore';
 import { LocalStore } from '../../src/core/store/local/localStore';
-import { openStore } from '../../src/core/store/openStore';
+import { openStore } from '../../src/core/jobs/openStore';
 import type { StorageClass } from '../../src/core/config';
 import { startMoto, type Moto } from './moto';
 import { startFaultProxy, type FaultProxy } from './faultProxy';

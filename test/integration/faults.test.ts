@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import type { StoreConfig } from '../../src/core/config';
 import { backup, type BackupResult } from '../../src/core/jobs/backup';
 import { download } from '../../src/core/jobs/download';
-import { openStore } from '../../src/core/store/openStore';
+import { openStore } from '../../src/core/jobs/openStore';
 import { startMoto, type Moto } from '../helpers/moto';
 import { on, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/faultProxy';
 import { snapshot, tempDir } from '../helpers/tree';

@@ -9,11 +9,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../../src/core/config';
-import { keys } from '../../src/core/store/keys';
+import { keys } from '../../src/core/model/keys';
 import { backup, newArchiveId } from '../../src/core/jobs/backup';
 import { listArchivesWithState, type ArchiveSummary, type ListedArchive } from '../../src/core/jobs/listing';
 import type { ArchiveStore } from '../../src/core/store/archiveStore';
-import { openStore } from '../../src/core/store/openStore';
+import { openStore } from '../../src/core/jobs/openStore';
 import { useMoto, type Moto } from '../helpers/moto';
 
 const bucket = 'listing-tests';

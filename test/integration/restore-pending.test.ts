@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { useMoto, type Moto } from '../helpers/moto';
 import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
 import { cliEnv, runCli } from '../helpers/cli';
-import { openStore } from '../../src/core/store/openStore';
+import { openStore } from '../../src/core/jobs/openStore';
 import { FilePendingStore, MemoryPendingStore, RestoreTracker, type TrackerEvent } from '../../src/core/jobs/restoreTracker';
 import { requestRestore } from '../../src/core/jobs/restoreRequest';
 import { normalisePrefix, type StoreConfig } from '../../src/core/config';

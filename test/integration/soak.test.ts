@@ -13,7 +13,7 @@ import type { StoreConfig } from '../../src/core/config';
 import { backup } from '../../src/core/jobs/backup';
 import { check } from '../../src/core/jobs/check';
 import { download } from '../../src/core/jobs/download';
-import { openStore } from '../../src/core/store/openStore';
+import { openStore } from '../../src/core/jobs/openStore';
 import { S3Store } from '../../src/core/store/s3/s3Store';
 import { startMoto, type Moto } from '../helpers/moto';
 import { on, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/faultProxy';

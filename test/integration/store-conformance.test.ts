@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ArchiveStore, PutRequest } from '../../src/core/store/archiveStore';
 import { GlacierError, Suspend } from '../../src/core/errors';
-import { needsRestore } from '../../src/core/store/glacierState';
+import { needsRestore } from '../../src/core/model/glacierState';
 import { storeFactories } from '../helpers/storeFactories';
 
 setFlagsFromString('--expose-gc');

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeState, glacierState } from '../../src/core/store/glacierState';
+import { describeState, glacierState } from '../../src/core/model/glacierState';
 
 const now = new Date('2026-11-23T12:00:00Z');
 

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../helpers/tree';
 import { isChunkable, parseRecipe, recipeText, recipesList, sumsFile, sumsLine } from '../../src/core/pack/incremental/records';
-import { fromBytes, fsPath } from '../../src/core/pack/rawNames';
+import { fromBytes, fsPath } from '../../src/core/model/rawNames';
 
 describe('.glacier-backup records', () => {
   it('SHA256SUMS escapes names as coreutils does, and sha256sum --strict -c accepts every line', () => {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync } from 'node:fs';
 import * as path from 'node:path';
-import { fromBytes, readableName, toBytes } from '../../src/core/pack/rawNames';
+import { fromBytes, readableName, toBytes } from '../../src/core/model/rawNames';
 import { walk } from '../../src/core/pack/walk';
 import { packTar, tarSizeBound } from '../../src/core/pack/tarWriter';
 import { contentFingerprint } from '../../src/core/catalog/manifest';

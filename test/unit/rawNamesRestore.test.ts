@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { extractTar } from '../../src/core/pack/safeExtract';
 import { walk } from '../../src/core/pack/walk';
 import { packTar } from '../../src/core/pack/tarWriter';
-import { entryName, fromBytes } from '../../src/core/pack/rawNames';
+import { entryName, fromBytes } from '../../src/core/model/rawNames';
 import { manifestJson, parseManifest, type Manifest, type NewManifest } from '../../src/core/catalog/manifest';
 import { matchManifest, subsetFilter } from '../../src/core/jobs/download';
 import { GlacierError } from '../../src/core/errors';

@@ -74,7 +74,7 @@ describe('passphrase session-key packet (SKESK v4, iterated+salted S2K)', () => 
     // openpgp.js: the list shows it, so the first run's empty list means something.
     const script = (readBack: boolean): string => `
       const { backup } = require('./src/core/jobs/backup.ts');
-      const { openStore } = require('./src/core/store/openStore.ts');
+      const { openStore } = require('./src/core/jobs/openStore.ts');
       const { openSessionKey } = require('./src/core/crypto/openpgp.ts');
       const store = { bucket: 'unused', prefix: '', storageClass: 'STANDARD', endpoint: 'http://127.0.0.1:9' };
       backup({ store: openStore({ kind: 's3', ...store }), paths: ['test/unit'], encryption: { mode: 'passphrase', passphrase: 'pw' }, discardOutput: true })

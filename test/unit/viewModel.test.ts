@@ -19,7 +19,7 @@ import {
   type ArchiveInfo,
 } from '../../src/vscode/viewModel';
 import type { ManifestEntry } from '../../src/core/model/entry';
-import { entryName, fromBytes, pathFields } from '../../src/core/pack/rawNames';
+import { entryName, fromBytes, pathFields } from '../../src/core/model/rawNames';
 
 const now = new Date('2026-11-23T12:00:00Z');
 const GiB = 1024 ** 3;

@@ -8,7 +8,7 @@ import type { Compression } from '../crypto/compress';
 import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
 import { describeError, GlacierError } from '../errors';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
-import { archiveSuffix, archivesDir, catalogDir, keys, manifestSuffix } from '../store/keys';
+import { archiveSuffix, archivesDir, catalogDir, keys, manifestSuffix } from '../model/keys';
 import type { PartBuffers } from '../store/partBuffers';
 import { manifestJson, parseManifestStream, type Manifest, type NewManifest } from './manifest';
 import { maxManifestCiphertext } from './manifestCheck';

@@ -7,7 +7,7 @@
  * valid Unicode. So the bytes name the same segments as the `path` a user sees, and an entry has
  * one identity.
  */
-import { fromBytes, isWellFormed, readableName } from '../pack/rawNames';
+import { fromBytes, isWellFormed, readableName } from '../model/rawNames';
 
 const maxNameBytes = 4096;
 const maxBase64 = 4 * Math.ceil(maxNameBytes / 3);

@@ -15,11 +15,11 @@
  */
 import * as zlib from 'node:zlib';
 import type * as Zlib from 'node:zlib';
+import type { Compression } from '../config';
 import { bodyLength, literalHeader, literalTag, partialLength } from './seipd';
 
-/** What a backup asks for: adaptive deflate at level 1 (auto) or 6 (max), or no compressed packet. */
-export type Compression = 'auto' | 'max' | 'off';
-export const compressions: readonly Compression[] = ['auto', 'max', 'off'];
+/** The setting lives in core/config, where the front ends read it from. */
+export { compressions, type Compression } from '../config';
 
 /** What the manifest records (docs/format.md): `none` for `off`. */
 export type ManifestCompression = 'none' | 'zip-adaptive' | 'zip-adaptive-max';

@@ -18,7 +18,7 @@ import { packTar, tarSizeBound } from '../pack/tarWriter';
 import { walk, type Skipped } from '../pack/walk';
 import { formatBytes } from '../model/format';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
-import { keys } from '../store/keys';
+import { keys } from '../model/keys';
 import { deleteOrSay } from '../store/leftovers';
 import { PartBuffers } from '../store/partBuffers';
 import { listArchives, readManifest, writeManifest } from '../catalog/catalog';
@@ -79,7 +79,7 @@ export interface BackupResult {
   changed: string[];
 }
 
-export { discardInterrupted, newArchiveId } from './uploadPlan';
+export { discardInterrupted, interruptedBackups, newArchiveId } from './uploadPlan';
 
 export async function backup(req: BackupRequest): Promise<BackupResult> {
   const { store, signal } = req;

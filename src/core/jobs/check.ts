@@ -22,8 +22,8 @@
 import type { Decryption, Encryption } from '../crypto/openpgp';
 import { describeError, GlacierError, throwIfAborted } from '../errors';
 import type { ArchiveStore, OpenUpload, VersionsSummary } from '../store/archiveStore';
-import { needsRestore } from '../store/glacierState';
-import { keys } from '../store/keys';
+import { needsRestore } from '../model/glacierState';
+import { keys } from '../model/keys';
 import { archiveStatus } from './restoreRequest';
 import { rebuildManifest, rebuiltLabel } from './rebuild';
 import { listArchives } from '../catalog/catalog';

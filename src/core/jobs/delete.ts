@@ -14,9 +14,9 @@
  */
 import { describeError, GlacierError, throwIfAborted } from '../errors';
 import type { ArchiveStore } from '../store/archiveStore';
-import { keys } from '../store/keys';
+import { keys } from '../model/keys';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
-import { earlyDeletionFee, minimumEnds } from '../model/pricing';
+import { className, dollars, earlyDeletionFee, minimumEnds, monthlyCost } from '../model/pricing';
 import { RestoreTracker, type PendingStore } from './restoreTracker';
 
 export interface DeleteRequest {
@@ -95,6 +95,14 @@ export function deletionCost(archive: { size: number; storageClass: string; uplo
   const ends = archive.uploaded ? minimumEnds(archive.storageClass, archive.uploaded) : undefined;
   const fee = earlyDeletionFee(archive.size, archive.storageClass, archive.uploaded, now);
   return { fee, ...(ends && ends.getTime() > now.getTime() ? { minimumEnds: ends } : {}) };
+}
+
+/** The cost of deleting now in one line, as both front ends state it before they delete. */
+export function deletionCostNote(archive: { size: number; storageClass: string; uploaded?: Date }, now: Date): string {
+  const cost = deletionCost(archive, now);
+  return cost.minimumEnds
+    ? `early-deletion fee: about ${dollars(cost.fee)} (${className(archive.storageClass)} bills at least until ${cost.minimumEnds.toISOString().slice(0, 10)}); it saves nothing before then`
+    : `no early-deletion fee applies; it saves about ${dollars(monthlyCost(archive.size, archive.storageClass))} per month`;
 }
 
 /**

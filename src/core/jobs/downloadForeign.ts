@@ -26,7 +26,7 @@ import type { Decryption } from '../crypto/openpgp';
 import { GlacierError, throwIfAborted } from '../errors';
 import type { ExtractedEntry } from '../pack/safeExtract';
 import type { ArchiveStore } from '../store/archiveStore';
-import { describeState } from '../store/glacierState';
+import { describeState } from '../model/glacierState';
 import { subsetFilter } from './download';
 import { checkFolderName, fetchDecryptUnpack, folderNamePart, freeName, publish } from './unpack';
 import { removeStaleStaging, withStaging } from './staging';

@@ -21,7 +21,7 @@ import { encryptSeipdSync, randomPrefix, randomSessionKey } from '../crypto/seip
 import { passphraseKeyPacket } from '../crypto/skesk';
 import { GlacierError, oneLine } from '../errors';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
-import { keys } from '../store/keys';
+import { keys } from '../model/keys';
 
 /** An escrowed key, ciphertext or plaintext: a private key with many subkeys and user ids stays far below. */
 export const maxEscrowBytes = 1 << 20;

@@ -15,7 +15,7 @@ import type { Decryption } from '../crypto/openpgp';
 import { describeError, GlacierError } from '../errors';
 import { listArchives, readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
-import { glacierState, needsRestore, type GlacierState } from '../store/glacierState';
+import { glacierState, needsRestore, type GlacierState } from '../model/glacierState';
 import { archiveStatus } from './restoreRequest';
 import { mapLimit } from '../util/mapLimit';
 

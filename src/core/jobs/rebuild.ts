@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { isStorageClass } from '../config';
 import type { ArchiveStore } from '../store/archiveStore';
-import { keys } from '../store/keys';
+import { keys } from '../model/keys';
 import { recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import { writeManifest } from '../catalog/catalog';
 import { manifestFormat, manifestVersion, type Manifest } from '../catalog/manifest';

@@ -7,8 +7,8 @@
  */
 import { GlacierError } from '../errors';
 import type { ArchiveStore, RestoreTier } from '../store/archiveStore';
-import type { GlacierState } from '../store/glacierState';
-import { keys } from '../store/keys';
+import type { GlacierState } from '../model/glacierState';
+import { keys } from '../model/keys';
 
 export const restoreTiers = ['Standard', 'Bulk', 'Expedited'] as const satisfies readonly RestoreTier[];
 export type { RestoreTier };

@@ -12,7 +12,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { ArchiveStore } from '../store/archiveStore';
-import type { GlacierState } from '../store/glacierState';
+import type { GlacierState } from '../model/glacierState';
 import { describeError, GlacierError } from '../errors';
 import { archiveStatus } from './restoreRequest';
 import { nextCheckDelay } from '../model/restorePolling';

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { newSeipdParams, openSessionKey, recipientFingerprints } from '../crypto/openpgp';
 import type { SeipdParams } from '../crypto/seipd';
 import type { ArchiveStore, StoredPart } from '../store/archiveStore';
-import { keys } from '../store/keys';
+import { keys } from '../model/keys';
 import { deleteOrSay } from '../store/leftovers';
-import { claimJournal, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
+import { claimJournal, interruptedUploads, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
 import type { BackupRequest } from './backup';
 
 /** A new archive id: its UTC start time (sortable) and 64 random bits (config.ts archiveIdPattern). */
@@ -20,7 +20,15 @@ export function newArchiveId(now = new Date()): string {
 }
 
 /**
- * Gives up an interrupted upload (see interruptedUploads): aborts it in the store, and any other
+ * Backups of `store` whose upload was interrupted (a window closed, VS Code quit) and that no
+ * running backup holds: what to offer to resume (a backup of the same paths) or discard.
+ */
+export function interruptedBackups(stateDir: string, store: Pick<ArchiveStore, 'stateId'>): Promise<{ journal: UploadJournal; paths: string[] }[]> {
+  return interruptedUploads(stateDir, store);
+}
+
+/**
+ * Gives up an interrupted upload (see interruptedBackups): aborts it in the store, and any other
  * upload still open for its key (best effort: the key is its archive's alone), then forgets its
  * journal. A failure to abort the journaled upload is thrown, after the others were tried.
  */

@@ -8,7 +8,7 @@
  * otherwise a one-line GlacierError ('corrupt' for a damaged archive) says what failed.
  */
 import type { ArchiveStore } from '../store/archiveStore';
-import { keys } from '../store/keys';
+import { keys } from '../model/keys';
 import type { Decryption } from '../crypto/openpgp';
 import type { Manifest } from '../catalog/manifest';
 import { fetchDecryptUnpack } from './unpack';

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import type { EntryType } from '../model/entry';
 import type { SourceEntry } from './walk';
 import type { ManifestEntry } from '../model/entry';
-import { linkFields, pathFields } from './rawNames';
+import { linkFields, pathFields } from '../model/rawNames';
 
 type Column = Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array;
 

@@ -6,7 +6,7 @@
  * naming the entry.
  */
 import { GlacierError } from '../errors';
-import { byteLength, readableName } from './rawNames';
+import { byteLength, readableName } from '../model/rawNames';
 
 export type Kind = 'file' | 'directory' | 'symlink';
 /** What the archive made of a path so far; 'implicit' is a parent of an entry, never listed. */

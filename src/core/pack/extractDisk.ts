@@ -7,7 +7,7 @@
 import { constants, fstatSync, lstatSync, mkdirSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { GlacierError } from '../errors';
-import { fsPath } from './rawNames';
+import { fsPath } from '../model/rawNames';
 import { printable, refuse, type Seen } from './entryRules';
 import type { LocalNamer } from './localNames';
 

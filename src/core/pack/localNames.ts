@@ -21,7 +21,7 @@
  * system does them); a folder's mapping carries to everything inside it. Each renaming is
  * reported once, by the call that made it.
  */
-import { fromBytes, isWellFormed, toBytes } from './rawNames';
+import { fromBytes, isWellFormed, toBytes } from '../model/rawNames';
 
 export type NameSystem = 'windows' | 'mac' | 'posix';
 

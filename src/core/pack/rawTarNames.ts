@@ -12,7 +12,7 @@
  * test/unit/rawNames.test.ts fails if they change.
  */
 import * as tar from 'tar-stream';
-import { fromBytes } from './rawNames';
+import { fromBytes } from '../model/rawNames';
 
 type Pax = Record<string, string>;
 

@@ -24,7 +24,7 @@ import { closeSync, fchmodSync, ftruncateSync, futimesSync, openSync, promises a
 import * as path from 'node:path';
 import type * as tar from 'tar-stream';
 import { GlacierError, oneLine } from '../errors';
-import { fsPath } from './rawNames';
+import { fsPath } from '../model/rawNames';
 import { rawNameExtract } from './rawTarNames';
 import { checkLinkTarget, checkStructure, kindOf, printable, refuse, splitName } from './entryRules';
 import { localFailure } from './localError';

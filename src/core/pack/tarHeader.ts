@@ -3,7 +3,7 @@
  * ustar. Pure functions over a walked entry; tarWriter.ts streams them.
  */
 import type { SourceEntry } from './walk';
-import { isWellFormed, toBytes } from './rawNames';
+import { isWellFormed, toBytes } from '../model/rawNames';
 
 /** Where a header's bytes go (the tar writer's chunk writer). */
 export interface HeaderSink {

@@ -18,7 +18,7 @@ import { GlacierError, throwIfAborted } from '../errors';
 import type { Skipped, SourceEntry } from './walk';
 import { ManifestEntryList, type SourceEntryList } from './entryList';
 import { headerFor, padding, planHeader, writeHeader } from './tarHeader';
-import { fsPath, readableName } from './rawNames';
+import { fsPath, readableName } from '../model/rawNames';
 import { archiveMode } from './portableMeta';
 
 export interface PackReport {

@@ -7,10 +7,11 @@
  */
 import { lstatSync, promises as fs, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { defaultExcludes } from '../config';
 import { GlacierError, throwIfAborted } from '../errors';
 import { compileExcludes } from './excludes';
 import { joinName, SourceEntryList } from './entryList';
-import { fromBytes, fsPath, readableName } from './rawNames';
+import { fromBytes, fsPath, readableName } from '../model/rawNames';
 import { archiveLinkTarget, archiveMode, archiveOwner, rootName } from './portableMeta';
 import type { EntryType } from '../model/entry';
 
@@ -59,8 +60,6 @@ export interface WalkResult {
   entries: SourceEntryList;
   skipped: Skipped[];
 }
-
-export const defaultExcludes: readonly string[] = ['**/node_modules/**'];
 
 const yieldEvery = 1000;
 const yieldAfterMs = 20;

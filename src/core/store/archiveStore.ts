@@ -6,7 +6,7 @@
  *
  * Keys are relative to the store's root and use "/" (`archives/<id>.tar.gpg`,
  * `catalog/<id>.json.gpg`; format.md "Objects"); the store adds its prefix or folder. A key
- * handed to a store is one the engine built (store/keys.ts) or one the user named on purpose
+ * handed to a store is one the engine built (model/keys.ts) or one the user named on purpose
  * (`download-key`, on a store rooted at the bucket), never one read back from a listing without
  * checking its shape.
  *
@@ -50,8 +50,9 @@
  * - `openUploads()` of the whole store comes in key order (S3's), not oldest first.
  * - A failure of a put's own body (the caller's stream) is rethrown as it is, not relabelled.
  * - VersionsSummary names each delete marker's key (check brings a deleted manifest back with
- *   `removeDeleteMarker`); `keepsOldVersions`, `checkBucket` and `addAbortRule` are capabilities
- *   of S3 alone, absent from stores without them; `close` releases connections.
+ *   `removeDeleteMarker`); `keepsOldVersions`, `checkBucket`, `addAbortRule` and `createBucket` are
+ *   capabilities of S3 alone, absent from stores without them; `close` releases connections.
+ * - `checkWritable`: set-up checks a folder store before the first backup (S3 has `checkBucket`).
  *
  * For a store without a prefix or multipart uploads (a local folder): `objectKey` may return the
  * key itself; `partSize` any positive number (it is only recorded); `openUploads` the temporary
@@ -59,7 +60,7 @@
  */
 import type { StorageClass } from '../config';
 import { GlacierError } from '../errors';
-import type { GlacierState } from './glacierState';
+import type { GlacierState } from '../model/glacierState';
 import type { PartBuffers } from './partBuffers';
 import type { BucketReport } from './s3/bucketCheck';
 
@@ -241,4 +242,12 @@ export interface ArchiveStore {
   checkBucket?(): Promise<BucketReport>;
   /** S3: adds a lifecycle rule aborting incomplete uploads under the root after `days`. */
   addAbortRule?(days: number): Promise<void>;
+  /**
+   * S3: creates the missing bucket with the recommended settings (public access blocked, the
+   * abort rule above); succeeds when these credentials already own it, 'conflict' when another
+   * account does.
+   */
+  createBucket?(): Promise<void>;
+  /** A folder: that it exists ('no-bucket' otherwise) and takes files; writes a test file and removes it. */
+  checkWritable?(options?: CallOptions): Promise<void>;
 }

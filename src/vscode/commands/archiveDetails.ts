@@ -1,6 +1,6 @@
 /** The Copy S3 URI, Copy Archive Id and Show Manifest commands: what an archive is, without touching its data. */
 import * as vscode from 'vscode';
-import { keys } from '../../core/store/keys';
+import { keys } from '../../core/model/keys';
 import { manifestText } from '../manifestText';
 import type { Services } from './services';
 

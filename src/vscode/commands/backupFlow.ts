@@ -3,13 +3,16 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { backup } from '../../core/jobs/backup';
 import { formatBytes } from '../../core/model/format';
+import { contextKey, setContext } from '../contextKeys';
 import { section } from '../settings';
 import { className, dollars, monthlyCost, prices } from '../viewModel';
 import { plural, relativeTime } from '../when';
 import type { Services } from './services';
+import { ensureSetUp } from './setUpFlow';
 
 /** Back up to Glacier: the files and folders selected in the Explorer, or picked in a dialog. */
 export async function backupSelection(s: Services, uri?: vscode.Uri, uris?: vscode.Uri[]): Promise<void> {
+  if (!(await ensureSetUp(s))) return;
   const selected = (uris?.length ? uris : uri ? [uri] : []).filter((u) => u.scheme === 'file');
   if (selected.length === 0) {
     const picked = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: true, title: 'Back up to Glacier' });
@@ -26,6 +29,7 @@ export async function backupWorkspaceFolders(s: Services): Promise<void> {
     void vscode.window.showInformationMessage('Glacier Backup: open a folder first, or right-click files in the Explorer.');
     return;
   }
+  if (!(await ensureSetUp(s))) return;
   let chosen = folders;
   if (folders.length > 1) {
     const picks = await vscode.window.showQuickPick(
@@ -71,6 +75,7 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
     }),
   );
   if (!result) return;
+  setContext(contextKey.backedUp, true);
   for (const k of result.skipped) s.log.warn(`${label}: skipped (${k.reason}: ${k.detail}): ${k.path}`);
   await s.catalog.refresh();
   if (result.status === 'unchanged') {

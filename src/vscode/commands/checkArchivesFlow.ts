@@ -1,6 +1,6 @@
 /** The "Check Archives (and Repair)…" command: the check job (core/jobs/check.ts) with a confirmation before Repair. */
 import * as vscode from 'vscode';
-import type { Decryption, Encryption } from '../../core/crypto/openpgp';
+import type { Decryption, Encryption } from '../../core/jobs/keys';
 import { GlacierError } from '../../core/errors';
 import { check, defaultCheckAge, type CheckReport } from '../../core/jobs/check';
 import type { Services } from './services';

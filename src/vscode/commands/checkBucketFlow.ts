@@ -1,19 +1,27 @@
-/** The Check Bucket command. */
+/** The Check Bucket command (Check Folder for a folder store). */
 import * as vscode from 'vscode';
-import { GlacierError } from '../../core/errors';
-import type { BucketReport } from '../../core/store/s3/bucketCheck';
-import { bucketReportMarkdown } from '../../core/store/s3/bucketReport';
+import { bucketCheck, checkStore, type BucketReport } from '../../core/jobs/storeCheck';
+import { recordCheck } from '../contextKeys';
 import type { Services } from './services';
 
 /** Check Bucket: a report of access, versioning and lifecycle rules; offers the rule that aborts incomplete uploads. */
 export async function checkBucketFlow(s: Services): Promise<void> {
-  const { store, config } = await s.connection.connect();
-  if (!store.checkBucket) throw new GlacierError('usage', `Check Bucket is for S3 buckets; ${store.name} is not one`);
-  const check = (): Thenable<BucketReport> => vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => store.checkBucket!());
+  const { store, location } = await s.connection.connect();
+  if (!store.checkBucket) {
+    // A folder has no report: what matters is that it is there and takes files.
+    const result = await checkStore(store);
+    recordCheck(result);
+    if (result.ok) void vscode.window.showInformationMessage(`Glacier Backup: ${result.message}.`);
+    else void vscode.window.showErrorMessage(`Glacier Backup: ${result.message}`);
+    return;
+  }
+  const check = (): Thenable<{ report: BucketReport; markdown: string }> =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Glacier Backup: checking the bucket…' }, () => bucketCheck(store));
+  const { report, markdown } = await check();
+  recordCheck(report.canList ? { ok: true, message: '' } : { ok: false, problem: 'refused', message: '', canCreate: false });
   // A read-only document, rendered: shown again (after Add Rule), the open preview updates.
-  const name = `Bucket ${config.bucket}.md`;
-  const report = await check();
-  await s.reports.showMarkdown(name, bucketReportMarkdown(report));
+  const name = `Bucket ${location.kind === 's3' ? location.bucket : store.name}.md`;
+  await s.reports.showMarkdown(name, markdown);
   s.log.info(`bucket check: list=${report.canList} versioning=${report.versioning} abortDays=${report.abortIncompleteDays ?? 'none'}`);
   if (report.abortIncompleteDays === undefined && !report.lifecycleUnknown) {
     const add = await vscode.window.showWarningMessage(
@@ -22,10 +30,10 @@ export async function checkBucketFlow(s: Services): Promise<void> {
     );
     if (add) {
       await store.addAbortRule?.(7);
-      s.reports.set(name, bucketReportMarkdown(await check()));
+      s.reports.set(name, (await check()).markdown);
       void vscode.window.showInformationMessage('Glacier Backup: lifecycle rule added: incomplete uploads are aborted after 7 days.');
     }
   } else {
-    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${config.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
+    void vscode.window.showInformationMessage(`Glacier Backup: bucket ${report.bucket} is ready${report.canList ? '' : ' (but listing failed: see the report)'}.`);
   }
 }

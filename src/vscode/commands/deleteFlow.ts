@@ -1,28 +1,25 @@
 /** The Delete… command. */
 import * as vscode from 'vscode';
-import { deleteArchive, keepsOldVersions } from '../../core/jobs/delete';
+import { deleteArchive, deletionCostNote, findArchive, keepsOldVersions } from '../../core/jobs/delete';
 import { formatBytes } from '../../core/model/format';
-import { dollars, earlyDeletionFee, prices } from '../viewModel';
 import type { Services } from './services';
 
 /**
- * Delete…: the core delete job, after a confirmation that states the early-deletion fee; says
- * when a versioned bucket keeps the data as old versions.
+ * Delete…: the core delete job, after a confirmation that states the early-deletion fee of the
+ * archive as the store reports it now (as the CLI's `delete` does); says when a versioned bucket
+ * keeps the data as old versions.
  */
 export async function deleteFlow(s: Services, id: string): Promise<void> {
-  const info = s.catalog.get(id);
-  const label = info?.summary?.label ?? id;
-  const size = info?.size ?? 0;
-  const cls = info?.storageClass ?? 'DEEP_ARCHIVE';
-  const fee = earlyDeletionFee(size, cls, info?.lastModified);
-  const feeText = fee > 0 ? `Deleting it now costs an early-deletion fee of about ${dollars(fee)} (${cls} bills at least ${prices.minimumDays[cls]} days).` : 'No early-deletion fee applies.';
+  const label = s.catalog.get(id)?.summary?.label ?? id;
+  const { store } = await s.connection.connect();
+  const { archive } = await findArchive(store, id);
+  const note = archive ? deletionCostNote(archive, new Date()) : 'its archive object is already gone; only the manifest is left';
   const sure = await vscode.window.showWarningMessage(
-    `Delete archive "${label}" (${formatBytes(size)})? This cannot be undone.`,
-    { modal: true, detail: `${feeText}\n\nId: ${id}` },
+    `Delete archive "${label}"${archive ? ` (${formatBytes(archive.size)})` : ''}? This cannot be undone.`,
+    { modal: true, detail: `${note[0]!.toUpperCase()}${note.slice(1)}.\n\nId: ${id}` },
     'Delete',
   );
   if (sure !== 'Delete') return;
-  const { store } = await s.connection.connect();
   await deleteArchive({ store, id, stateDir: s.stateDir, pending: s.poller.store });
   const markers = await keepsOldVersions(store);
   await s.poller.remove(id).catch(() => undefined);

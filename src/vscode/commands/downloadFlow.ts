@@ -1,9 +1,9 @@
 /** The Download & Decrypt… command: fetch, decrypt, verify and unpack a restored archive. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readManifest } from '../../core/catalog/catalog';
+import { openManifest } from '../../core/jobs/manifest';
 import { download } from '../../core/jobs/download';
-import { restoreNotes, restoreNotesSummary } from '../../core/pack/restoreNotes';
+import { restoreNotes, restoreNotesSummary } from '../../core/jobs/restoreNotes';
 import { archiveStatus } from '../../core/jobs/restoreRequest';
 import { openWithPassphrase } from '../passphraseRetry';
 import { plural } from '../when';
@@ -53,7 +53,7 @@ export async function downloadFlow(s: Services, id: string, file?: string): Prom
   }
   // The manifest opens first (small, and before any folder is made): a wrong passphrase is said
   // in words and another can be tried, rather than failing the download job.
-  const opened = await openWithPassphrase(s.connection, settings, label, `Enter the passphrase of ${label}.`, (dec) => readManifest(store, id, dec));
+  const opened = await openWithPassphrase(s.connection, settings, label, `Enter the passphrase of ${label}.`, (dec) => openManifest(store, id, dec));
   const result = await s.jobs.run(`Download ${label}`, (job) =>
     download({
       store,

@@ -1,11 +1,8 @@
 /** At start-up: the offer to resume (or discard) backups whose upload was interrupted. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { storeId } from '../../core/config';
 import { describeError } from '../../core/errors';
-import { discardInterrupted } from '../../core/jobs/backup';
-import { interruptedUploads } from '../../core/catalog/uploadJournal';
-import { storeSettings } from '../settings';
+import { discardInterrupted, interruptedBackups } from '../../core/jobs/backup';
 import { shortDate } from '../viewModel';
 import { backupPaths } from './backupFlow';
 import type { Services } from './services';
@@ -15,13 +12,13 @@ import type { Services } from './services';
  * to be resumed from the parts already stored, or discarded (the upload aborted).
  */
 export async function offerInterruptedBackups(s: Services): Promise<void> {
-  let store: ReturnType<typeof storeSettings>;
+  let store;
   try {
-    store = storeSettings(s.connection.settings());
+    ({ store } = await s.connection.connect(false));
   } catch {
-    return; // not set up
+    return; // not set up, or the access key is not stored yet
   }
-  for (const { journal, paths } of await interruptedUploads(s.stateDir, { stateId: storeId(store) })) {
+  for (const { journal, paths } of await interruptedBackups(s.stateDir, store)) {
     const label = paths.map((p) => path.basename(p)).join(', ');
     const pick = await vscode.window.showInformationMessage(
       `Glacier Backup: the backup of ${label} started ${shortDate(journal.started)} was interrupted. Resume it from the parts already uploaded?`,
@@ -32,8 +29,7 @@ export async function offerInterruptedBackups(s: Services): Promise<void> {
     if (pick === 'Resume') {
       void backupPaths(s, paths, false).catch((err: unknown) => void vscode.window.showErrorMessage(`Glacier Backup: ${describeError(err)}`));
     } else if (pick === 'Discard') {
-      const { store: connected } = await s.connection.connect();
-      await discardInterrupted(connected, s.stateDir, journal);
+      await discardInterrupted(store, s.stateDir, journal);
       void vscode.window.showInformationMessage(`Glacier Backup: the interrupted upload of ${label} was discarded.`);
     }
   }

@@ -8,7 +8,7 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { generateRecipientKey } from '../../core/crypto/keyGen';
+import { generateRecipientKey } from '../../core/jobs/keys';
 import { askNewSecret, cancelled, minPassphraseLength } from '../secrets';
 import { section } from '../settings';
 import type { Services } from './services';

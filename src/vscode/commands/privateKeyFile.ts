@@ -1,7 +1,7 @@
 /** A private key picked from a file and unlocked (its passphrase asked for when it has one): for unlocking an archive or a test. */
 import * as vscode from 'vscode';
 import type * as OpenPGP from 'openpgp';
-import { loadPrivateKeys } from '../../core/crypto/openpgp';
+import { privateKeyDecryption } from '../../core/jobs/keys';
 import { GlacierError } from '../../core/errors';
 import { cancelled } from '../secrets';
 
@@ -17,11 +17,11 @@ export async function pickPrivateKey(title: string): Promise<PickedKey> {
   if (!picked?.[0]) throw cancelled('private key choice');
   const armored = Buffer.from(await vscode.workspace.fs.readFile(picked[0])).toString('utf8');
   try {
-    return { armored, keys: await loadPrivateKeys(armored) };
+    return { armored, keys: (await privateKeyDecryption(armored)).privateKeys ?? [] };
   } catch (err) {
     if (!(err instanceof GlacierError && /is protected/.test(err.message))) throw err;
     const passphrase = await vscode.window.showInputBox({ title: 'Glacier Backup: passphrase of that private key', password: true, ignoreFocusOut: true });
     if (passphrase === undefined) throw cancelled('key passphrase entry');
-    return { armored, passphrase, keys: await loadPrivateKeys(armored, passphrase) };
+    return { armored, passphrase, keys: (await privateKeyDecryption(armored, passphrase)).privateKeys ?? [] };
   }
 }

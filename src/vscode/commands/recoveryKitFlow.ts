@@ -5,18 +5,22 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { recoveryKitHtml, recoveryKitMarkdown, type RecoveryKitInput } from '../../core/model/recoveryKit';
-import { storeSettings } from '../settings';
+import { recoveryKitHtml, recoveryKitMarkdown, type KitStore, type RecoveryKitInput } from '../../core/model/recoveryKit';
+import { storeLocation } from '../storeLocation';
 import type { Services } from './services';
 
 declare const PACKAGE_VERSION: string;
 
 export async function createRecoveryKit(s: Services): Promise<void> {
   const settings = s.connection.settings();
-  const store = storeSettings(settings);
+  const where = storeLocation(settings);
+  const store: KitStore =
+    where.kind === 'file'
+      ? where
+      : { kind: 's3', bucket: where.bucket, prefix: where.prefix, storageClass: where.storageClass, ...(where.region ? { region: where.region } : {}), ...(where.endpoint ? { endpoint: where.endpoint } : {}) };
   const enc = settings.encryption === 'publicKey' ? await s.connection.encryption(settings) : undefined;
   const input: RecoveryKitInput = {
-    store: { kind: 's3', bucket: store.bucket, prefix: store.prefix, storageClass: store.storageClass, ...(store.region ? { region: store.region } : {}), ...(store.endpoint ? { endpoint: store.endpoint } : {}) },
+    store,
     encryption:
       enc?.mode === 'public-key'
         ? { mode: 'public-key', recipients: enc.recipients.map((k) => ({ fingerprint: k.getFingerprint().toUpperCase(), userIds: k.getUserIDs() })) }
@@ -28,7 +32,7 @@ export async function createRecoveryKit(s: Services): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(os.homedir());
   const target = await vscode.window.showSaveDialog({
     title: 'Glacier Backup: save the recovery kit (print it, write the passphrase on the paper)',
-    defaultUri: vscode.Uri.joinPath(folder, `glacier-backup-recovery-kit-${store.bucket}.html`),
+    defaultUri: vscode.Uri.joinPath(folder, `glacier-backup-recovery-kit-${store.kind === 's3' ? store.bucket : 'folder'}.html`),
     filters: { 'Web page (prints well)': ['html'], Markdown: ['md'] },
   });
   if (!target) return;

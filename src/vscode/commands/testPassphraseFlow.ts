@@ -4,7 +4,7 @@
  * test-passphrase` does. Nothing typed is stored: it is a drill, as password managers offer.
  */
 import * as vscode from 'vscode';
-import type { Decryption } from '../../core/crypto/openpgp';
+import type { Decryption } from '../../core/jobs/keys';
 import { GlacierError } from '../../core/errors';
 import { testKeys } from '../../core/jobs/keyTest';
 import { recordPassphraseTested } from '../passphraseReminder';

@@ -6,8 +6,8 @@
  * one is never stored.
  */
 import * as vscode from 'vscode';
-import { readManifest } from '../../core/catalog/catalog';
-import type { Decryption } from '../../core/crypto/openpgp';
+import { openManifest } from '../../core/jobs/manifest';
+import type { Decryption } from '../../core/jobs/keys';
 import { GlacierError } from '../../core/errors';
 import type { Node } from '../archivesView';
 import { cancelled } from '../secrets';
@@ -35,7 +35,7 @@ export async function unlockWithAnother(s: Services, arg?: unknown): Promise<voi
     await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Glacier Backup: opening the manifest of ${label}`, cancellable: true }, (_, token) => {
       const stop = new AbortController();
       token.onCancellationRequested(() => stop.abort());
-      return readManifest(store, id, candidate.dec, stop.signal);
+      return openManifest(store, id, candidate.dec, stop.signal);
     });
   } catch (err) {
     if (err instanceof GlacierError && err.code === 'crypto') {

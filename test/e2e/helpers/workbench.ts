@@ -193,7 +193,7 @@ export class Workbench {
 
   /** Opens a folder (a path on the code-server machine) and waits until the workbench and Explorer are up. */
   async openFolder(folder: string): Promise<void> {
-    // A loaded machine (other test runs on two cores) can take longer than the default 30 s to serve the workbench.
+    // The workbench's scripts take more than a step's 30 s to load on a machine busy with other work.
     await this.page.goto(`${this.baseUrl}/?folder=${encodeURIComponent(folder)}`, { timeout: 120_000 });
     await this.waitReady();
   }

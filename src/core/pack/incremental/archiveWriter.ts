@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ChunkRef } from '../../model/chain';
 import { headerFor, padding, writeHeader, type Header, type HeaderSink } from '../tarHeader';
-import { fsPath, readableName } from '../rawNames';
+import { fsPath, readableName } from '../../model/rawNames';
 import { Chunker, defaultChunking, type ChunkerOptions } from './chunker';
 import { encodeDumpdir, type DumpChild } from './dumpdir';
 import type { CurrentEntries, IncrementPlan } from './plan';

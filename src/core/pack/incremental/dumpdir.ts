@@ -4,7 +4,7 @@
  * directory: it first applies the R/T renames, then deletes every child on disk the list does not
  * name. Pure; names are archive names as rawNames.ts carries them (their bytes are written).
  */
-import { toBytes } from '../rawNames';
+import { toBytes } from '../../model/rawNames';
 
 /** `Y` the child's member follows in this archive, `N` unchanged at this path, `D` a subdirectory. */
 export type DumpLetter = 'Y' | 'N' | 'D';

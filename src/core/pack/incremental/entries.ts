@@ -3,7 +3,7 @@
  * walk, the plan and what the archive writer read: every entry of the snapshot, in walk order,
  * with `in`/`at` for members held by an earlier archive and `chunks` for chunked files.
  */
-import { linkFields, pathFields } from '../rawNames';
+import { linkFields, pathFields } from '../../model/rawNames';
 import type { ArchiveResult } from './archiveWriter';
 import type { CurrentEntries, IncrementPlan, PreviousEntry } from './plan';
 

@@ -11,7 +11,7 @@
 import type { ChunkRef, EntryPlacement } from '../../model/chain';
 import type { SourceEntry } from '../walk';
 import type { ManifestEntry } from '../../model/entry';
-import { entryName, fromBytes } from '../rawNames';
+import { entryName, fromBytes } from '../../model/rawNames';
 import { encodeDumpdir, type DumpChild, type DumpLetter, type FolderRename } from './dumpdir';
 import { findRenames, isWithin, parentOf, type ConfirmRename, type TreeItem } from './folderRenames';
 

@@ -3,7 +3,7 @@
  * chunks"): what the restore-by-hand procedure reads with sh and coreutils. Pure text builders.
  */
 import { chainLimits } from '../../model/chain';
-import { toBytes } from '../rawNames';
+import { toBytes } from '../../model/rawNames';
 import { defaultChunking } from './chunker';
 
 /** The records' folder at the tar root; a source root of that name is stored as `.glacier-backup~2`. */

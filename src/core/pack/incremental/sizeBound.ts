@@ -5,7 +5,7 @@
  * new and of the minimum size.
  */
 import { headerFor, padding, planHeader } from '../tarHeader';
-import { byteLength } from '../rawNames';
+import { byteLength } from '../../model/rawNames';
 import { defaultChunking } from './chunker';
 import type { CurrentEntries, IncrementPlan } from './plan';
 import { defaultChunkThreshold, isChunkable } from './records';

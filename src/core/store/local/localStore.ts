@@ -39,7 +39,7 @@ import { formatStoreUrl, type StorageClass } from '../../config';
 import { GlacierError, isSuspended, suspendedMessage } from '../../errors';
 import { fsError, isErrno, noStoreFolder } from './fsErrors';
 import { checkedParent, dirSegments, ensureParent, isKeySegment, keySegments, syncDir } from './paths';
-import { checkUploadId, createPartial, ensureUploadsFolder, hashFile, listUploads, newUploadId, partialPath, publish, writeAll } from './uploads';
+import { checkUploadId, createPartial, ensureUploadsFolder, hashFile, listUploads, newUploadId, partialPath, probeWrite, publish, writeAll } from './uploads';
 import { nextOrAbort, readFile } from './streams';
 
 export interface LocalStoreOptions {
@@ -249,6 +249,17 @@ export class LocalStore implements ArchiveStore {
   }
 
   /** The root must exist and be a folder; it may be a link (the user's own setting). */
+  /** That the folder exists and takes files ('no-bucket' when it is missing, 'access-denied' or 'io' when it is read-only). */
+  async checkWritable(options: CallOptions = {}): Promise<void> {
+    const action = options.action ?? `write a test file in ${this.name}`;
+    try {
+      await this.checkRoot();
+      await probeWrite(this.root);
+    } catch (err) {
+      throw fsError(err, { root: this.root, file: this.root, action });
+    }
+  }
+
   private async checkRoot(): Promise<void> {
     let st;
     try {

@@ -76,6 +76,19 @@ export async function ensureUploadsFolder(root: string): Promise<string> {
   return dir;
 }
 
+/** That the folder takes files: a small one is written under `.uploads`, synced and removed (no upload lists it). */
+export async function probeWrite(root: string): Promise<void> {
+  const file = path.join(await ensureUploadsFolder(root), `write-check-${newUploadId()}`);
+  const handle = await createPartial(file);
+  try {
+    await writeAll(handle, Buffer.from('glacier-backup write check\n'), 0);
+    await handle.sync();
+  } finally {
+    await handle.close().catch(() => undefined);
+    await fs.rm(file, { force: true });
+  }
+}
+
 /** Opens a new temporary file for writing and reading back, failing if it exists (O_EXCL) or is a link (O_NOFOLLOW). */
 export function createPartial(file: string): Promise<fs.FileHandle> {
   return fs.open(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | noFollow, 0o600);

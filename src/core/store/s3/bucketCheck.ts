@@ -5,17 +5,19 @@
  * forever)? Also the minimal IAM policies for a back-up-only machine and for restoring.
  */
 import {
+  CreateBucketCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketVersioningCommand,
   GetObjectLockConfigurationCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
   PutBucketLifecycleConfigurationCommand,
+  PutPublicAccessBlockCommand,
   type LifecycleRule,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../../config';
-import { s3Error } from '../../errors';
+import { GlacierError, s3Error } from '../../errors';
 import { probePermissions, type PermissionResult } from './permissions';
 import { isRefused } from './storedCheck';
 
@@ -114,6 +116,34 @@ export async function addAbortRule(client: S3Client, store: StoreConfig, days = 
   } catch (err) {
     throw s3Error(err, where);
   }
+}
+
+/**
+ * Creates the bucket in the configured region (the client's, when none is set) with public access
+ * blocked and the abort rule above. Object Lock and versioning are left off: both make deleted
+ * archives keep costing, a choice the user makes knowingly (Check Bucket reports them).
+ */
+export async function createBucket(client: S3Client, store: StoreConfig): Promise<void> {
+  const where = { bucket: store.bucket, endpoint: store.endpoint, action: 'create the bucket' };
+  try {
+    const region = store.region ?? (await client.config.region());
+    const location = region && region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {};
+    await client.send(new CreateBucketCommand({ Bucket: store.bucket, ...location })).catch((err: unknown) => {
+      if ((err as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw err;
+    });
+    await client.send(
+      new PutPublicAccessBlockCommand({
+        Bucket: store.bucket,
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true },
+      }),
+    );
+  } catch (err) {
+    if ((err as { name?: string }).name === 'BucketAlreadyExists') {
+      throw new GlacierError('conflict', `bucket name "${store.bucket}" is taken by another AWS account; bucket names are global, choose another`, { cause: err });
+    }
+    throw s3Error(err, where);
+  }
+  await addAbortRule(client, store, 7);
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../../config';
-import { archivesDir, catalogDir } from '../keys';
+import { archivesDir, catalogDir } from '../../model/keys';
 import { describeError } from '../../errors';
 import { deleteOrSayS3 } from './storedCheck';
 

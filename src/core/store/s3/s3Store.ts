@@ -34,8 +34,8 @@ import {
   type StoredPart,
   type VersionsSummary,
 } from '../archiveStore';
-import { glacierState } from '../glacierState';
-import { addAbortRule, checkBucket, type BucketReport } from './bucketCheck';
+import { glacierState } from '../../model/glacierState';
+import { addAbortRule, checkBucket, createBucket, type BucketReport } from './bucketCheck';
 import { withoutChecksums } from './client';
 import { openUploads, openUploadsUnder, storedParts } from './multipart';
 import { rangedGet } from './rangedGet';
@@ -268,6 +268,10 @@ export class S3Store implements ArchiveStore {
 
   addAbortRule(days: number): Promise<void> {
     return addAbortRule(this.client, this.config, days);
+  }
+
+  createBucket(): Promise<void> {
+    return createBucket(this.client, this.config);
   }
 }
 

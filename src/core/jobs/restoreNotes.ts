@@ -3,8 +3,8 @@
  * system (safeExtract.ts sets their `note`): one line per such entry, for a summary that lists
  * them all. Never more than the notes themselves: an empty list when every entry is as archived.
  */
-import type { ExtractedEntry } from './safeExtract';
-import { printable } from './entryRules';
+import type { ExtractedEntry } from '../pack/safeExtract';
+import { printable } from '../pack/entryRules';
 
 export function restoreNotes(entries: readonly ExtractedEntry[]): string[] {
   return entries.filter((e) => e.note !== undefined).map((e) => `"${printable(e.path)}": ${e.note}`);
