@@ -17,6 +17,7 @@ import { createLog } from './log';
 import { RestorePoller } from './restorePoller';
 import { Secrets } from './secrets';
 import { section } from './settings';
+import { VersionCopies, versionScheme } from './versionCopies';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
@@ -29,6 +30,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const treeView = vscode.window.createTreeView('glacierBackup.archives', { treeDataProvider: view, showCollapseAll: true });
   context.subscriptions.push(log, catalog, jobs, poller, view, treeView);
 
+  const versions = new VersionCopies(path.join(context.globalStorageUri.fsPath, 'versions'));
+  void versions.clear().catch((err: unknown) => log.warn(`downloaded versions: ${describeError(err)}`));
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(versionScheme, versions));
+
   const services: Services = {
     connection,
     catalog,
@@ -37,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): void {
     log,
     stateDir: path.join(context.globalStorageUri.fsPath, 'state'),
     wantedFiles: new WantedFiles(context.globalState),
+    versions,
     revealArchive: async (id) => {
       const node = view.archiveNode(id);
       if (node) await treeView.reveal(node, { select: true, focus: true });

@@ -18,6 +18,7 @@ import { forgetAwsCredentials, forgetPassphrase, forgetPrivateKey, setAwsCredent
 import type { Services } from './services';
 import { setUpFlow } from './setUpFlow';
 import { verifyFlow } from './verifyFlow';
+import { entryAction, entryMenu, showVersions } from './versionsFlow';
 
 /** Runs a command body; a cancelled prompt ends quietly, any other error is one line to the user. */
 function guarded<A extends unknown[]>(log: Log, body: (...args: A) => Promise<unknown>): (...args: A) => Promise<void> {
@@ -80,4 +81,9 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
     if (node?.type === 'job') s.jobs.dismiss(node.job.key);
   });
   register('showLog', async () => s.log.show(true));
+  register('showVersions', (uri?: vscode.Uri) => showVersions(s, uri));
+  register('versionActions', (node?: Node) => entryMenu(s, node));
+  register('compareVersion', (node?: Node) => entryAction(s, node, 'compare'));
+  register('openVersion', (node?: Node) => entryAction(s, node, 'open'));
+  register('restoreVersion', (node?: Node) => entryAction(s, node, 'restore'));
 }

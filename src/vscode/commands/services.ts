@@ -7,6 +7,7 @@ import type { Connection } from '../connection';
 import type { JobQueue } from '../jobQueue';
 import type { Log } from '../log';
 import type { RestorePoller } from '../restorePoller';
+import type { VersionCopies } from '../versionCopies';
 import type { WantedFiles } from './wantedFiles';
 
 export interface Services {
@@ -18,5 +19,7 @@ export interface Services {
   /** The engine's local state (last backups, upload journals), as the CLI keeps it in its state folder. */
   stateDir: string;
   wantedFiles: WantedFiles;
+  /** Downloaded versions of files, shown read-only (Show Backed-up Versions). */
+  versions: VersionCopies;
   revealArchive(id: string): Promise<void>;
 }

@@ -1,0 +1,110 @@
+/**
+ * What can be done with one version of a file: compare it with the current file, open it
+ * read-only, or restore it into a new folder. Each needs the version's bytes: an archive in Deep
+ * Archive is restored first (the Restore flow, with its time and cost, remembers the file so the
+ * ready notification offers just it); a readable archive is read at once, only that path of it.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { fetchVersion } from '../../core/jobs/fileVersions';
+import { archiveStatus } from '../../core/jobs/restoreRequest';
+import type { FileVersion } from '../../core/model/fileVersions';
+import { shortDate } from '../viewModel';
+import { restoreFlow } from './restoreFlow';
+import type { Services } from './services';
+
+export type VersionAction = 'compare' | 'open' | 'restore';
+
+export async function runVersionAction(s: Services, v: FileVersion, action: VersionAction, current: string | undefined): Promise<void> {
+  if (!(await readable(s, v))) return;
+  if (action === 'restore') return restoreVersion(s, v, current);
+  const copy = (await s.versions.get(v)) ?? (await download(s, v, s.versions.folder));
+  if (!copy) return;
+  if (action === 'open') return openCopy(s, v, copy);
+  await compare(s, v, current!);
+}
+
+/** True when the archive holding the version can be read now; otherwise the Restore flow runs and this is false. */
+async function readable(s: Services, v: FileVersion): Promise<boolean> {
+  const { store } = await s.connection.connect();
+  const status = await archiveStatus(store, v.holder.archive);
+  s.catalog.setState(v.holder.archive, status.glacier);
+  if (status.glacier.state === 'available' || status.glacier.state === 'restored') return true;
+  // The flow asks for tier and days (an ongoing restore is watched instead) and remembers the file.
+  const next = await restoreFlow(s, v.holder.archive, v.holder.path);
+  return next !== undefined;
+}
+
+/** Downloads only the version's path into a new folder under `dest`; undefined when cancelled. */
+async function download(s: Services, v: FileVersion, dest: string): Promise<string | undefined> {
+  const { store, settings } = await s.connection.connect();
+  const opened = await s.connection.decryption(settings, true, `Enter the passphrase of ${v.label}.`);
+  const name = path.posix.basename(v.archivePath);
+  const got = await s.jobs.run(`Download ${name} (${shortDate(v.time)})`, (job) =>
+    fetchVersion({
+      store,
+      version: v,
+      decryption: opened!.dec,
+      dest,
+      ...(dest === s.versions.folder ? { folderName: v.snapshot } : {}),
+      signal: job.signal,
+      onProgress: (p) => job.report(p.bytesDownloaded, p.bytesTotal),
+      onResume: (offset) => s.log.info(`${v.holder.archive}: connection dropped; resuming at byte ${offset}`),
+    }),
+  );
+  if (!got) return undefined;
+  if (opened!.fresh) await s.connection.secrets.rememberPassphrase(opened!.fresh);
+  s.versions.set(v, got.path);
+  s.log.info(`downloaded ${v.archivePath} of ${v.snapshot} into ${got.path}`);
+  return got.path;
+}
+
+function versionUri(s: Services, v: FileVersion): vscode.Uri {
+  return s.versions.uri(v, shortDate(v.time).replace(/[ :]/g, (c) => (c === ' ' ? '_' : '-')));
+}
+
+/** A text file opens as a read-only document; a binary one (a NUL in its first 8 KiB) in VS Code's own viewer for it. */
+async function openCopy(s: Services, v: FileVersion, copy: string): Promise<void> {
+  const head = Buffer.alloc(8192);
+  const fh = await fs.open(copy, 'r');
+  const { bytesRead } = await fh.read(head, 0, head.length, 0).finally(() => fh.close());
+  if (head.subarray(0, bytesRead).includes(0)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(copy));
+  else await vscode.window.showTextDocument(versionUri(s, v), { preview: true });
+}
+
+async function compare(s: Services, v: FileVersion, current: string): Promise<void> {
+  const name = path.basename(current);
+  await vscode.commands.executeCommand('vscode.diff', versionUri(s, v), vscode.Uri.file(current), `${name} (${shortDate(v.time)}) ↔ current`);
+}
+
+/** Restore This File…: into a new folder (in the workspace folder, or one the user picks); the current file is never touched. */
+async function restoreVersion(s: Services, v: FileVersion, current: string | undefined): Promise<void> {
+  const ws = (current && vscode.workspace.getWorkspaceFolder(vscode.Uri.file(current))) || vscode.workspace.workspaceFolders?.[0];
+  const choices = [
+    ...(ws ? [{ label: `$(folder) New folder in ${ws.name}`, description: ws.uri.fsPath, dest: ws.uri.fsPath }] : []),
+    { label: '$(folder-opened) Choose a folder…', description: '', dest: '' },
+  ];
+  const name = path.posix.basename(v.archivePath);
+  const where = await vscode.window.showQuickPick(choices, { title: `Restore ${name} (${shortDate(v.time)}) into…` });
+  if (!where) return;
+  let dest = where.dest;
+  if (!dest) {
+    const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, title: 'A new folder is created inside this one', openLabel: 'Restore Here' });
+    if (!picked?.[0]) return;
+    dest = picked[0].fsPath;
+  }
+  const restored = await download(s, v, dest);
+  if (!restored) return;
+  await s.wantedFiles.forget(v.holder.archive);
+  const uri = vscode.Uri.file(restored);
+  if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
+  const file = v.entry.type === 'file';
+  const next = await vscode.window.showInformationMessage(
+    `Glacier Backup: restored ${name} as of ${shortDate(v.time)} into ${path.relative(dest, restored)}; its checksum matched${current ? ' and the current one is untouched' : ''}.`,
+    ...(file && current ? ['Compare with Current'] : []),
+    ...(file ? ['Open'] : []),
+  );
+  if (next === 'Compare with Current') await compare(s, v, current!);
+  else if (next === 'Open') await openCopy(s, v, restored);
+}
