@@ -20,7 +20,7 @@ import { section } from './settings';
 import { VersionCopies, versionScheme } from './versionCopies';
 
 export function activate(context: vscode.ExtensionContext): void {
-  const log = createLog();
+  const log = createLog(context.logUri.fsPath);
   const secrets = new Secrets(context.secrets, log);
   const connection = new Connection(secrets, log);
   const catalog = new ArchiveCatalog(connection, path.join(context.globalStorageUri.fsPath, 'catalog'), log);
