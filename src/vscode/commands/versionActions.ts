@@ -70,7 +70,8 @@ async function openCopy(s: Services, v: FileVersion, copy: string): Promise<void
   const fh = await fs.open(copy, 'r');
   const { bytesRead } = await fh.read(head, 0, head.length, 0).finally(() => fh.close());
   if (head.subarray(0, bytesRead).includes(0)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(copy));
-  else await vscode.window.showTextDocument(versionUri(s, v), { preview: true });
+  // Its own document, not the diff's left side: VS Code would only reveal a diff editor showing that one.
+  else await vscode.window.showTextDocument(versionUri(s, v).with({ fragment: 'open' }), { preview: true });
 }
 
 async function compare(s: Services, v: FileVersion, current: string): Promise<void> {

@@ -74,6 +74,12 @@ export const sel = {
   /** The active editor's text: Monaco renders visible lines as absolutely positioned div.view-line. */
   activeEditor: '.part.editor .editor-group-container.active .editor-instance .monaco-editor',
   activeEditorLines: '.part.editor .editor-group-container.active .editor-instance .monaco-editor .view-lines .view-line',
+  // The active diff editor's two sides (vscode.diff): <div class="monaco-diff-editor"> holding
+  // <div class="editor original"> and <div class="editor modified">, each a Monaco editor.
+  diffOriginalLines: '.part.editor .editor-group-container.active .monaco-diff-editor .editor.original .view-lines .view-line',
+  diffModifiedLines: '.part.editor .editor-group-container.active .monaco-diff-editor .editor.modified .view-lines .view-line',
+  // The active editor tab's label.
+  activeTabLabel: '.part.editor .editor-group-container.active .tabs-container .tab.active .label-name',
 } as const;
 
 /** Chromium flags for this offline machine (see shared/recipes/vscode-e2e.md). */
@@ -185,7 +191,8 @@ export class Workbench {
 
   /** Opens a folder (a path on the code-server machine) and waits until the workbench and Explorer are up. */
   async openFolder(folder: string): Promise<void> {
-    await this.page.goto(`${this.baseUrl}/?folder=${encodeURIComponent(folder)}`);
+    // As long as waitReady allows: on a loaded machine the workbench's first load takes over 30 s.
+    await this.page.goto(`${this.baseUrl}/?folder=${encodeURIComponent(folder)}`, { timeout: 90_000 });
     await this.waitReady();
   }
 
@@ -238,6 +245,23 @@ export class Workbench {
   async quickPickItems(): Promise<string[]> {
     await this.page.locator(sel.quickInputRow).first().waitFor({ state: 'visible' });
     return (await this.page.locator(`${sel.quickInputRow} ${sel.labelName}`).allTextContents()).map((t) => t.trim());
+  }
+
+  /** Each visible quick pick row as "label description detail" (whitespace collapsed), top to bottom. */
+  async quickPickRows(): Promise<string[]> {
+    await this.page.locator(sel.quickInputRow).first().waitFor({ state: 'visible' });
+    return this.page.evaluate((q) => {
+      const rows = Array.from(document.querySelectorAll<HTMLElement>(q.row)).sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+      // The detail is a second icon label in the row: its .label-name follows the description.
+      // (No named function in here: tsx would wrap it in a helper the page does not have.)
+      return rows.map((r) =>
+        Array.from(r.querySelectorAll(q.parts))
+          .map((e) => (e.textContent ?? '').trim())
+          .filter(Boolean)
+          .join(' ')
+          .replace(/\s+/g, ' '),
+      );
+    }, { row: sel.quickInputRow, parts: `${sel.labelName}, ${sel.labelDescription}` });
   }
 
   /**
@@ -329,6 +353,15 @@ export class Workbench {
     await this.dismiss();
     await this.explorerRow(name).click({ button: 'right' });
     await this.pickContextMenuItem(action);
+  }
+
+  /** Waits until an Explorer row's context menu has `action`: VS Code adds an extension's items once its host has scanned it, a little after the workbench is up. */
+  async waitForExplorerAction(name: string, action: string, timeout = 60_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (!(await this.explorerContextMenuItems(name)).includes(action)) {
+      if (Date.now() > deadline) throw new Error(`"${action}" never appeared in the Explorer context menu`);
+      await this.page.waitForTimeout(1000);
+    }
   }
 
   /** Right-clicks an Explorer row and returns its context menu's items (the menu is closed again). */
@@ -558,6 +591,30 @@ export class Workbench {
       throw new Error(`active editor text ${JSON.stringify(text)} does not match ${String(expected)} within ${timeout} ms`, { cause: err });
     }
     return this.activeEditorText();
+  }
+
+  /**
+   * Waits for the active editor to be a diff editor whose left (original) and right (modified)
+   * sides show these texts (lines "\n"-joined; a RegExp matches anywhere), and returns them with
+   * the tab's title.
+   */
+  async waitForDiffEditor(original: string | RegExp, modified: string | RegExp, timeout = STEP_TIMEOUT): Promise<{ original: string; modified: string; title: string }> {
+    const read = (q: string) =>
+      this.page.evaluate((sel) => {
+        const lines = Array.from(document.querySelectorAll<HTMLElement>(sel)).sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+        return lines.map((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ')).join('\n');
+      }, q);
+    const fits = (text: string, want: string | RegExp) => (typeof want === 'string' ? text === want : want.test(text));
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const got = { original: await read(sel.diffOriginalLines), modified: await read(sel.diffModifiedLines) };
+      if (fits(got.original, original) && fits(got.modified, modified)) {
+        const title = ((await this.page.locator(sel.activeTabLabel).first().textContent()) ?? '').trim();
+        return { ...got, title };
+      }
+      if (Date.now() > deadline) throw new Error(`no diff editor showing ${String(original)} ↔ ${String(modified)} within ${timeout} ms; it shows ${JSON.stringify(got)}`);
+      await this.page.waitForTimeout(200);
+    }
   }
 }
 
