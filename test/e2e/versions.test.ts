@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildVsix } from './helpers/codeServer';
 import { startVsCode, type VsCodeSession } from './helpers/session';
@@ -97,7 +97,7 @@ describe('file versions in VS Code', () => {
     });
   });
 
-  it('a file in the Archives tree has Compare, Open and Restore in its context menu; Open shows the backed-up text', async () => {
+  it('a file in the Archives tree has Compare, Open and Restore in its context menu; Open shows the backed-up text, Restore This File… puts it in a new folder', async () => {
     const { wb } = vs;
     await wb.run('archive-file-node', async () => {
       await wb.openViewContainer('Glacier Backup');
@@ -108,6 +108,16 @@ describe('file versions in VS Code', () => {
       await wb.treeContextAction('Archives', 'notes.txt', 'Open (Read-only)');
       assert.equal(await wb.waitForActiveEditorText('first line\nthe old second line\n'), 'first line\nthe old second line\n');
       await wb.screenshot('open-read-only');
+
+      // Restore This File…: a new folder in the workspace gets the old version; the current file stays.
+      await wb.treeContextAction('Archives', 'notes.txt', 'Restore This File…');
+      await wb.pickQuickItem(/New folder in project/, { filter: false });
+      const done = await wb.waitForNotification(/restored notes\.txt as of .* into src-\d{4}-\d\d-\d\d\/src\/notes\.txt; its checksum matched and the current one is untouched/, { timeout: 60_000 });
+      const folder = path.join(workspace, /into (src-\d{4}-\d\d-\d\d)\//.exec(done)![1]!);
+      assert.deepEqual(readdirSync(path.join(folder, 'src')), ['notes.txt'], 'only the file, not its neighbours');
+      assert.equal(readFileSync(path.join(folder, 'src', 'notes.txt'), 'utf8'), 'first line\nthe old second line\n');
+      assert.equal(readFileSync(path.join(workspace, 'src', 'notes.txt'), 'utf8'), 'first line\nthe new second line\n');
+      await wb.screenshot('restored-file');
     });
   });
 
