@@ -7,9 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readManifest } from '../../src/core/catalog/catalog';
 import { backup } from '../../src/core/jobs/backup';
-import { fetchVersion, findFileVersions } from '../../src/core/jobs/fileVersions';
+import { fetchVersion, findFileVersions, manifestReader } from '../../src/core/jobs/fileVersions';
 import { LocalStore } from '../../src/core/store/local/localStore';
 import { tempDir } from '../helpers/tree';
 
@@ -40,7 +39,7 @@ after(() => rmSync(work, { recursive: true, force: true }));
 describe('file versions from real backups', () => {
   it('lists both snapshots of an edited file, newest first, and the unchanged file as unchanged', async () => {
     const archives = ids.map((id) => ({ id }));
-    const manifest = (id: string) => readManifest(store, id, { passphrase });
+    const manifest = manifestReader(store, { passphrase });
     const edited = await findFileVersions({ archives, localPath: path.join(src, 'a[1].txt'), manifest });
     assert.deepEqual(edited.map((v) => v.snapshot), [...ids].reverse());
     assert.deepEqual(edited.map((v) => [v.archivePath, v.entry.size, v.changed]), [
@@ -53,7 +52,7 @@ describe('file versions from real backups', () => {
   });
 
   it('downloads only the older version of the file into a new folder, and only that file', async () => {
-    const [newest, oldest] = await findFileVersions({ archives: ids.map((id) => ({ id })), localPath: path.join(src, 'a[1].txt'), manifest: (id) => readManifest(store, id, { passphrase }) });
+    const [newest, oldest] = await findFileVersions({ archives: ids.map((id) => ({ id })), localPath: path.join(src, 'a[1].txt'), manifest: manifestReader(store, { passphrase }) });
     assert.ok(newest && oldest);
     const dest = path.join(work, 'restore');
     const got = await fetchVersion({ store, version: oldest, decryption: { passphrase }, dest });

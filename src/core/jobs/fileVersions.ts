@@ -10,6 +10,7 @@
  * out, never a failure of the whole search; cancelling (signal) rejects with the abort.
  */
 import * as path from 'node:path';
+import { readManifest } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
 import type { Decryption } from '../crypto/openpgp';
 import { readableName } from '../pack/rawNames';
@@ -29,6 +30,11 @@ export interface VersionSearch {
   onUnreadable?: (id: string, err: unknown) => void;
   /** After each manifest: how many of the candidates are done. */
   onProgress?: (done: number, total: number) => void;
+}
+
+/** The usual `manifest` of a search: one the caller holds already (a front end's cache), else read and decrypted from the store. */
+export function manifestReader(store: ArchiveStore, dec: Decryption, cached: (id: string) => Manifest | undefined = () => undefined, signal?: AbortSignal): (id: string) => Promise<Manifest> {
+  return async (id) => cached(id) ?? readManifest(store, id, dec, signal);
 }
 
 export async function findFileVersions(req: VersionSearch): Promise<FileVersion[]> {

@@ -8,9 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
-import { readManifest } from '../../core/catalog/catalog';
 import { GlacierError } from '../../core/errors';
-import { findFileVersions } from '../../core/jobs/fileVersions';
+import { findFileVersions, manifestReader } from '../../core/jobs/fileVersions';
 import { formatBytes } from '../../core/model/format';
 import { localPathOf, relativeTime, versionOfEntry, type FileVersion } from '../../core/model/fileVersions';
 import type { Node } from '../archivesView';
@@ -66,7 +65,7 @@ export async function showVersions(s: Services, uri?: vscode.Uri): Promise<void>
         return await findFileVersions({
           archives: s.catalog.archives.filter((a) => !a.problem).map((a) => ({ id: a.id, ...(a.summary ? { sources: a.summary.sources } : {}) })),
           localPath: target.fsPath,
-          manifest: async (id) => s.catalog.loadedManifests().find((m) => m.id === id) ?? readManifest(store, id, opened!.dec, ac.signal),
+          manifest: manifestReader(store, opened!.dec, (id) => s.catalog.loadedManifests().find((m) => m.id === id), ac.signal),
           signal: ac.signal,
           onUnreadable: (id, err) => {
             unreadable++;
