@@ -11,6 +11,7 @@ import { fetchVersion } from '../../core/jobs/fileVersions';
 import { archiveStatus } from '../../core/jobs/restoreRequest';
 import type { FileVersion } from '../../core/model/fileVersions';
 import { shortDate } from '../viewModel';
+import { pickDestination } from './destination';
 import { restoreFlow } from './restoreFlow';
 import type { Services } from './services';
 
@@ -81,20 +82,10 @@ async function compare(s: Services, v: FileVersion, current: string): Promise<vo
 
 /** Restore This File…: into a new folder (in the workspace folder, or one the user picks); the current file is never touched. */
 async function restoreVersion(s: Services, v: FileVersion, current: string | undefined): Promise<void> {
-  const ws = (current && vscode.workspace.getWorkspaceFolder(vscode.Uri.file(current))) || vscode.workspace.workspaceFolders?.[0];
-  const choices = [
-    ...(ws ? [{ label: `$(folder) New folder in ${ws.name}`, description: ws.uri.fsPath, dest: ws.uri.fsPath }] : []),
-    { label: '$(folder-opened) Choose a folder…', description: '', dest: '' },
-  ];
   const name = path.posix.basename(v.archivePath);
-  const where = await vscode.window.showQuickPick(choices, { title: `Restore ${name} (${shortDate(v.time)}) into…` });
-  if (!where) return;
-  let dest = where.dest;
-  if (!dest) {
-    const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, title: 'A new folder is created inside this one', openLabel: 'Restore Here' });
-    if (!picked?.[0]) return;
-    dest = picked[0].fsPath;
-  }
+  const near = (current && vscode.workspace.getWorkspaceFolder(vscode.Uri.file(current))) || vscode.workspace.workspaceFolders?.[0];
+  const dest = await pickDestination(`Restore ${name} (${shortDate(v.time)}) into…`, near);
+  if (!dest) return;
   const restored = await download(s, v, dest);
   if (!restored) return;
   await s.wantedFiles.forget(v.holder.archive);
