@@ -23,7 +23,7 @@ export async function runVersionAction(s: Services, v: FileVersion, action: Vers
   const copy = (await s.versions.get(v)) ?? (await download(s, v, s.versions.folder));
   if (!copy) return;
   if (action === 'open') return openCopy(s, v, copy);
-  await compare(s, v, current!);
+  await compare(s, v, copy, current!);
 }
 
 /** True when the archive holding the version can be read now; otherwise the Restore flow runs and this is false. */
@@ -65,19 +65,26 @@ function versionUri(s: Services, v: FileVersion): vscode.Uri {
   return s.versions.uri(v, shortDate(v.time).replace(/[ :]/g, (c) => (c === ' ' ? '_' : '-')));
 }
 
-/** A text file opens as a read-only document; a binary one (a NUL in its first 8 KiB) in VS Code's own viewer for it. */
-async function openCopy(s: Services, v: FileVersion, copy: string): Promise<void> {
+/** A NUL in the first 8 KiB, as git decides: such a file is not shown as text. */
+async function looksBinary(file: string): Promise<boolean> {
   const head = Buffer.alloc(8192);
-  const fh = await fs.open(copy, 'r');
+  const fh = await fs.open(file, 'r');
   const { bytesRead } = await fh.read(head, 0, head.length, 0).finally(() => fh.close());
-  if (head.subarray(0, bytesRead).includes(0)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(copy));
+  return head.subarray(0, bytesRead).includes(0);
+}
+
+/** A text file opens as a read-only document; a binary one in VS Code's own viewer for it. */
+async function openCopy(s: Services, v: FileVersion, copy: string): Promise<void> {
+  if (await looksBinary(copy)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(copy));
   // Its own document, not the diff's left side: VS Code would only reveal a diff editor showing that one.
   else await vscode.window.showTextDocument(versionUri(s, v).with({ fragment: 'open' }), { preview: true });
 }
 
-async function compare(s: Services, v: FileVersion, current: string): Promise<void> {
+async function compare(s: Services, v: FileVersion, copy: string, current: string): Promise<void> {
   const name = path.basename(current);
-  await vscode.commands.executeCommand('vscode.diff', versionUri(s, v), vscode.Uri.file(current), `${name} (${shortDate(v.time)}) ↔ current`);
+  // A binary version is compared as the downloaded file (VS Code's binary diff), a text one read-only.
+  const left = (await looksBinary(copy)) ? vscode.Uri.file(copy) : versionUri(s, v);
+  await vscode.commands.executeCommand('vscode.diff', left, vscode.Uri.file(current), `${name} (${shortDate(v.time)}) ↔ current`);
 }
 
 /** Restore This File…: into a new folder (in the workspace folder, or one the user picks); the current file is never touched. */
@@ -93,10 +100,10 @@ async function restoreVersion(s: Services, v: FileVersion, current: string | und
   if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
   const file = v.entry.type === 'file';
   const next = await vscode.window.showInformationMessage(
-    `Glacier Backup: restored ${name} as of ${shortDate(v.time)} into ${path.relative(dest, restored)}; its checksum matched${current ? ' and the current one is untouched' : ''}.`,
+    `Glacier Backup: restored ${name} as of ${shortDate(v.time)} into ${path.relative(dest, restored)}; ${file ? 'its checksum' : "every file's checksum"} matched${current ? ' and the current one is untouched' : ''}.`,
     ...(file && current ? ['Compare with Current'] : []),
     ...(file ? ['Open'] : []),
   );
-  if (next === 'Compare with Current') await compare(s, v, current!);
+  if (next === 'Compare with Current') await compare(s, v, restored, current!);
   else if (next === 'Open') await openCopy(s, v, restored);
 }

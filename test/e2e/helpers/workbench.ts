@@ -273,6 +273,9 @@ export class Workbench {
     await box.waitFor({ state: 'visible' });
     if ((options.filter ?? true) && typeof label === 'string') await box.fill(label);
     const row = this.quickRow(label).first();
+    // The pointer may rest on the row picked before, whose hover (a long description's tooltip)
+    // would cover this one and take the click: move it out of the list first.
+    await this.page.mouse.move(0, 0);
     await row.click();
     await row.waitFor({ state: 'hidden' });
   }
