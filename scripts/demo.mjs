@@ -32,6 +32,7 @@ const cleanup = () => {
 };
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 for (let i = 0; ; i++) {
   try {
@@ -60,7 +61,7 @@ const env = {
   AWS_SECRET_ACCESS_KEY: 'demo',
   GLACIER_BACKUP_BUCKET: 'glacier-backup-demo',
   GLACIER_BACKUP_ENDPOINT: endpoint,
-  GLACIER_BACKUP_PASSPHRASE: 'demo passphrase — use your own',
+  GLACIER_BACKUP_PASSPHRASE: 'demo passphrase, use your own',
   GLACIER_BACKUP_STATE_DIR: join(work, 'state'),
 };
 const cli = (...args) => {
@@ -104,7 +105,15 @@ const extensions = join(work, 'vscode', 'extensions');
 mkdirSync(join(userData, 'User'), { recursive: true });
 mkdirSync(join(userData, 'Machine'), { recursive: true });
 const settings = (file, values) => writeFileSync(join(userData, file), JSON.stringify(values, null, 2));
-settings('User/settings.json', { 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'glacierBackup.pollIntervalSeconds': 10 });
+// No chat panel, AI features or tips: the demo is about this extension.
+settings('User/settings.json', {
+  'security.workspace.trust.enabled': false,
+  'workbench.startupEditor': 'none',
+  'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'workbench.tips.enabled': false,
+  'glacierBackup.pollIntervalSeconds': 10,
+});
 // The store settings have "machine" scope; code-server reads them from the machine's settings.
 settings('Machine/settings.json', { 'glacierBackup.bucket': 'glacier-backup-demo', 'glacierBackup.endpoint': endpoint, 'glacierBackup.region': 'us-east-1' });
 const csEnv = { ...env, XDG_CONFIG_HOME: join(work, 'vscode', 'xdg-config'), XDG_DATA_HOME: join(work, 'vscode', 'xdg-data') };
@@ -138,13 +147,10 @@ VS Code (code-server) with Glacier Backup, against the same local S3 emulator:
   ${url}
 
 Open the Glacier Backup view in the activity bar to see the archive above. Right-click a folder →
-"Back up to Glacier" (passphrase: "demo passphrase — use your own"), then "Glacier Backup:
+"Back up to Glacier" (passphrase: "demo passphrase, use your own"), then "Glacier Backup:
 Restore…" from the command palette: the emulator restores at once, and the extension tells you
-when to Download & Decrypt.`);
-if (!process.stdout.isTTY) {
-  console.log('\n(Not a terminal: stopping here. Run `npm run demo` in a terminal to keep VS Code running.)');
-  cleanup();
-  process.exit(0);
-}
-console.log('\nPress Ctrl-C to stop.');
+when to Download & Decrypt. Right-click a file → "Show Backed-up Versions" to compare it with a
+backed-up version. "Glacier Backup: Show Log" opens the extension's log (code-server cannot show
+the Output view's log channel, so the extension opens its plain log file there).`);
+console.log(`\nRunning until stopped (Ctrl-C, or kill ${process.pid}).`);
 await new Promise(() => undefined);

@@ -151,14 +151,19 @@ export class ArchiveCatalog implements vscode.Disposable {
 
   setState(id: string, state: GlacierState): void {
     const a = this.get(id);
-    if (!a) return;
+    if (!a || JSON.stringify(a.state) === JSON.stringify(state)) return;
     a.state = state;
     this.changed.fire();
   }
 
   /** The poller's list of pending restores: the tree's state derives from it (viewModel.archiveKind). */
   setPending(list: readonly PendingRestore[]): void {
+    // The poller publishes after every check; the tree is redrawn (which closes a context menu
+    // open on it) only when what it shows of the list changed.
+    const shown = (l: readonly PendingRestore[]): string => JSON.stringify(l.map((p) => [p.id, p.store, p.requestedAt, p.tier ?? null]));
+    const same = shown(list) === shown(this.pending);
     this.pending = [...list];
+    if (same) return;
     this.applyPending();
     this.changed.fire();
   }

@@ -120,7 +120,8 @@ export class ArchivesView implements vscode.TreeDataProvider<Node>, vscode.Dispo
         item.description = look.description;
         item.iconPath = new vscode.ThemeIcon(look.icon);
         item.tooltip = node.entry.path;
-        item.contextValue = 'entry';
+        item.contextValue = `entry.${node.entry.type}`;
+        if (node.entry.type === 'file') item.command = { command: 'glacierBackup.versionActions', title: 'Compare, Open or Restore…', arguments: [node] };
         return item;
       }
       case 'more':

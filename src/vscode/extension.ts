@@ -19,9 +19,10 @@ import { ReportDocuments } from './reportDocuments';
 import { RestorePoller } from './restorePoller';
 import { Secrets } from './secrets';
 import { section } from './settings';
+import { VersionCopies, versionScheme } from './versionCopies';
 
 export function activate(context: vscode.ExtensionContext): void {
-  const log = createLog();
+  const log = createLog(context.logUri.fsPath);
   const secrets = new Secrets(context.secrets, log);
   const connection = new Connection(secrets, log);
   const catalog = new ArchiveCatalog(connection, path.join(context.globalStorageUri.fsPath, 'catalog'), log);
@@ -38,6 +39,10 @@ export function activate(context: vscode.ExtensionContext): void {
     await vscode.commands.executeCommand('setContext', 'glacierBackup.filtered', view.filterText !== '');
   };
 
+  const versions = new VersionCopies(path.join(context.globalStorageUri.fsPath, 'versions'));
+  void versions.clear().catch((err: unknown) => log.warn(`downloaded versions: ${describeError(err)}`));
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(versionScheme, versions));
+
   const services: Services = {
     connection,
     catalog,
@@ -47,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
     stateDir: path.join(context.globalStorageUri.fsPath, 'state'),
     wantedFiles: new WantedFiles(context.globalState),
     reports,
+    versions,
     revealArchive: async (id) => {
       // The view may never have been shown (and so never listed) in this window, or filter it out.
       if (!view.archiveNode(id) && view.filterText) await setFilter('');

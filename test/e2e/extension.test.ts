@@ -56,15 +56,6 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** VS Code adds an extension's menu items once its host has scanned it, a little after the workbench is up. */
-async function waitForExplorerAction(name: string, action: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!(await vs.wb.explorerContextMenuItems(name)).includes(action)) {
-    if (Date.now() > deadline) throw new Error(`"${action}" never appeared in the Explorer context menu`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
 /** The theme colours of the archive states (viewModel.kindIcon); a row's icon is drawn in one of them. */
 const stateColors = ['charts.blue', 'charts.yellow', 'charts.green', 'problemsWarningIcon.foreground', 'disabledForeground'];
 
@@ -77,7 +68,7 @@ describe('Glacier Backup in VS Code', () => {
   it('backs up a folder from the Explorer: passphrase prompt, status bar progress, archive in the tree', async () => {
     const { wb } = vs;
     await wb.run('backup', async () => {
-      await waitForExplorerAction('src', 'Back up to Glacier');
+      await wb.waitForExplorerAction('src', 'Back up to Glacier');
       await wb.explorerContextAction('src', 'Back up to Glacier');
       const first = await wb.fillInputBox(passphrase, { expectPassword: true, title: /encryption passphrase/ });
       assert.match(first.title, /encryption passphrase/);
@@ -224,7 +215,7 @@ describe('Glacier Backup in VS Code', () => {
       const archivesBefore = (await moto.keys(bucket)).filter((k) => k.endsWith('.tar.gpg'));
       // The network stalls: parts get no answer, so the job is still running when Cancel comes.
       proxy.holdParts(true);
-      await waitForExplorerAction('more', 'Back up to Glacier');
+      await wb.waitForExplorerAction('more', 'Back up to Glacier');
       await wb.explorerContextAction('more', 'Back up to Glacier');
       // Running: the part of the file read before the stalled parts hold it up shows as progress
       // (with no speed if it all came within the first second).
@@ -249,7 +240,7 @@ describe('Glacier Backup in VS Code', () => {
       writePatternedFile(path.join(folder, 'data.bin'), 40 * 1024 * 1024, 0x3c3c3c3c);
       // Parts 1 and 2 get through; later parts stall, as on a network that went away.
       proxy.holdParts(true, 3);
-      await waitForExplorerAction('resumable', 'Back up to Glacier');
+      await wb.waitForExplorerAction('resumable', 'Back up to Glacier');
       await wb.explorerContextAction('resumable', 'Back up to Glacier');
       let open: { key: string; uploadId: string } | undefined;
       const deadline = Date.now() + 60_000;

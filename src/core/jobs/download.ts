@@ -40,6 +40,11 @@ export interface DownloadRequest {
   folderName?: string;
   /** Subset: archive paths (a folder includes what is inside it) or globs. */
   only?: readonly string[];
+  /**
+   * Subset by exact archive paths (readable form; a folder includes what is inside it), never
+   * taken as globs: what a front end passes for a file the user picked, whose name may hold `*` or `[`.
+   */
+  paths?: readonly string[];
   /** Recreate symlinks that point outside the restored folder (absolute links in the user's own data). They are never followed while restoring. */
   allowOutsideLinks?: boolean;
   signal?: AbortSignal;
@@ -79,9 +84,10 @@ export async function openRestored(
 export async function download(req: DownloadRequest): Promise<DownloadResult> {
   const { store, id, signal } = req;
   const { manifest, status } = await openRestored(store, id, req.decryption, signal);
-  const filter = subsetFilter(req.only);
+  const filter = req.paths?.length ? exactFilter(req.paths) : subsetFilter(req.only);
   const expected = manifest.entries.filter((e) => filter(e.path));
-  if (req.only?.length && expected.length === 0) throw new GlacierError('usage', `nothing in archive ${id} matches ${req.only.join(', ')}`);
+  const asked = req.paths ?? req.only ?? [];
+  if (asked.length && expected.length === 0) throw new GlacierError('usage', `nothing in archive ${id} matches ${asked.join(', ')}`);
   const folder = checkFolderName(req.folderName ?? defaultFolderName(manifest));
 
   const dest = path.resolve(req.dest);
@@ -137,6 +143,15 @@ export function subsetFilter(only: readonly string[] | undefined): (archivePath:
     return (candidate: string): boolean => (glob ? glob(candidate) : candidate === clean || candidate.startsWith(`${clean}/`));
   });
   return (archivePath) => matchers.some((m) => m(readableName(archivePath)));
+}
+
+/** Exact archive paths (readable form): a path and what is inside it, with no pattern characters. */
+export function exactFilter(paths: readonly string[]): (archivePath: string) => boolean {
+  const wanted = paths.map((p) => p.replace(/\/+$/, ''));
+  return (archivePath) => {
+    const name = readableName(archivePath);
+    return wanted.some((w) => name === w || name.startsWith(`${w}/`));
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { GlacierError } from '../../core/errors';
 import type { ManifestEntry } from '../../core/model/entry';
 import { formatBytes } from '../../core/model/format';
+import { relativeTime } from '../../core/model/fileVersions';
 import { searchFiles, shortDate, stateText, type ArchiveInfo } from '../viewModel';
 import type { Services } from './services';
 
@@ -54,9 +55,14 @@ export async function pickArchiveOrFile(s: Services): Promise<{ id: string; file
   qp.items = archives;
   const loaded: { id: string; label: string; entries: readonly ManifestEntry[] }[] = [];
   let closed = false;
+  // The same file in several archives: the archive's date tells the hits apart.
+  const hitDate = (id: string): string => {
+    const created = s.catalog.get(id)?.summary?.created;
+    return created ? ` · ${shortDate(created)} (${relativeTime(new Date(created))})` : '';
+  };
   const update = (): void => {
     const hits = searchFiles(loaded, qp.value).map(
-      (h): ArchivePick => ({ id: h.id, file: h.path, label: `$(file) ${path.posix.basename(h.path)}`, description: h.path, detail: `in ${h.label}`, alwaysShow: true }),
+      (h): ArchivePick => ({ id: h.id, file: h.path, label: `$(file) ${path.posix.basename(h.path)}`, description: h.path, detail: `in ${h.label}${hitDate(h.id)}`, alwaysShow: true }),
     );
     qp.items = [...archives, ...hits];
   };

@@ -7,6 +7,7 @@ import { restoreNotes, restoreNotesSummary } from '../../core/jobs/restoreNotes'
 import { archiveStatus } from '../../core/jobs/restoreRequest';
 import { openWithPassphrase } from '../passphraseRetry';
 import { plural } from '../when';
+import { pickDestination } from './destination';
 import type { Services } from './services';
 
 /**
@@ -26,19 +27,8 @@ export async function downloadFlow(s: Services, id: string, file?: string): Prom
     return go ? id : undefined;
   }
   const label = s.catalog.get(id)?.summary?.label ?? id;
-  const ws = vscode.workspace.workspaceFolders?.[0];
-  const choices = [
-    ...(ws ? [{ label: `$(folder) New folder in ${ws.name}`, description: ws.uri.fsPath, dest: ws.uri.fsPath }] : []),
-    { label: '$(folder-opened) Choose a folder…', description: '', dest: '' },
-  ];
-  const where = choices.length === 1 ? choices[0] : await vscode.window.showQuickPick(choices, { title: `Download & decrypt ${label} into…` });
-  if (!where) return undefined;
-  let dest = where.dest;
-  if (!dest) {
-    const picked = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, title: 'A new folder is created inside this one', openLabel: 'Restore Here' });
-    if (!picked?.[0]) return undefined;
-    dest = picked[0].fsPath;
-  }
+  const dest = await pickDestination(`Download & decrypt ${label} into…`);
+  if (!dest) return undefined;
   let only: string[] | undefined;
   if (wanted) {
     const what = await vscode.window.showQuickPick(

@@ -25,6 +25,7 @@ import { escrowKey, recoverKey } from './escrowFlow';
 import { startPassphraseReminder } from '../passphraseReminder';
 import { showRestores } from './showRestores';
 import { verifyFlow } from './verifyFlow';
+import { entryAction, entryMenu, showVersions } from './versionsFlow';
 
 /** Runs a command body; a cancelled prompt ends quietly, any other error is one line to the user. */
 function guarded<A extends unknown[]>(log: Log, body: (...args: A) => Promise<unknown>): (...args: A) => Promise<void> {
@@ -96,4 +97,9 @@ export function registerCommands(subscriptions: vscode.Disposable[], s: Services
   register('showLog', async () => s.log.show(true));
   subscriptions.push(startPassphraseReminder(s.stateDir, s.log));
   register('showRestores', (id?: string) => showRestores(s, typeof id === 'string' ? id : undefined));
+  register('showVersions', (uri?: vscode.Uri) => showVersions(s, uri));
+  register('versionActions', (node?: Node) => entryMenu(s, node));
+  register('compareVersion', (node?: Node) => entryAction(s, node, 'compare'));
+  register('openVersion', (node?: Node) => entryAction(s, node, 'open'));
+  register('restoreVersion', (node?: Node) => entryAction(s, node, 'restore'));
 }

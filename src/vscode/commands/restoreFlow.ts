@@ -12,9 +12,9 @@ import type { Services } from './services';
  * there. An archive that needs no restore is offered for download instead: the result is then the
  * archive (and file) to download, which retrieve.ts hands to the download flow.
  */
-export async function restoreFlow(s: Services, givenId?: string): Promise<{ id: string; file?: string } | undefined> {
+export async function restoreFlow(s: Services, givenId?: string, givenFile?: string): Promise<{ id: string; file?: string } | undefined> {
   await ensureListed(s);
-  const picked = givenId ? { id: givenId } : await pickArchiveOrFile(s);
+  const picked = givenId ? { id: givenId, ...(givenFile ? { file: givenFile } : {}) } : await pickArchiveOrFile(s);
   if (!picked) return undefined;
   const info = s.catalog.get(picked.id);
   const { store, settings } = await s.connection.connect();

@@ -8,6 +8,7 @@ import type { JobQueue } from '../jobQueue';
 import type { Log } from '../log';
 import type { ReportDocuments } from '../reportDocuments';
 import type { RestorePoller } from '../restorePoller';
+import type { VersionCopies } from '../versionCopies';
 import type { WantedFiles } from './wantedFiles';
 
 export interface Services {
@@ -21,5 +22,7 @@ export interface Services {
   wantedFiles: WantedFiles;
   /** Read-only documents for reports (Check Bucket, Show Manifest). */
   reports: ReportDocuments;
+  /** Downloaded versions of files, shown read-only (Show Backed-up Versions). */
+  versions: VersionCopies;
   revealArchive(id: string): Promise<void>;
 }

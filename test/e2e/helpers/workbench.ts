@@ -82,6 +82,12 @@ export const sel = {
   treeRowIcon: '.custom-view-tree-node-item-icon',
   /** The part of a row holding label and description, cut off with an ellipsis when too narrow. */
   treeRowLabelContainer: '.monaco-icon-label-container',
+  // The active diff editor's two sides (vscode.diff): <div class="monaco-diff-editor"> holding
+  // <div class="editor original"> and <div class="editor modified">, each a Monaco editor.
+  diffOriginalLines: '.part.editor .editor-group-container.active .monaco-diff-editor .editor.original .view-lines .view-line',
+  diffModifiedLines: '.part.editor .editor-group-container.active .monaco-diff-editor .editor.modified .view-lines .view-line',
+  // The active editor tab's label.
+  activeTabLabel: '.part.editor .editor-group-container.active .tabs-container .tab.active .label-name',
 } as const;
 
 /** Chromium flags for this offline machine (see shared/recipes/vscode-e2e.md). */
@@ -249,6 +255,23 @@ export class Workbench {
     return (await this.page.locator(`${sel.quickInputRow} ${sel.labelName}`).allTextContents()).map((t) => t.trim());
   }
 
+  /** Each visible quick pick row as "label description detail" (whitespace collapsed), top to bottom. */
+  async quickPickRows(): Promise<string[]> {
+    await this.page.locator(sel.quickInputRow).first().waitFor({ state: 'visible' });
+    return this.page.evaluate((q) => {
+      const rows = Array.from(document.querySelectorAll<HTMLElement>(q.row)).sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+      // The detail is a second icon label in the row: its .label-name follows the description.
+      // (No named function in here: tsx would wrap it in a helper the page does not have.)
+      return rows.map((r) =>
+        Array.from(r.querySelectorAll(q.parts))
+          .map((e) => (e.textContent ?? '').trim())
+          .filter(Boolean)
+          .join(' ')
+          .replace(/\s+/g, ' '),
+      );
+    }, { row: sel.quickInputRow, parts: `${sel.labelName}, ${sel.labelDescription}` });
+  }
+
   /**
    * Picks a quick pick item by its label (exact for a string). With `filter` (the default) the
    * label is typed first, as a user would in a long list.
@@ -258,6 +281,9 @@ export class Workbench {
     await box.waitFor({ state: 'visible' });
     if ((options.filter ?? true) && typeof label === 'string') await box.fill(label);
     const row = this.quickRow(label).first();
+    // The pointer may rest on the row picked before, whose hover (a long description's tooltip)
+    // would cover this one and take the click: move it out of the list first.
+    await this.page.mouse.move(0, 0);
     await row.click();
     await row.waitFor({ state: 'hidden' });
   }
@@ -338,6 +364,15 @@ export class Workbench {
     await this.dismiss();
     await this.explorerRow(name).click({ button: 'right' });
     await this.pickContextMenuItem(action);
+  }
+
+  /** Waits until an Explorer row's context menu has `action`: VS Code adds an extension's items once its host has scanned it, a little after the workbench is up. */
+  async waitForExplorerAction(name: string, action: string, timeout = 60_000): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (!(await this.explorerContextMenuItems(name)).includes(action)) {
+      if (Date.now() > deadline) throw new Error(`"${action}" never appeared in the Explorer context menu`);
+      await this.page.waitForTimeout(1000);
+    }
   }
 
   /** Right-clicks an Explorer row and returns its context menu's items (the menu is closed again). */
@@ -652,6 +687,30 @@ export class Workbench {
       throw new Error(`active editor text ${JSON.stringify(text)} does not match ${String(expected)} within ${timeout} ms`, { cause: err });
     }
     return this.activeEditorText();
+  }
+
+  /**
+   * Waits for the active editor to be a diff editor whose left (original) and right (modified)
+   * sides show these texts (lines "\n"-joined; a RegExp matches anywhere), and returns them with
+   * the tab's title.
+   */
+  async waitForDiffEditor(original: string | RegExp, modified: string | RegExp, timeout = STEP_TIMEOUT): Promise<{ original: string; modified: string; title: string }> {
+    const read = (q: string) =>
+      this.page.evaluate((sel) => {
+        const lines = Array.from(document.querySelectorAll<HTMLElement>(sel)).sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+        return lines.map((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ')).join('\n');
+      }, q);
+    const fits = (text: string, want: string | RegExp) => (typeof want === 'string' ? text === want : want.test(text));
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const got = { original: await read(sel.diffOriginalLines), modified: await read(sel.diffModifiedLines) };
+      if (fits(got.original, original) && fits(got.modified, modified)) {
+        const title = ((await this.page.locator(sel.activeTabLabel).first().textContent()) ?? '').trim();
+        return { ...got, title };
+      }
+      if (Date.now() > deadline) throw new Error(`no diff editor showing ${String(original)} ↔ ${String(modified)} within ${timeout} ms; it shows ${JSON.stringify(got)}`);
+      await this.page.waitForTimeout(200);
+    }
   }
 }
 
