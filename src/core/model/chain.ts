@@ -17,6 +17,20 @@ export const chainLimits = {
   maxRenames: 10_000,
 };
 
+/** When a new full backup starts (settings `fullEvery`, `fullAfterDays`). */
+export interface ChainPolicy {
+  /** Increments after which the next backup is a full one. */
+  fullEvery: number;
+  /** Age of the chain's full, in days, after which the next backup is a full one. */
+  fullAfterDays: number;
+}
+
+/**
+ * A restore reads at most 31 archives, and a chain's archives age past Deep Archive's 180-day
+ * minimum storage together (a full kept longer than the increments that need it costs nothing extra).
+ */
+export const defaultChainPolicy: ChainPolicy = { fullEvery: 30, fullAfterDays: 90 };
+
 /** A chunk of a big file: its SHA-256 (hex), its length, and the id of the archive holding its bytes. */
 export type ChunkRef = [sha256: string, length: number, archive: string];
 
