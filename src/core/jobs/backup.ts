@@ -18,7 +18,7 @@ import { packTar, tarSizeBound, type PackReport } from '../pack/tarWriter';
 import type { SourceEntryList } from '../pack/entryList';
 import { archiveSizeBound } from '../pack/incremental/sizeBound';
 import type { ArchiveResult } from '../pack/incremental/archiveWriter';
-import type { IncrementPlan } from '../pack/incremental/plan';
+import { planSnapshot, type IncrementPlan } from '../pack/incremental/plan';
 import { walk, type Skipped } from '../pack/walk';
 import { formatBytes } from '../model/format';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
@@ -30,7 +30,7 @@ import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type New
 import { recordBackup } from '../catalog/dedupState';
 import { claimJournal, removeJournal } from '../catalog/uploadJournal';
 import { abandonInterrupted, noteUpload, planUpload, type UploadPlan } from './uploadPlan';
-import { findPrevious, fullReason, incrementFingerprint, incrementManifest, incrementTar, planIncrement } from './increment';
+import { countFilesAndLinks, findPrevious, fullReason, hasBigFiles, incrementBytes, incrementFingerprint, incrementManifest, incrementTar, planIncrement } from './increment';
 import { defaultChainPolicy, type ChainPolicy } from '../model/chain';
 
 export interface BackupProgress {
@@ -147,13 +147,15 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
 
   // An increment of the previous snapshot, unless the chain policy (or --full) says a full one.
   const encryption = { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) };
-  const incPlan = previous && !req.full ? planIncrement(scanned.entries, previous) : undefined;
-  const why = fullReason({ previous, plan: incPlan, fileBytes: progress.bytesTotal, encryption, policy: req.chainPolicy ?? defaultChainPolicy, forced: req.full ?? false, now: new Date() });
-  const inc = why === undefined && previous && incPlan ? { previous, plan: incPlan } : undefined;
+  const incPlan = previous ? planIncrement(scanned.entries, previous) : undefined;
+  const toStore = previous && incPlan ? incrementBytes(scanned.entries, incPlan, previous) : 0;
+  const why = fullReason({ previous, plan: incPlan, toStore, fileBytes: progress.bytesTotal, encryption, policy: req.chainPolicy ?? defaultChainPolicy, forced: req.full ?? false, now: new Date() });
+  // A full is written as version 1, unless it holds big files: then as version 2, by chunks, which the next increments refer to.
+  const inc = why === undefined && previous && incPlan ? { previous, plan: incPlan } : hasBigFiles(scanned.entries) ? { plan: planSnapshot(scanned.entries) } : undefined;
 
   const bound = inc ? archiveSizeBound(scanned.entries, inc.plan) : tarSizeBound(scanned.entries);
   const cipherBound = bound + Math.ceil(bound / 1000) + (1 << 20);
-  const plan = await planUpload(req, sources, inc ? incrementFingerprint(fingerprint, inc.previous.id) : fingerprint, store.partSize(cipherBound), cipherBound);
+  const plan = await planUpload(req, sources, inc?.previous ? incrementFingerprint(fingerprint, inc.previous.id) : fingerprint, store.partSize(cipherBound), cipherBound);
   const { id, key: archiveKey, partSize, started } = plan.journal;
   if (plan.resume) {
     const stored = [...plan.resume.parts.values()].reduce((n, p) => n + p.size, 0);
@@ -223,10 +225,10 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     skipped: skipped.map((s) => ({ path: s.path, reason: `${s.reason}: ${s.detail}` })),
     changed: packed.changed,
   };
-  const counts = v2?.fields ?? incPlan?.counts ?? { added: manifest.fileCount, changedFiles: 0, removed: 0 };
+  const counts = incPlan?.counts ?? v2?.fields ?? { added: countFilesAndLinks(v1.entries), changedFiles: 0, removed: 0 };
   const summary: BackupSummary = {
-    kind: v2 ? 'increment' : 'full',
-    ...(v2 || !previous ? {} : { fullReason: why }),
+    kind: inc?.previous ? 'increment' : 'full',
+    ...(why === undefined || !previous ? {} : { fullReason: why }),
     added: counts.added,
     changedFiles: counts.changedFiles,
     removed: counts.removed,

@@ -8,20 +8,21 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { GlacierError, throwIfAborted } from '../errors';
-import { sourcesKey, type CatalogEntry, type Manifest } from '../catalog/manifest';
+import { archivesNeeded, sourcesKey, type CatalogEntry, type Manifest } from '../catalog/manifest';
 import { listArchives, readManifest } from '../catalog/catalog';
 import { lastBackup } from '../catalog/dedupState';
 import { keys } from '../store/keys';
 import type { BackupRequest } from './backup';
 import type { ManifestV2Fields } from '../catalog/manifestV2';
 import { chainLimits, chainNeeds, fullChain, holdersOf, nextChain, type ChainPolicy } from '../model/chain';
-import { fsPath } from '../pack/rawNames';
+import { entryName, fsPath } from '../pack/rawNames';
 import type { SourceEntryList } from '../pack/entryList';
 import { emptyResult, writeArchive, type ArchiveResult } from '../pack/incremental/archiveWriter';
 import { manifestEntriesV2 } from '../pack/incremental/entries';
 import type { ConfirmRename } from '../pack/incremental/folderRenames';
 import { planSnapshot, type IncrementPlan } from '../pack/incremental/plan';
 import { tarChunkSize } from '../pack/tarWriter';
+import { isChunkable } from '../pack/incremental/records';
 
 
 /**
@@ -52,11 +53,11 @@ export async function findPrevious(req: BackupRequest, sources: string, fingerpr
     }
     if (sourcesKey(m.host, m.sources) !== sources) continue;
     if (m.fingerprint === fingerprint && m.changed.length === 0) return { unchanged: m.id };
-    const chain = m.chain?.archives ?? [m.id];
-    const present = new Set(listing.filter((l) => l.archive).map((l) => l.id));
-    const gone = chain.find((id) => !present.has(id));
+    // An increment needs no archive of the chain that this snapshot does not (format.md "Chains").
+    const present = new Set(listing.filter((l) => l.archive && l.manifest).map((l) => l.id));
+    const gone = archivesNeeded(m).find((id) => !present.has(id));
     if (gone !== undefined) {
-      req.onNotice?.(`archive ${gone} of the last backup's chain is no longer in the bucket: this backup is a full one`);
+      req.onNotice?.(`archive ${gone}, which the last backup of these files needs, is no longer in the bucket: this backup is a full one`);
       return {};
     }
     return { previous: m };
@@ -103,11 +104,12 @@ function sha256Of(file: string): string | undefined {
 
 /**
  * Why this backup is a full one rather than an increment of `previous` (undefined: an increment).
- * `fileBytes` is the walked files' total, against which the increment's size is judged.
  */
 export function fullReason(o: {
   previous: Manifest | undefined;
   plan: IncrementPlan | undefined;
+  /** What the increment would store (incrementBytes), against `fileBytes`, the walked files' total. */
+  toStore: number;
   fileBytes: number;
   encryption: { mode: string; recipients: readonly string[] };
   policy: ChainPolicy;
@@ -126,8 +128,23 @@ export function fullReason(o: {
   if (previous.encryption.mode !== o.encryption.mode || previous.encryption.recipients.join(',') !== o.encryption.recipients.join(',')) {
     return 'the encryption settings changed since the last backup';
   }
-  if (plan.counts.uploadedBytes * 2 > o.fileBytes && o.fileBytes > 0) return 'most of the files changed';
+  if (o.toStore * 2 > o.fileBytes && o.fileBytes > 0) return 'most of the files changed';
   return undefined;
+}
+
+/**
+ * About what an increment stores: the changed files' bytes, except big files the previous
+ * snapshot already stored by chunks (only their changed chunks are stored; that is not known
+ * before they are read).
+ */
+export function incrementBytes(entries: SourceEntryList, plan: IncrementPlan, previous: Manifest): number {
+  const chunked = new Set(previous.entries.filter((e) => e.chunks).map((e) => entryName(e)));
+  let total = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries.get(i);
+    if (e.type === 'file' && plan.entries[i]!.letter === 'Y' && !chunked.has(e.path)) total += e.size;
+  }
+  return total;
 }
 
 /** The fingerprint an increment's upload journal records: the walk and the snapshot it continues. */
@@ -190,16 +207,32 @@ export function incrementTar(
   return { stream: generate(), report };
 }
 
-/** The entries and version 2 fields of an increment `id` of `previous`. */
+/** Whether any walked file is stored by chunks in format version 2 (records.ts isChunkable). */
+export function hasBigFiles(entries: SourceEntryList): boolean {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries.get(i);
+    if (e.type === 'file' && isChunkable(e.path, e.size)) return true;
+  }
+  return false;
+}
+
+/** Files and symlinks: what a full backup "added". */
+export function countFilesAndLinks(entries: Iterable<{ type: string }>): number {
+  let n = 0;
+  for (const e of entries) if (e.type !== 'directory') n++;
+  return n;
+}
+
+/** The entries and version 2 fields of snapshot `id`: an increment of `previous`, or a full without it. */
 export function incrementManifest(
   entries: SourceEntryList,
   plan: IncrementPlan,
   written: ArchiveResult,
-  previous: Manifest,
+  previous: Manifest | undefined,
   id: string,
 ): { entries: CatalogEntry[]; fields: ManifestV2Fields; fileCount: number; fileBytes: number } {
   const list = [...manifestEntriesV2(entries, plan, written)];
-  const chain = nextChain(previous.chain ?? fullChain(previous.id), id, plan.renames.length > 0);
+  const chain = previous ? nextChain(previous.chain ?? fullChain(previous.id), id, plan.renames.length > 0) : fullChain(id);
   const needs = chainNeeds(chain, holdersOf(list, id));
   let fileCount = 0;
   let fileBytes = 0;

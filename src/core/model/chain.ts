@@ -1,5 +1,5 @@
 /**
- * Chains of snapshots (docs/format-v2.md, format version 2): a full snapshot and the increments
+ * Chains of snapshots (docs/format.md, "Chains", format version 2): a full snapshot and the increments
  * after it, the fields a version 2 manifest adds per entry, and which archives a restore reads.
  * Pure: no I/O, shared by the planner (pack/incremental), the manifest validator (catalog) and,
  * later, the restore planner.
