@@ -1,4 +1,5 @@
 /** `glacierBackup.*` settings → engine configuration. Settings never hold a secret. */
+import { defaultChainPolicy } from '../core/model/chain';
 import * as vscode from 'vscode';
 import { isStorageClass, normalisePrefix, type StorageClass, type StoreConfig } from '../core/config';
 import { compressions, type Compression } from '../core/crypto/compress';
@@ -26,6 +27,9 @@ export interface Settings {
   confirmLargeUploads: boolean;
   largeUploadThresholdMB: number;
   uploadConcurrency: number;
+  /** When a backup starts a new chain (core/model/chain.ts ChainPolicy). */
+  fullEvery: number;
+  fullAfterDays: number;
   compression: Compression;
 }
 
@@ -51,6 +55,8 @@ export function readSettings(scope?: vscode.Uri): Settings {
     confirmLargeUploads: c.get<boolean>('confirmLargeUploads', true),
     largeUploadThresholdMB: c.get<number>('largeUploadThresholdMB', 1024),
     uploadConcurrency: Math.min(16, Math.max(1, c.get<number>('uploadConcurrency', 4))),
+    fullEvery: Math.min(999, Math.max(0, Math.floor(c.get<number>('fullEvery', defaultChainPolicy.fullEvery)))),
+    fullAfterDays: Math.min(3650, Math.max(0, Math.floor(c.get<number>('fullAfterDays', defaultChainPolicy.fullAfterDays)))),
     compression: oneOf(c.get<string>('compression', 'auto'), compressions, 'auto'),
   };
 }

@@ -1,7 +1,7 @@
 /** The Back up to Glacier and Back up Workspace Folder… commands: the backup job in the job queue. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { backup } from '../../core/jobs/backup';
+import { backup, describeSummary } from '../../core/jobs/backup';
 import { formatBytes } from '../../core/model/format';
 import { section } from '../settings';
 import { dollars, monthlyCost, prices } from '../viewModel';
@@ -56,6 +56,7 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
       followSymlinks: settings.followSymlinks,
       concurrency: settings.uploadConcurrency,
       compression: settings.compression,
+      chainPolicy: { fullEvery: settings.fullEvery, fullAfterDays: settings.fullAfterDays },
       stateDir: s.stateDir,
       signal: job.signal,
       onProgress: (p) => job.report(p.bytesRead, p.bytesTotal, p.phase === 'uploading' ? undefined : `${p.phase}…`),
@@ -80,8 +81,10 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
   }
   const m = result.manifest!;
   const skipped = result.skipped.length ? ` ${result.skipped.length} entries were skipped (see the log).` : '';
+  const what = result.summary ? ` ${describeSummary(result.summary)}.` : '';
+  if (result.summary?.fullReason) s.log.info(`${label}: a full backup: ${result.summary.fullReason}`);
   const pick = await vscode.window.showInformationMessage(
-    `Glacier Backup: backed up ${m.label} as archive ${m.id}: ${m.fileCount} files, ${formatBytes(m.archive.size)} in ${m.archive.storageClass}.${skipped}`,
+    `Glacier Backup: backed up ${m.label} as archive ${m.id}: ${m.fileCount} files, ${formatBytes(m.archive.size)} in ${m.archive.storageClass}.${what}${skipped}`,
     'Show in Archives',
   );
   if (pick) await s.revealArchive(m.id);
