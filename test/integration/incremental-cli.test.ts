@@ -130,6 +130,13 @@ describe('incremental backups through the CLI', () => {
     }
   });
 
+  it('verify checks each archive of the chain against what its manifest places in it', async () => {
+    for (const d of days) {
+      const res = await runCli(['verify', d.id], env());
+      assert.equal(res.code, 0, res.stderr);
+    }
+  });
+
   it('the restore-by-hand block rebuilds the same trees from the `needs` objects with gpg and tar', async () => {
     const gpg = new Gpg();
     try {

@@ -28,6 +28,7 @@ import { PartBuffers } from '../store/partBuffers';
 import { writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { recordBackup } from '../catalog/dedupState';
+import { saveLastManifest } from '../catalog/chainState';
 import { claimJournal, removeJournal } from '../catalog/uploadJournal';
 import { abandonInterrupted, noteUpload, planUpload, type UploadPlan } from './uploadPlan';
 import { countFilesAndLinks, findPrevious, fullReason, hasBigFiles, incrementBytes, incrementFingerprint, incrementManifest, incrementTar, planIncrement } from './increment';
@@ -251,6 +252,10 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   }
   if (req.stateDir && packed.changed.length === 0) {
     await recordBackup(req.stateDir, store, sources, { id, fingerprint }).catch(() => undefined);
+  }
+  if (req.stateDir && req.encryption.mode === 'public-key') {
+    // What the next increment continues from, as manifests cannot be read in this mode.
+    await saveLastManifest(req.stateDir, store, sources, manifest).catch((err: unknown) => req.onNotice?.(`could not keep a local copy of the manifest (${describeError(err)}): the next backup will be a full one`));
   }
   return { status: 'created', id, manifest, skipped, changed: packed.changed, summary };
 }

@@ -106,6 +106,9 @@ export async function downloadChain(req: DownloadRequest, m: Manifest, dest: str
           decryption: req.decryption,
           staging: into,
           filter: (name) => w.members.has(name) || w.chunks.has(name),
+          // Only wanted files are written into the parts; symlinks are made from the manifest,
+          // and their targets checked there (place), with the user's --allow-outside-links.
+          allowOutsideLinks: true,
           signal: req.signal,
           what: `archive ${w.id}`,
           notRestored: `snapshot ${m.id} needs archive ${w.id} of its chain, which is not restored: request a restore first (glacier-backup restore ${m.id})`,

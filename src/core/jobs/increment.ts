@@ -11,6 +11,7 @@ import { GlacierError, throwIfAborted } from '../errors';
 import { archivesNeeded, sourcesKey, type CatalogEntry, type Manifest } from '../catalog/manifest';
 import { listArchives, readManifest } from '../catalog/catalog';
 import { lastBackup } from '../catalog/dedupState';
+import { loadLastManifest } from '../catalog/chainState';
 import { keys } from '../store/keys';
 import type { BackupRequest } from './backup';
 import type { ManifestV2Fields } from '../catalog/manifestV2';
@@ -41,8 +42,20 @@ export async function findPrevious(req: BackupRequest, sources: string, fingerpr
   }
   // Listing also checks early that the bucket exists and the credentials work.
   const listing = await listArchives(store, req.signal);
+  const present = new Set(listing.filter((l) => l.archive && l.manifest).map((l) => l.id));
+  const continuable = (m: Manifest): { previous?: Manifest } => {
+    // An increment needs no archive of the chain that this snapshot does not (format.md "Chains").
+    const gone = archivesNeeded(m).find((id) => !present.has(id));
+    if (gone === undefined) return { previous: m };
+    req.onNotice?.(`archive ${gone}, which the last backup of these files needs, is no longer in the bucket: this backup is a full one`);
+    return {};
+  };
   const dec = req.decryption;
-  if (!dec || (!dec.passphrase && !dec.privateKeys?.length)) return {};
+  if (!dec || (!dec.passphrase && !dec.privateKeys?.length)) {
+    // Public-key mode without the private key: the local copy of the last manifest, if any.
+    const local = req.stateDir ? await loadLastManifest(req.stateDir, store, sources) : undefined;
+    return local && sourcesKey(local.host, local.sources) === sources ? continuable(local) : {};
+  }
   for (const item of listing) {
     if (!item.archive || !item.manifest) continue;
     let m: Manifest;
@@ -53,14 +66,7 @@ export async function findPrevious(req: BackupRequest, sources: string, fingerpr
     }
     if (sourcesKey(m.host, m.sources) !== sources) continue;
     if (m.fingerprint === fingerprint && m.changed.length === 0) return { unchanged: m.id };
-    // An increment needs no archive of the chain that this snapshot does not (format.md "Chains").
-    const present = new Set(listing.filter((l) => l.archive && l.manifest).map((l) => l.id));
-    const gone = archivesNeeded(m).find((id) => !present.has(id));
-    if (gone !== undefined) {
-      req.onNotice?.(`archive ${gone}, which the last backup of these files needs, is no longer in the bucket: this backup is a full one`);
-      return {};
-    }
-    return { previous: m };
+    return continuable(m);
   }
   return {};
 }
