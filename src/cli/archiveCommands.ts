@@ -1,12 +1,12 @@
 /** The CLI's archive commands: backup, list and files. Results go to stdout; progress and notes to stderr. */
 import { defaultExcludes } from '../core/config';
 import { GlacierError } from '../core/errors';
-import { backup, type BackupProgress } from '../core/jobs/backup';
+import { backup, describeSummary, type BackupProgress } from '../core/jobs/backup';
 import { listArchivesWithState } from '../core/jobs/listing';
 import { openManifest } from '../core/jobs/manifest';
 import { formatBytes } from '../core/model/format';
 import { describeState } from '../core/model/glacierState';
-import { compression, concurrency, stateDir } from './options';
+import { chainPolicy, compression, concurrency, stateDir } from './options';
 import { printable, printableJson } from '../core/util/printable';
 import { backupKeys, decryption, type Context } from './context';
 
@@ -22,6 +22,8 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
     decryption: dec,
     label: ctx.options.label,
     force: ctx.options.force,
+    full: ctx.options.full,
+    chainPolicy: chainPolicy(ctx.options),
     exclude,
     followSymlinks: ctx.options['follow-symlinks'],
     concurrency: concurrency(ctx.options),
@@ -39,6 +41,7 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
     const m = result.manifest;
     const skippedNote = result.skipped.length ? `, ${result.skipped.length} skipped` : '';
     ctx.err(`created archive ${m.id}: ${m.fileCount} files, ${formatBytes(m.fileBytes)} → ${formatBytes(m.archive.size)} ${m.archive.storageClass}${skippedNote}`);
+    if (result.summary) ctx.err(`${describeSummary(result.summary)}${result.summary.fullReason ? `: ${result.summary.fullReason}` : ''}`);
   }
   ctx.out(result.id);
 }

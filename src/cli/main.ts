@@ -22,7 +22,9 @@ declare const PACKAGE_VERSION: string;
 const usage = `usage: glacier-backup <command> [options]
 
 commands:
-  backup <path...> [--label TEXT] [--force]   back up files and folders; prints the archive id
+  backup <path...> [--label TEXT] [--force] [--full]  back up files and folders (an increment of the last
+                                               backup of the same paths, or with --full a full one);
+                                               prints the archive id
   list [--json]                                archives in the bucket
   files <id> [--json]                          what an archive holds (from its manifest)
   restore <id> [--tier Standard|Bulk] [--days N]  ask Glacier for a temporary copy (default 7 days)
@@ -53,6 +55,7 @@ encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or
             manifests in public-key mode (its passphrase from GLACIER_BACKUP_KEY_PASSPHRASE)
 download:   --allow-outside-links recreates symlinks that point outside the restored folder
 backup:     --exclude GLOB (repeatable) --no-default-excludes --follow-symlinks --concurrency N
+            --full-every N (increments before a new full backup, default 30) --full-after-days N (90)
             --compression auto|max|off (auto: deflate what compresses, store the rest; max: smaller,
             slower; off: none; gpg -d reads all three)
 network:    each request is retried with backoff; GLACIER_BACKUP_MAX_ATTEMPTS (default 5) and

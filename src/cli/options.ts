@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { compressions, isStorageClass, normalisePrefix, parseStoreUrl, storageClasses, type Compression, type StoreConfig, type StoreLocation } from '../core/config';
 import { GlacierError } from '../core/errors';
+import { defaultChainPolicy, type ChainPolicy } from '../core/model/chain';
 import { lifecycleOptions } from './lifecycleOptions';
 
 export const optionSpec = {
@@ -23,6 +24,9 @@ export const optionSpec = {
   identity: { type: 'string' },
   label: { type: 'string' },
   force: { type: 'boolean' },
+  full: { type: 'boolean' },
+  'full-every': { type: 'string' },
+  'full-after-days': { type: 'string' },
   exclude: { type: 'string', multiple: true },
   'no-default-excludes': { type: 'boolean' },
   'follow-symlinks': { type: 'boolean' },
@@ -117,6 +121,17 @@ export function concurrency(o: Options): number {
   const n = Number(o.concurrency);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new GlacierError('usage', '--concurrency must be a whole number from 1 to 64');
   return n;
+}
+
+/** When a backup starts a new chain on its own: --full-every N increments, --full-after-days N. */
+export function chainPolicy(o: Options): ChainPolicy {
+  const whole = (v: string | undefined, name: string, fallback: number, max: number): number => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > max) throw new GlacierError('usage', `--${name} must be a whole number from 0 to ${max}`);
+    return n;
+  };
+  return { fullEvery: whole(o['full-every'], 'full-every', defaultChainPolicy.fullEvery, 999), fullAfterDays: whole(o['full-after-days'], 'full-after-days', defaultChainPolicy.fullAfterDays, 3650) };
 }
 
 export function compression(o: Options): Compression {

@@ -1,8 +1,8 @@
 /** CLI commands for getting archives back: restore, status, download. */
 import { GlacierError } from '../core/errors';
 import { download } from '../core/jobs/download';
-import { describeState } from '../core/model/glacierState';
-import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../core/jobs/restoreRequest';
+import { describeState, type GlacierState } from '../core/model/glacierState';
+import { archivesToRestore, archiveStatus, combinedState, requestRestore, restoreTiers, type RestoreTier } from '../core/jobs/restoreRequest';
 import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
 import * as path from 'node:path';
@@ -25,12 +25,33 @@ function needId(id: string | undefined, command: string): string {
   return id;
 }
 
-export async function runRestore(ctx: Context, id: string | undefined): Promise<void> {
+/**
+ * The archives snapshot `id` reads: its own, or for an increment those of its chain holding its
+ * bytes. Read from its manifest when a passphrase or key is at hand; else just its own, and a
+ * download names any other it needs.
+ */
+async function snapshotArchives(ctx: Context, id: string): Promise<string[]> {
+  const dec = await decryption(ctx, false).catch(() => undefined);
+  return archivesToRestore(ctx.store, id, dec, ctx.signal).catch((err: unknown) => {
+    ctx.err(`note: the manifest of ${id} could not be read (${(err as Error).message}): only its own archive is considered`);
+    return [id];
+  });
+}
+
+export async function runRestore(ctx: Context, idArg: string | undefined): Promise<void> {
   const tierText = ctx.options.tier ?? 'Standard';
   const tier = restoreTiers.find((t) => t.toLowerCase() === tierText.toLowerCase());
   if (!tier) throw new GlacierError('usage', `unknown tier "${tierText}": use Standard or Bulk`);
   const days = ctx.options.days === undefined ? 7 : Number(ctx.options.days);
-  const res = await requestRestore(ctx.store, needId(id, 'restore'), { tier: tier as RestoreTier, days });
+  const ids = await snapshotArchives(ctx, needId(idArg, 'restore'));
+  if (ids.length > 1) ctx.err(`snapshot ${idArg} reads ${ids.length} archives of its chain: ${ids.join(', ')}`);
+  const states = [];
+  for (const id of ids) states.push(await restoreOne(ctx, id, tier as RestoreTier, days));
+  ctx.out(combinedState(states).state);
+}
+
+async function restoreOne(ctx: Context, id: string, tier: RestoreTier, days: number): Promise<GlacierState> {
+  const res = await requestRestore(ctx.store, id, { tier, days });
   const state = describeState(res.status.glacier);
   const when = restoreTime(res.status.storageClass, tier);
   const said = {
@@ -41,17 +62,26 @@ export async function runRestore(ctx: Context, id: string | undefined): Promise<
   }[res.outcome];
   ctx.err(said);
   if (res.outcome !== 'not-needed') await tracker(ctx).add(res.status.id, { tier, days, storageClass: res.status.storageClass });
-  ctx.out(res.status.glacier.state);
+  return res.status.glacier;
 }
 
-export async function runStatus(ctx: Context, id: string | undefined): Promise<void> {
-  const s = await archiveStatus(ctx.store, needId(id, 'status'), ctx.signal);
+/** One line (or object) for the snapshot: the least ready state of the archives it reads, and their total size; then each archive when there are several. */
+export async function runStatus(ctx: Context, idArg: string | undefined): Promise<void> {
+  const id = needId(idArg, 'status');
+  const ids = await snapshotArchives(ctx, id);
+  const all = [];
+  for (const one of ids) all.push(await archiveStatus(ctx.store, one, ctx.signal));
+  const state = combinedState(all.map((s) => s.glacier));
+  const size = all.reduce((n, s) => n + s.size, 0);
+  const storageClass = all[all.length - 1]!.storageClass;
   if (ctx.options.json) {
-    const expiry = s.glacier.state === 'restored' ? (s.glacier.expiry?.toISOString() ?? null) : null;
-    ctx.out(JSON.stringify({ id: s.id, state: s.glacier.state, expiry, storageClass: s.storageClass, size: s.size }, null, 2));
+    const expiry = (g: GlacierState): string | null => (g.state === 'restored' ? (g.expiry?.toISOString() ?? null) : null);
+    const archives = all.length > 1 ? { archives: all.map((s) => ({ id: s.id, state: s.glacier.state, expiry: expiry(s.glacier), storageClass: s.storageClass, size: s.size })) } : {};
+    ctx.out(JSON.stringify({ id, state: state.state, expiry: expiry(state), storageClass, size, ...archives }, null, 2));
     return;
   }
-  ctx.out(`${s.id}\t${describeState(s.glacier)}\t${s.storageClass}\t${formatBytes(s.size)}`);
+  ctx.out(`${id}\t${describeState(state)}\t${storageClass}\t${formatBytes(size)}`);
+  if (all.length > 1) for (const s of all) ctx.out(`  ${s.id}\t${describeState(s.glacier)}\t${s.storageClass}\t${formatBytes(s.size)}`);
 }
 
 export async function runDownload(ctx: Context, id: string | undefined, dest: string | undefined): Promise<void> {
@@ -76,22 +106,27 @@ export async function runDownload(ctx: Context, id: string | undefined, dest: st
 
 /** Polls until the archive is restored (exit 0), or fails / times out (exit 1). For scripts. */
 export async function runWait(ctx: Context, idArg: string | undefined): Promise<void> {
-  const id = needId(idArg, 'wait');
+  const snapshotId = needId(idArg, 'wait');
   const intervalMs = seconds(ctx.options.interval, 'interval', 15 * 60) * 1000;
   const timeoutMs = ctx.options.timeout === undefined ? Infinity : seconds(ctx.options.timeout, 'timeout', 0) * 1000;
   const t = tracker(ctx, intervalMs);
+  const started = Date.now();
+  // A snapshot of a chain is ready when every archive it reads is; they restore side by side.
+  for (const id of await snapshotArchives(ctx, snapshotId)) await waitOne(ctx, t, id, started, timeoutMs);
+  ctx.out('restored');
+}
+
+async function waitOne(ctx: Context, t: RestoreTracker, id: string, started: number, timeoutMs: number): Promise<void> {
   if (!(await t.pending()).some((p) => p.id === id)) {
     const s = await archiveStatus(ctx.store, id, ctx.signal);
     if (s.glacier.state === 'archived') throw new GlacierError('usage', `no restore of ${id} was requested: run "glacier-backup restore ${id}" first`);
     await t.add(id);
   }
-  const started = Date.now();
   for (;;) {
     for (const e of await t.checkDue(ctx.signal)) {
       if (e.id !== id) continue;
       if (e.type === 'ready') {
         ctx.err(`archive ${id} is ready${e.expiry ? ` until ${e.expiry.toISOString().replace(/\.\d+Z$/, 'Z')}` : ''}: glacier-backup download ${id} DEST`);
-        ctx.out('restored');
         return;
       }
       if (e.type === 'failed' || e.type === 'expired') {
@@ -102,10 +137,7 @@ export async function runWait(ctx: Context, idArg: string | undefined): Promise<
     }
     const mine = (await t.pending()).find((p) => p.id === id);
     if (!mine) throw new GlacierError('s3', `archive ${id} is no longer tracked`);
-    if (mine.state === 'ready') {
-      ctx.out('restored');
-      return;
-    }
+    if (mine.state === 'ready') return;
     if (Date.now() - started > timeoutMs) throw new GlacierError('s3', `archive ${id} is still being restored after ${Math.round(timeoutMs / 1000)}s`);
     const wait = Math.max(50, Math.min(mine.nextCheck - Date.now(), timeoutMs - (Date.now() - started) + 50));
     await new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 /** `glacierBackup.*` settings → engine configuration. Settings never hold a secret. */
+import { defaultChainPolicy } from '../core/model/chain';
 import * as vscode from 'vscode';
 import { compressions, isStorageClass, normalisePrefix, type Compression } from '../core/config';
 import type { RestoreTier } from '../core/jobs/restoreRequest';
@@ -18,6 +19,9 @@ export interface Settings extends StoreSettings {
   confirmLargeUploads: boolean;
   largeUploadThresholdMB: number;
   uploadConcurrency: number;
+  /** When a backup starts a new chain (core/model/chain.ts ChainPolicy). */
+  fullEvery: number;
+  fullAfterDays: number;
   compression: Compression;
 }
 
@@ -44,6 +48,8 @@ export function readSettings(scope?: vscode.Uri): Settings {
     confirmLargeUploads: c.get<boolean>('confirmLargeUploads', true),
     largeUploadThresholdMB: c.get<number>('largeUploadThresholdMB', 1024),
     uploadConcurrency: Math.min(16, Math.max(1, c.get<number>('uploadConcurrency', 4))),
+    fullEvery: Math.min(999, Math.max(0, Math.floor(c.get<number>('fullEvery', defaultChainPolicy.fullEvery)))),
+    fullAfterDays: Math.min(3650, Math.max(0, Math.floor(c.get<number>('fullAfterDays', defaultChainPolicy.fullAfterDays)))),
     compression: oneOf(c.get<string>('compression', 'auto'), compressions, 'auto'),
   };
 }

@@ -81,7 +81,7 @@ describe('Glacier Backup in VS Code', () => {
       await wb.screenshot('status-bar-progress');
       // In the user's terms: no archive id, no storage-class constant.
       const done = await wb.waitForNotification(/backed up src: /, { timeout: 120_000 });
-      assert.match(done, /backed up src: 4 files, 96\.0 MiB, stored in Deep Archive\.$/);
+      assert.match(done, /backed up src: 4 files, 96\.0 MiB, stored in Deep Archive\. Full backup \(0 changed, 4 added, 0 removed: [\d.]+ MiB uploaded\)\.$/);
       await wb.screenshot('backed-up');
       const keys = await moto.keys(bucket);
       assert.equal(keys.filter((k) => k.endsWith('.tar.gpg')).length, 1);

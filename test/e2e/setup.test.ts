@@ -144,7 +144,7 @@ describe('Set Up in VS Code', () => {
       await wb.screenshot('folder-checked');
 
       await wb.explorerContextAction('src', 'Back up to Glacier');
-      await wb.waitForNotification(/backed up src as archive \d{8}T\d{6}Z-[0-9a-f]{16}: 2 files/, { timeout: 120_000 });
+      await wb.waitForNotification(/backed up src: 2 files/, { timeout: 120_000 });
       const archives = readdirSync(path.join(drive, 'archives'));
       assert.equal(archives.filter((n) => n.endsWith('.tar.gpg')).length, 1, JSON.stringify(archives));
       assert.ok(existsSync(path.join(drive, 'catalog')));

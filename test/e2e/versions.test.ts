@@ -56,7 +56,7 @@ describe('file versions in VS Code', () => {
       await wb.explorerContextAction('src', 'Back up to Glacier');
       await wb.fillInputBox(passphrase, { expectPassword: true, title: /encryption passphrase/ });
       await wb.fillInputBox(passphrase, { expectPassword: true, title: /confirm the passphrase/ });
-      await wb.waitForNotification(/backed up src as archive/, { timeout: 120_000 });
+      await wb.waitForNotification(/backed up src: /, { timeout: 120_000 });
       writeFileSync(path.join(workspace, 'src', 'notes.txt'), 'first line\nthe new second line\n');
 
       // The file's context menu in the Explorer (its folder expanded first).

@@ -130,6 +130,16 @@ describe('backup to public keys', () => {
     }
   });
 
+  it('continues with an increment from the local copy of the last manifest, and it downloads', async () => {
+    writeFileSync(path.join(source, 'added.txt'), 'added after the first backup');
+    const res = await runCli(['backup', source, '--recipient', path.join(work, 'alice.asc'), '--recipient', path.join(work, 'bob.asc')], env());
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /^0 changed, 1 added, 0 removed: [\d.]+ (B|KiB) uploaded$/m);
+    const dl = await runCli(['download', res.stdout.trim(), path.join(work, 'pk-inc'), '--identity', path.join(work, 'alice-secret.asc'), '--allow-outside-links'], env({ GLACIER_BACKUP_KEY_PASSPHRASE: 'alice-key-pass' }));
+    assert.equal(dl.code, 0, dl.stderr);
+    assert.deepEqual(snapshot(path.join(dl.stdout.trim(), 'pk-src')), snapshot(source, (rel) => rel.startsWith('node_modules')));
+  });
+
   it('refuses a private key given as recipient', async () => {
     const res = await runCli(['backup', source, '--recipient', path.join(work, 'alice-secret.asc')], env());
     assert.equal(res.code, 1);

@@ -14,9 +14,9 @@ const day = (n: number): Date => new Date(Date.UTC(2026, 0, n, 12));
 
 /** The doc's procedure, exactly as written: the one fenced block whose info string is `sh restore-by-hand`. */
 function restoreBlock(): string {
-  const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'format-v2.md'), 'utf8');
+  const doc = readFileSync(path.join(__dirname, '..', '..', 'docs', 'format.md'), 'utf8');
   const blocks = [...doc.matchAll(/^```sh restore-by-hand\n([\s\S]*?)^```$/gm)];
-  assert.equal(blocks.length, 1, 'docs/format-v2.md has one restore-by-hand block');
+  assert.equal(blocks.length, 1, 'docs/format.md has one restore-by-hand block');
   return blocks[0]![1]!;
 }
 

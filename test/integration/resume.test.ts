@@ -133,6 +133,22 @@ describe('kill -9 in the middle of a multipart upload, then run again', () => {
     assert.match(again.stderr, new RegExp(`unchanged since archive ${killed.id}`));
   });
 
+  it('an increment: resumed at part 3 with the same bytes, and it restores as that snapshot', async () => {
+    const source = folder('increment');
+    const full = await runCli(['backup', source], env());
+    assert.equal(full.code, 0, full.stderr);
+    writeFileSync(path.join(source, 'more.bin'), randomBytes(30 << 20));
+    const killed = await killAfterTwoParts(source);
+    const from = proxy.log.length;
+    const res = await runCli(['backup', source], env(proxy.endpoint));
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout.trim(), killed.id);
+    assert.match(res.stderr, new RegExp(`^note: resumed upload of archive ${killed.id} at part 3 of about \\d+`, 'm'));
+    assert.match(res.stderr, /^0 changed, 1 added, 0 removed: 30\.\d MiB uploaded$/m);
+    assert.ok(!partsSent(from).includes(1) && !partsSent(from).includes(2), `parts sent again: ${partsSent(from).join(', ')}`);
+    await restoreAndCompare(killed.id, source);
+  });
+
   it('the source changed in between: the old upload is aborted and the archive uploaded anew', async () => {
     const source = folder('changed');
     const killed = await killAfterTwoParts(source);

@@ -65,7 +65,7 @@ describe('manifest parsing (untrusted input)', () => {
 
   it('rejects garbage, other versions, a mismatched id and malformed entries', () => {
     assert.throws(() => parseManifest(Buffer.from('{nope'), id), /not valid JSON/);
-    assert.throws(() => parseManifest(enc({ ...valid, version: 2 }), id), /format version 2 is not supported/);
+    assert.throws(() => parseManifest(enc({ ...valid, version: 3 }), id), /format version 3 is not supported/);
     assert.throws(() => parseManifest(enc(valid), '20260102T030405Z-ffffffffffffffff'), /id does not match/);
     assert.throws(() => parseManifest(enc({ ...valid, entries: [{ path: 'a', type: 'fifo', size: 0, mtime: 0, mode: 0 }] }), id), /entry is malformed/);
     assert.throws(() => parseManifest(enc({ ...valid, archive: { ...valid.archive, size: -1 } }), id), /"archive" is incomplete/);

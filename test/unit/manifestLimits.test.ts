@@ -142,7 +142,24 @@ describe('manifest fields', () => {
     assert.equal(parseManifest(bytes({ ...valid, encryption: { mode: 'public-key', recipients: ['A'.repeat(40)] } }), id).encryption.recipients.length, 1);
   });
 
+  it('reads version 2: its chain is checked, a chunked entry may pass 64 KiB, any other may not', () => {
+    const prev = '20260101T030405Z-0123456789abcdef';
+    const chain = { full: prev, previous: prev, level: 1, archives: [prev, id], renamed: [] };
+    const v2 = { ...valid, version: 2, chain, needs: [prev, id], added: 0, changedFiles: 1, removed: 0, uploadedBytes: 3 };
+    const chunks = Array.from({ length: 1000 }, () => [hex('d'), 1, prev]);
+    const big = { ...file, size: 1000, in: prev, chunks };
+    const m = parseManifest(bytes({ ...v2, entries: [file, big] }), id);
+    assert.equal(m.version, 2);
+    assert.deepEqual(m.needs, [prev, id]);
+    assert.equal(m.entries[1]!.chunks!.length, 1000);
+    refuses({ ...v2, entries: [{ ...big, chunks: chunks.slice(1) }] }, /chunks do not add up/);
+    refuses({ ...v2, entries: [{ ...file, in: '20251231T030405Z-0123456789abcdef' }] }, /"in" is not an archive the snapshot needs/);
+    refuses({ ...v2, needs: [id, prev] }, /"needs" is not a list of ids, oldest first/);
+    refuses({ ...v2, entries: [{ ...file, linkTarget: 'l'.repeat(10_000), path: 'p'.repeat(60_000) }] }, /an entry is larger than 65536 bytes/);
+    refuses({ ...valid, entries: [{ ...file, in: prev }] }, /version 1 names another archive/);
+  });
+
   it('reports the format version before the shape of the entries', () => {
-    refuses({ ...valid, version: 2, entries: [{ other: 'shape' }] }, /format version 2 is not supported/);
+    refuses({ ...valid, version: 3, entries: [{ other: 'shape' }] }, /format version 3 is not supported/);
   });
 });

@@ -23,6 +23,7 @@ function snap(id: string, daysAgo: number, extra: Partial<SnapshotInfo> = {}): S
     set: '["h",["/a"]]',
     label: id,
     format: 1,
+    needs: [id],
     archive: { size: 100 * GiB, storageClass: 'DEEP_ARCHIVE', uploaded: time },
     ...extra,
   };
@@ -58,6 +59,11 @@ describe('planPrune', () => {
     assert.deepEqual(actions(plan), { s1: 'keep', s2: 'delete', s3: 'needed', s4: 'needed' });
     assert.deepEqual(plan[0]!.items[2]!.reasons, ['s1']);
     assert.deepEqual(plan[0]!.items[3]!.reasons, ['s3']);
+  });
+
+  it('keeps the archives a format 2 snapshot names in its needs, without a hook', () => {
+    const chained = [snap('s1', 1, { format: 2, needs: ['s3', 's1'] }), snap('s2', 2), snap('s3', 300)];
+    assert.deepEqual(actions(planPrune(chained, { policy: { last: 1 }, now, allowEarlyDeletion: true })), { s1: 'keep', s2: 'delete', s3: 'needed' });
   });
 
   it('keeps what a deferred snapshot needs, and everything outside the host/path filter', () => {

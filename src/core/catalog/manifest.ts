@@ -7,16 +7,22 @@ import type { StorageClass } from '../config';
 import type { ManifestCompression } from '../crypto/compress';
 import { GlacierError } from '../errors';
 import type { ManifestEntry } from '../model/entry';
+import type { ChainInfo, EntryPlacement } from '../model/chain';
 import type { SourceEntry, SourceRoot } from '../pack/walk';
-import { entryProblem, headerProblem, isObject, manifestLimits } from './manifestCheck';
+import { entryProblem, headerProblem, isObject, manifestLimits, maxPlainEntryBytes } from './manifestCheck';
+import { manifestVersion2, V2EntryChecker, v2HeaderProblem } from './manifestV2';
 import { ManifestScanError, ManifestScanner } from './manifestScan';
 
 export const manifestFormat = 'glacier-backup/manifest';
 export const manifestVersion = 1;
 
+/** An entry as a manifest of either version records it: version 2 adds its placement in the chain. */
+export type CatalogEntry = ManifestEntry & EntryPlacement;
+
 export interface Manifest {
   format: typeof manifestFormat;
-  version: 1;
+  /** 1: a standalone archive; 2: a snapshot of a chain (docs/format.md, "Chains"), whose v2 fields follow. */
+  version: 1 | 2;
   id: string;
   /** ISO 8601, UTC. */
   created: string;
@@ -41,16 +47,32 @@ export interface Manifest {
   compression?: ManifestCompression;
   fileCount: number;
   fileBytes: number;
-  entries: ManifestEntry[];
+  entries: CatalogEntry[];
   skipped: { path: string; reason: string }[];
   changed: string[];
   /** Present when `check --repair` rebuilt this manifest from the archive itself (docs/format.md). */
   rebuilt?: true;
+  /** Version 2: the chain this snapshot belongs to. */
+  chain?: ChainInfo;
+  /** Version 2: the archives a whole restore reads with `tar -x -G`, oldest first, ending with this one. */
+  needs?: string[];
+  /** Version 2: folders this snapshot's archive renames, [from, to] from the tar root. */
+  renames?: [string, string][];
+  /** Version 2: what the backup did, compared with the previous snapshot. */
+  added?: number;
+  changedFiles?: number;
+  removed?: number;
+  uploadedBytes?: number;
+}
+
+/** The archives a whole restore of `m` reads, oldest first: its own for version 1. */
+export function archivesNeeded(m: Pick<Manifest, 'id' | 'needs'>): string[] {
+  return m.needs ?? [m.id];
 }
 
 /** A manifest as a backup writes it: the entries as the tar writer recorded them (ManifestEntryList). */
 export interface NewManifest extends Omit<Manifest, 'entries'> {
-  entries: Iterable<ManifestEntry> & { readonly length: number };
+  entries: Iterable<CatalogEntry> & { readonly length: number };
 }
 
 /**
@@ -71,7 +93,7 @@ export function* manifestJson(m: NewManifest | Manifest, pieceChars = 1 << 16): 
     }
     piece += '[';
     let firstEntry = true;
-    for (const e of value as Iterable<ManifestEntry>) {
+    for (const e of value as Iterable<CatalogEntry>) {
       piece += `${firstEntry ? '' : ','}${JSON.stringify(e)}`;
       firstEntry = false;
       if (piece.length >= pieceChars) {
@@ -125,15 +147,17 @@ export async function parseManifestStream(plaintext: AsyncIterable<Uint8Array>, 
 }
 
 class ManifestReader {
-  private readonly entries: ManifestEntry[] = [];
+  private readonly entries: CatalogEntry[] = [];
   /** The first malformed entry's problem: reported after the format and version are known. */
   private entryProblem: string | undefined;
   private readonly scanner: ManifestScanner;
 
   constructor(private readonly id: string) {
-    this.scanner = new ManifestScanner(manifestLimits, (e) => {
+    this.scanner = new ManifestScanner(manifestLimits, (e, _i, bytes) => {
+      // Only a chunk list (version 2) makes an entry large; checked against the header at the end.
+      if (bytes > maxPlainEntryBytes && !(isObject(e) && Array.isArray(e.chunks))) this.entryProblem ??= `an entry is larger than ${maxPlainEntryBytes} bytes`;
       this.entryProblem ??= entryProblem(e);
-      if (this.entryProblem === undefined) this.entries.push(e as ManifestEntry);
+      if (this.entryProblem === undefined) this.entries.push(e as CatalogEntry);
     });
   }
 
@@ -154,13 +178,22 @@ class ManifestReader {
     }
     const m = raw as Record<string, unknown>;
     if (!isObject(m) || m.format !== manifestFormat) throw this.bad('not a glacier-backup manifest');
-    if (m.version !== manifestVersion) throw this.bad(`format version ${String(m.version)} is not supported by this version`);
+    if (m.version !== manifestVersion && m.version !== manifestVersion2) throw this.bad(`format version ${String(m.version)} is not supported by this version`);
     if (!Array.isArray(m.entries)) throw this.bad('"entries" is missing');
     // Read by the scanner, the array left here is empty: anything else was spelt so that it was not ("entr\u0069es").
     if (m.entries.length !== 0) throw this.bad('"entries" is malformed');
     if (this.entryProblem) throw this.bad(this.entryProblem);
-    const problem = headerProblem(m, this.id);
+    const problem = headerProblem(m, this.id) ?? (m.version === manifestVersion2 ? v2HeaderProblem(m) : undefined);
     if (problem) throw this.bad(problem);
+    if (m.version === manifestVersion2) {
+      const checker = new V2EntryChecker(m as { needs: string[] });
+      for (const e of this.entries) {
+        const why = checker.problem(e as unknown as Record<string, unknown>);
+        if (why) throw this.bad(why);
+      }
+    } else if (this.entries.some((e) => e.in !== undefined || e.chunks !== undefined || e.at !== undefined)) {
+      throw this.bad('an entry of version 1 names another archive');
+    }
     m.entries = this.entries;
     if (!Array.isArray(m.skipped)) m.skipped = [];
     if (!Array.isArray(m.changed)) m.changed = [];

@@ -8,14 +8,20 @@ import type { EntryType } from '../model/entry';
 import type { ScanLimits } from './manifestScan';
 import { rawNameProblem } from './rawNameCheck';
 
-/** A 200,000-file manifest is about 35-45 MB of JSON: these leave room for ten times that. */
+/**
+ * A 200,000-file manifest is about 35-45 MB of JSON: these leave room for ten times that. One
+ * entry's JSON may be as large as a chunked file's chunk list allows (format version 2: 500,000
+ * chunks of about 110 bytes); any other entry is held to `maxPlainEntryBytes`.
+ */
 export const manifestLimits: ScanLimits = {
   maxBytes: 256 * 1024 * 1024,
   maxEntries: 2_000_000,
-  maxEntryBytes: 64 * 1024,
+  maxEntryBytes: 64 * 1024 * 1024,
   maxOtherBytes: 64 * 1024 * 1024,
   maxDepth: 16,
 };
+/** The most JSON bytes of an entry without `chunks`. */
+export const maxPlainEntryBytes = 64 * 1024;
 /** Encrypted manifests are not compressed by us: the ciphertext is the plaintext and a few KiB. */
 export const maxManifestCiphertext = manifestLimits.maxBytes + 1024 * 1024;
 

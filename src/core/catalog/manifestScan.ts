@@ -62,7 +62,7 @@ export class ManifestScanner {
 
   constructor(
     private readonly limits: ScanLimits,
-    private readonly onEntry: (entry: unknown, index: number) => void,
+    private readonly onEntry: (entry: unknown, index: number, bytes: number) => void,
   ) {}
 
   push(chunk: Buffer): void {
@@ -155,12 +155,15 @@ export class ManifestScanner {
 
   private endEntry(chunk: Buffer, end: number): void {
     let text: string;
+    let bytes: number;
     if (this.entryParts.length === 0) {
       if (end - this.entryStart > this.limits.maxEntryBytes) throw new ManifestScanError('entry-too-large', `an entry is larger than ${this.limits.maxEntryBytes} bytes`);
       text = chunk.toString('utf8', this.entryStart, end);
+      bytes = end - this.entryStart;
     } else {
       this.holdEntry(chunk.subarray(0, end));
       text = Buffer.concat(this.entryParts, this.entryBytes).toString('utf8');
+      bytes = this.entryBytes;
       this.entryParts = [];
       this.entryBytes = 0;
     }
@@ -172,6 +175,6 @@ export class ManifestScanner {
     } catch {
       throw new ManifestScanError('json', 'it is not valid JSON');
     }
-    this.onEntry(entry, this.entries - 1);
+    this.onEntry(entry, this.entries - 1, bytes);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The fields format version 2 adds to a manifest (docs/format-v2.md, "Manifest (version 2)"), and
+ * The fields format version 2 adds to a manifest (docs/format.md, "Chains", "Manifest (version 2)"), and
  * their checks as hostile input, in the style of manifestCheck.ts: whatever passes is what the
  * restore planner may rely on. Every archive id a manifest names (`in`, a chunk's archive, `needs`)
  * is an id of its own chain no newer than its own, `needs` is ordered and holds every archive the

@@ -14,18 +14,25 @@ import * as os from 'node:os';
 import { manifestCompression, type Compression } from '../crypto/compress';
 import { encryptStream, recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import { describeError, GlacierError, isSuspended, suspendedMessage, throwIfAborted } from '../errors';
-import { packTar, tarSizeBound } from '../pack/tarWriter';
+import { packTar, tarSizeBound, type PackReport } from '../pack/tarWriter';
+import type { SourceEntryList } from '../pack/entryList';
+import { archiveSizeBound } from '../pack/incremental/sizeBound';
+import type { ArchiveResult } from '../pack/incremental/archiveWriter';
+import { planSnapshot, type IncrementPlan } from '../pack/incremental/plan';
 import { walk, type Skipped } from '../pack/walk';
 import { formatBytes } from '../model/format';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
 import { keys } from '../model/keys';
 import { deleteOrSay } from '../store/leftovers';
 import { PartBuffers } from '../store/partBuffers';
-import { listArchives, readManifest, writeManifest } from '../catalog/catalog';
+import { writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
-import { lastBackup, recordBackup } from '../catalog/dedupState';
+import { recordBackup } from '../catalog/dedupState';
+import { saveLastManifest } from '../catalog/chainState';
 import { claimJournal, removeJournal } from '../catalog/uploadJournal';
 import { abandonInterrupted, noteUpload, planUpload, type UploadPlan } from './uploadPlan';
+import { countFilesAndLinks, findPrevious, fullReason, hasBigFiles, incrementBytes, incrementFingerprint, incrementManifest, incrementTar, planIncrement } from './increment';
+import { defaultChainPolicy, type ChainPolicy } from '../model/chain';
 
 export interface BackupProgress {
   phase: 'scanning' | 'checking' | 'uploading' | 'finishing';
@@ -46,6 +53,10 @@ export interface BackupRequest {
   decryption?: Decryption;
   label?: string;
   force?: boolean;
+  /** Start a new chain: a full backup even when an increment of the previous snapshot would do. */
+  full?: boolean;
+  /** When a new full backup starts on its own (default defaultChainPolicy). */
+  chainPolicy?: ChainPolicy;
   exclude?: readonly string[];
   followSymlinks?: boolean;
   /** Parts uploaded in parallel (default 4). */
@@ -77,6 +88,25 @@ export interface BackupResult {
   manifest?: NewManifest;
   skipped: Skipped[];
   changed: string[];
+  /** What a created backup did, compared with the previous snapshot of the same sources. */
+  summary?: BackupSummary;
+}
+
+export interface BackupSummary {
+  /** An increment of the previous snapshot, or a full backup (and why, when an increment was possible). */
+  kind: 'increment' | 'full';
+  fullReason?: string;
+  added: number;
+  changedFiles: number;
+  removed: number;
+  /** Ciphertext bytes of the archive uploaded. */
+  uploadedBytes: number;
+}
+
+/** "12 changed, 3 added, 2 removed: 1.4 MiB uploaded" (and "full backup" when it was one). */
+export function describeSummary(s: BackupSummary): string {
+  const what = `${s.changedFiles} changed, ${s.added} added, ${s.removed} removed: ${formatBytes(s.uploadedBytes)} uploaded`;
+  return s.kind === 'full' ? `full backup (${what})` : what;
 }
 
 export { discardInterrupted, interruptedBackups, newArchiveId } from './uploadPlan';
@@ -98,25 +128,35 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   const sources = sourcesKey(host, scanned.roots);
   const fingerprint = contentFingerprint(scanned.roots, scanned.entries);
 
+  let previous: Manifest | undefined;
   if (!req.discardOutput) {
     progress.phase = 'checking';
     report();
-    const existing = await findUnchanged(req, sources, fingerprint);
-    if (existing && !req.force) {
+    const found = await findPrevious(req, sources, fingerprint);
+    if (found.unchanged && !req.force) {
       // An interrupted (forced) upload of the same content is no longer needed.
       const prior = req.stateDir ? await claimJournal(req.stateDir, store, sources).catch(() => undefined) : undefined;
-      if (prior && prior !== 'busy') await abandonInterrupted(req, prior, `the files are unchanged since archive ${existing}`);
-      return { status: 'unchanged', id: existing, skipped: scanned.skipped, changed: [] };
+      if (prior && prior !== 'busy') await abandonInterrupted(req, prior, `the files are unchanged since archive ${found.unchanged}`);
+      return { status: 'unchanged', id: found.unchanged, skipped: scanned.skipped, changed: [] };
     }
+    previous = found.previous;
   }
   throwIfAborted(signal, 'backup');
   if (req.confirm && !(await req.confirm({ files: progress.filesTotal, bytes: progress.bytesTotal }))) {
     throw new GlacierError('cancelled', 'backup cancelled');
   }
 
-  const bound = tarSizeBound(scanned.entries);
+  // An increment of the previous snapshot, unless the chain policy (or --full) says a full one.
+  const encryption = { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) };
+  const incPlan = previous ? planIncrement(scanned.entries, previous) : undefined;
+  const toStore = previous && incPlan ? incrementBytes(scanned.entries, incPlan, previous) : 0;
+  const why = fullReason({ previous, plan: incPlan, toStore, fileBytes: progress.bytesTotal, encryption, policy: req.chainPolicy ?? defaultChainPolicy, forced: req.full ?? false, now: new Date() });
+  // A full is written as version 1, unless it holds big files: then as version 2, by chunks, which the next increments refer to.
+  const inc = why === undefined && previous && incPlan ? { previous, plan: incPlan } : hasBigFiles(scanned.entries) ? { plan: planSnapshot(scanned.entries) } : undefined;
+
+  const bound = inc ? archiveSizeBound(scanned.entries, inc.plan) : tarSizeBound(scanned.entries);
   const cipherBound = bound + Math.ceil(bound / 1000) + (1 << 20);
-  const plan = await planUpload(req, sources, fingerprint, store.partSize(cipherBound), cipherBound);
+  const plan = await planUpload(req, sources, inc?.previous ? incrementFingerprint(fingerprint, inc.previous.id) : fingerprint, store.partSize(cipherBound), cipherBound);
   const { id, key: archiveKey, partSize, started } = plan.journal;
   if (plan.resume) {
     const stored = [...plan.resume.parts.values()].reduce((n, p) => n + p.size, 0);
@@ -129,12 +169,13 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
 
   progress.phase = 'uploading';
   report();
+  const tarSource = (): TarSource => (inc ? incrementSource(req, scanned.entries, inc.plan, id, started, progress, report) : fullSource(req, scanned.entries, progress, report));
   // The archive's part buffers, lent to its manifest afterwards.
   const buffers = new PartBuffers(req.concurrency ?? 4);
   let sent: Sent;
   try {
     try {
-      sent = await packAndUpload(req, scanned.entries, plan, buffers, progress, report);
+      sent = await packAndUpload(req, tarSource(), plan, buffers, progress, report);
     } catch (err) {
       if (err instanceof PutRetry && err.reason === 'store-adjusted') {
         // An S3-compatible store that refuses checksum headers: the sha256 check still holds.
@@ -145,7 +186,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       } else {
         throw err;
       }
-      sent = await packAndUpload(req, scanned.entries, { ...plan, resume: undefined }, buffers, progress, report);
+      sent = await packAndUpload(req, tarSource(), { ...plan, resume: undefined }, buffers, progress, report);
     }
   } catch (err) {
     // The store aborted the upload (archiveStore.ts put): nothing is left to resume, unless suspended.
@@ -154,12 +195,14 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   }
   const { tar, plain, cipher } = sent;
   const packed = await tar.report;
-  const skipped = [...scanned.skipped, ...packed.skipped];
+  const skipped: Skipped[] = [...scanned.skipped, ...packed.skipped.map((k) => ('reason' in k ? k : { path: k.path, reason: 'unreadable' as const, detail: k.detail }))];
   for (const path of packed.changed) req.onNotice?.(`changed while reading: ${path}`);
+  const v2 = inc ? incrementManifest(scanned.entries, inc.plan, packed as ArchiveResult, inc.previous, id) : undefined;
+  const v1 = packed as PackReport;
 
   const manifest: NewManifest = {
     format: manifestFormat,
-    version: 1,
+    version: v2 ? 2 : 1,
     id,
     created: new Date().toISOString(),
     label: req.label ?? scanned.roots.map((r) => r.name).join(', '),
@@ -173,15 +216,26 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       sha256: cipher.sha256,
       storageClass: store.archiveClass,
     },
-    encryption: { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) },
+    encryption,
     compression: manifestCompression(req.compression ?? 'auto'),
-    fileCount: packed.entries.fileCount,
-    fileBytes: packed.entries.fileBytes,
-    entries: packed.entries,
+    ...(v2 ? { chain: v2.fields.chain, needs: v2.fields.needs } : {}),
+    fileCount: v2 ? v2.fileCount : v1.entries.fileCount,
+    fileBytes: v2 ? v2.fileBytes : v1.entries.fileBytes,
+    ...(v2 ? { renames: v2.fields.renames, added: v2.fields.added, changedFiles: v2.fields.changedFiles, removed: v2.fields.removed, uploadedBytes: v2.fields.uploadedBytes } : {}),
+    entries: v2 ? v2.entries : v1.entries,
     skipped: skipped.map((s) => ({ path: s.path, reason: `${s.reason}: ${s.detail}` })),
     changed: packed.changed,
   };
-  if (req.discardOutput) return { status: 'created', id, manifest, skipped, changed: packed.changed };
+  const counts = incPlan?.counts ?? v2?.fields ?? { added: countFilesAndLinks(v1.entries), changedFiles: 0, removed: 0 };
+  const summary: BackupSummary = {
+    kind: inc?.previous ? 'increment' : 'full',
+    ...(why === undefined || !previous ? {} : { fullReason: why }),
+    added: counts.added,
+    changedFiles: counts.changedFiles,
+    removed: counts.removed,
+    uploadedBytes: cipher.size,
+  };
+  if (req.discardOutput) return { status: 'created', id, manifest, skipped, changed: packed.changed, summary };
 
   progress.phase = 'finishing';
   report();
@@ -199,11 +253,47 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   if (req.stateDir && packed.changed.length === 0) {
     await recordBackup(req.stateDir, store, sources, { id, fingerprint }).catch(() => undefined);
   }
-  return { status: 'created', id, manifest, skipped, changed: packed.changed };
+  if (req.stateDir && req.encryption.mode === 'public-key') {
+    // What the next increment continues from, as manifests cannot be read in this mode.
+    await saveLastManifest(req.stateDir, store, sources, manifest).catch((err: unknown) => req.onNotice?.(`could not keep a local copy of the manifest (${describeError(err)}): the next backup will be a full one`));
+  }
+  return { status: 'created', id, manifest, skipped, changed: packed.changed, summary };
+}
+
+/** The archive's tar as the encryptor takes it, and what was written once it is consumed. */
+interface TarSource {
+  stream: AsyncIterable<Buffer>;
+  report: Promise<PackReport | ArchiveResult>;
+  recycle?: (chunk: Buffer) => void;
+}
+
+/** A full backup's tar (version 1, tarWriter.ts). */
+function fullSource(req: BackupRequest, entries: SourceEntryList, progress: BackupProgress, report: () => void): TarSource {
+  return packTar(entries, {
+    signal: req.signal,
+    onProgress: (p) => {
+      progress.filesDone = p.entriesDone;
+      progress.bytesRead = p.bytesRead;
+      report();
+    },
+  });
+}
+
+/** An increment's tar (version 2, increment.ts); its records' times are the upload's start, so a resumed upload gets the same bytes. */
+function incrementSource(req: BackupRequest, entries: SourceEntryList, plan: IncrementPlan, id: string, started: string, progress: BackupProgress, report: () => void): TarSource {
+  return incrementTar(entries, plan, {
+    id,
+    timeMs: Date.parse(started),
+    signal: req.signal,
+    onProgress: (bytes) => {
+      progress.bytesRead = Math.min(bytes, progress.bytesTotal);
+      report();
+    },
+  });
 }
 
 interface Sent {
-  tar: ReturnType<typeof packTar>;
+  tar: TarSource;
   plain: { size: number };
   /** Size and sha256 of the ciphertext, as the encryptor counted them. */
   cipher: { size: number; sha256: string };
@@ -212,23 +302,15 @@ interface Sent {
 /** Packs, encrypts and uploads (or discards) the archive once; on failure nothing is left in the bucket. */
 async function packAndUpload(
   req: BackupRequest,
-  entries: Parameters<typeof packTar>[0],
+  tar: TarSource,
   plan: UploadPlan,
   buffers: PartBuffers,
   progress: BackupProgress,
   report: () => void,
 ): Promise<Sent> {
   const { store, signal } = req;
-  const tar = packTar(entries, {
-    signal,
-    onProgress: (p) => {
-      progress.filesDone = p.entriesDone;
-      progress.bytesRead = p.bytesRead;
-      report();
-    },
-  });
   const plain = { size: 0 };
-  const encrypted = await encryptStream(count(tar.stream, plain), req.encryption, { params: plan.params, recycle: tar.recycle, compression: req.compression ?? 'auto' });
+  const encrypted = await encryptStream(count(tar.stream, plain), req.encryption, { params: plan.params, ...(tar.recycle ? { recycle: tar.recycle } : {}), compression: req.compression ?? 'auto' });
   try {
     if (req.discardOutput) {
       for await (const _ of encrypted) throwIfAborted(signal, 'backup');
@@ -275,34 +357,6 @@ async function* count<T extends Uint8Array>(source: AsyncIterable<T>, into: { si
     into.size += chunk.byteLength;
     yield chunk;
   }
-}
-
-/** The id of the newest archive of these sources if its content fingerprint matches. */
-async function findUnchanged(req: BackupRequest, sources: string, fingerprint: string): Promise<string | undefined> {
-  const { store } = req;
-  if (req.stateDir) {
-    const last = await lastBackup(req.stateDir, store, sources);
-    if (last && last.fingerprint === fingerprint) {
-      const [archive, manifest] = await Promise.all([store.has(keys.archive(last.id)), store.has(keys.manifest(last.id))]);
-      if (archive && manifest) return last.id;
-    }
-  }
-  // Listing also checks early that the bucket exists and the credentials work.
-  const listing = await listArchives(store, req.signal);
-  const dec = req.decryption;
-  if (!dec || (!dec.passphrase && !dec.privateKeys?.length)) return undefined;
-  for (const item of listing) {
-    if (!item.archive || !item.manifest) continue;
-    let m: Manifest;
-    try {
-      m = await readManifest(store, item.id, dec, req.signal);
-    } catch {
-      continue; // another key's archive, or damaged: not ours to compare
-    }
-    if (sourcesKey(m.host, m.sources) !== sources) continue;
-    return m.fingerprint === fingerprint && m.changed.length === 0 ? m.id : undefined;
-  }
-  return undefined;
 }
 
 /**

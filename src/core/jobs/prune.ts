@@ -6,7 +6,8 @@
  * - Each source set (host + selected paths) is decided on its own by applyPolicy (restic's
  *   `forget` semantics); snapshots outside the host/path filter are all kept.
  * - An archive that any retained snapshot needs is never deleted (`needs`: for format 1 each
- *   snapshot needs only its own archive; a chained format will name its base archives).
+ *   snapshot needs only its own archive; an increment of format 2 names the archives of its chain
+ *   that a restore reads).
  * - An archive younger than its storage class's minimum duration is deferred, not deleted:
  *   deleting it early is billed as if it stayed, so it saves nothing. `allowEarlyDeletion` deletes
  *   it anyway, and the plan carries the fee.
@@ -54,7 +55,7 @@ export interface PruneOptions {
 }
 
 export function planPrune(snapshots: readonly SnapshotInfo[], o: PruneOptions): PruneSet[] {
-  const needs = o.needs ?? ((s: SnapshotInfo) => [s.id]);
+  const needs = o.needs ?? ((s: SnapshotInfo) => s.needs);
   const selected = snapshots.filter((s) => matchesFilter(s, o.filter ?? {}));
   const sets = bySourceSet(selected).map(({ set, snapshots: list }) => ({
     set,

@@ -9,6 +9,9 @@ import { GlacierError } from '../errors';
 import type { ArchiveStore, RestoreTier } from '../store/archiveStore';
 import type { GlacierState } from '../model/glacierState';
 import { keys } from '../model/keys';
+import type { Decryption } from '../crypto/openpgp';
+import { readManifest } from '../catalog/catalog';
+import { archivesHolding } from './downloadChain';
 
 export const restoreTiers = ['Standard', 'Bulk', 'Expedited'] as const satisfies readonly RestoreTier[];
 export type { RestoreTier };
@@ -46,4 +49,27 @@ export async function requestRestore(store: ArchiveStore, id: string, options: {
   } catch (err) {
     throw err instanceof GlacierError && err.code === 'not-found' ? missing(store, id, err) : err;
   }
+}
+
+/**
+ * The archives a restore of snapshot `id` brings back: its own for format version 1; for version 2
+ * those of its chain that hold its files' bytes (downloadChain.ts reads exactly these). Without a
+ * way to read its manifest, just its own (a download then names any other it needs).
+ */
+export async function archivesToRestore(store: ArchiveStore, id: string, dec: Decryption | undefined, signal?: AbortSignal): Promise<string[]> {
+  if (!dec) return [id];
+  const m = await readManifest(store, id, dec, signal);
+  return m.version === 2 ? archivesHolding(m, m.entries) : [id];
+}
+
+const readiness: Record<GlacierState['state'], number> = { archived: 0, restoring: 1, restored: 2, available: 3 };
+
+/** The state of a set of archives as one: the least ready of them (a restored expiry: the earliest). */
+export function combinedState(states: readonly GlacierState[]): GlacierState {
+  let out = states[0] ?? { state: 'available' };
+  for (const s of states) {
+    if (readiness[s.state] < readiness[out.state]) out = s;
+    else if (s.state === 'restored' && out.state === 'restored' && s.expiry && (!out.expiry || s.expiry < out.expiry)) out = s;
+  }
+  return out;
 }

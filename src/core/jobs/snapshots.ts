@@ -10,7 +10,7 @@ import type { ArchiveStore } from '../store/archiveStore';
 import type { Decryption } from '../crypto/openpgp';
 import { describeError } from '../errors';
 import { listArchives, readManifest } from '../catalog/catalog';
-import { manifestVersion, sourcesKey } from '../catalog/manifest';
+import { archivesNeeded, manifestVersion, sourcesKey } from '../catalog/manifest';
 import { mapLimit } from '../util/mapLimit';
 
 export interface SnapshotInfo {
@@ -23,6 +23,8 @@ export interface SnapshotInfo {
   set: string;
   label: string;
   format: number;
+  /** The archives a restore of it reads (format.md "Chains"), its own included: for version 1 just its own. */
+  needs: string[];
   archive: { size: number; storageClass: string; uploaded?: Date };
 }
 
@@ -49,6 +51,7 @@ export async function listSnapshots(store: ArchiveStore, dec: Decryption, signal
         set: sourcesKey(m.host, m.sources),
         label: m.label,
         format: m.version ?? manifestVersion,
+        needs: archivesNeeded(m),
         archive: { size: a.size, storageClass: a.storageClass, ...(a.lastModified ? { uploaded: a.lastModified } : {}) },
       };
     } catch (err) {

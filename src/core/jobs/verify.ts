@@ -9,6 +9,10 @@
  */
 import type { ArchiveStore } from '../store/archiveStore';
 import { keys } from '../model/keys';
+import { GlacierError } from '../errors';
+import type { ExtractedEntry } from '../pack/safeExtract';
+import { entryName, readableName } from '../model/rawNames';
+import { chunkMember, recordsDir } from '../pack/incremental/records';
 import type { Decryption } from '../crypto/openpgp';
 import type { Manifest } from '../catalog/manifest';
 import { fetchDecryptUnpack } from './unpack';
@@ -35,7 +39,8 @@ export async function verifyArchive(req: VerifyRequest): Promise<VerifyResult> {
   const { store, id, signal } = req;
   const { manifest, status } = await openRestored(store, id, req.decryption, signal);
   const got = await readWholeArchive(req, (p) => req.onProgress?.({ ...p, bytesTotal: status.size }));
-  matchManifest(manifest, got.size, got.sha256, manifest.entries, got.entries);
+  if (manifest.version === 2) matchIncrement(manifest, got.size, got.sha256, got.entries);
+  else matchManifest(manifest, got.size, got.sha256, manifest.entries, got.entries);
   const files = got.entries.filter((e) => e.type === 'file');
   return { manifest, entries: got.entries.length, files: files.length, bytes: files.reduce((n, e) => n + e.size, 0) };
 }
@@ -65,4 +70,35 @@ export function readWholeArchive(
     onProgress,
     onResume: req.onResume,
   });
+}
+
+/**
+ * Format version 2: an archive holds only what changed (docs/format.md, "Chains"), so it is checked
+ * against the entries its manifest places in it: every file without `in` (a chunked one's own
+ * chunks), and no other file but the chunked files' recipes and the `.glacier-backup/` records.
+ */
+function matchIncrement(m: Manifest, size: number, sha256: string, got: readonly ExtractedEntry[]): void {
+  matchManifest(m, size, sha256, [], []);
+  const byPath = new Map(got.filter((e) => e.type === 'file').map((e) => [e.path, e]));
+  const lacks = (what: string): GlacierError => new GlacierError('corrupt', `archive ${m.id} lacks ${what}, which its manifest places there`);
+  for (const e of m.entries) {
+    if (e.type !== 'file') continue;
+    const name = entryName(e);
+    if (e.chunks) {
+      for (const [hash, , archive] of e.chunks) {
+        if (archive !== m.id) continue;
+        const c = byPath.get(chunkMember(hash));
+        if (!c || c.sha256 !== hash) throw lacks(`chunk ${hash} of "${e.path}"`);
+      }
+      byPath.delete(name); // its recipe
+      continue;
+    }
+    if (e.in !== undefined) continue;
+    const f = byPath.get(name);
+    if (!f) throw lacks(`"${e.path}"`);
+    if (f.sha256 !== e.sha256) throw new GlacierError('corrupt', `"${e.path}" does not match the sha256 in the manifest`);
+    byPath.delete(name);
+  }
+  const extra = [...byPath.keys()].find((p) => !p.startsWith(`${recordsDir}/`));
+  if (extra !== undefined) throw new GlacierError('corrupt', `archive ${m.id} holds "${readableName(extra)}", which its manifest does not list`);
 }

@@ -1,5 +1,5 @@
 /**
- * Chains of snapshots (docs/format-v2.md, format version 2): a full snapshot and the increments
+ * Chains of snapshots (docs/format.md, "Chains", format version 2): a full snapshot and the increments
  * after it, the fields a version 2 manifest adds per entry, and which archives a restore reads.
  * Pure: no I/O, shared by the planner (pack/incremental), the manifest validator (catalog) and,
  * later, the restore planner.
@@ -16,6 +16,20 @@ export const chainLimits = {
   maxChunkLength: 64 * 1024 * 1024,
   maxRenames: 10_000,
 };
+
+/** When a new full backup starts (settings `fullEvery`, `fullAfterDays`). */
+export interface ChainPolicy {
+  /** Increments after which the next backup is a full one. */
+  fullEvery: number;
+  /** Age of the chain's full, in days, after which the next backup is a full one. */
+  fullAfterDays: number;
+}
+
+/**
+ * A restore reads at most 31 archives, and a chain's archives age past Deep Archive's 180-day
+ * minimum storage together (a full kept longer than the increments that need it costs nothing extra).
+ */
+export const defaultChainPolicy: ChainPolicy = { fullEvery: 30, fullAfterDays: 90 };
 
 /** A chunk of a big file: its SHA-256 (hex), its length, and the id of the archive holding its bytes. */
 export type ChunkRef = [sha256: string, length: number, archive: string];

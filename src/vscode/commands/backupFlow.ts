@@ -1,7 +1,7 @@
 /** The Back up to Glacier and Back up Workspace Folder… commands: the backup job in the job queue. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { backup } from '../../core/jobs/backup';
+import { backup, describeSummary } from '../../core/jobs/backup';
 import { formatBytes } from '../../core/model/format';
 import { contextKey, setContext } from '../contextKeys';
 import { section } from '../settings';
@@ -61,6 +61,7 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
       followSymlinks: settings.followSymlinks,
       concurrency: settings.uploadConcurrency,
       compression: settings.compression,
+      chainPolicy: { fullEvery: settings.fullEvery, fullAfterDays: settings.fullAfterDays },
       stateDir: s.stateDir,
       signal: job.signal,
       onProgress: (p) => job.report(p.bytesRead, p.bytesTotal, p.phase === 'uploading' ? undefined : `${p.phase}…`),
@@ -89,10 +90,12 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
   }
   const m = result.manifest!;
   const skipped = result.skipped.length ? ` ${plural(result.skipped.length, 'entry was', 'entries were')} skipped (see the log).` : '';
+  const what = result.summary ? ` ${upperFirst(describeSummary(result.summary))}.` : '';
+  if (result.summary?.fullReason) s.log.info(`${label}: a full backup: ${result.summary.fullReason}`);
   // In the user's terms; the archive id is one click away (and in the tree's tooltip).
   s.log.info(`${label}: archive ${m.id}, ${formatBytes(m.archive.size)} in ${m.archive.storageClass}`);
   const pick = await vscode.window.showInformationMessage(
-    `Glacier Backup: backed up ${m.label}: ${plural(m.fileCount, 'file')}, ${formatBytes(m.fileBytes)}, stored in ${className(m.archive.storageClass)}.${skipped}`,
+    `Glacier Backup: backed up ${m.label}: ${plural(m.fileCount, 'file')}, ${formatBytes(m.fileBytes)}, stored in ${className(m.archive.storageClass)}.${what}${skipped}`,
     'Show in Archives',
     'Copy Archive Id',
   );
@@ -117,3 +120,5 @@ async function confirmLargeUpload(scan: { files: number; bytes: number }, storag
   }
   return pick !== undefined;
 }
+
+const upperFirst = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,7 +1,7 @@
 /** The Restore… (and Request Restore…) command: ask Glacier for a temporary copy of an archive. */
 import * as vscode from 'vscode';
 import { restoreTime } from '../../core/model/restoreTimes';
-import { archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../../core/jobs/restoreRequest';
+import { archivesToRestore, archiveStatus, requestRestore, restoreTiers, type RestoreTier } from '../../core/jobs/restoreRequest';
 import { formatBytes } from '../../core/model/format';
 import { dollars, monthlyCost, retrievalCost } from '../viewModel';
 import { ensureListed, pickArchiveOrFile } from './archivePicks';
@@ -56,6 +56,14 @@ export async function restoreFlow(s: Services, givenId?: string, givenFile?: str
   await s.wantedFiles.remember(picked.id, picked.file);
   s.catalog.setState(picked.id, result.status.glacier);
   s.log.info(`restore of ${picked.id} (${tierPick.tier}, ${days} days): ${result.outcome}`);
+  // An increment reads archives of its chain too: each is requested alike (read from its manifest, when the passphrase or key is at hand).
+  const dec = await s.connection.decryption(settings, false, '').catch(() => undefined);
+  for (const other of (await archivesToRestore(store, picked.id, dec?.dec).catch(() => [picked.id])).filter((x) => x !== picked.id)) {
+    const r = await requestRestore(store, other, { tier: tierPick.tier, days });
+    await s.poller.add(other, { tier: tierPick.tier, days });
+    s.catalog.setState(other, r.status.glacier);
+    s.log.info(`restore of ${other}, which ${picked.id} reads (${tierPick.tier}, ${days} days): ${r.outcome}`);
+  }
   const when = restoreTime(status.storageClass, tierPick.tier)?.text ?? '';
   const what = result.outcome === 'extended' ? `Extended the restored copy of ${label} to ${days} days.` : `Restore of ${label} requested (${tierPick.tier}: ready ${when}).`;
   void vscode.window.showInformationMessage(`Glacier Backup: ${what} You will be told when it can be downloaded.`);

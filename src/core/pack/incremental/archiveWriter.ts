@@ -1,7 +1,7 @@
 /**
  * Writes the tar plaintext of a format version 2 archive from a plan (plan.ts): folders with their
  * `GNU.dumpdir` records, the members of `Y` entries (big files as chunk members and a recipe),
- * nothing for `N` entries, and at the end the `.glacier-backup/` records (docs/format-v2.md).
+ * nothing for `N` entries, and at the end the `.glacier-backup/` records (docs/format.md, "Chains").
  *
  * Guarantees: the tar is valid and `tar -x -G` over the previous snapshot's tree gives this one.
  * A file is read once, synchronously, in pieces of `pieceSize`; a file's header carries the size

@@ -1,5 +1,5 @@
 /**
- * Content-defined chunks of a file's bytes (docs/format-v2.md, "Big files by chunks"): a gear
+ * Content-defined chunks of a file's bytes (docs/format.md, "Chains", "Big files by chunks"): a gear
  * rolling hash with normalised chunking, as FastCDC. A boundary depends only on the 32 bytes
  * before it, so an edit moves at most the chunks around it; the rest keep their bytes and names.
  *

@@ -1,5 +1,5 @@
 /**
- * GNU tar's incremental directory records (docs/format-v2.md, "Directory records"): the value of
+ * GNU tar's incremental directory records (docs/format.md, "Chains", "Directory records"): the value of
  * a directory header's `GNU.dumpdir` PAX record. `tar -x -G` reads it when it extracts that
  * directory: it first applies the R/T renames, then deletes every child on disk the list does not
  * name. Pure; names are archive names as rawNames.ts carries them (their bytes are written).

@@ -1,5 +1,5 @@
 /**
- * The entries of a format version 2 manifest (docs/format-v2.md, "Manifest (version 2)"), from the
+ * The entries of a format version 2 manifest (docs/format.md, "Chains", "Manifest (version 2)"), from the
  * walk, the plan and what the archive writer read: every entry of the snapshot, in walk order,
  * with `in`/`at` for members held by an earlier archive and `chunks` for chunked files.
  */

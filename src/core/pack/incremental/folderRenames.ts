@@ -1,6 +1,6 @@
 /**
  * Finds folders of the previous snapshot that reappear under another path with the same content
- * (docs/format-v2.md, "Renamed folders"): the same relative names, types, sizes, mtimes, modes and
+ * (docs/format.md, "Chains", "Renamed folders"): the same relative names, types, sizes, mtimes, modes and
  * link targets, compared through a hash of each folder's subtree, and then the same file contents,
  * which the caller checks (it reads the files; this module reads nothing).
  *

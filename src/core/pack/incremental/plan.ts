@@ -1,5 +1,5 @@
 /**
- * The plan of a format version 2 snapshot (docs/format-v2.md): from the previous snapshot's
+ * The plan of a format version 2 snapshot (docs/format.md, "Chains"): from the previous snapshot's
  * manifest entries (version 1 or 2) and the current walk, what each entry is (its bytes go in
  * this archive, `Y`; unchanged at its path, `N`; a folder, `D`), each folder's dumpdir list, the
  * folder renames, what was removed, and the counts the backup reports. Pure: it reads no file.

@@ -1,5 +1,5 @@
 /**
- * The `.glacier-backup/` records of a format version 2 archive (docs/format-v2.md, "Big files by
+ * The `.glacier-backup/` records of a format version 2 archive (docs/format.md, "Chains", "Big files by
  * chunks"): what the restore-by-hand procedure reads with sh and coreutils. Pure text builders.
  */
 import { chainLimits } from '../../model/chain';
