@@ -27,7 +27,7 @@ const cases: { file: string; source: string; fires: RegExp | false }[] = [
   { file: 'src/core/store/s3/client.ts', source: '@aws-sdk/client-s3', fires: false },
   // Packing and encryption never reach for the store.
   { file: 'src/core/pack/walk.ts', source: '../store/archiveStore', fires: /core\/pack and core\/crypto must not import core\/store/ },
-  { file: 'src/core/crypto/seipd.ts', source: '../model/keys', fires: /must not import core\/store/ },
+  { file: 'src/core/crypto/seipd.ts', source: '../store/keys', fires: /must not import core\/store/ },
   { file: 'src/core/pack/walk.ts', source: '../../core/store/s3/client', fires: /must not import core\/store/ },
   { file: 'src/core/pack/walk.ts', source: '../model/entry', fires: false },
   { file: 'src/core/jobs/check.ts', source: '../model/keys', fires: false },
