@@ -24,6 +24,7 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
     force: ctx.options.force,
     exclude,
     followSymlinks: ctx.options['follow-symlinks'],
+    freshnessMarker: !ctx.options['no-freshness-marker'],
     concurrency: concurrency(ctx.options),
     compression: compression(ctx.options),
     stateDir: stateDir(ctx.env),

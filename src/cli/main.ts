@@ -52,7 +52,8 @@ encryption: passphrase from GLACIER_BACKUP_PASSPHRASE, --passphrase-file FILE or
 download:   --allow-outside-links recreates symlinks that point outside the restored folder
 backup:     --exclude GLOB (repeatable) --no-default-excludes --follow-symlinks --concurrency N
             --compression auto|max|off (auto: deflate what compresses, store the rest; max: smaller,
-            slower; off: none; gpg -d reads all three)
+            slower; off: none; gpg -d reads all three); --no-freshness-marker leaves
+            PREFIX/freshness/<host>.json alone
 network:    each request is retried with backoff; GLACIER_BACKUP_MAX_ATTEMPTS (default 5) and
             GLACIER_BACKUP_REQUEST_TIMEOUT (seconds of silence before a retry, default 60)
 `;

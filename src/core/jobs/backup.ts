@@ -24,6 +24,7 @@ import { PartBuffers } from '../store/partBuffers';
 import { listArchives, readManifest, writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { lastBackup, recordBackup } from '../catalog/dedupState';
+import { writeFreshnessMarker } from '../catalog/freshnessMarker';
 import { claimJournal, removeJournal } from '../catalog/uploadJournal';
 import { abandonInterrupted, noteUpload, planUpload, type UploadPlan } from './uploadPlan';
 
@@ -54,6 +55,8 @@ export interface BackupRequest {
   compression?: Compression;
   /** Folder for the local record of last backups (dedup without reading manifests). */
   stateDir?: string;
+  /** Rewrite the host's freshness marker after a successful backup (catalog/freshnessMarker.ts); a failure is a note. */
+  freshnessMarker?: boolean;
   /** Benchmarks: pack and encrypt, then discard instead of uploading. */
   discardOutput?: boolean;
   signal?: AbortSignal;
@@ -106,6 +109,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       // An interrupted (forced) upload of the same content is no longer needed.
       const prior = req.stateDir ? await claimJournal(req.stateDir, store, sources).catch(() => undefined) : undefined;
       if (prior && prior !== 'busy') await abandonInterrupted(req, prior, `the files are unchanged since archive ${existing}`);
+      await markFresh(req, host, sources, idTime(existing));
       return { status: 'unchanged', id: existing, skipped: scanned.skipped, changed: [] };
     }
   }
@@ -199,7 +203,20 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   if (req.stateDir && packed.changed.length === 0) {
     await recordBackup(req.stateDir, store, sources, { id, fingerprint }).catch(() => undefined);
   }
+  await markFresh(req, host, sources, new Date(manifest.created));
   return { status: 'created', id, manifest, skipped, changed: packed.changed };
+}
+
+/** The freshness marker, when asked for; never fails the backup (writeFreshnessMarker). */
+async function markFresh(req: BackupRequest, host: string, set: string, newest: Date): Promise<void> {
+  if (!req.freshnessMarker) return;
+  await writeFreshnessMarker(req.store, { host, set, newest, checked: new Date() }, { signal: req.signal, onNotice: req.onNotice });
+}
+
+/** The creation time an archive id starts with (YYYYMMDDTHHMMSSZ). */
+function idTime(id: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
+  return m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : new Date(0);
 }
 
 interface Sent {

@@ -6,8 +6,11 @@ export const archivesDir = 'archives/';
 export const catalogDir = 'catalog/';
 export const archiveSuffix = '.tar.gpg';
 export const manifestSuffix = '.json.gpg';
+export const freshnessDir = 'freshness/';
 
 export const keys = {
   archive: (id: string): string => `${archivesDir}${id}${archiveSuffix}`,
   manifest: (id: string): string => `${catalogDir}${id}${manifestSuffix}`,
+  /** The freshness marker of a host (catalog/freshnessMarker.ts): its name made safe for any store. */
+  freshness: (host: string): string => `${freshnessDir}${host.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 64) || 'unknown'}.json`,
 };
