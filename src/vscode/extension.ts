@@ -15,6 +15,11 @@ import { Connection } from './connection';
 import { JobQueue } from './jobQueue';
 import { createLog } from './log';
 import { RestorePoller } from './restorePoller';
+import { ScheduleAlerts } from './schedule/alerts';
+import { FreshnessItem } from './schedule/freshnessItem';
+import { afterScheduledBackup } from './schedule/retentionRun';
+import { registerScheduleCommands } from './schedule/scheduleCommands';
+import { Scheduler } from './schedule/scheduler';
 import { Secrets } from './secrets';
 import { section } from './settings';
 
@@ -43,6 +48,10 @@ export function activate(context: vscode.ExtensionContext): void {
     },
   };
   registerCommands(context.subscriptions, services);
+  const scheduler = new Scheduler(services, new ScheduleAlerts(log), afterScheduledBackup(services, context.globalState));
+  const freshness = new FreshnessItem(catalog, scheduler);
+  context.subscriptions.push(scheduler, freshness);
+  registerScheduleCommands(context.subscriptions, services, scheduler, freshness);
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -50,8 +59,13 @@ export function activate(context: vscode.ExtensionContext): void {
       connection.reset();
       poller.start();
       void catalog.refresh();
+      void scheduler.tick();
     }),
-    context.secrets.onDidChange(() => connection.reset()),
+    context.secrets.onDidChange(() => {
+      connection.reset();
+      void scheduler.tick();
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void scheduler.refresh()),
   );
 
   // The catalog is listed when the view is first shown (not at start-up); pending restores are
@@ -66,6 +80,11 @@ export function activate(context: vscode.ExtensionContext): void {
   listOnce();
   log.info(`Glacier Backup ${context.extension.packageJSON.version as string} activated`);
   poller.start();
+  scheduler.start();
+  // The freshness item needs the catalog: listed once at start-up when a folder has a schedule.
+  void scheduler.refresh().then(() => {
+    if (scheduler.folders.some((f) => f.frequency !== 'off') && catalog.status.kind === 'idle') void catalog.refresh();
+  });
   // A little after start-up, once the window that was closed or reloaded has surely let go.
   const offer = setTimeout(() => {
     void offerInterruptedBackups(services).catch((err: unknown) => log.warn(`interrupted backups: ${describeError(err)}`));

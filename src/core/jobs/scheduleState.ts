@@ -29,7 +29,8 @@ export interface FolderRun {
   blocked?: { reason: string; since: number };
 }
 
-export type Outcome = { ok: true; id: string; created: boolean } | { ok: false; message: string } | { yielded: true };
+/** How a claimed run ended: done, failed, yielded to a manual job (due again at once), or cancelled by the user (due a period later). */
+export type Outcome = { ok: true; id: string; created: boolean } | { ok: false; message: string } | { yielded: true } | { cancelled: true };
 
 export const runsFile = 'scheduled-runs.json';
 /** A claim from another host older than this is taken to be dead (a backup that long is still possible, and only delays one run). */
@@ -111,6 +112,8 @@ export async function finishRun(dir: string, key: string, outcome: Outcome, now:
     if (run.running?.pid === process.pid && run.running.host === os.hostname()) delete run.running;
     if ('yielded' in outcome) {
       delete run.lastAttempt;
+    } else if ('cancelled' in outcome) {
+      // The claim's start stands: the next run comes a period later.
     } else if (outcome.ok) {
       run.lastSuccess = { time: now, id: outcome.id, created: outcome.created };
       delete run.failures;
