@@ -107,7 +107,7 @@ export class JobQueue implements vscode.Disposable {
         this.log.info(`${job.info.title}: ${message}`);
         if (!job.options.background) return undefined;
         this.remove(job);
-        throw err;
+        throw job.controller.signal.reason; // the Suspend: its caller tells a yield from a failure
       }
       if (job.controller.signal.aborted || (err instanceof GlacierError && err.code === 'cancelled')) {
         this.log.info(`${job.info.title}: cancelled`);

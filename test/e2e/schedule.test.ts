@@ -8,13 +8,15 @@
  * passphrase" state (status bar + one notification whose button fixes it); once fixed, a backup
  * runs with no one clicking, the freshness item says "Last backup just now" and leads to the
  * Archives view, the freshness marker is written, and the next period brings the next backup on
- * its own. What it does not prove: real hours, sleep, or two windows (the unit tests race real
+ * its own; a failure (the bucket gone) stays in the status bar with one notification offering
+ * Retry, Show Log and Check Bucket, and clears when a run succeeds. What it does not prove: real hours, sleep, or two windows (the unit tests race real
  * processes on the same lock for that: test/unit/scheduleTiming.test.ts).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { DeleteBucketCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { buildVsix } from './helpers/codeServer';
 import { startVsCode, type VsCodeSession } from './helpers/session';
 import { startMoto, type Moto } from '../helpers/moto';
@@ -94,6 +96,33 @@ describe('scheduled backups in VS Code', () => {
       const both = await until('a second scheduled archive', archives, (a) => a.length === 2, 120_000);
       assert.ok(both.includes(first[0]!));
       assert.equal(await wb.waitForStatusBarItem(/^Last backup just now$/), 'Last backup just now');
+    });
+  });
+
+  it('a failed scheduled backup stays visible, with Retry, Show Log and the fix, until a run succeeds', async () => {
+    const { wb } = vs;
+    await wb.run('schedule-failure', async () => {
+      await wb.clearNotifications().catch(() => undefined);
+      // The bucket disappears: the next run (due within the scaled hour) fails.
+      const kept = await moto.keys(bucket);
+      for (const Key of kept) await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+      await moto.client.send(new DeleteBucketCommand({ Bucket: bucket }));
+      writeFileSync(path.join(workspace, 'notes.txt'), 'third\n');
+      assert.equal(await wb.waitForStatusBarItem(/^Backup failed$/, 120_000), 'Backup failed');
+      const alert = await wb.waitForNotification(/the scheduled backup of project failed: .*e2e-schedule/, { timeout: 30_000 });
+      assert.match(alert, /failed/);
+      await wb.screenshot('failed');
+      // Retries come sooner after a failure; the state stays until one succeeds.
+      await new Promise((r) => setTimeout(r, 10_000));
+      assert.ok((await wb.statusBarTexts()).includes('Backup failed'), 'still failed while the bucket is gone');
+
+      await moto.createBucket(bucket);
+      // Retry from the notification (a retry of the schedule's own may win the race; either clears it).
+      await wb.waitForNotification(/the scheduled backup of project failed/, { button: 'Retry' });
+      await wb.waitForNotification(/the scheduled backup of project works again/, { timeout: 120_000 });
+      assert.equal(await wb.waitForStatusBarItem(/^Last backup just now$/, 60_000), 'Last backup just now');
+      assert.equal((await archives()).length, 1, 'the change was uploaded into the new bucket');
+      await wb.screenshot('works-again');
     });
   });
 });

@@ -18,7 +18,7 @@
  * an hour a second, so an end-to-end test can watch a scheduled run happen.
  */
 import * as vscode from 'vscode';
-import { describeError, GlacierError, Suspend, suspendedMessage } from '../../core/errors';
+import { describeError, GlacierError, Suspend } from '../../core/errors';
 import { blockRun, claimRun, finishRun, readRuns, unblockRun, type FolderRun, type Outcome } from '../../core/jobs/scheduleState';
 import { isDue, isFrequency, sleptBetween, timingOf, type Frequency, type Timing } from '../../core/model/scheduleTiming';
 import type { Services } from '../commands/services';
@@ -136,19 +136,21 @@ export class Scheduler implements vscode.Disposable {
       this.alerts.succeeded(f.folder.name, f.run.lastFailure !== undefined);
       this.s.log.info(`schedule: ${key}: ${result.status === 'created' ? `archive ${result.id}` : `unchanged since ${result.id}`}`);
       await this.s.catalog.refresh();
-      if (result.status === 'created') await this.afterBackup(f.folder, settings);
+      // Retention's own failure is logged; it does not make the backup a failed one.
+      if (result.status === 'created') await this.afterBackup(f.folder, settings).catch((e: unknown) => this.s.log.error(`retention: ${describeError(e)}`));
     } catch (err) {
       const message = describeError(err);
-      // Suspended by jobQueue.ts for a job the user asked for: before it started, or mid-upload.
-      if (err instanceof Suspend || message === suspendedMessage) {
+      // Suspended by jobQueue.ts for a job the user asked for, before it started or while it ran.
+      if (err instanceof Suspend) {
         outcome = { yielded: true };
         this.s.log.info(`schedule: ${key}: yielded to another job; it resumes on a later tick`);
-      } else if (err instanceof GlacierError && err.code === 'cancelled') {
+      } else if ((err instanceof GlacierError && err.code === 'cancelled') || (err instanceof Error && err.name === 'AbortError')) {
         outcome = { cancelled: true };
       } else {
         outcome = { ok: false, message };
         this.s.log.error(`schedule: ${key}: ${message}`);
-        this.alerts.failed(f.folder.name, message, ready.connected.settings.credentials, () => this.retry(key));
+        // One notification per streak (or when the cause changes); the status bar carries the rest.
+        if (!f.run.failures || f.run.lastFailure?.message !== message) this.alerts.failed(f.folder.name, message, ready.connected.settings.credentials, () => this.retry(key));
       }
     } finally {
       this.current = undefined;

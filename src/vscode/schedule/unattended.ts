@@ -79,6 +79,9 @@ export function fixFor(message: string, credentials: string): Fix | undefined {
 export async function backUpUnattended(s: Services, folder: string, ready: Ready, freshnessMarker: boolean): Promise<BackupResult> {
   const { store, settings } = ready.connected;
   const label = path.basename(folder);
+  const group = `schedule:${folder}`;
+  // One failed row per folder in the Archives view: the newest failure replaces the one before.
+  s.jobs.dismissFailed(group);
   const result = await s.jobs.run(
     `Scheduled backup of ${label}`,
     async (job) => {
@@ -114,7 +117,7 @@ export async function backUpUnattended(s: Services, folder: string, ready: Ready
         throw err;
       }
     },
-    { background: true, group: `schedule:${folder}` },
+    { background: true, group },
   );
   // A background job rejects on failure; undefined is a cancel by the user.
   if (!result) throw new GlacierError('cancelled', `scheduled backup of ${label} cancelled`);
