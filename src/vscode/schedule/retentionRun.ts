@@ -8,13 +8,13 @@
  */
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { sourcesKey } from '../../core/catalog/manifest';
 import { describeError } from '../../core/errors';
-import { executePrune, planPrune, pruneTotals, type PruneSet } from '../../core/jobs/prune';
+import { executePrune, pruneTotals, type PruneSet } from '../../core/jobs/prune';
 import { listSnapshots } from '../../core/jobs/snapshots';
 import { formatBytes } from '../../core/model/format';
 import { dollars } from '../../core/model/pricing';
-import { isEmptyPolicy, parseDuration, type RetentionPolicy } from '../../core/model/retention';
+import type { RetentionPolicy } from '../../core/model/retention';
+import { folderPlan, previewText, retentionPolicy } from './retentionPlan';
 import type { Services } from '../commands/services';
 import type { Settings } from '../settings';
 import { section } from '../settings';
@@ -22,27 +22,6 @@ import { section } from '../settings';
 export type AfterBackup = (folder: vscode.WorkspaceFolder, settings: Settings) => Promise<void>;
 
 const confirmedKey = 'glacierBackup.retentionConfirmed';
-
-/** The setting → a policy; undefined when empty. A bad value is one line in the log. */
-export function retentionPolicy(raw: Record<string, unknown> | undefined): RetentionPolicy | undefined {
-  const r = raw ?? {};
-  const count = (k: string): number | undefined => (typeof r[k] === 'number' && Number.isInteger(r[k]) && (r[k] as number) >= -1 ? (r[k] as number) : undefined);
-  const policy: RetentionPolicy = {};
-  const map = [
-    ['keepLast', 'last'],
-    ['keepHourly', 'hourly'],
-    ['keepDaily', 'daily'],
-    ['keepWeekly', 'weekly'],
-    ['keepMonthly', 'monthly'],
-    ['keepYearly', 'yearly'],
-  ] as const;
-  for (const [setting, rule] of map) {
-    const n = count(setting);
-    if (n !== undefined && n !== 0) policy[rule] = n;
-  }
-  if (typeof r.keepWithin === 'string' && r.keepWithin.trim()) policy.within = parseDuration(r.keepWithin.trim());
-  return isEmptyPolicy(policy) ? undefined : policy;
-}
 
 export function afterScheduledBackup(s: Services, memento: vscode.Memento): AfterBackup {
   return async (folder, settings) => {
@@ -60,9 +39,8 @@ export function afterScheduledBackup(s: Services, memento: vscode.Memento): Afte
       return;
     }
     const { store } = await s.connection.connect(false);
-    const set = sourcesKey(os.hostname(), [{ path: folder.uri.fsPath }]);
     const listing = await listSnapshots(store, dec);
-    const plan = planPrune(listing.snapshots.filter((x) => x.set === set), { policy, now: new Date() });
+    const plan = folderPlan(listing.snapshots, os.hostname(), folder.uri.fsPath, policy, new Date());
     const totals = pruneTotals(plan);
     if (totals.delete === 0) {
       if (totals.defer) s.log.info(`retention: ${folder.name}: ${totals.defer} archive(s) deferred until their minimum storage duration ends`);
@@ -98,26 +76,4 @@ async function prune(s: Services, store: Parameters<typeof executePrune>[1]['sto
     s.log.info(`retention: ${name}: ${result.deleted.length} deleted, ${result.failed.length} failed`);
   });
   await s.catalog.refresh();
-}
-
-/** The plan as a document: each archive, what happens to it and why, in local time. */
-export function previewText(name: string, plan: readonly PruneSet[]): string {
-  const t = pruneTotals(plan);
-  const lines = [`# Retention preview: ${name}`, '', `Deletes ${t.delete} archive(s), ${formatBytes(t.bytes)}, saving about ${dollars(t.monthly)} per month; defers ${t.defer}; keeps ${t.keep}.`, ''];
-  for (const set of plan) {
-    for (const i of set.items) {
-      const when = i.snapshot.time.toLocaleString();
-      const size = formatBytes(i.snapshot.archive.size);
-      const why =
-        i.action === 'keep'
-          ? `kept (${i.reasons.join(', ')})`
-          : i.action === 'needed'
-            ? `kept: ${i.reasons.join(', ')} needs it`
-            : i.action === 'defer'
-              ? `deferred until ${i.minimumEnds?.toLocaleDateString()}: deleting earlier saves nothing (early-deletion fee ${dollars(i.fee)})`
-              : `**deleted**, saves ${dollars(i.monthly)} per month`;
-      lines.push(`- \`${i.snapshot.id}\` ${when}, ${size}: ${why}`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
 }
