@@ -26,6 +26,7 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
     chainPolicy: chainPolicy(ctx.options),
     exclude,
     followSymlinks: ctx.options['follow-symlinks'],
+    freshnessMarker: !ctx.options['no-freshness-marker'],
     concurrency: concurrency(ctx.options),
     compression: compression(ctx.options),
     stateDir: stateDir(ctx.env),

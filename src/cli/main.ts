@@ -57,7 +57,8 @@ download:   --allow-outside-links recreates symlinks that point outside the rest
 backup:     --exclude GLOB (repeatable) --no-default-excludes --follow-symlinks --concurrency N
             --full-every N (increments before a new full backup, default 30) --full-after-days N (90)
             --compression auto|max|off (auto: deflate what compresses, store the rest; max: smaller,
-            slower; off: none; gpg -d reads all three)
+            slower; off: none; gpg -d reads all three); --no-freshness-marker leaves
+            PREFIX/freshness/<host>.json alone
 network:    each request is retried with backoff; GLACIER_BACKUP_MAX_ATTEMPTS (default 5) and
             GLACIER_BACKUP_REQUEST_TIMEOUT (seconds of silence before a retry, default 60)
 `;

@@ -30,6 +30,7 @@ export const optionSpec = {
   exclude: { type: 'string', multiple: true },
   'no-default-excludes': { type: 'boolean' },
   'follow-symlinks': { type: 'boolean' },
+  'no-freshness-marker': { type: 'boolean' },
   concurrency: { type: 'string' },
   compression: { type: 'string' },
   json: { type: 'boolean' },

@@ -17,6 +17,11 @@ import { JobQueue } from './jobQueue';
 import { createLog } from './log';
 import { ReportDocuments } from './reportDocuments';
 import { RestorePoller } from './restorePoller';
+import { ScheduleAlerts } from './schedule/alerts';
+import { FreshnessItem } from './schedule/freshnessItem';
+import { afterScheduledBackup } from './schedule/retentionRun';
+import { registerScheduleCommands } from './schedule/scheduleCommands';
+import { Scheduler } from './schedule/scheduler';
 import { Secrets } from './secrets';
 import { section } from './settings';
 import { VersionCopies, versionScheme } from './versionCopies';
@@ -72,6 +77,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('glacierBackup.clearFilter', () => setFilter('')),
   );
+  const scheduler = new Scheduler(services, new ScheduleAlerts(log), afterScheduledBackup(services, context.globalState));
+  const freshness = new FreshnessItem(catalog, scheduler);
+  context.subscriptions.push(scheduler, freshness);
+  registerScheduleCommands(context.subscriptions, services, scheduler, freshness);
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -80,11 +89,14 @@ export function activate(context: vscode.ExtensionContext): void {
       void updateSettingsContext(connection);
       poller.start();
       void catalog.refresh();
+      void scheduler.tick();
     }),
     context.secrets.onDidChange(() => {
       connection.reset();
       void updateSettingsContext(connection);
+      void scheduler.tick();
     }),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void scheduler.refresh()),
   );
   void updateSettingsContext(connection);
 
@@ -100,6 +112,11 @@ export function activate(context: vscode.ExtensionContext): void {
   listOnce();
   log.info(`Glacier Backup ${context.extension.packageJSON.version as string} activated`);
   poller.start();
+  scheduler.start();
+  // The freshness item needs the catalog: listed once at start-up when a folder has a schedule.
+  void scheduler.refresh().then(() => {
+    if (scheduler.folders.some((f) => f.frequency !== 'off') && catalog.status.kind === 'idle') void catalog.refresh();
+  });
   // A little after start-up, once the window that was closed or reloaded has surely let go.
   const offer = setTimeout(() => {
     void offerInterruptedBackups(services).catch((err: unknown) => log.warn(`interrupted backups: ${describeError(err)}`));

@@ -16,8 +16,16 @@ export interface JobContext {
   report(done: number, total: number, phase?: string): void;
 }
 
+/** How a job runs: a background job (a scheduled backup) shows its progress in the status bar only, yields to any other job, and leaves its failures to its caller. */
+export interface RunOptions {
+  background?: boolean;
+  /** Names the jobs of one kind (a folder's scheduled backups), for dismissFailed. */
+  group?: string;
+}
+
 interface Job {
   info: JobInfo;
+  options: RunOptions;
   controller: AbortController;
   started: number;
   lastReport: number;
@@ -53,9 +61,17 @@ export class JobQueue implements vscode.Disposable {
     return this.jobs.map((j) => ({ ...j.info }));
   }
 
-  /** Queues a job; resolves with its result, or undefined when it was cancelled or failed (already shown to the user). */
-  run<T>(title: string, work: (ctx: JobContext) => Promise<T>): Promise<T | undefined> {
-    const job: Job = { info: { key: this.nextKey++, title, state: 'queued' }, controller: new AbortController(), started: 0, lastReport: 0, lastPercent: 0 };
+  /**
+   * Queues a job; resolves with its result, or undefined when it was cancelled or failed (already
+   * shown to the user). A background job instead rejects with its failure (a suspend included:
+   * it yielded) and shows none; a job asked for while a background job runs suspends that one.
+   */
+  run<T>(title: string, work: (ctx: JobContext) => Promise<T>, options: RunOptions = {}): Promise<T | undefined> {
+    const job: Job = { info: { key: this.nextKey++, title, state: 'queued' }, options, controller: new AbortController(), started: 0, lastReport: 0, lastPercent: 0 };
+    if (!options.background) {
+      // Yield: the background backup stops and keeps its upload; its next run resumes it.
+      for (const j of this.jobs) if (j.options.background && j.info.state === 'running') j.controller.abort(new Suspend());
+    }
     this.jobs.push(job);
     this.update();
     const result = this.tail.then(() => this.execute(job, work));
@@ -66,6 +82,7 @@ export class JobQueue implements vscode.Disposable {
   private async execute<T>(job: Job, work: (ctx: JobContext) => Promise<T>): Promise<T | undefined> {
     if (job.controller.signal.aborted) {
       this.remove(job);
+      if (job.options.background) throw job.controller.signal.reason;
       return undefined;
     }
     job.info.state = 'running';
@@ -73,8 +90,9 @@ export class JobQueue implements vscode.Disposable {
     this.update();
     this.log.info(`${job.info.title}: started`);
     try {
+      const location = job.options.background ? vscode.ProgressLocation.Window : vscode.ProgressLocation.Notification;
       const value = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Glacier Backup: ${job.info.title}`, cancellable: true },
+        { location, title: `Glacier Backup: ${job.info.title}`, cancellable: !job.options.background },
         async (progress, token) => {
           job.progress = progress;
           token.onCancellationRequested(() => job.controller.abort());
@@ -90,7 +108,9 @@ export class JobQueue implements vscode.Disposable {
       const message = describeError(err);
       if (isSuspended(job.controller.signal)) {
         this.log.info(`${job.info.title}: ${message}`);
-        return undefined;
+        if (!job.options.background) return undefined;
+        this.remove(job);
+        throw job.controller.signal.reason; // the Suspend: its caller tells a yield from a failure
       }
       if (job.controller.signal.aborted || (err instanceof GlacierError && err.code === 'cancelled')) {
         this.cancelled(job);
@@ -100,6 +120,7 @@ export class JobQueue implements vscode.Disposable {
       job.info.state = 'failed';
       job.info.error = message;
       this.update();
+      if (job.options.background) throw err;
       void vscode.window.showErrorMessage(`Glacier Backup: ${message}`, 'Show Log').then((pick) => pick && this.log.show(true));
       return undefined;
     }
@@ -138,6 +159,16 @@ export class JobQueue implements vscode.Disposable {
   dismiss(key: number): void {
     const job = this.jobs.find((j) => j.info.key === key);
     if (job && job.info.state === 'failed') this.remove(job);
+  }
+
+  /** Removes the failed jobs of a group, once a later run of it succeeded. */
+  dismissFailed(group: string): void {
+    for (const j of [...this.jobs]) if (j.options.group === group && j.info.state === 'failed') this.remove(j);
+  }
+
+  /** Whether any job is queued or running (a failed one waiting to be dismissed does not count). */
+  busy(): boolean {
+    return this.jobs.some((j) => j.info.state === 'queued' || j.info.state === 'running');
   }
 
   cancel(key: number): void {

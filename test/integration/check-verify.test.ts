@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { check, defaultCheckAge } from '../../src/core/jobs/check';
@@ -15,6 +16,7 @@ import { recordsOf } from '../../src/core/catalog/dedupState';
 import { useMoto, type Moto } from '../helpers/moto';
 import { cliEnv, runCli } from '../helpers/cli';
 import { S3Store } from '../../src/core/store/s3/s3Store';
+import { keys } from '../../src/core/model/keys';
 
 const bucket = 'check-verify-tests';
 const passphrase = 'check passphrase';
@@ -38,6 +40,7 @@ async function backupFolder(name: string, storageClass = 'STANDARD'): Promise<st
 
 const archiveKey = (id: string): string => `${prefix}archives/${id}.tar.gpg`;
 const manifestKey = (id: string): string => `${prefix}catalog/${id}.json.gpg`;
+const markerKey = `${prefix}${keys.freshness(os.hostname())}`;
 
 useMoto(bucket, (m, w) => {
   moto = m;
@@ -111,7 +114,8 @@ describe('check', () => {
     assert.match(res.stderr, new RegExp(`repairing: stop tracking the restore of ${gone}`));
     assert.match(res.stderr, new RegExp(`repairing: forget the local record of ${gone}`));
     assert.match(res.stderr, /repaired 7 problems/);
-    assert.deepEqual(await moto.keys(bucket), [archiveKey(good), archiveKey(noManifest), manifestKey(good), manifestKey(noManifest)].sort());
+    // The freshness marker the backups wrote is no problem and stays.
+    assert.deepEqual(await moto.keys(bucket), [archiveKey(good), archiveKey(noManifest), manifestKey(good), manifestKey(noManifest), markerKey].sort());
     assert.deepEqual(await moto.openUploads(bucket), []);
     assert.deepEqual(await new FilePendingStore(path.join(work, 'config', 'pending-restores.json')).load(), []);
     const records = await recordsOf(path.join(work, 'state'), new S3Store(moto.client, { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' }));

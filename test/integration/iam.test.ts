@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
 import { startMotoWithIam, type IamUsers } from '../helpers/motoIam';
@@ -19,6 +20,7 @@ import { assertRestores, cliEnv, runCli, type CliResult } from '../helpers/cli';
 import { snapshot, tempDir } from '../helpers/tree';
 import { uploadObject } from '../../src/core/store/s3/upload';
 import { verifyStored } from '../../src/core/store/s3/storedCheck';
+import { keys as storeKeys } from '../../src/core/model/keys';
 
 const bucket = 'iam-tests';
 const prefix = 'glacier-backup/';
@@ -86,8 +88,11 @@ const made: string[] = [];
 /** Keys a refused delete left in the bucket, for the admin's check --repair to remove. */
 const leftBehind: string[] = [];
 
+/** The freshness marker, which the first successful backup writes (the policy allows it) and each one rewrites. */
+const marker = `glacier-backup/${storeKeys.freshness(os.hostname())}`;
+
 function expected(): string[] {
-  return [...keysOf(...made), ...leftBehind].sort();
+  return [...keysOf(...made), ...leftBehind, ...(made.length ? [marker] : [])].sort();
 }
 
 describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
@@ -98,6 +103,7 @@ describe('a back-up-only user (the policy "Check Bucket" shows)', () => {
     made.push(id);
     assert.match(res.stderr, /access denied .* read the uploaded archive back: checked its size and etag from the bucket listing/);
     assert.doesNotMatch(res.stderr, /deleted/);
+    assert.doesNotMatch(res.stderr, /freshness marker/, 'the policy lets it read and rewrite the marker');
     assert.deepEqual(await moto.keys(bucket), expected());
     assert.deepEqual(await openUploads(), []);
     await assertRestores(id, source, work, env(users.admin));

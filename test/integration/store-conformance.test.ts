@@ -133,6 +133,20 @@ for (const factory of storeFactories) {
       assert.deepEqual(await factory.leftovers(store), []);
     });
 
+    it('replace writes a small object, replaces it whole, lists it once and leaves nothing behind', async () => {
+      const store = await factory.create();
+      const key = 'freshness/conformance-host.json';
+      await store.replace(key, Buffer.from('{"n":1}'), { contentType: 'application/json' });
+      assert.equal((await read(store, key)).toString(), '{"n":1}');
+      await store.replace(key, Buffer.from('{"n":22}'));
+      assert.equal((await read(store, key)).toString(), '{"n":22}', 'the new bytes, not a mix');
+      const head = await store.head(key);
+      assert.equal(head?.storageClass, 'STANDARD', 'in STANDARD whatever the archive class');
+      assert.equal(head?.glacier.state, 'available');
+      assert.deepEqual(await listed(store, 'freshness/'), [key], 'once, and no temporary name');
+      assert.deepEqual(await factory.leftovers(store), []);
+    });
+
     it('head of a missing key is undefined; open of it fails with not-found before any byte', async () => {
       const store = await factory.create();
       const key = archiveKey();

@@ -43,9 +43,11 @@ function lastLine(res: CliResult): string {
   return lines[lines.length - 1]!;
 }
 
+/** Versions of archives and manifests (the freshness marker, rewritten by each backup, has its own history). */
 async function versions(bucket: string): Promise<{ versions: number; markers: number }> {
   const res = await moto.client.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-  return { versions: (res.Versions ?? []).length, markers: (res.DeleteMarkers ?? []).length };
+  const catalog = (v: { Key?: string }): boolean => !v.Key?.includes('/freshness/');
+  return { versions: (res.Versions ?? []).filter(catalog).length, markers: (res.DeleteMarkers ?? []).filter(catalog).length };
 }
 
 /** `elsewhere`: the backup is recorded in another state folder (as if made on another machine). */

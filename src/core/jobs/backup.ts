@@ -29,6 +29,7 @@ import { writeManifest } from '../catalog/catalog';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { recordBackup } from '../catalog/dedupState';
 import { saveLastManifest } from '../catalog/chainState';
+import { writeFreshnessMarker } from '../catalog/freshnessMarker';
 import { claimJournal, removeJournal } from '../catalog/uploadJournal';
 import { abandonInterrupted, noteUpload, planUpload, type UploadPlan } from './uploadPlan';
 import { countFilesAndLinks, findPrevious, fullReason, hasBigFiles, incrementBytes, incrementFingerprint, incrementManifest, incrementTar, planIncrement } from './increment';
@@ -65,6 +66,8 @@ export interface BackupRequest {
   compression?: Compression;
   /** Folder for the local record of last backups (dedup without reading manifests). */
   stateDir?: string;
+  /** Rewrite the host's freshness marker after a successful backup (catalog/freshnessMarker.ts); a failure is a note. */
+  freshnessMarker?: boolean;
   /** Benchmarks: pack and encrypt, then discard instead of uploading. */
   discardOutput?: boolean;
   signal?: AbortSignal;
@@ -137,6 +140,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       // An interrupted (forced) upload of the same content is no longer needed.
       const prior = req.stateDir ? await claimJournal(req.stateDir, store, sources).catch(() => undefined) : undefined;
       if (prior && prior !== 'busy') await abandonInterrupted(req, prior, `the files are unchanged since archive ${found.unchanged}`);
+      await markFresh(req, host, sources, idTime(found.unchanged));
       return { status: 'unchanged', id: found.unchanged, skipped: scanned.skipped, changed: [] };
     }
     previous = found.previous;
@@ -257,6 +261,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     // What the next increment continues from, as manifests cannot be read in this mode.
     await saveLastManifest(req.stateDir, store, sources, manifest).catch((err: unknown) => req.onNotice?.(`could not keep a local copy of the manifest (${describeError(err)}): the next backup will be a full one`));
   }
+  await markFresh(req, host, sources, new Date(manifest.created));
   return { status: 'created', id, manifest, skipped, changed: packed.changed, summary };
 }
 
@@ -290,6 +295,18 @@ function incrementSource(req: BackupRequest, entries: SourceEntryList, plan: Inc
       report();
     },
   });
+}
+
+/** The freshness marker, when asked for; never fails the backup (writeFreshnessMarker). */
+async function markFresh(req: BackupRequest, host: string, set: string, newest: Date): Promise<void> {
+  if (!req.freshnessMarker) return;
+  await writeFreshnessMarker(req.store, { host, set, newest, checked: new Date() }, { signal: req.signal, onNotice: req.onNotice });
+}
+
+/** The creation time an archive id starts with (YYYYMMDDTHHMMSSZ). */
+function idTime(id: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
+  return m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : new Date(0);
 }
 
 interface Sent {

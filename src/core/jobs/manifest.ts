@@ -13,3 +13,6 @@ export type { Manifest } from '../catalog/manifest';
 export function openManifest(store: ArchiveStore, id: string, dec: Decryption, signal?: AbortSignal): Promise<Manifest> {
   return readManifest(store, id, dec, signal);
 }
+
+/** The key of a source set (host and source paths): backups of the same set form its history. */
+export { sourcesKey } from '../catalog/manifest';

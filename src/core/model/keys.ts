@@ -8,9 +8,12 @@ export const archiveSuffix = '.tar.gpg';
 export const manifestSuffix = '.json.gpg';
 /** Escrowed private keys (jobs/keyEscrow.ts): never listed as archives, never flagged by check. */
 export const keysDir = 'keys/';
+export const freshnessDir = 'freshness/';
 
 export const keys = {
   archive: (id: string): string => `${archivesDir}${id}${archiveSuffix}`,
   manifest: (id: string): string => `${catalogDir}${id}${manifestSuffix}`,
   escrow: (fingerprint: string): string => `${keysDir}${fingerprint}.asc.gpg`,
+  /** The freshness marker of a host (catalog/freshnessMarker.ts): its name made safe for any store. */
+  freshness: (host: string): string => `${freshnessDir}${host.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 64) || 'unknown'}.json`,
 };

@@ -48,6 +48,8 @@
  * - OpenedObject's body is an AsyncGenerator, so a reader that stops early can close it (return()).
  *   `open` and `requestRestore` take `what` ("archive <id>") for their messages.
  * - `openUploads()` of the whole store comes in key order (S3's), not oldest first.
+ * - `replace`: the freshness marker an outside monitor watches is rewritten after each backup;
+ *   `put` stays write-once for everything else.
  * - A failure of a put's own body (the caller's stream) is rethrown as it is, not relabelled.
  * - VersionsSummary names each delete marker's key (check brings a deleted manifest back with
  *   `removeDeleteMarker`); `keepsOldVersions`, `checkBucket`, `addAbortRule` and `createBucket` are
@@ -217,6 +219,13 @@ export interface ArchiveStore {
   list(dir: string, options?: CallOptions): AsyncIterable<StoredObject>;
   /** Deletes an object; succeeds when it is already absent. */
   delete(key: string, options?: CallOptions): Promise<void>;
+  /**
+   * Stores a small object (at most a few hundred KiB, in one request) under `key` in STANDARD,
+   * replacing what is there: the one exception to write-once, kept for the freshness marker
+   * (format.md "Objects"), which is plaintext and outside the catalog. Last writer wins; a reader
+   * sees the old bytes or the new, never a mix. Never used for archives or manifests.
+   */
+  replace(key: string, body: Uint8Array, options?: CallOptions & { contentType?: string }): Promise<void>;
   /**
    * Asks for a cold object to be warmed up for `days`; idempotent while one is in progress.
    * 'not-found' when the key does not exist; `what` names the object in messages.

@@ -63,6 +63,7 @@ export async function backupPaths(s: Services, paths: string[], force: boolean):
       compression: settings.compression,
       chainPolicy: { fullEvery: settings.fullEvery, fullAfterDays: settings.fullAfterDays },
       stateDir: s.stateDir,
+      freshnessMarker: vscode.workspace.getConfiguration(section).get<boolean>('freshnessMarker', true),
       signal: job.signal,
       onProgress: (p) => job.report(p.bytesRead, p.bytesTotal, p.phase === 'uploading' ? undefined : `${p.phase}…`),
       onNotice: (m) => s.log.info(`${label}: ${m}`),

@@ -205,6 +205,34 @@ export class LocalStore implements ArchiveStore {
     }
   }
 
+  /**
+   * Written beside its key under a hidden temporary name (never listed), synced, then renamed over
+   * the key, so a reader sees the old file or the new one.
+   */
+  async replace(key: string, body: Uint8Array, options: CallOptions = {}): Promise<void> {
+    const action = options.action ?? `write ${key} to ${this.name}`;
+    const segments = keySegments(key);
+    const file = path.join(this.root, ...segments);
+    const tmp = path.join(path.dirname(file), `.${segments.at(-1)!}.${newUploadId()}.tmp`);
+    try {
+      this.throwIfAborted(options.signal, action);
+      await this.checkRoot();
+      await ensureParent(this.root, segments);
+      const handle = await createPartial(tmp);
+      try {
+        await writeAll(handle, body, 0);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fs.rename(tmp, file);
+      await syncParent(file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw err instanceof GlacierError ? err : fsError(err, { root: this.root, file, action });
+    }
+  }
+
   async requestRestore(key: string, options: CallOptions & { what?: string }): Promise<RestoreOutcome> {
     const head = await this.head(key, options);
     if (head === undefined) throw new GlacierError('not-found', `${options.what ?? key} does not exist in ${this.name}`);

@@ -168,10 +168,11 @@ export function iamPolicies(bucket: string, prefix: string): { backupOnly: objec
         {
           Effect: 'Allow',
           Action: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-          Resource: [`${arn}/${prefix}archives/*`, `${arn}/${prefix}catalog/*`],
+          Resource: [`${arn}/${prefix}archives/*`, `${arn}/${prefix}catalog/*`, `${arn}/${prefix}freshness/*`],
         },
         // Reading manifests (small, in STANDARD) lets unchanged content be recognised; drop it in public-key mode.
-        { Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${arn}/${prefix}catalog/*` },
+        // The freshness marker is read to merge this backup's source set into it (plaintext, no file names).
+        { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${arn}/${prefix}catalog/*`, `${arn}/${prefix}freshness/*`] },
       ],
     },
     restore: {

@@ -12,6 +12,7 @@ import {
   GetBucketVersioningCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   RestoreObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -165,6 +166,17 @@ export class S3Store implements ArchiveStore {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: full }), { abortSignal: options.signal });
     } catch (err) {
       throw this.fail(err, options.action ?? `delete ${full}`);
+    }
+  }
+
+  /** One PutObject without If-None-Match: the freshness marker is the only object ever replaced. */
+  async replace(key: string, body: Uint8Array, options: CallOptions & { contentType?: string } = {}): Promise<void> {
+    const full = this.objectKey(key);
+    try {
+      const command = new PutObjectCommand({ Bucket: this.config.bucket, Key: full, Body: body, StorageClass: 'STANDARD', ContentType: options.contentType ?? 'application/octet-stream' });
+      await this.client.send(command, { abortSignal: options.signal });
+    } catch (err) {
+      throw this.fail(err, options.action ?? `write ${full}`);
     }
   }
 
