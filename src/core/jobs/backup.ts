@@ -22,6 +22,7 @@ import { keys } from '../store/keys';
 import { deleteOrSay } from '../store/leftovers';
 import { PartBuffers } from '../store/partBuffers';
 import { listArchives, readManifest, writeManifest } from '../catalog/catalog';
+import { writeSummary } from '../catalog/summary';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { lastBackup, recordBackup } from '../catalog/dedupState';
 import { claimJournal, removeJournal } from '../catalog/uploadJournal';
@@ -186,6 +187,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   progress.phase = 'finishing';
   report();
   try {
+    await writeSummary(store, manifest, req.encryption, { compression: req.compression ?? 'auto', onNotice: req.onNotice });
     await writeManifest(store, manifest, req.encryption, { buffers, partSize, compression: req.compression ?? 'auto' });
   } catch (err) {
     // An archive without a manifest is invisible to browsing: remove it rather than leave it (and
@@ -313,8 +315,9 @@ async function removeUnrecorded(req: BackupRequest, id: string): Promise<string>
   const { store } = req;
   const archiveLeft = await deleteOrSay(store, keys.archive(id), 'archive');
   const said = [archiveLeft === undefined ? 'the uploaded archive was deleted and nothing was recorded' : `nothing was recorded, and the uploaded archive ${archiveLeft}`];
-  const manifestKey = keys.manifest(id);
-  const manifestLeft = (await store.has(manifestKey).catch(() => true)) ? await deleteOrSay(store, manifestKey, 'manifest') : undefined;
-  if (manifestLeft !== undefined) said.push(`its manifest ${manifestLeft}`);
+  for (const [key, what] of [[keys.manifest(id), 'manifest'], [keys.summary(id), 'catalog summary']] as const) {
+    const left = (await store.has(key).catch(() => true)) ? await deleteOrSay(store, key, what) : undefined;
+    if (left !== undefined) said.push(`its ${what} ${left}`);
+  }
   return said.join('; ');
 }

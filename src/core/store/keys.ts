@@ -6,8 +6,10 @@ export const archivesDir = 'archives/';
 export const catalogDir = 'catalog/';
 export const archiveSuffix = '.tar.gpg';
 export const manifestSuffix = '.json.gpg';
+export const summarySuffix = '.summary.gpg';
 
 export const keys = {
   archive: (id: string): string => `${archivesDir}${id}${archiveSuffix}`,
   manifest: (id: string): string => `${catalogDir}${id}${manifestSuffix}`,
+  summary: (id: string): string => `${catalogDir}${id}${summarySuffix}`,
 };
