@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { firstPartSize, partConcurrency, partLength, partMemory, uploadRequests, usualLargestPart } from '../../src/core/store/partSchedule';
+import { firstPartSize, partConcurrency, partCount, partLength, partMemory, uploadRequests, usualLargestPart } from '../../src/core/store/partSchedule';
 import { choosePartSize } from '../../src/core/store/s3/upload';
 import { fullObjectCrc, crcBase64 } from '../../src/core/store/s3/crc32';
 
@@ -30,6 +30,8 @@ describe('part schedule', () => {
     for (const size of [576, 600, 1024, 4096].map((m) => m * MiB)) {
       assert.ok(uploadRequests(largest, size) <= size / (32 * MiB), `${size / MiB} MiB: ${uploadRequests(largest, size)} requests`);
     }
+    assert.equal(partCount(usualLargestPart, 40 * MiB + 1), 5, '8 × 4 and a fifth of up to 16 MiB');
+    assert.equal(partCount(usualLargestPart, 0), 1);
     // The simulated day of issue 15: 410 MB took 49 parts of 8 MiB and 2 more requests.
     assert.equal(uploadRequests(firstPartSize, 410e6), 51);
     assert.equal(uploadRequests(largest, 410e6), 15);

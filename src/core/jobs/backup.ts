@@ -21,6 +21,7 @@ import { PutRetry, type ArchiveStore } from '../store/archiveStore';
 import { keys } from '../store/keys';
 import { deleteOrSay } from '../store/leftovers';
 import { PartBuffers } from '../store/partBuffers';
+import { partCount } from '../store/partSchedule';
 import { listArchives, readManifest, writeManifest } from '../catalog/catalog';
 import { writeSummary } from '../catalog/summary';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
@@ -123,7 +124,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     const stored = [...plan.resume.parts.values()].reduce((n, p) => n + p.size, 0);
     let part = 1;
     while (plan.resume.parts.has(part)) part++;
-    const parts = Math.max(part, Math.ceil(cipherBound / partSize));
+    const parts = Math.max(part, partCount(partSize, cipherBound));
     req.onNotice?.(`resumed upload of archive ${id} at part ${part} of about ${parts}: ${formatBytes(stored)} were already stored by the run started ${started}`);
     req.onResume?.({ kind: 'resumed', id, startedAt: started, part, parts, storedBytes: stored });
   }

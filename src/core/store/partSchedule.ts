@@ -38,9 +38,15 @@ export function partConcurrency(size: number, asked: number): number {
   return Math.max(1, Math.min(asked, Math.floor(partMemory / size)));
 }
 
+/** The parts an upload of `size` bytes is cut into (at least one). */
+export function partCount(largest: number, size: number): number {
+  let parts = 0;
+  for (let done = 0; done < size || parts === 0; ) done += partLength(largest, ++parts);
+  return parts;
+}
+
 /** Requests (parts, plus start and completion) an upload of `size` bytes makes; one for a single part. */
 export function uploadRequests(largest: number, size: number): number {
-  let parts = 0;
-  for (let done = 0; done < size; ) done += partLength(largest, ++parts);
-  return parts <= 1 ? 1 : parts + 2;
+  const parts = partCount(largest, size);
+  return parts === 1 ? 1 : parts + 2;
 }
