@@ -1,6 +1,6 @@
 // `npm run bench`: the engine against peer tools, in one run, on one loopback moto server and
 // one generated dataset; medians of BENCH_RUNS runs, the tools taking turns; writes a markdown
-// table to bench/RESULTS.md.
+// table to bench/RESULTS.md. `npm run bench -- daily` runs the daily-backup scenario instead (daily.mjs), `npm run bench -- list` the listing of 1,000 snapshots (list.mjs).
 // Env: BENCH_SCALE (dataset scale, 1 = ~700 MB), BENCH_RUNS (3), BENCH_LARGE (1: also the 4 GiB
 // file and the 200,000-file tree), BENCH_OUT (output file), BENCH_SHAPED (Mbit/s of the shaped
 // uplinks, default "20,200"; empty: none) and BENCH_SHAPED_SCALE (their dataset, default 0.1).
@@ -10,6 +10,10 @@ import { createServer } from 'node:net';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// Scenarios of their own, each writing its own results file; each exits when done.
+if (process.argv[2] === 'daily') await import('./daily.mjs');
+if (process.argv[2] === 'list') await import('./list.mjs');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scale = Number(process.env.BENCH_SCALE ?? '1');

@@ -22,3 +22,4 @@ await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js
 await chmod('dist/cli.js', 0o755);
 await build({ ...common, entryPoints: ['src/vscode/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
 await build({ ...common, entryPoints: ['bench/pack-null.ts'], outfile: 'dist/bench-pack.js' });
+await build({ ...common, entryPoints: ['bench/catalog-fill.ts'], outfile: 'dist/bench-catalog.js' });

@@ -48,7 +48,7 @@ export async function runBackup(ctx: Context, paths: string[]): Promise<void> {
 }
 
 export async function runList(ctx: Context): Promise<void> {
-  const { archives } = await listArchivesWithState({ store: ctx.store, signal: ctx.signal, decryption: () => decryption(ctx, false) });
+  const { archives } = await listArchivesWithState({ store: ctx.store, signal: ctx.signal, decryption: () => decryption(ctx, false), cacheDir: stateDir(ctx.env) });
   const rows = archives.map((a) => ({
     id: a.id,
     state: a.state ? a.state.state : null,

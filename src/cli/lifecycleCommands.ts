@@ -72,7 +72,8 @@ async function runDelete(ctx: Context, args: string[]): Promise<void> {
   if (a) ctx.err(deletionCostNote(a, at));
   if (!ctx.options.yes) await confirm(`Delete archive ${id}? [y/N] `);
   const result = await deleteArchive({ store: ctx.store, id, stateDir: stateDir(ctx.env), pending: pendingStore(ctx), signal: ctx.signal });
-  ctx.err(`deleted ${result.deleted.map((w) => (w === 'manifest' ? 'the manifest' : 'the archive')).join(' and ')} of ${id}`);
+  const names = result.deleted.map((w) => (w === 'summary' ? 'the catalog summary' : `the ${w}`));
+  ctx.err(`deleted ${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}` : names.join('')} of ${id}`);
   ctx.out(id);
 }
 

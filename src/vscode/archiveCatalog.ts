@@ -1,16 +1,15 @@
 /**
  * What the Archives view and the quick picks show: the archives of the configured store, each
- * with its Glacier state and manifest summary. Listing is one LIST per 1,000 objects; manifests
- * are read (and decrypted) once per archive and their summaries kept in the extension's storage
- * folder, so a reload shows hundreds of archives without decrypting them again. Full manifests
- * (file lists) are read on demand and only the most recent few are kept in memory.
+ * with its Glacier state and summary. Listing is one LIST per 1,000 objects; catalog summaries
+ * are read (and decrypted) once per object and kept in the extension's storage folder (the core's
+ * summary cache), so a reload shows thousands of archives without decrypting them again. Full
+ * manifests (file lists) are read on demand and only the most recent few are kept in memory.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import type { PendingRestore } from '../core/jobs/restoreTracker';
-import { writeFileAtomic } from '../core/util/atomicWrite';
 import { listArchivesWithState, summarise, type ListedArchive, type ListingProblem } from '../core/jobs/listing';
 import { openManifest, type Manifest } from '../core/jobs/manifest';
 import type { GlacierState } from '../core/model/glacierState';
@@ -19,7 +18,7 @@ import type { Connection } from './connection';
 import { isNotSetUp } from './storeLocation';
 import type { Log } from './log';
 import { openWithPassphrase } from './passphraseRetry';
-import type { ArchiveInfo, ArchiveSummary } from './viewModel';
+import type { ArchiveInfo } from './viewModel';
 
 export type CatalogStatus =
   | { kind: 'idle' }
@@ -37,8 +36,7 @@ export class ArchiveCatalog implements vscode.Disposable {
   storeKey = '';
   bucket = '';
   prefix = '';
-  private summaries: Record<string, ArchiveSummary> = {};
-  private summariesLoaded = false;
+  private oldCacheRemoved = false;
   private readonly manifests = new Map<string, Manifest>();
   private refreshing?: Promise<void>;
   private pending: PendingRestore[] = [];
@@ -80,10 +78,9 @@ export class ArchiveCatalog implements vscode.Disposable {
     const { store, location, settings } = conn;
     this.status = { kind: 'loading' };
     this.changed.fire();
-    await this.loadSummaries();
+    await this.removeOldCache();
     const sid = store.stateId;
     const previous = new Map(this.archives.map((a) => [a.id, a]));
-    let dirty = false;
     // Shown as each phase ends: ids and sizes first, then summaries, then Glacier states.
     const show = (listed: readonly ListedArchive[]): void => {
       this.archives = listed.map((l) => archiveInfo(l, previous.get(l.id)));
@@ -94,21 +91,13 @@ export class ArchiveCatalog implements vscode.Disposable {
       const { archives, needsKey } = await listArchivesWithState({
         store,
         decryption: async () => (await this.connection.decryption(settings, false, ''))?.dec,
-        summaries: {
-          get: (id) => this.summaries[`${sid}|${id}`],
-          set: (id, summary) => {
-            this.summaries[`${sid}|${id}`] = summary;
-            dirty = true;
-          },
-        },
+        cacheDir: this.storageDir,
         onPhase: async (phase, listed) => {
           if (phase === 'listed') {
             this.storeKey = sid;
             this.bucket = location.kind === 's3' ? location.bucket : '';
             this.prefix = location.kind === 's3' ? location.prefix : '';
           }
-          if (dirty) await this.saveSummaries();
-          dirty = false;
           show(listed);
         },
         onStateError: (id, err) => this.log.warn(`status of ${id}: ${describeError(err)}`),
@@ -137,8 +126,6 @@ export class ArchiveCatalog implements vscode.Disposable {
     const info = this.get(id);
     if (info && !info.summary) {
       info.summary = summarise(m);
-      this.summaries[`${store.stateId}|${id}`] = info.summary;
-      await this.saveSummaries();
       this.changed.fire();
     }
     return m;
@@ -182,27 +169,11 @@ export class ArchiveCatalog implements vscode.Disposable {
     this.changed.fire();
   }
 
-  private get summaryFile(): string {
-    return path.join(this.storageDir, 'summaries.json');
-  }
-
-  private async loadSummaries(): Promise<void> {
-    if (this.summariesLoaded) return;
-    this.summariesLoaded = true;
-    try {
-      const parsed = JSON.parse(await fs.readFile(this.summaryFile, 'utf8')) as unknown;
-      if (parsed && typeof parsed === 'object') this.summaries = parsed as Record<string, ArchiveSummary>;
-    } catch {
-      this.summaries = {};
-    }
-  }
-
-  private async saveSummaries(): Promise<void> {
-    try {
-      await writeFileAtomic(this.summaryFile, JSON.stringify(this.summaries));
-    } catch (err) {
-      this.log.warn(`could not save the archive summaries: ${describeError(err)}`);
-    }
+  /** Summaries were kept in summaries.json, keyed by id alone, before the core cached them by ETag. */
+  private async removeOldCache(): Promise<void> {
+    if (this.oldCacheRemoved) return;
+    this.oldCacheRemoved = true;
+    await fs.rm(path.join(this.storageDir, 'summaries.json'), { force: true }).catch(() => undefined);
   }
 }
 

@@ -41,6 +41,7 @@ async function backupFolder(name: string, storageClass = 'STANDARD'): Promise<st
 const archiveKey = (id: string): string => `${prefix}archives/${id}.tar.gpg`;
 const manifestKey = (id: string): string => `${prefix}catalog/${id}.json.gpg`;
 const markerKey = `${prefix}${keys.freshness(os.hostname())}`;
+const summaryKey = (id: string): string => `${prefix}catalog/${id}.summary.gpg`;
 
 useMoto(bucket, (m, w) => {
   moto = m;
@@ -69,6 +70,7 @@ describe('check', () => {
     // A backup killed in the middle of its upload.
     await moto.client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: archiveKey('20261123T101500Z-00000000000000aa') }));
     // Local state naming an archive that is gone: a pending restore, and the last-backup record.
+    // Deleted by hand without its catalog summary, which is left over.
     gone = await backupFolder('gone');
     await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: archiveKey(gone) }));
     await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: manifestKey(gone) }));
@@ -92,12 +94,13 @@ describe('check', () => {
     const res = await runCli(['check', '--older-than', '0'], env());
     assert.equal(res.code, 1);
     const lines = res.stdout.trim().split('\n');
-    assert.equal(lines.length, 7, res.stdout);
+    assert.equal(lines.length, 8, res.stdout);
     for (const l of lines) assert.equal(l.split('\t').length, 3, l);
     assert.ok(lines.some((l) => l.startsWith(`archive-without-manifest\t${noManifest}\t`)));
     assert.ok(lines.some((l) => l.startsWith(`manifest-without-archive\t${noArchive}\t`)));
     assert.ok(lines.some((l) => /^unfinished-upload\t.*00000000000000aa\.tar\.gpg\tunfinished upload of .* started 20\d\d-/.test(l)));
     assert.ok(lines.some((l) => l.startsWith(`pending-restore-missing\t${gone}\t`)));
+    assert.ok(lines.some((l) => l.startsWith(`summary-without-manifest\t${gone}\t`)));
     for (const id of [noManifest, noArchive, gone]) assert.ok(lines.some((l) => l.startsWith(`last-backup-missing\t${id}\t`)), id);
     assert.deepEqual(await moto.keys(bucket), keysBefore, 'check without --repair changes nothing');
     assert.equal((await moto.openUploads(bucket)).length, 1);
@@ -113,9 +116,12 @@ describe('check', () => {
     assert.match(res.stderr, /repairing: abort the upload of .*00000000000000aa/);
     assert.match(res.stderr, new RegExp(`repairing: stop tracking the restore of ${gone}`));
     assert.match(res.stderr, new RegExp(`repairing: forget the local record of ${gone}`));
-    assert.match(res.stderr, /repaired 7 problems/);
+    assert.match(res.stderr, new RegExp(`repairing: delete ${summaryKey(gone)}`));
+    assert.match(res.stderr, /repaired 8 problems/);
+    // The rebuilt manifest comes with its summary; the summary of the manifest without archive went with it.
+    const kept = [good, noManifest].flatMap((id) => [archiveKey(id), manifestKey(id), summaryKey(id)]);
     // The freshness marker the backups wrote is no problem and stays.
-    assert.deepEqual(await moto.keys(bucket), [archiveKey(good), archiveKey(noManifest), manifestKey(good), manifestKey(noManifest), markerKey].sort());
+    assert.deepEqual(await moto.keys(bucket), [...kept, markerKey].sort());
     assert.deepEqual(await moto.openUploads(bucket), []);
     assert.deepEqual(await new FilePendingStore(path.join(work, 'config', 'pending-restores.json')).load(), []);
     const records = await recordsOf(path.join(work, 'state'), new S3Store(moto.client, { bucket, prefix, endpoint: moto.endpoint, storageClass: 'STANDARD' }));

@@ -56,6 +56,7 @@ function clientOf(user: Credentials): S3Client {
 
 const archiveKey = (id: string): string => `${prefix}archives/${id}.tar.gpg`;
 const manifestKey = (id: string): string => `${prefix}catalog/${id}.json.gpg`;
+const summaryKey = (id: string): string => `${prefix}catalog/${id}.summary.gpg`;
 
 /** A note in a sub-folder plus `mib` MiB of random bytes (more than one 8 MiB part makes a multipart upload). */
 function folder(name: string, mib: number): string {
@@ -66,9 +67,9 @@ function folder(name: string, mib: number): string {
   return dir;
 }
 
-/** The archive and manifest keys of the ids given, sorted as the bucket lists them. */
+/** The archive, manifest and catalog summary keys of the ids given, sorted as the bucket lists them. */
 function keysOf(...ids: string[]): string[] {
-  return ids.flatMap((id) => [archiveKey(id), manifestKey(id)]).sort();
+  return ids.flatMap((id) => [archiveKey(id), manifestKey(id), summaryKey(id)]).sort();
 }
 
 async function openUploads(): Promise<{ key: string; uploadId: string }[]> {
@@ -83,7 +84,7 @@ function backedUp(res: CliResult): string {
   return id;
 }
 
-/** Ids of archives made so far: the bucket must hold exactly their archives and manifests, and `leftBehind`. */
+/** Ids of archives made so far: the bucket must hold exactly their archives, manifests and summaries, and `leftBehind`. */
 const made: string[] = [];
 /** Keys a refused delete left in the bucket, for the admin's check --repair to remove. */
 const leftBehind: string[] = [];

@@ -1,7 +1,8 @@
 /**
  * The listing job (core/jobs/listing.ts) against moto, as `list` and VS Code's Archives view use
- * it: every id with its Glacier state and manifest summary, orphans as problems, cached summaries
- * not read again, and no key meaning no summaries rather than a failure.
+ * it: every id with its Glacier state and summary, orphans as problems, cached summaries not read
+ * again, and no key meaning no summaries rather than a failure. (summaries.test.ts counts the
+ * requests.)
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { StoreConfig } from '../../src/core/config';
 import { keys } from '../../src/core/model/keys';
 import { backup, newArchiveId } from '../../src/core/jobs/backup';
-import { listArchivesWithState, type ArchiveSummary, type ListedArchive } from '../../src/core/jobs/listing';
+import { listArchivesWithState, type ListedArchive } from '../../src/core/jobs/listing';
 import type { ArchiveStore } from '../../src/core/store/archiveStore';
 import { openStore } from '../../src/core/jobs/openStore';
 import { useMoto, type Moto } from '../helpers/moto';
@@ -85,12 +86,10 @@ describe('listArchivesWithState', () => {
     assert.equal(byId.get(noManifest)!.state?.state, 'available');
   });
 
-  it('reads no manifest whose summary the caller has, and says when no key was at hand', async () => {
+  it('reads no summary the local cache has, and says when no key was at hand', async () => {
     const s = store('STANDARD');
-    const cache = new Map<string, ArchiveSummary>();
-    const summaries = { get: (id: string) => cache.get(id), set: (id: string, v: ArchiveSummary) => void cache.set(id, v) };
-    const first = await listArchivesWithState({ store: s, decryption: async () => ({ passphrase }), summaries });
-    assert.deepEqual([...cache.keys()].sort(), [deep, standard].sort(), 'only readable manifests are cached');
+    const cacheDir = path.join(work, 'listing-state');
+    const first = await listArchivesWithState({ store: s, decryption: async () => ({ passphrase }), cacheDir });
     assert.equal(first.needsKey, false);
 
     let asked = 0;
@@ -100,7 +99,7 @@ describe('listArchivesWithState', () => {
         asked++;
         return undefined;
       },
-      summaries,
+      cacheDir,
     });
     const label = (list: ListedArchive[], id: string): string | undefined => list.find((a) => a.id === id)?.summary?.label;
     assert.equal(label(again.archives, deep), 'deep', 'from the cache');

@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { ArchiveStore, PutRequest } from '../../src/core/store/archiveStore';
+import { firstPartSize } from '../../src/core/store/partSchedule';
 import { GlacierError, Suspend } from '../../src/core/errors';
 import { needsRestore } from '../../src/core/model/glacierState';
 import { storeFactories } from '../helpers/storeFactories';
@@ -73,9 +74,9 @@ function code(expected: string): (err: unknown) => boolean {
 
 /**
  * The piece of `endless` at which a put has begun its upload: one part of the store has been read
- * (S3: 8 MiB; a put of one part is one request, with no upload to cancel, suspend or resume).
+ * (S3: its first part, 8 MiB; a put of one part is one request, with no upload to cancel, suspend or resume).
  */
-const pastOnePart = (store: ArchiveStore): number => Math.ceil(store.partSize(0) / MiB) + 2;
+const pastOnePart = (store: ArchiveStore): number => Math.ceil(Math.min(store.partSize(0), firstPartSize) / MiB) + 2;
 
 /** A body that yields 1 MiB pieces until `stop` (a cancel, a throw) ends it, up to 64 MiB. */
 async function* endless(onPiece: (n: number) => void): AsyncGenerator<Uint8Array> {

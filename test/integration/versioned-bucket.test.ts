@@ -36,6 +36,7 @@ useMoto('unused', (m, w) => {
 const env = (bucket: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv =>
   cliEnv({ endpoint: moto.endpoint, bucket, work, passphrase: 'versioned passphrase' }, { GLACIER_BACKUP_STORAGE_CLASS: 'STANDARD', ...extra });
 const manifestKey = (id: string): string => `${prefix}catalog/${id}.json.gpg`;
+const summaryKey = (id: string): string => `${prefix}catalog/${id}.summary.gpg`;
 const archiveKey = (id: string): string => `${prefix}archives/${id}.tar.gpg`;
 
 function lastLine(res: CliResult): string {
@@ -95,7 +96,8 @@ for (const [kind, create] of Object.entries(kinds)) {
       assert.equal(res.code, 0, res.stderr);
       assert.match(lastLine(res), /: 2 archives, consistent$/);
       assert.doesNotMatch(res.stderr, /note:/);
-      assert.deepEqual(await versions(bucket), { versions: 4, markers: 0 });
+      // Each backup: an archive, a catalog summary and a manifest.
+      assert.deepEqual(await versions(bucket), { versions: 6, markers: 0 });
       const check = await runCli(['check-bucket'], env(bucket));
       assert.equal(check.code, 0, check.stderr);
       assert.match(check.stdout, kind === 'versioned' ? /^- Versioning: Enabled/m : /^- Object Lock: GOVERNANCE, 1 days$/m);
@@ -128,15 +130,15 @@ for (const [kind, create] of Object.entries(kinds)) {
       const cleaned = await runCli(['check', '--repair', '--older-than', '0'], env(bucket));
       assert.equal(cleaned.code, 0, cleaned.stderr);
       assert.match(cleaned.stderr, new RegExp(`repairing: rebuild the manifest of ${lost.id}`));
-      for (const k of [archiveKey(lost.id), key]) await purge(bucket, k, 'all');
+      for (const k of [archiveKey(lost.id), key, summaryKey(lost.id)]) await purge(bucket, k, 'all');
     });
 
     it('an archive deleted with its manifest leaves old versions: a note that they stay billed, not a problem', async () => {
       const gone = await backUp(bucket, 'gone', 0, true);
-      for (const key of [archiveKey(gone.id), manifestKey(gone.id)]) await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      for (const key of [summaryKey(gone.id), archiveKey(gone.id), manifestKey(gone.id)]) await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
       const res = await runCli(['check', '--older-than', '0'], env(bucket));
       assert.equal(res.code, 0, res.stderr);
-      assert.match(res.stderr, /^note: the bucket keeps 2 old versions \(.*\) and 2 delete markers under the prefix/m);
+      assert.match(res.stderr, /^note: the bucket keeps 3 old versions \(.*\) and 3 delete markers under the prefix/m);
       assert.match(lastLine(res), /: 2 archives, consistent$/);
     });
 

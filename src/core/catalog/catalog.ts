@@ -8,7 +8,7 @@ import type { Compression } from '../crypto/compress';
 import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
 import { describeError, GlacierError } from '../errors';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
-import { archiveSuffix, archivesDir, catalogDir, keys, manifestSuffix } from '../model/keys';
+import { archiveSuffix, archivesDir, catalogDir, keys, manifestSuffix, summarySuffix } from '../model/keys';
 import type { PartBuffers } from '../store/partBuffers';
 import { manifestJson, parseManifestStream, type Manifest, type NewManifest } from './manifest';
 import { maxManifestCiphertext } from './manifestCheck';
@@ -18,9 +18,22 @@ export interface ArchiveListing {
   /** The archive object, when present. */
   archive?: { size: number; lastModified?: Date; storageClass: string };
   /** The manifest object, when present. */
-  manifest?: { size: number };
+  manifest?: CatalogObject;
+  /** The catalog summary (summary.ts), when present: snapshots written before summaries have none. */
+  summary?: CatalogObject;
 }
 
+export interface CatalogObject {
+  size: number;
+  /** Same tag, same bytes: what a local cache of what was read from it is keyed by. */
+  etag?: string;
+  lastModified?: Date;
+}
+
+/**
+ * Every id with an archive, a manifest or a summary, newest first. An id with only a summary is a
+ * leftover (its backup stopped before the manifest): callers that list snapshots skip it.
+ */
 export async function listArchives(store: ArchiveStore, signal?: AbortSignal): Promise<ArchiveListing[]> {
   const byId = new Map<string, ArchiveListing>();
   const get = (id: string): ArchiveListing => {
@@ -28,19 +41,17 @@ export async function listArchives(store: ArchiveStore, signal?: AbortSignal): P
     if (!item) byId.set(id, (item = { id }));
     return item;
   };
-  for (const [dir, suffix] of [
-    [archivesDir, archiveSuffix],
-    [catalogDir, manifestSuffix],
-  ] as const) {
+  for (const dir of [archivesDir, catalogDir]) {
     for await (const o of store.list(dir, { signal, action: 'list archives' })) {
       const name = o.key.slice(dir.length);
-      if (!name.endsWith(suffix)) continue;
-      const id = name.slice(0, -suffix.length);
-      if (!archiveIdPattern.test(id)) continue;
-      if (suffix === archiveSuffix) {
+      const suffix = dir === archivesDir ? [archiveSuffix] : [manifestSuffix, summarySuffix];
+      const kind = suffix.find((s) => name.endsWith(s));
+      const id = kind && name.slice(0, -kind.length);
+      if (!id || !archiveIdPattern.test(id)) continue;
+      if (kind === archiveSuffix) {
         get(id).archive = { size: o.size, lastModified: o.lastModified, storageClass: o.storageClass };
       } else {
-        get(id).manifest = { size: o.size };
+        get(id)[kind === manifestSuffix ? 'manifest' : 'summary'] = { size: o.size, ...(o.etag ? { etag: o.etag } : {}), ...(o.lastModified ? { lastModified: o.lastModified } : {}) };
       }
     }
   }

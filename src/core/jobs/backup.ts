@@ -25,7 +25,9 @@ import { PutRetry, type ArchiveStore } from '../store/archiveStore';
 import { keys } from '../model/keys';
 import { deleteOrSay } from '../store/leftovers';
 import { PartBuffers } from '../store/partBuffers';
+import { partCount } from '../store/partSchedule';
 import { writeManifest } from '../catalog/catalog';
+import { writeSummary } from '../catalog/summary';
 import { contentFingerprint, manifestFormat, sourcesKey, type Manifest, type NewManifest } from '../catalog/manifest';
 import { recordBackup } from '../catalog/dedupState';
 import { saveLastManifest } from '../catalog/chainState';
@@ -166,7 +168,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
     const stored = [...plan.resume.parts.values()].reduce((n, p) => n + p.size, 0);
     let part = 1;
     while (plan.resume.parts.has(part)) part++;
-    const parts = Math.max(part, Math.ceil(cipherBound / partSize));
+    const parts = Math.max(part, partCount(partSize, cipherBound));
     req.onNotice?.(`resumed upload of archive ${id} at part ${part} of about ${parts}: ${formatBytes(stored)} were already stored by the run started ${started}`);
     req.onResume?.({ kind: 'resumed', id, startedAt: started, part, parts, storedBytes: stored });
   }
@@ -244,6 +246,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   progress.phase = 'finishing';
   report();
   try {
+    await writeSummary(store, manifest, req.encryption, { compression: req.compression ?? 'auto', onNotice: req.onNotice });
     await writeManifest(store, manifest, req.encryption, { buffers, partSize, compression: req.compression ?? 'auto' });
   } catch (err) {
     // An archive without a manifest is invisible to browsing: remove it rather than leave it (and
@@ -384,8 +387,9 @@ async function removeUnrecorded(req: BackupRequest, id: string): Promise<string>
   const { store } = req;
   const archiveLeft = await deleteOrSay(store, keys.archive(id), 'archive');
   const said = [archiveLeft === undefined ? 'the uploaded archive was deleted and nothing was recorded' : `nothing was recorded, and the uploaded archive ${archiveLeft}`];
-  const manifestKey = keys.manifest(id);
-  const manifestLeft = (await store.has(manifestKey).catch(() => true)) ? await deleteOrSay(store, manifestKey, 'manifest') : undefined;
-  if (manifestLeft !== undefined) said.push(`its manifest ${manifestLeft}`);
+  for (const [key, what] of [[keys.manifest(id), 'manifest'], [keys.summary(id), 'catalog summary']] as const) {
+    const left = (await store.has(key).catch(() => true)) ? await deleteOrSay(store, key, what) : undefined;
+    if (left !== undefined) said.push(`its ${what} ${left}`);
+  }
   return said.join('; ');
 }

@@ -1,12 +1,14 @@
 /**
  * The consistency check of one bucket and prefix, and of the local state that points into it:
  * archives without a manifest (a crash between the two writes), manifests without an archive
- * (the archive was deleted by hand), multipart uploads never finished (a killed backup), and
+ * (the archive was deleted by hand), catalog summaries without a manifest (a backup stopped
+ * between the two), multipart uploads never finished (a killed backup), and
  * pending restores or last-backup records naming archives that are gone. An unfinished upload
  * that a journal of this machine can resume is named as such (repairing it forgets the journal).
  *
  * Guarantees: without `repair` nothing is changed. With it, each problem is announced (onRepair)
- * before it is acted on: manifests without an archive are deleted, old unfinished uploads
+ * before it is acted on: manifests without an archive are deleted (with their summaries), leftover
+ * summaries deleted, old unfinished uploads
  * aborted, stale local records dropped. An archive without a manifest is never deleted unless
  * `deleteOrphanArchives` asks for it (and the announcement says its data goes with it): its
  * manifest is rebuilt from it when it can be read now (`rebuild` given), otherwise it is kept and
@@ -32,7 +34,7 @@ import { interruptedUploads, removeJournal, type UploadJournal } from '../catalo
 import { RestoreTracker, type PendingStore } from './restoreTracker';
 import { formatBytes } from '../model/format';
 
-export type ProblemKind = 'archive-without-manifest' | 'manifest-without-archive' | 'unfinished-upload' | 'pending-restore-missing' | 'last-backup-missing';
+export type ProblemKind = 'archive-without-manifest' | 'manifest-without-archive' | 'summary-without-manifest' | 'unfinished-upload' | 'pending-restore-missing' | 'last-backup-missing';
 
 export interface CheckProblem {
   kind: ProblemKind;
@@ -134,6 +136,12 @@ export async function check(req: CheckRequest): Promise<CheckReport> {
       const hidden = versions?.deleteMarkers.get(keys.archive(item.id));
       const kept = hidden ? `; the versioned bucket keeps its old version behind delete marker ${hidden}, billed until removed` : '';
       problems.push({ kind: 'manifest-without-archive', id: item.id, key, message: `manifest of ${item.id} has no archive (the archive was deleted${kept})`, repair: `delete ${key}`, repaired: false });
+    } else if (item.summary && !item.manifest && !item.archive) {
+      // With its archive, the summary is the orphan archive's business (repair rebuilds or deletes both).
+      const since = item.summary.lastModified;
+      if (since && now - since.getTime() < olderThan) continue; // a backup about to write its manifest
+      const key = store.objectKey(keys.summary(item.id));
+      problems.push({ kind: 'summary-without-manifest', id: item.id, key, since, message: `catalog summary of ${item.id} has no manifest and no archive (a leftover of a backup that stopped)`, repair: `delete ${key}`, repaired: false });
     }
   }
 
@@ -232,10 +240,15 @@ async function repairOne(req: CheckRequest, p: CheckProblem, uploads: ReadonlyMa
         return;
       }
       if (p.orphan !== 'delete') throw new GlacierError('usage', `${p.id} is kept: ${p.repair}`);
+      await store.delete(keys.summary(p.id!), action);
       await store.delete(keys.archive(p.id!), action);
       return;
     case 'manifest-without-archive':
+      await store.delete(keys.summary(p.id!), action);
       await store.delete(keys.manifest(p.id!), action);
+      return;
+    case 'summary-without-manifest':
+      await store.delete(keys.summary(p.id!), action);
       return;
     case 'unfinished-upload':
       await store.abortUpload(uploads.get(p)!, action);

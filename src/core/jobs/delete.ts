@@ -1,12 +1,13 @@
 /**
- * Deleting one archive: its manifest, then its archive object, then the local records that name
- * it (the last-backup record, a pending restore). Used by the CLI's `delete` and `prune` and by
+ * Deleting one archive: its catalog summary, its manifest, then its archive object, then the local
+ * records that name it (the last-backup record, a pending restore). Used by the CLI's `delete` and `prune` and by
  * VS Code's Delete… command.
  *
  * Order: the manifest goes first. A manifest is what makes an archive listed as restorable
  * (files, label, sources); an archive object without one is only an orphan, which `check` reports
  * and running this delete again removes. Deleting the archive first would, if the second request failed,
- * leave a manifest that offers a restore of something that no longer exists.
+ * leave a manifest that offers a restore of something that no longer exists. The summary goes
+ * before the manifest: without its manifest it would be a leftover (`check` reports it).
  *
  * Guarantees: the result says exactly which objects were deleted; a failure throws, and its
  * message says what was and was not deleted. An id with neither object is "not found" (a store
@@ -32,7 +33,7 @@ export interface DeleteRequest {
 export interface DeleteResult {
   id: string;
   /** What was deleted, in order. */
-  deleted: ('manifest' | 'archive')[];
+  deleted: ('summary' | 'manifest' | 'archive')[];
 }
 
 export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
@@ -45,11 +46,20 @@ export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
     throwIfAborted(signal, `delete ${id}`);
     await store.delete(key, { signal });
   };
+  if (found.summary) {
+    try {
+      await remove(keys.summary(id));
+    } catch (err) {
+      throw new GlacierError(err instanceof GlacierError ? err.code : 's3', `archive ${id} was not deleted: ${describeError(err)}`, { cause: err });
+    }
+    deleted.push('summary');
+  }
   if (hasManifest) {
     try {
       await remove(keys.manifest(id));
     } catch (err) {
-      throw new GlacierError(err instanceof GlacierError ? err.code : 's3', `archive ${id} was not deleted: ${describeError(err)}`, { cause: err });
+      const what = deleted.length ? `its catalog summary was deleted but its manifest was not (${describeError(err)}); "glacier-backup delete ${id}" again removes it` : describeError(err);
+      throw new GlacierError(err instanceof GlacierError ? err.code : 's3', `archive ${id} was not deleted: ${what}`, { cause: err });
     }
     deleted.push('manifest');
   }
@@ -57,7 +67,7 @@ export async function deleteArchive(req: DeleteRequest): Promise<DeleteResult> {
     try {
       await remove(keys.archive(id));
     } catch (err) {
-      const what = deleted.length ? `its manifest was deleted but its archive object was not (${describeError(err)}); "glacier-backup delete ${id}" again removes it` : describeError(err);
+      const what = deleted.includes('manifest') ? `its manifest was deleted but its archive object was not (${describeError(err)}); "glacier-backup delete ${id}" again removes it` : describeError(err);
       throw new GlacierError(err instanceof GlacierError ? err.code : 's3', `archive ${id}: ${what}`, { cause: err });
     }
     deleted.push('archive');
@@ -77,6 +87,8 @@ export interface FoundArchive {
   /** The archive object, if present. */
   archive?: { size: number; storageClass: string; uploaded?: Date };
   manifest: boolean;
+  /** Whether it has a catalog summary (archives written before summaries have none). */
+  summary: boolean;
 }
 
 /** Looks up both objects of an archive (HEAD works in every storage class); "not found" if neither exists. */
@@ -85,9 +97,9 @@ export async function findArchive(store: ArchiveStore, id: string): Promise<Foun
     const head = await store.head(keys.archive(id));
     return head && { size: head.size, storageClass: head.storageClass, ...(head.lastModified ? { uploaded: head.lastModified } : {}) };
   };
-  const [archive, manifest] = await Promise.all([headArchive(), store.has(keys.manifest(id))]);
+  const [archive, manifest, summary] = await Promise.all([headArchive(), store.has(keys.manifest(id)), store.has(keys.summary(id))]);
   if (!archive && !manifest) throw new GlacierError('not-found', `archive ${id} is not in ${store.name}`);
-  return { ...(archive ? { archive } : {}), manifest };
+  return { ...(archive ? { archive } : {}), manifest, summary };
 }
 
 /** What deleting an archive now costs and saves: the early-deletion fee, and until when it applies. */

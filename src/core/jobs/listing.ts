@@ -2,9 +2,12 @@
  * The listing job: the archives of a store, each with its Glacier state and its manifest summary.
  * What `glacier-backup list` prints and what VS Code's Archives view shows; both call this.
  *
- * Costs: one LIST per 1,000 objects; one manifest read (GET + decrypt) per archive whose summary
- * the caller does not already have; one HEAD per archive in a class that needs a restore (LIST
- * does not report restore status). Other classes are 'available' without a request.
+ * Costs: one LIST per 1,000 objects; for each snapshot whose summary is not in the local cache,
+ * one GET + decrypt of its catalog summary (catalog/summary.ts: a few hundred bytes), or of its
+ * manifest when it has none (older archives), 8 at a time; one HEAD per archive in a class that
+ * needs a restore (LIST does not report restore status). Other classes are 'available' without a
+ * request. With `cacheDir`, what was read is kept there (catalog/summaryCache.ts, keyed by object
+ * and ETag), so listing an unchanged bucket again reads nothing but the LIST and the HEADs.
  *
  * Guarantees: the result holds every id that has an archive or a manifest, in listing order.
  * An unreadable manifest is a `problem` on its archive, not a failure of the listing; a failed
@@ -13,23 +16,19 @@
 import type { ArchiveStore } from '../store/archiveStore';
 import type { Decryption } from '../crypto/openpgp';
 import { describeError, GlacierError } from '../errors';
-import { listArchives, readManifest } from '../catalog/catalog';
+import { listArchives } from '../catalog/catalog';
 import type { Manifest } from '../catalog/manifest';
+import { readHeader, type CatalogSummary } from '../catalog/summary';
+import { SummaryCache, type ArchiveSummary } from '../catalog/summaryCache';
+import { keys } from '../model/keys';
 import { glacierState, needsRestore, type GlacierState } from '../model/glacierState';
 import { archiveStatus } from './restoreRequest';
 import { mapLimit } from '../util/mapLimit';
 
-/** The parts of a manifest a listing shows; small enough to cache. */
-export interface ArchiveSummary {
-  label: string;
-  created: string;
-  host: string;
-  sources: string[];
-  fileCount: number;
-  fileBytes: number;
-}
+export type { ArchiveSummary };
 
-export function summarise(m: Manifest): ArchiveSummary {
+/** The parts of a manifest (or of its summary) a listing shows. */
+export function summarise(m: Manifest | CatalogSummary): ArchiveSummary {
   return { label: m.label, created: m.created, host: m.host, sources: m.sources.map((s) => s.path), fileCount: m.fileCount, fileBytes: m.fileBytes };
 }
 
@@ -49,26 +48,21 @@ export interface ListedArchive {
   lastModified?: Date;
   /** Absent until known: for a manifest without archive, or while (or if) its HEAD fails. */
   state?: GlacierState;
-  /** From the manifest (or the caller's cache); absent when it could not be read. */
+  /** From the summary or manifest (or the local cache); absent when it could not be read. */
   summary?: ArchiveSummary;
   problem?: ListingProblem;
-}
-
-/** Summaries the caller keeps between listings (VS Code keeps them on disk), keyed by archive id. */
-export interface SummaryCache {
-  get(id: string): ArchiveSummary | undefined;
-  set(id: string, summary: ArchiveSummary): void;
 }
 
 export interface ListingRequest {
   store: ArchiveStore;
   /** What opens manifests; called once, and only when a manifest is to be read. Undefined: summaries stay absent. */
   decryption: () => Promise<Decryption | undefined>;
-  summaries?: SummaryCache;
+  /** The local state folder: summaries read are cached there (safe to delete) and not read again. */
+  cacheDir?: string;
   signal?: AbortSignal;
   /**
-   * Called after the LIST ('listed': ids, sizes, classes, cached summaries) and after the manifests
-   * ('summaries'), with the array the job goes on filling in, so a view can show it early.
+   * Called after the LIST ('listed': ids, sizes, classes, cached summaries) and after the summaries
+   * were read ('summaries'), with the array the job goes on filling in, so a view can show it early.
    */
   onPhase?: (phase: 'listed' | 'summaries', archives: readonly ListedArchive[]) => void | Promise<void>;
   /** A failed HEAD leaves the state absent and is reported here; without it, it fails the job. */
@@ -77,13 +71,15 @@ export interface ListingRequest {
 
 export interface Listing {
   archives: ListedArchive[];
-  /** Some manifests were not read because `decryption` gave nothing. */
+  /** Some summaries were not read because `decryption` gave nothing. */
   needsKey: boolean;
 }
 
 export async function listArchivesWithState(req: ListingRequest): Promise<Listing> {
   const { store, signal } = req;
-  const listing = await listArchives(store, signal);
+  // An id with only a summary is a leftover of a backup that stopped (`check` reports it).
+  const listing = (await listArchives(store, signal)).filter((l) => l.archive || l.manifest);
+  const cache = req.cacheDir ? await SummaryCache.open(req.cacheDir, store) : undefined;
   const archives = listing.map((l): ListedArchive => {
     const a: ListedArchive = { id: l.id };
     if (l.archive) {
@@ -92,7 +88,7 @@ export async function listArchivesWithState(req: ListingRequest): Promise<Listin
       if (l.archive.lastModified) a.lastModified = l.archive.lastModified;
       if (!needsRestore(l.archive.storageClass)) a.state = glacierState(l.archive.storageClass, undefined);
     }
-    const cached = req.summaries?.get(l.id);
+    const cached = l.manifest && (cache?.get(keys.summary(l.id), l.summary?.etag) ?? cache?.get(keys.manifest(l.id), l.manifest.etag));
     if (cached) a.summary = cached;
     if (!l.archive) a.problem = { kind: 'manifest-without-archive', message: 'manifest without archive' };
     else if (!l.manifest) a.problem = { kind: 'archive-without-manifest', message: 'archive without manifest' };
@@ -100,25 +96,26 @@ export async function listArchivesWithState(req: ListingRequest): Promise<Listin
   });
   await req.onPhase?.('listed', archives);
 
-  const hasManifest = new Set(listing.filter((l) => l.manifest).map((l) => l.id));
-  const unread = archives.filter((a) => !a.summary && hasManifest.has(a.id));
+  const unread = listing.flatMap((item, i) => (item.manifest && !archives[i]!.summary ? [{ item, listed: archives[i]! }] : []));
   let needsKey = false;
   if (unread.length > 0) {
     const dec = await req.decryption();
     if (!dec) needsKey = true;
     else {
-      await mapLimit(unread, 4, async (a) => {
+      await mapLimit(unread, 8, async ({ item, listed }) => {
         try {
-          a.summary = summarise(await readManifest(store, a.id, dec, signal));
-          req.summaries?.set(a.id, a.summary);
+          const read = await readHeader(store, item, dec, signal);
+          listed.summary = summarise(read.header);
+          cache?.set(read.key, read.etag, listed.summary);
         } catch (err) {
           if (signal?.aborted) throw err;
-          a.problem ??= { kind: 'manifest-unreadable', message: describeError(err), ...(err instanceof GlacierError && err.code === 'crypto' ? { locked: true as const } : {}) };
+          listed.problem ??= { kind: 'manifest-unreadable', message: describeError(err), ...(err instanceof GlacierError && err.code === 'crypto' ? { locked: true as const } : {}) };
         }
       });
     }
-    await req.onPhase?.('summaries', archives);
   }
+  await cache?.save().catch(() => undefined); // a cache: the next listing reads again
+  if (unread.length > 0) await req.onPhase?.('summaries', archives);
 
   const glacier = archives.filter((a) => a.size !== undefined && needsRestore(a.storageClass));
   await mapLimit(glacier, 8, async (a) => {

@@ -16,6 +16,7 @@ import type { ArchiveStore } from '../store/archiveStore';
 import { keys } from '../model/keys';
 import { recipientFingerprints, type Decryption, type Encryption } from '../crypto/openpgp';
 import { writeManifest } from '../catalog/catalog';
+import { writeSummary } from '../catalog/summary';
 import { manifestFormat, manifestVersion, type Manifest } from '../catalog/manifest';
 import { GlacierError } from '../errors';
 import type { ManifestEntry } from '../model/entry';
@@ -77,6 +78,9 @@ export async function rebuildManifest(req: RebuildRequest): Promise<Manifest> {
     changed: [],
     rebuilt: true,
   };
+  // A summary left by the backup whose manifest is gone describes that manifest, not this one.
+  await store.delete(keys.summary(id));
+  await writeSummary(store, manifest, req.encryption);
   await writeManifest(store, manifest, req.encryption);
   return manifest;
 }

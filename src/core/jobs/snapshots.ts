@@ -1,7 +1,8 @@
 /**
  * The snapshots of a store as retention and freshness see them: every archive that has both its
  * objects and a readable manifest, with its source set (host + selected paths), creation time,
- * size and storage class. Reading manifests needs the passphrase or a private key.
+ * size and storage class, read from its catalog summary (its manifest when it has none). Reading
+ * them needs the passphrase or a private key.
  *
  * Guarantees: an archive whose manifest cannot be read is never a snapshot; it is listed in
  * `unreadable` with the reason, so a caller can say so (and never deletes or counts it).
@@ -9,7 +10,8 @@
 import type { ArchiveStore } from '../store/archiveStore';
 import type { Decryption } from '../crypto/openpgp';
 import { describeError } from '../errors';
-import { listArchives, readManifest } from '../catalog/catalog';
+import { listArchives } from '../catalog/catalog';
+import { readHeader } from '../catalog/summary';
 import { archivesNeeded, manifestVersion, sourcesKey } from '../catalog/manifest';
 import { mapLimit } from '../util/mapLimit';
 
@@ -36,9 +38,9 @@ export interface SnapshotListing {
 export async function listSnapshots(store: ArchiveStore, dec: Decryption, signal?: AbortSignal): Promise<SnapshotListing> {
   const items = (await listArchives(store, signal)).filter((i) => i.archive && i.manifest);
   const unreadable: SnapshotListing['unreadable'] = [];
-  const read = await mapLimit(items, 4, async (item): Promise<SnapshotInfo | undefined> => {
+  const read = await mapLimit(items, 8, async (item): Promise<SnapshotInfo | undefined> => {
     try {
-      const m = await readManifest(store, item.id, dec, signal);
+      const m = (await readHeader(store, item, dec, signal)).header;
       const time = new Date(m.created);
       if (Number.isNaN(time.getTime())) throw new Error(`its creation time "${m.created}" is not a date`);
       const sources = m.sources.map((s) => s.path);

@@ -9,6 +9,7 @@ export const manifestSuffix = '.json.gpg';
 /** Escrowed private keys (jobs/keyEscrow.ts): never listed as archives, never flagged by check. */
 export const keysDir = 'keys/';
 export const freshnessDir = 'freshness/';
+export const summarySuffix = '.summary.gpg';
 
 export const keys = {
   archive: (id: string): string => `${archivesDir}${id}${archiveSuffix}`,
@@ -16,4 +17,5 @@ export const keys = {
   escrow: (fingerprint: string): string => `${keysDir}${fingerprint}.asc.gpg`,
   /** The freshness marker of a host (catalog/freshnessMarker.ts): its name made safe for any store. */
   freshness: (host: string): string => `${freshnessDir}${host.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 64) || 'unknown'}.json`,
+  summary: (id: string): string => `${catalogDir}${id}${summarySuffix}`,
 };

@@ -10,8 +10,12 @@ export class PartBuffers {
 
   constructor(private readonly keep = 8) {}
 
-  /** A buffer of at least `size` bytes (its contents are garbage). */
+  /**
+   * A buffer of at least `size` bytes (its contents are garbage). Parts only grow within an upload
+   * (partSchedule.ts): free buffers smaller than `size` are dropped, not kept beside the new ones.
+   */
   take(size: number): Buffer {
+    for (let j = this.free.length - 1; j >= 0; j--) if (this.free[j]!.byteLength < size) this.free.splice(j, 1);
     const i = this.free.findIndex((b) => b.byteLength >= size);
     if (i >= 0) return this.free.splice(i, 1)[0]!;
     this.made++;

@@ -4,13 +4,15 @@
  * objects. Pure functions of numbers; no I/O.
  */
 import * as zlib from 'node:zlib';
+import { partLength } from '../partSchedule';
 
 /** Whether this Node has zlib.crc32 (≥ 20.15); without it no CRC32 is sent or compared. */
 export const crc32Available = typeof (zlib as { crc32?: unknown }).crc32 === 'function';
 
-/** What was sent, for comparing with S3's CRC32: the parts' CRC32s, all but the last `partSize` long. */
+/** What was sent, for comparing with S3's CRC32: the parts' CRC32s, all but the last as long as partSchedule.ts says. */
 export interface PartSums {
   size: number;
+  /** The size the parts grew to (partSchedule.ts partLength). */
   partSize: number;
   parts: number[];
 }
@@ -36,9 +38,11 @@ export function compositeCrc(sums: PartSums): string {
 /** The CRC32 of the whole object, combined from its parts'. */
 export function fullObjectCrc(sums: PartSums): string {
   let crc = sums.parts[0] ?? 0;
+  let before = sums.parts.length ? partLength(sums.partSize, 1) : 0;
   for (let i = 1; i < sums.parts.length; i++) {
-    const length = i === sums.parts.length - 1 ? sums.size - i * sums.partSize : sums.partSize;
+    const length = i === sums.parts.length - 1 ? sums.size - before : partLength(sums.partSize, i + 1);
     crc = crc32Combine(crc, sums.parts[i]!, length);
+    before += length;
   }
   return crcBase64(crc);
 }

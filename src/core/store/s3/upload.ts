@@ -20,9 +20,11 @@
  * After the upload the stored object is verified against what was sent (storedCheck.ts: read back
  * when allowed, else from the listing and S3's answer); on a mismatch the upload fails ('corrupt')
  * and the object is deleted when the credentials allow it.
- * Memory: at most partSize × queueSize bytes of part buffers, allocated as needed and reused (from
- * one upload to the next when the caller passes the same PartBuffers): the next part is filled
- * once fewer than queueSize parts are in flight.
+ * Parts: 8 MiB, then growing to `partSize` (partSchedule.ts), so that a large object takes few
+ * requests. Memory: at most 64 MiB of part buffers (or one part, when larger), with queueSize
+ * parts in flight while parts are small and fewer as they grow; allocated as needed and reused
+ * (from one upload to the next when the caller passes the same PartBuffers): the next part is
+ * filled once fewer parts are in flight than its size allows.
  */
 import {
   AbortMultipartUploadCommand,
@@ -40,6 +42,7 @@ import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../../erro
 import { formatBytes } from '../../model/format';
 import type { PutRequest } from '../archiveStore';
 import { PartBuffers } from '../partBuffers';
+import { partConcurrency, partLength, usualLargestPart } from '../partSchedule';
 import { crc32Available, integrity } from './crc32';
 import { abortLeftovers, partMatches } from './multipart';
 import { sendsChecksums } from './client';
@@ -50,18 +53,21 @@ export { crc32Combine } from './crc32';
 export { ChecksumsRejected, isBadDigest, isChecksumRejection } from './uploadErrors';
 
 const MiB = 1 << 20;
-export const minPartSize = 8 * MiB;
+export { firstPartSize as minPartSize } from '../partSchedule';
 const maxParts = 10_000;
 const maxPartSize = 5 * 1024 * MiB;
 export const maxObjectSize = 5 * 1024 * 1024 * MiB;
 
-/** Part size for an object of at most `sizeBound` bytes: ≥ 8 MiB, whole MiB, ≤ 9,500 parts (headroom). */
+/**
+ * The size an upload's parts grow to (partSchedule.ts) for an object of at most `sizeBound` bytes:
+ * 64 MiB, or more when 9,500 parts (headroom below S3's 10,000) of it would not hold the object.
+ */
 export function choosePartSize(sizeBound: number): number {
   if (sizeBound > maxObjectSize) {
     throw new GlacierError('usage', `the archive would be ${formatBytes(sizeBound)}, more than S3's 5 TiB object limit: back up less at once`);
   }
   const needed = Math.ceil(sizeBound / (maxParts - 500) / MiB) * MiB;
-  return Math.min(maxPartSize, Math.max(minPartSize, needed));
+  return Math.min(maxPartSize, Math.max(usualLargestPart, needed));
 }
 
 /** A put (archiveStore.ts PutRequest) as S3 takes it: the whole key, the class, the part size. */
@@ -71,7 +77,9 @@ export interface UploadRequest
   bucket: string;
   key: string;
   storageClass: StorageClass;
+  /** The size parts grow to (partSchedule.ts); what a resumed upload was started with. */
   partSize: number;
+  /** Parts in flight at most, while parts are small (partConcurrency). */
   queueSize: number;
   /** For messages: the endpoint, if not AWS. */
   endpoint?: string;
@@ -163,10 +171,10 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     return uploadId;
   };
 
-  /** Sends (or keeps) one part; waits while `queueSize` parts are in flight. Owns `buffer` from here on. */
+  /** Sends (or keeps) one part; waits while as many parts are in flight as its size allows. Owns `buffer` from here on. */
   const dispatch = async (buffer: Buffer, length: number): Promise<void> => {
     const n = ++partNumber;
-    if (n > maxParts) throw new GlacierError('usage', `the ${what} needs more than ${maxParts} parts of ${formatBytes(partSize)}`);
+    if (n > maxParts) throw new GlacierError('usage', `the ${what} needs more than ${maxParts} parts of up to ${formatBytes(partSize)}`);
     const body = buffer.subarray(0, length);
     const crc = crcs ? zlib.crc32(body) : undefined;
     if (crc !== undefined) partCrcs.push(crc);
@@ -180,7 +188,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       return;
     }
     if (stored && !stats.differed++) req.onNotice?.(`part ${n} stored by the interrupted run differs from what was read now: sending it (and any other that differs) again`);
-    while (inFlight.size >= req.queueSize && !failure) await orFailure(Promise.race(inFlight));
+    while (inFlight.size >= partConcurrency(length, req.queueSize) && !failure) await orFailure(Promise.race(inFlight));
     if (failure) return release();
     const md5 = createHash('md5').update(body).digest('hex');
     const command = new UploadPartCommand({
@@ -217,7 +225,8 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const iterator = req.body[Symbol.asyncIterator]();
   let bodyDone = false;
   try {
-    let buffer = buffers.take(partSize);
+    let size = partLength(partSize, 1);
+    let buffer = buffers.take(size);
     let fill = 0;
     while (!failure) {
       let next: IteratorResult<Uint8Array> | undefined;
@@ -236,15 +245,16 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       const chunk = next.value;
       stats.size += chunk.byteLength;
       for (let off = 0; off < chunk.byteLength && !failure; ) {
-        const take = Math.min(chunk.byteLength - off, partSize - fill);
+        const take = Math.min(chunk.byteLength - off, size - fill);
         buffer.set(chunk.subarray(off, off + take), fill);
         fill += take;
         off += take;
-        if (fill === partSize) {
+        if (fill === size) {
           await dispatch(buffer, fill);
-          // A buffer to fill only once a part is done: queueSize buffers in all, not one more.
-          while (inFlight.size >= req.queueSize && !failure) await orFailure(Promise.race(inFlight));
-          buffer = buffers.take(partSize);
+          // A buffer to fill only once a part is done: as many buffers in all as the parts' size allows, not one more.
+          size = partLength(partSize, partNumber + 1);
+          while (inFlight.size >= partConcurrency(size, req.queueSize) && !failure) await orFailure(Promise.race(inFlight));
+          buffer = buffers.take(size);
           fill = 0;
         }
       }
