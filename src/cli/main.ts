@@ -4,6 +4,7 @@ import './heap';
 import type { StoreLocation } from '../core/config';
 import { openStore } from '../core/jobs/openStore';
 import { describeError, GlacierError, Suspend } from '../core/errors';
+import { checkPassphraseCount } from './passphrase';
 import { printable } from '../core/util/printable';
 import { parse, storeConfig, storeLocation } from './options';
 import { runBackup, runFiles, runList } from './archiveCommands';
@@ -115,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
     signal: controller.signal,
     progress: Boolean(process.stderr.isTTY) && !values.quiet,
   };
+  checkPassphraseCount(values, process.env);
   if (command === 'backup') await runBackup(ctx, rest);
   else if (command === 'list') await runList(ctx);
   else if (command === 'files') await runFiles(ctx, rest[0]);

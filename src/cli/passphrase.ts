@@ -12,6 +12,12 @@ export async function passphrases(o: Options, env: NodeJS.ProcessEnv, confirm: b
   return (await givenPassphrases(o, env, confirm)).map((g) => g.passphrase);
 }
 
+/** A usage error before any work when more passphrases are given than a reader tries (commands may read them lazily, or not at all). */
+export function checkPassphraseCount(o: Options, env: NodeJS.ProcessEnv): void {
+  const given = (env.GLACIER_BACKUP_PASSPHRASE ? 1 : 0) + (o['passphrase-file'] ?? []).length;
+  if (given > maxPassphrases) throw new GlacierError('usage', `at most ${maxPassphrases} passphrases are tried: ${given} were given`);
+}
+
 /** passphrases(), each with where it came from (for reports; never the passphrase itself). */
 export async function givenPassphrases(o: Options, env: NodeJS.ProcessEnv, confirm: boolean): Promise<{ source: string; passphrase: string }[]> {
   const given: { source: string; passphrase: string }[] = [];
