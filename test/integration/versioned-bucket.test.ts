@@ -167,15 +167,16 @@ for (const [kind, create] of Object.entries(kinds)) {
         ids.push(res.stdout.trim());
       }
       const before = await versions(bucket);
+      // Archive, manifest and catalog summary of each forgotten snapshot.
+      const forgotten = (await moto.keys(bucket)).filter((k) => ids.slice(0, 2).some((id) => k.includes(id))).length;
+      assert.ok(forgotten >= 4);
       const res = await runCli(['prune', '--keep-last', '1', '--path', source], env(bucket));
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stderr, new RegExp(`note: bucket ${bucket} keeps old versions: a deleted archive stays as an old version`));
       const keys = await moto.keys(bucket);
-      for (const id of ids.slice(0, 2)) {
-        assert.ok(!keys.includes(archiveKey(id)) && !keys.includes(manifestKey(id)), `${id} pruned`);
-      }
+      for (const id of ids.slice(0, 2)) assert.ok(!keys.some((k) => k.includes(id)), `${id} pruned`);
       assert.ok(keys.includes(archiveKey(ids[2]!)) && keys.includes(manifestKey(ids[2]!)), 'the newest kept');
-      assert.deepEqual(await versions(bucket), { versions: before.versions, markers: before.markers + 4 }, 'nothing erased: four delete markers over the old versions');
+      assert.deepEqual(await versions(bucket), { versions: before.versions, markers: before.markers + forgotten }, 'nothing erased: delete markers over the old versions');
       const check = await runCli(['check', '--older-than', '0'], env(bucket));
       assert.equal(check.code, 0, check.stderr);
       assert.match(check.stderr, /^note: the bucket keeps \d+ old versions \(.*\) and \d+ delete markers under the prefix/m);
