@@ -70,7 +70,7 @@ describe('several passphrases in VS Code', () => {
       await wb.fillInputBox(newPassphrase, { expectPassword: true, title: /encryption passphrase/ });
       await wb.fillInputBox(newPassphrase, { expectPassword: true, title: /confirm the passphrase/ });
       await wb.waitForNotification(/passphrase saved in SecretStorage/);
-      await wb.treeRow('Archives', /^under the new passphrase available · (just now|\d+ min ago) · [\d.]+ [KM]iB$/);
+      await wb.treeRow('Archives', /^under the new passphrase available · (just now|\d+ min ago) · [\d.]+ (B|[KMG]iB)$/);
       const lockedRow = new RegExp(`^${ids.old} locked, needs another passphrase or key · `);
       await wb.treeRow('Archives', lockedRow);
       await wb.screenshot('locked');
@@ -90,7 +90,7 @@ describe('several passphrases in VS Code', () => {
       await wb.treeInlineAction('Archives', lockedRow, 'Unlock with Another Passphrase…');
       await wb.fillInputBox(oldPassphrase, { expectPassword: true, title: /another passphrase/ });
       await wb.waitForNotification(/opens with that passphrase\. It is kept in SecretStorage for reading/, { timeout: 60_000 });
-      await wb.treeRow('Archives', /^under the old passphrase available · (just now|\d+ min ago) · [\d.]+ [KM]iB$/);
+      await wb.treeRow('Archives', /^under the old passphrase available · (just now|\d+ min ago) · [\d.]+ (B|[KMG]iB)$/);
       await wb.treeRow('Archives', /^under the new passphrase available · /);
       await wb.screenshot('unlocked');
       await wb.expandTreeRow('Archives', /^under the old passphrase available · /);
