@@ -28,7 +28,10 @@ commands:
                                                prints the archive id
   list [--json]                                archives in the bucket
   files <id> [--json]                          what an archive holds (from its manifest)
-  restore <id> [--tier Standard|Bulk] [--days N]  ask Glacier for a temporary copy (default 7 days)
+  restore <id> [--tier Standard|Bulk] [--days N] [--only PATH…] [--dry-run]
+                                               ask Glacier for a temporary copy (default 7 days) of the archives
+                                               the snapshot (or those files) needs; says which, their size and
+                                               the cost of each tier first
   status <id> [--json]                         archived, restoring, restored until…, or available
   wait <id> [--interval SECONDS]               poll until the archive is restored (for scripts)
   download <id> <dest> [--only PATH...]        decrypt, verify and unpack into a new folder in dest

@@ -2,7 +2,8 @@
 import { GlacierError } from '../core/errors';
 import { download } from '../core/jobs/download';
 import { describeState, type GlacierState } from '../core/model/glacierState';
-import { archivesToRestore, archiveStatus, combinedState, requestRestore, restoreTiers, type RestoreTier } from '../core/jobs/restoreRequest';
+import { archivesToRestore, archiveStatus, combinedState, planRestore, requestRestore, restoreTiers, type RestoreTier } from '../core/jobs/restoreRequest';
+import { dollars } from '../core/model/pricing';
 import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
 import * as path from 'node:path';
@@ -30,7 +31,8 @@ function needId(id: string | undefined, command: string): string {
  * bytes. Read from its manifest when a passphrase or key is at hand; else just its own, and a
  * download names any other it needs.
  */
-async function snapshotArchives(ctx: Context, id: string): Promise<string[]> {
+async function snapshotArchives(ctx: Context, id: string, only?: readonly string[]): Promise<string[]> {
+  if (only?.length) return archivesToRestore(ctx.store, id, await decryption(ctx, true), ctx.signal, only);
   const dec = await decryption(ctx, false).catch(() => undefined);
   return archivesToRestore(ctx.store, id, dec, ctx.signal).catch((err: unknown) => {
     ctx.err(`note: the manifest of ${id} could not be read (${(err as Error).message}): only its own archive is considered`);
@@ -43,8 +45,19 @@ export async function runRestore(ctx: Context, idArg: string | undefined): Promi
   const tier = restoreTiers.find((t) => t.toLowerCase() === tierText.toLowerCase());
   if (!tier) throw new GlacierError('usage', `unknown tier "${tierText}": use Standard or Bulk`);
   const days = ctx.options.days === undefined ? 7 : Number(ctx.options.days);
-  const ids = await snapshotArchives(ctx, needId(idArg, 'restore'));
-  if (ids.length > 1) ctx.err(`snapshot ${idArg} reads ${ids.length} archives of its chain: ${ids.join(', ')}`);
+  const only = ctx.options.only;
+  const ids = await snapshotArchives(ctx, needId(idArg, 'restore'), only);
+  // The plan before acting: which archives, how much, and what each tier costs.
+  const plan = await planRestore(ctx.store, ids, ctx.signal);
+  const whose = only?.length ? `${only.join(', ')} in snapshot ${idArg}` : `snapshot ${idArg}`;
+  ctx.err(`${whose} reads ${ids.length === 1 ? 'archive' : `${ids.length} archives`} (${formatBytes(plan.bytes)}): ${ids.join(', ')}`);
+  if (plan.toRetrieve > 0) {
+    ctx.err(`retrieving ${formatBytes(plan.toRetrieve)} costs about ${plan.tiers.map((t) => `${dollars(t.cost)} (${t.tier}${t.time ? `, ${t.time}` : ''})`).join(', ')}`);
+  }
+  if (ctx.options['dry-run']) {
+    ctx.err('dry run: nothing was requested');
+    return;
+  }
   const states = [];
   for (const id of ids) states.push(await restoreOne(ctx, id, tier as RestoreTier, days));
   ctx.out(combinedState(states).state);

@@ -193,7 +193,19 @@ describe('incremental backups through the CLI', () => {
     assert.deepEqual(s.archives.map((a: { id: string }) => a.id), days.slice(0, 3).map((x) => x.id));
     const restore = await runCli(['restore', days[3]!.id], env());
     assert.equal(restore.code, 0, restore.stderr);
-    assert.match(restore.stderr, new RegExp(`snapshot ${days[3]!.id} reads 3 archives of its chain: ${days[0]!.id}, ${days[1]!.id}, ${days[2]!.id}`));
+    assert.match(restore.stderr, new RegExp(`snapshot ${days[3]!.id} reads 3 archives \\([\\d.]+ MiB\\): ${days[0]!.id}, ${days[1]!.id}, ${days[2]!.id}`));
+  });
+
+  it('restore --only plans just the archives holding those files, and --dry-run requests nothing', async () => {
+    // run.sh never changed: only day 1's full holds it.
+    const res = await runCli(['restore', days[3]!.id, '--only', 'data/run.sh', '--dry-run'], env());
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, new RegExp(`^data/run\\.sh in snapshot ${days[3]!.id} reads archive \\([\\d.]+ MiB\\): ${days[0]!.id}$`, 'm'));
+    assert.match(res.stderr, /^dry run: nothing was requested$/m);
+    assert.equal(res.stdout, '');
+    const none = await runCli(['restore', days[3]!.id, '--only', 'data/no-such-file', '--dry-run'], env());
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /nothing in snapshot \S+ matches data\/no-such-file/);
   });
 
   it('a chain may start with a version 1 full (no big files): both download', async () => {

@@ -12,6 +12,9 @@ import { keys } from '../model/keys';
 import type { Decryption } from '../crypto/openpgp';
 import { readManifest } from '../catalog/catalog';
 import { archivesHolding } from './downloadChain';
+import { subsetFilter } from './download';
+import { retrievalCost } from '../model/pricing';
+import { restoreTime } from '../model/restoreTimes';
 
 export const restoreTiers = ['Standard', 'Bulk', 'Expedited'] as const satisfies readonly RestoreTier[];
 export type { RestoreTier };
@@ -56,10 +59,42 @@ export async function requestRestore(store: ArchiveStore, id: string, options: {
  * those of its chain that hold its files' bytes (downloadChain.ts reads exactly these). Without a
  * way to read its manifest, just its own (a download then names any other it needs).
  */
-export async function archivesToRestore(store: ArchiveStore, id: string, dec: Decryption | undefined, signal?: AbortSignal): Promise<string[]> {
-  if (!dec) return [id];
+export async function archivesToRestore(store: ArchiveStore, id: string, dec: Decryption | undefined, signal?: AbortSignal, only?: readonly string[]): Promise<string[]> {
+  if (!dec) {
+    if (only?.length) throw new GlacierError('usage', `choosing files (--only) reads the manifest of ${id}: a passphrase or private key is needed`);
+    return [id];
+  }
   const m = await readManifest(store, id, dec, signal);
-  return m.version === 2 ? archivesHolding(m, m.entries) : [id];
+  const filter = subsetFilter(only);
+  const entries = only?.length ? m.entries.filter((e) => filter(e.path)) : m.entries;
+  if (only?.length && entries.length === 0) throw new GlacierError('usage', `nothing in snapshot ${id} matches ${only.join(', ')}`);
+  return m.version === 2 ? archivesHolding(m, entries) : [id];
+}
+
+/** What a restore would retrieve, before anything is requested: each archive, the total, and the cost of each tier. */
+export interface RestorePlan {
+  archives: { id: string; size: number; storageClass: string; state: GlacierState }[];
+  bytes: number;
+  /** Only archives that are in a Glacier class and not restored yet cost anything. */
+  toRetrieve: number;
+  tiers: { tier: RestoreTier; cost: number; time?: string }[];
+}
+
+export async function planRestore(store: ArchiveStore, ids: readonly string[], signal?: AbortSignal): Promise<RestorePlan> {
+  const archives = [];
+  for (const id of ids) {
+    const s = await archiveStatus(store, id, signal);
+    archives.push({ id, size: s.size, storageClass: s.storageClass, state: s.glacier });
+  }
+  const cold = archives.filter((a) => a.state.state === 'archived');
+  // The tiers the archives' class offers (Deep Archive has no Expedited); all of them when nothing is cold.
+  const offered = restoreTiers.filter((tier) => cold.every((a) => restoreTime(a.storageClass, tier) !== undefined));
+  const tiers = offered.map((tier) => {
+    const cost = cold.reduce((n, a) => n + retrievalCost(a.size, a.storageClass, tier), 0);
+    const time = cold[0] ? restoreTime(cold[0].storageClass, tier)?.text : undefined;
+    return { tier, cost, ...(time ? { time } : {}) };
+  });
+  return { archives, bytes: archives.reduce((n, a) => n + a.size, 0), toRetrieve: cold.reduce((n, a) => n + a.size, 0), tiers };
 }
 
 const readiness: Record<GlacierState['state'], number> = { archived: 0, restoring: 1, restored: 2, available: 3 };
