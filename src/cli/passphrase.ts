@@ -20,6 +20,7 @@ export function checkPassphraseCount(o: Options, env: NodeJS.ProcessEnv): void {
 
 /** passphrases(), each with where it came from (for reports; never the passphrase itself). */
 export async function givenPassphrases(o: Options, env: NodeJS.ProcessEnv, confirm: boolean): Promise<{ source: string; passphrase: string }[]> {
+  checkPassphraseCount(o, env);
   const given: { source: string; passphrase: string }[] = [];
   if (env.GLACIER_BACKUP_PASSPHRASE) given.push({ source: 'GLACIER_BACKUP_PASSPHRASE', passphrase: env.GLACIER_BACKUP_PASSPHRASE });
   for (const file of o['passphrase-file'] ?? []) {
@@ -27,7 +28,6 @@ export async function givenPassphrases(o: Options, env: NodeJS.ProcessEnv, confi
     if (text === '') throw new GlacierError('usage', `passphrase file ${file} is empty`);
     given.push({ source: `--passphrase-file ${file}`, passphrase: text });
   }
-  if (given.length > maxPassphrases) throw new GlacierError('usage', `at most ${maxPassphrases} passphrases are tried: ${given.length} were given`);
   if (given.length > 0) return given;
   const first = await typed(['Passphrase: ', 'Repeat passphrase: '], confirm, 'no passphrase: set GLACIER_BACKUP_PASSPHRASE, use --passphrase-file FILE, or run in a terminal');
   return [{ source: 'the passphrase typed', passphrase: first }];

@@ -82,19 +82,17 @@ async function restoreOne(ctx: Context, id: string, tier: RestoreTier, days: num
 export async function runStatus(ctx: Context, idArg: string | undefined): Promise<void> {
   const id = needId(idArg, 'status');
   const ids = await snapshotArchives(ctx, id);
-  const all = [];
-  for (const one of ids) all.push(await archiveStatus(ctx.store, one, ctx.signal));
-  const state = combinedState(all.map((s) => s.glacier));
-  const size = all.reduce((n, s) => n + s.size, 0);
+  const { archives: all, bytes: size } = await planRestore(ctx.store, ids, ctx.signal);
+  const state = combinedState(all.map((s) => s.state));
   const storageClass = all[all.length - 1]!.storageClass;
   if (ctx.options.json) {
     const expiry = (g: GlacierState): string | null => (g.state === 'restored' ? (g.expiry?.toISOString() ?? null) : null);
-    const archives = all.length > 1 ? { archives: all.map((s) => ({ id: s.id, state: s.glacier.state, expiry: expiry(s.glacier), storageClass: s.storageClass, size: s.size })) } : {};
+    const archives = all.length > 1 ? { archives: all.map((s) => ({ id: s.id, state: s.state.state, expiry: expiry(s.state), storageClass: s.storageClass, size: s.size })) } : {};
     ctx.out(JSON.stringify({ id, state: state.state, expiry: expiry(state), storageClass, size, ...archives }, null, 2));
     return;
   }
   ctx.out(`${id}\t${describeState(state)}\t${storageClass}\t${formatBytes(size)}`);
-  if (all.length > 1) for (const s of all) ctx.out(`  ${s.id}\t${describeState(s.glacier)}\t${s.storageClass}\t${formatBytes(s.size)}`);
+  if (all.length > 1) for (const s of all) ctx.out(`  ${s.id}\t${describeState(s.state)}\t${s.storageClass}\t${formatBytes(s.size)}`);
 }
 
 export async function runDownload(ctx: Context, id: string | undefined, dest: string | undefined): Promise<void> {
