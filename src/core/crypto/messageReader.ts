@@ -27,6 +27,7 @@ import { bunzip2 } from './bzip2';
 import { bodyOf, ByteSource, corrupt, drain, readHeader, tags, type PacketHeader } from './packets';
 import { checkPacketCount, checkPassphrasePacket, yieldTurn } from './keyPackets';
 import { openPassphraseKeyPacket, symmetricCiphers, type SessionKey } from './skesk';
+import type { DerivedKeys } from './derivedKeys';
 
 /** What can open a message: passphrases (tried in order), or session keys that private keys open (openpgp.js). */
 export interface MessageKeys {
@@ -35,6 +36,8 @@ export interface MessageKeys {
   openKeyPackets?: (packets: Uint8Array) => Promise<SessionKey | { unsupported: string } | undefined>;
   /** Stops the key derivation (and the reading) when aborted. */
   signal?: AbortSignal;
+  /** Keys the passphrases derived for earlier messages (a store's catalog objects share their S2K salt). */
+  derivedKeys?: DerivedKeys;
 }
 
 /** The message's plaintext (the literal data), or why this reader leaves it to openpgp.js. */
@@ -196,7 +199,7 @@ async function sessionKeys(packets: { tag: number; raw: Buffer; body: Buffer }[]
     if (packet.tag === tags.skesk && keys.passphrases.length > 0) {
       for (const passphrase of keys.passphrases) {
         await yieldTurn(keys.signal, what);
-        const opened = await openPassphraseKeyPacket(packet.body, passphrase, keys.signal, what);
+        const opened = await openPassphraseKeyPacket(packet.body, passphrase, keys.signal, what, keys.derivedKeys);
         if (opened && 'unsupported' in opened) {
           // openpgp.js tries every passphrase itself.
           const other = keys.openKeyPackets ? await keys.openKeyPackets(packet.raw) : opened;

@@ -14,6 +14,7 @@ import { GlacierError, oneLine, throwIfAborted } from '../errors';
 import { toWebStream } from '../pack/webStream';
 import { youngCollector } from '../util/v8Flags';
 import { openMessage } from './messageReader';
+import { derivedKeysOf } from './derivedKeys';
 import { deflateLevel, deflateLiteralSync, type Compression } from './compress';
 import { deflateLiteral } from './deflatePool';
 import { checkParams, encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, zipPacket, type SeipdParams } from './seipd';
@@ -115,9 +116,10 @@ export function recipientFingerprints(enc: Encryption): string[] {
  * Fresh parameters for one message: a random session key and prefix, and the session-key packets
  * for them: an SKESK with an iterated+salted S2K (skesk.ts; the packet openpgp.js would write),
  * or a v3 PKESK per recipient, which openpgp.js writes. The session cipher is AES-256, or what
- * every recipient key prefers (AES-128 otherwise).
+ * every recipient key prefers (AES-128 otherwise). `s2kSalt` (8 bytes) is the S2K's salt in
+ * passphrase mode, random by default; the session key is random whatever the salt.
  */
-export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
+export async function newSeipdParams(enc: Encryption, s2kSalt?: Uint8Array): Promise<SeipdParams> {
   let algorithm: string = 'aes256';
   if (enc.mode === 'public-key') {
     const chosen = await openpgp.generateSessionKey({ encryptionKeys: enc.recipients, config: writeConfig() });
@@ -130,7 +132,7 @@ export async function newSeipdParams(enc: Encryption): Promise<SeipdParams> {
   const sessionKey = randomSessionKey(algorithm);
   const keyPackets =
     enc.mode === 'passphrase'
-      ? passphraseKeyPacket(enc.passphrase, algorithm, sessionKey)
+      ? passphraseKeyPacket(enc.passphrase, algorithm, sessionKey, s2kSalt)
       : await openpgp.encryptSessionKey({ data: sessionKey, algorithm, encryptionKeys: enc.recipients, format: 'binary', config: writeConfig() });
   return { algorithm, sessionKey, prefix: randomPrefix(), keyPackets };
 }
@@ -181,11 +183,11 @@ export async function encryptBytes(data: Uint8Array, enc: Encryption): Promise<U
  * as it is made: neither the plaintext nor the ciphertext is ever held whole. Compressed on this
  * thread, every block deflated (for manifests: JSON always compresses). Each piece and its
  * ciphertext are garbage once consumed; a minor GC every 3 MiB (where the front end allows it,
- * see util/v8Flags.ts) frees them before they pile up.
+ * see util/v8Flags.ts) frees them before they pile up. `s2kSalt`: see newSeipdParams.
  */
-export async function* encryptPieces(pieces: Iterable<string | Uint8Array>, enc: Encryption, compression: Compression = 'off'): AsyncGenerator<Buffer> {
+export async function* encryptPieces(pieces: Iterable<string | Uint8Array>, enc: Encryption, compression: Compression = 'off', s2kSalt?: Uint8Array): AsyncGenerator<Buffer> {
   const consumed = youngCollector();
-  const params = await newSeipdParams(enc);
+  const params = await newSeipdParams(enc, s2kSalt);
   const level = deflateLevel(compression);
   const message =
     level === undefined ? encryptSeipdPieces(asBytes(pieces), params) : encryptSeipdPieces(deflateLiteralSync(asBytes(pieces), level, checkParams(params).chunkSize), params, zipPacket);
@@ -237,14 +239,15 @@ function errorText(err: unknown): string {
  * bounded; the returned stream errors if the check fails, and callers must keep what they write
  * unpublished (a staging folder) until the stream has ended. A wrong passphrase or key fails
  * here, before any plaintext. The session-key packets' S2K work is bounded (keyPackets.ts) and
- * stops when `signal` is aborted.
+ * stops when `signal` is aborted; the keys it derives are kept for `dec`'s next reads
+ * (derivedKeys.ts), so messages that share an S2K salt (a store's catalog) cost one derivation.
  */
 export async function decryptStream(source: AsyncIterable<Uint8Array>, dec: Decryption, what: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
   const passphrases = passphrasesOf(dec);
   if (passphrases.length === 0 && !dec.privateKeys?.length) {
     throw new GlacierError('crypto', `cannot open ${what}: no passphrase or private key given`);
   }
-  const keys = { passphrases, openKeyPackets: (packets: Uint8Array) => openKeyPackets(packets, dec), signal };
+  const keys = { passphrases, openKeyPackets: (packets: Uint8Array) => openKeyPackets(packets, dec), signal, derivedKeys: derivedKeysOf(dec) };
   const opened = await openMessage(source, keys, what);
   if ('plaintext' in opened) return opened.plaintext;
   throwIfAborted(signal, `opening ${what}`);

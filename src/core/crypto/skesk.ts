@@ -11,6 +11,7 @@
  * Secrets: the passphrase, the derived key and the session key. Nothing here logs or keeps them.
  */
 import { createCipheriv, createDecipheriv, createHash, getHashes, randomBytes } from 'node:crypto';
+import type { DerivedKeys } from './derivedKeys';
 import { yieldTurn } from './keyPackets';
 import { keySizes, type SymmetricAlgorithm } from './seipd';
 
@@ -136,13 +137,16 @@ export interface SessionKey {
  * the session key encrypted under it. A wrong passphrase is only sometimes told here (undefined);
  * the caller checks the key against the data (the quick check). Versions, S2K types (Argon2) and
  * ciphers this does not read come back as `unsupported`, for openpgp.js to try. The S2K runs in
- * slices between which signals and timers run; an aborted `signal` stops it.
+ * slices between which signals and timers run; an aborted `signal` stops it. With `derived`, a key
+ * this passphrase, hash, salt and count gave before is taken from there (a store's catalog objects
+ * share their salt), and a new one is kept there.
  */
 export async function openPassphraseKeyPacket(
   body: Uint8Array,
   passphrase: string,
   signal: AbortSignal | undefined,
   what: string,
+  derived?: DerivedKeys,
 ): Promise<SessionKey | { unsupported: string } | undefined> {
   const b = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (b.byteLength < 4 || b[0] !== 4) return { unsupported: `a version ${b[0] ?? '?'} passphrase packet` };
@@ -159,7 +163,8 @@ export async function openPassphraseKeyPacket(
   const encrypted = b.subarray(spec);
   let opened: Buffer;
   if (!getHashes().includes(hash)) return { unsupported: `S2K hash ${b[3]} (not in this OpenSSL)` };
-  const key = await s2kKeyInTurns(passphrase, salt, countByte, cipher.keySize, hash, signal, what);
+  const derive = (): Promise<Buffer> => s2kKeyInTurns(passphrase, salt, countByte, cipher.keySize, hash, signal, what);
+  const key = derived ? await derived.key(passphrase, { hash, salt, countByte, keySize: cipher.keySize }, derive, signal) : await derive();
   try {
     if (encrypted.byteLength === 0) return { cipher: b[1]!, key };
     const decipher = createDecipheriv(`${cipher.openssl}-cfb`, key, Buffer.alloc(cipher.blockSize));
