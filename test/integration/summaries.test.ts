@@ -17,6 +17,7 @@ import { listSnapshots } from '../../src/core/jobs/snapshots';
 import { readSummary, summaryFormat, summaryOf } from '../../src/core/catalog/summary';
 import { openStore } from '../../src/core/jobs/openStore';
 import { keys } from '../../src/core/model/keys';
+import { derivedKeysOf } from '../../src/core/crypto/derivedKeys';
 import type { ArchiveStore } from '../../src/core/store/archiveStore';
 import { forward, pathOf, startProxy, type Proxy } from '../helpers/proxy';
 import { useMoto, type Moto } from '../helpers/moto';
@@ -82,10 +83,12 @@ describe('catalog summaries', () => {
     const old = ids[0]!;
     await moto.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}${keys.summary(old)}` }));
     gets = [];
-    const first = await list();
+    const dec = { passphrase };
+    const first = await listArchivesWithState({ store: store(), decryption: async () => dec, cacheDir: cacheDir() });
     assert.deepEqual(first.archives.map((a) => a.summary?.label).sort(), ['again', 'one', 'three', 'two']);
     const expected = [...ids.slice(1).map((id) => inBucket(keys.summary(id))), inBucket(keys.manifest(old))].sort();
     assert.deepEqual([...gets].sort(), expected, 'one GET per summary, the manifest only where there is none');
+    assert.equal(derivedKeysOf(dec).derivations, 1, 'one key derivation for all: summaries and manifests share the store salt');
     assert.equal(readdirSync(path.join(cacheDir(), 'summaries')).length, 1);
 
     gets = [];

@@ -3,6 +3,7 @@
  * Listing needs only LIST on the prefix; reading a manifest needs the passphrase or a private key.
  * Manifests are small objects in STANDARD, so browsing never needs a Glacier restore.
  */
+import { createHash } from 'node:crypto';
 import { archiveIdPattern } from '../config';
 import type { Compression } from '../crypto/compress';
 import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type Encryption } from '../crypto/openpgp';
@@ -109,6 +110,15 @@ function tooLarge(id: string): GlacierError {
 }
 
 /**
+ * The S2K salt of a store's catalog objects (manifests and summaries) in passphrase mode: one per
+ * store, from its identity and never from the passphrase, so that a reader derives the key once
+ * for all of them (docs/format.md, "Encryption"). Archives keep a random salt each.
+ */
+export function catalogSalt(store: Pick<ArchiveStore, 'stateId'>): Buffer {
+  return createHash('sha256').update('glacier-backup catalog salt\0').update(store.stateId).digest().subarray(0, 8);
+}
+
+/**
  * Writes a manifest, serialized and encrypted as it is uploaded: neither its JSON nor its
  * ciphertext is ever held whole. Through the store's put, so it never replaces an existing
  * manifest, is checked once stored, and a lost answer is resolved by looking. A backup lends its
@@ -124,7 +134,7 @@ export async function writeManifest(
   const put = (): Promise<unknown> =>
     store.put({
       key: keys.manifest(manifest.id),
-      body: encryptPieces(manifestJson(manifest), enc, options.compression),
+      body: encryptPieces(manifestJson(manifest), enc, options.compression, catalogSalt(store)),
       tier: 'catalog',
       sizeBound: maxManifestCiphertext,
       ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),

@@ -14,7 +14,7 @@ import { decryptStream, encryptPieces, streamDecryptError, type Decryption, type
 import { describeError, GlacierError } from '../errors';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
 import { keys } from '../model/keys';
-import { readManifest, type ArchiveListing } from './catalog';
+import { catalogSalt, readManifest, type ArchiveListing } from './catalog';
 import { manifestVersion, type Manifest, type NewManifest } from './manifest';
 import { headerProblem, isObject } from './manifestCheck';
 import { manifestVersion2, v2HeaderProblem } from './manifestV2';
@@ -61,7 +61,7 @@ export async function writeSummary(
   const put = (): Promise<unknown> =>
     store.put({
       key: keys.summary(manifest.id),
-      body: encryptPieces([json], enc, options.compression),
+      body: encryptPieces([json], enc, options.compression, catalogSalt(store)),
       tier: 'catalog',
       sizeBound: maxSummaryCiphertext,
       concurrency: 1,
