@@ -89,7 +89,7 @@ does (test/helpers/moto_restore_status.py), behind a counting proxy; \`glacier-b
 its summary and the right state (${count - 1} archived, 1 restored). Cold: an empty local cache (one GET and one decryption per
 summary, 8 at a time); warm: the same listing again (median of ${runs}). On this AWS-like server the LIST gives every
 archive's state: no HEADs. Warm, as on moto as shipped: the proxy drops the x-amz-optional-object-attributes header, so the
-listing shows no RestoreStatus (as on MinIO, Ceph, moto 5.2.1), is not trusted for states, and each archive is HEADed (16 at
+listing shows no RestoreStatus (as on MinIO, Ceph, moto 5.2.1), is not trusted for states, and each archive is HEADed (8 at
 a time). Targets (issue 15): warm ≤ 1 s, cold ≤ 10 s.
 
 | Listing | Wall | CPU | Peak RSS | LISTs | Archive HEADs |
