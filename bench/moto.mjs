@@ -2,6 +2,7 @@
 // when the process exits; and bash commands run without blocking this process.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 export const freePort = () =>
   new Promise((resolve) => {
@@ -11,10 +12,16 @@ export const freePort = () =>
     });
   });
 
-/** Starts moto; resolves with its port and URL once it answers. */
-export async function startMoto() {
+/**
+ * Starts moto; resolves with its port and URL once it answers. With `restoreStatus`, moto patched
+ * so that ListObjectsV2 reports RestoreStatus when asked, as AWS S3 does
+ * (test/helpers/moto_restore_status.py; without the request header it is moto as shipped).
+ */
+export async function startMoto({ restoreStatus = false } = {}) {
   const port = await freePort();
-  const moto = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const script = fileURLToPath(new URL('../test/helpers/moto_restore_status.py', import.meta.url));
+  const args = restoreStatus ? [script, '127.0.0.1', String(port)] : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
+  const moto = spawn('python3', args, { stdio: 'ignore' });
   process.on('exit', () => moto.kill());
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {

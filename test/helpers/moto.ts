@@ -43,17 +43,19 @@ export interface Credentials {
  * spends them on setting up users); it then runs test/helpers/moto_iam.py, moto with a fix for
  * signatures of prefixed listings. With `atomicConditionalWrites` (not with `iam`), it runs
  * test/helpers/moto_conditional.py, moto whose If-None-Match check holds against concurrent
- * writers of one key, as AWS's does.
+ * writers of one key, as AWS's does. With `restoreStatus` (alone), it runs
+ * test/helpers/moto_restore_status.py, moto whose ListObjectsV2 reports RestoreStatus when asked,
+ * as AWS's does (moto as shipped does not).
  */
 export async function startMoto(
   extraEnv: Record<string, string> = {},
   iam?: { unauthenticatedRequests: number },
-  options: { atomicConditionalWrites?: boolean } = {},
+  options: { atomicConditionalWrites?: boolean; restoreStatus?: boolean } = {},
 ): Promise<Moto> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const script = iam ? 'moto_iam.py' : options.atomicConditionalWrites ? 'moto_conditional.py' : undefined;
+  const script = iam ? 'moto_iam.py' : options.atomicConditionalWrites ? 'moto_conditional.py' : options.restoreStatus ? 'moto_restore_status.py' : undefined;
   const args = script ? [path.join(__dirname, script), '127.0.0.1', String(port)] : ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)];
   const proc: ChildProcess = spawn('python3', args, {
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -60,3 +60,17 @@ export function forward(
 export function pathOf(req: http.IncomingMessage): string {
   return decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
 }
+
+/** Relays an upstream answer with its body (read whole, as text) rewritten by `edit`; Content-Length follows. */
+export function relayEdited(up: http.IncomingMessage, res: http.ServerResponse, edit: (body: string) => string): void {
+  const chunks: Buffer[] = [];
+  up.on('data', (c: Buffer) => chunks.push(c));
+  up.on('error', () => res.destroy());
+  up.on('end', () => {
+    const body = Buffer.from(edit(Buffer.concat(chunks).toString('utf8')), 'utf8');
+    const headers = { ...up.headers, 'content-length': String(body.byteLength) };
+    delete headers['transfer-encoding'];
+    res.writeHead(up.statusCode ?? 502, headers);
+    res.end(body);
+  });
+}

@@ -2,15 +2,21 @@
  * Proxies for restore tests, on the shared proxy core. The restore proxy makes restores take
  * time, as on AWS: for the first `pendingHeads` HEAD requests of each archive object whose restore
  * moto reports, it answers `x-amz-restore: ongoing-request="true"` instead (moto completes restores
- * at once). The cutting proxy drops the connection in the middle of the first archive GET.
+ * at once). Likewise, until `release()`, listings (ListObjectsV2) that carry a RestoreStatus (from
+ * moto_restore_status.py) show every one as in progress. The cutting proxy drops the connection in
+ * the middle of the first archive GET.
  */
 import { on, startFaultProxy } from './faultProxy';
-import { forward, pathOf, startProxy } from './proxy';
+import { forward, pathOf, relayEdited, startProxy } from './proxy';
 
 export interface RestoreProxy {
   endpoint: string;
   /** HEAD requests seen per object key. */
   heads: Map<string, number>;
+  /** ListObjectsV2 requests seen, and how many asked for RestoreStatus. */
+  lists: { all: number; withRestoreStatus: number };
+  /** From now on, each listing's XML goes through `edit` as well (undefined: no more). */
+  editListings(edit: ((xml: string) => string) | undefined): void;
   /** Ends the pending period: from now on restores moto reports show as they are (done). */
   release(): void;
   /**
@@ -27,6 +33,8 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
   let limit = pendingHeads;
   let hold = false;
   let holdFrom = 1;
+  const lists = { all: 0, withRestoreStatus: 0 };
+  let editListing: ((xml: string) => string) | undefined;
   const proxy = await startProxy((req, res) => {
     const key = pathOf(req);
     const part = /[?&]partNumber=(\d+)/.exec(req.url ?? '');
@@ -49,6 +57,20 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
       heads.set(key, n);
       pending = n <= limit;
     }
+    if (req.method === 'GET' && /[?&]list-type=2/.test(req.url ?? '')) {
+      lists.all++;
+      if (/RestoreStatus/.test(String(req.headers['x-amz-optional-object-attributes'] ?? ''))) lists.withRestoreStatus++;
+      const pendingList = limit > 0;
+      const edit = editListing;
+      forward(target, req, res, {
+        onResponse: (up) =>
+          relayEdited(up, res, (xml) => {
+            const shown = pendingList ? xml.replace(/<RestoreStatus>[\s\S]*?<\/RestoreStatus>/g, '<RestoreStatus><IsRestoreInProgress>true</IsRestoreInProgress></RestoreStatus>') : xml;
+            return edit ? edit(shown) : shown;
+          }),
+      });
+      return;
+    }
     forward(target, req, res, {
       onResponse: (up) => {
         const headers = { ...up.headers };
@@ -61,6 +83,10 @@ export async function startRestoreProxy(target: string, pendingHeads: number): P
   return {
     endpoint: proxy.endpoint,
     heads,
+    lists,
+    editListings: (edit) => {
+      editListing = edit;
+    },
     release: () => {
       limit = 0;
     },

@@ -11,13 +11,14 @@ import { describeError, GlacierError } from '../errors';
 import { PutRetry, type ArchiveStore } from '../store/archiveStore';
 import { archiveSuffix, archivesDir, catalogDir, keys, manifestSuffix, summarySuffix } from '../model/keys';
 import type { PartBuffers } from '../store/partBuffers';
+import type { GlacierState } from '../model/glacierState';
 import { manifestJson, parseManifestStream, type Manifest, type NewManifest } from './manifest';
 import { maxManifestCiphertext } from './manifestCheck';
 
 export interface ArchiveListing {
   id: string;
-  /** The archive object, when present. */
-  archive?: { size: number; lastModified?: Date; storageClass: string };
+  /** The archive object, when present; `glacier` when the store's listing reports it (archiveStore.ts StoredObject). */
+  archive?: { size: number; lastModified?: Date; storageClass: string; glacier?: GlacierState };
   /** The manifest object, when present. */
   manifest?: CatalogObject;
   /** The catalog summary (summary.ts), when present: snapshots written before summaries have none. */
@@ -50,7 +51,7 @@ export async function listArchives(store: ArchiveStore, signal?: AbortSignal): P
       const id = kind && name.slice(0, -kind.length);
       if (!id || !archiveIdPattern.test(id)) continue;
       if (kind === archiveSuffix) {
-        get(id).archive = { size: o.size, lastModified: o.lastModified, storageClass: o.storageClass };
+        get(id).archive = { size: o.size, lastModified: o.lastModified, storageClass: o.storageClass, ...(o.glacier ? { glacier: o.glacier } : {}) };
       } else {
         get(id)[kind === manifestSuffix ? 'manifest' : 'summary'] = { size: o.size, ...(o.etag ? { etag: o.etag } : {}), ...(o.lastModified ? { lastModified: o.lastModified } : {}) };
       }

@@ -55,6 +55,8 @@
  *   `removeDeleteMarker`); `keepsOldVersions`, `checkBucket`, `addAbortRule` and `createBucket` are
  *   capabilities of S3 alone, absent from stores without them; `close` releases connections.
  * - `checkWritable`: set-up checks a folder store before the first backup (S3 has `checkBucket`).
+ * - StoredObject's `glacier` in listings: on AWS one LIST gives the restore state of 1,000 objects,
+ *   where a HEAD gives one (issue 15: listing 1,000 snapshots).
  *
  * For a store without a prefix or multipart uploads (a local folder): `objectKey` may return the
  * key itself; `partSize` any positive number (it is only recorded); `openUploads` the temporary
@@ -83,6 +85,12 @@ export interface StoredObject {
   storageClass: string;
   /** An opaque version tag: same tag, same bytes. */
   etag?: string;
+  /**
+   * In a listing: the object's Glacier state, when the listing reports it and can be trusted to
+   * (S3: s3/listedRestore.ts says when); absent otherwise, and `head` tells. A store without
+   * `coldStorage` may leave it absent: its objects are all `available`.
+   */
+  glacier?: GlacierState;
 }
 
 export interface ObjectHead extends StoredObject {

@@ -11,7 +11,6 @@ import {
   DeleteObjectCommand,
   GetBucketVersioningCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   RestoreObjectCommand,
   type S3Client,
@@ -40,6 +39,7 @@ import { addAbortRule, checkBucket, createBucket, type BucketReport } from './bu
 import { withoutChecksums } from './client';
 import { openUploads, openUploadsUnder, storedParts } from './multipart';
 import { rangedGet } from './rangedGet';
+import { listWithRestore, type ListingKnowledge } from './listedRestore';
 import { isPresent } from './storedCheck';
 import { ChecksumsRejected, choosePartSize, isBadDigest, uploadObject } from './upload';
 import { versionsUnder } from './versions';
@@ -49,6 +49,8 @@ export class S3Store implements ArchiveStore {
   readonly stateId: string;
   readonly coldStorage = true;
   readonly archiveClass: StorageClass;
+  /** What listings taught about the server (whether it reports RestoreStatus). */
+  private readonly listings: ListingKnowledge = { sawRestoreStatus: false, attributeRefused: false };
 
   constructor(
     readonly client: S3Client,
@@ -136,28 +138,10 @@ export class S3Store implements ArchiveStore {
     return isPresent(this.client, this.config, full, options.action ?? `check ${full}`);
   }
 
-  async *list(dir: string, options: CallOptions = {}): AsyncGenerator<StoredObject> {
+  /** S3's listing, with the restore states the server reports when it can be trusted to (listedRestore.ts). */
+  list(dir: string, options: CallOptions = {}): AsyncGenerator<StoredObject> {
     const prefix = this.objectKey(dir);
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: options.signal });
-      } catch (err) {
-        throw this.fail(err, options.action ?? `list ${prefix}`);
-      }
-      for (const o of page.Contents ?? []) {
-        if (!o.Key?.startsWith(prefix)) continue;
-        yield {
-          key: o.Key.slice(this.config.prefix.length),
-          size: o.Size ?? 0,
-          storageClass: o.StorageClass ?? 'STANDARD',
-          ...(o.LastModified ? { lastModified: o.LastModified } : {}),
-          ...(o.ETag ? { etag: o.ETag } : {}),
-        };
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    return listWithRestore(this.client, this.config, prefix, this.listings, options.signal, (err) => this.fail(err, options.action ?? `list ${prefix}`));
   }
 
   async delete(key: string, options: CallOptions = {}): Promise<void> {
