@@ -105,9 +105,14 @@ describe('a chain through delete, check --repair, backup and restore', () => {
     const { result: res, log } = await logged(() => runCli(['check', '--repair', '--older-than', '0'], env()));
     assert.equal(res.code, 1, res.stderr);
     const out = res.stdout + res.stderr;
-    assert.match(out, new RegExp(`the manifest of ${d[1]} is not rebuilt: ${d[1]} is an increment of a chain \\(the later snapshots of its chain name it as one\\).*1 later snapshot \\(${d[2]}\\) still restore through it`));
+    assert.match(out, new RegExp(`the manifest of ${d[1]} is not rebuilt: ${d[1]} is an increment of a chain \\(the later snapshots of its chain name it as one\\).*1 later snapshot \\(${d[2]}\\) still restores through it`));
     assert.deepEqual(gets(log, '.tar.gpg'), [], 'the archive was not downloaded');
     assert.equal(await exists(key('manifest', d[1]!)), false, 'no manifest was written');
+    assert.equal(await exists(key('archive', d[1]!)), true, 'the archive is kept');
+    // Nor is it deleted as an orphan while a later snapshot needs it.
+    const del = await runCli(['check', '--repair', '--delete-orphan-archives', '--older-than', '0'], env());
+    assert.equal(del.code, 1, del.stderr);
+    assert.match(del.stdout + del.stderr, new RegExp(`${d[1]} is kept: 1 later snapshot \\(${d[2]}\\) of its chain needs it to be restored`));
     assert.equal(await exists(key('archive', d[1]!)), true, 'the archive is kept');
     await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: key('manifest', d[1]!), Body: saved.manifest }));
     await moto.client.send(new PutObjectCommand({ Bucket: bucket, Key: key('summary', d[1]!), Body: saved.summary }));

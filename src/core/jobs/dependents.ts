@@ -104,6 +104,11 @@ function dependent(item: ArchiveListing): Dependent {
   return { id: item.id, ...(a ? { archive: { size: a.size, storageClass: a.storageClass, ...(a.lastModified ? { uploaded: a.lastModified } : {}) } } : {}) };
 }
 
+/** The verb after namedSnapshots: `one` for a single snapshot, `many` otherwise. */
+export function agree(ids: readonly unknown[], one: string, many: string): string {
+  return ids.length === 1 ? one : many;
+}
+
 /** "3 later snapshots (A, B, C)" or "12 later snapshots (A, B, C, …)": the count and the first few ids. */
 export function namedSnapshots(ids: readonly string[], first = 3): string {
   const shown = ids.slice(0, first).join(', ') + (ids.length > first ? ', …' : '');
@@ -114,7 +119,7 @@ export function namedSnapshots(ids: readonly string[], first = 3): string {
 export function unreadableNote(id: string, deps: Dependents): string | undefined {
   const first = deps.unreadable[0];
   if (!first || deps.unreadable.length === deps.later) return undefined;
-  return `${namedSnapshots(deps.unreadable.map((u) => u.id))} could not be read (${first.problem}), so whether they need archive ${id} is unknown (another key's backups cannot)`;
+  return `${namedSnapshots(deps.unreadable.map((u) => u.id))} could not be read (${first.problem}), so whether ${agree(deps.unreadable, 'it needs', 'they need')} archive ${id} is unknown (another key's backups cannot)`;
 }
 
 /**
@@ -126,14 +131,14 @@ export function deleteRefusal(id: string, deps: Dependents, remedy = ''): Glacie
     const ids = deps.needers.map((d) => d.id);
     return new GlacierError(
       'usage',
-      `archive ${id} is not deleted: ${namedSnapshots(ids)} of its chain need it to be restored; delete ${ids.length === 1 ? 'that one' : 'those'} first (newest first), or use prune, which keeps what later snapshots need${remedy}`,
+      `archive ${id} is not deleted: ${namedSnapshots(ids)} of its chain ${agree(ids, 'needs', 'need')} it to be restored; delete ${agree(ids, 'that one', 'those')} first (newest first), or use prune, which keeps what later snapshots need${remedy}`,
     );
   }
   const first = deps.unreadable[0];
   if (first && deps.unreadable.length === deps.later) {
     return new GlacierError(
       'crypto',
-      `archive ${id} is not deleted: whether ${namedSnapshots(deps.unreadable.map((u) => u.id))} need it is unknown, as their catalog could not be read (${first.problem})`,
+      `archive ${id} is not deleted: whether ${namedSnapshots(deps.unreadable.map((u) => u.id))} ${agree(deps.unreadable, 'needs', 'need')} it is unknown, as their catalog could not be read (${first.problem})`,
     );
   }
   return undefined;

@@ -27,7 +27,7 @@ import { writeManifest } from '../catalog/catalog';
 import { writeSummary } from '../catalog/summary';
 import { archivesNeeded, manifestFormat, manifestVersion, type Manifest } from '../catalog/manifest';
 import { recipesPath, recordsDir, sumsPath } from '../pack/incremental/records';
-import { laterSnapshots, namedSnapshots } from './dependents';
+import { agree, laterSnapshots, namedSnapshots } from './dependents';
 import { GlacierError } from '../errors';
 import type { ManifestEntry } from '../model/entry';
 import type { SourceRoot } from '../pack/walk';
@@ -116,7 +116,7 @@ function isIncrement(entries: readonly { path: string; type: string }[]): boolea
 }
 
 function notRebuilt(id: string, how: string, needers: readonly string[]): GlacierError {
-  const still = needers.length ? `it is kept, and ${namedSnapshots(needers)} still restore through it; ` : 'it is kept; ';
+  const still = needers.length ? `it is kept, and ${namedSnapshots(needers)} still ${agree(needers, 'restores', 'restore')} through it; ` : 'it is kept; ';
   return new GlacierError(
     'corrupt',
     `the manifest of ${id} is not rebuilt: ${id} is an increment of a chain (${how}), which holds only what changed since the snapshot before it, so a manifest made from it alone would be wrong; ${still}its own files can still be restored by hand over the snapshot before it (docs/format.md, "Restoring a snapshot without glacier-backup")`,
