@@ -96,6 +96,11 @@ describe('a chain through delete, check --repair, backup and restore', () => {
     assert.ok(gets(log, '.summary.gpg').length >= 2);
     assert.equal(log.filter((l) => l.method === 'DELETE').length, 0);
     for (const id of d) assert.ok(await exists(key('archive', id)) && (await exists(key('manifest', id))));
+    // Without the passphrase it cannot tell, and says why.
+    const blind = await runCli(['delete', d[0]!, '--yes'], env({ GLACIER_BACKUP_PASSPHRASE: '' }));
+    assert.equal(blind.code, 1, blind.stderr);
+    assert.match(blind.stderr, new RegExp(`^glacier-backup: whether a later snapshot needs archive ${d[0]} is read from their catalog: no passphrase`));
+    assert.equal(await exists(key('archive', d[0]!)), true);
   });
 
   it('check --repair refuses to rebuild an increment\'s manifest, named by the next snapshot, without downloading it', async () => {

@@ -62,7 +62,10 @@ export interface LaterSnapshot {
 export async function laterSnapshots(store: ArchiveStore, id: string, open: () => Promise<Decryption | undefined>, signal?: AbortSignal): Promise<LaterSnapshot[]> {
   const later = (await listArchives(store, signal)).filter((i) => i.id > id && i.manifest);
   if (later.length === 0) return [];
-  const dec = await open();
+  const dec = await open().catch((err: unknown) => {
+    if (signal?.aborted) throw err;
+    throw new GlacierError(err instanceof GlacierError ? err.code : 'usage', `whether a later snapshot needs archive ${id} is read from their catalog: ${describeError(err)}`, { cause: err });
+  });
   if (!dec) {
     throw new GlacierError('usage', `whether a later snapshot needs archive ${id} is read from their catalog, which is encrypted: it needs the passphrase, or the private key (--identity KEY.asc)`);
   }
