@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { archiveIdPattern } from '../core/config';
 import { GlacierError } from '../core/errors';
-import { deleteArchive, deletionCostNote, findArchive, keepsOldVersions } from '../core/jobs/delete';
+import { deleteArchive, deletionCost, deletionCostNote, findArchive, keepsOldVersions } from '../core/jobs/delete';
+import { deleteRefusal, deleteWithDependents, dependentsOf, namedSnapshots, unreadableNote, type Dependent } from '../core/jobs/dependents';
 import { formatAge, freshness } from '../core/jobs/freshness';
 import { executePrune, planPrune, pruneTotals, type PruneItem, type PruneSet } from '../core/jobs/prune';
 import { FilePendingStore } from '../core/jobs/restoreTracker';
@@ -14,7 +15,9 @@ import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
 import { configDir, stateDir } from './options';
 
-export const lifecycleUsage = `  delete <id> [--yes]                          delete an archive and its manifest (states the early-deletion fee)
+export const lifecycleUsage = `  delete <id> [--yes] [--with-dependents]      delete an archive and its manifest (states the early-deletion fee);
+                                               refused while later snapshots of its chain need it, unless
+                                               --with-dependents deletes them too
   prune --keep-… [--dry-run] [--allow-early-deletion] [--host H] [--path P]
                                                delete what a retention policy forgets, per source set:
                                                --keep-last/-hourly/-daily/-weekly/-monthly/-yearly N,
@@ -63,18 +66,42 @@ async function runDelete(ctx: Context, args: string[]): Promise<void> {
   if (!id || args.length > 1) throw new GlacierError('usage', 'delete needs one archive id (see "glacier-backup list")');
   if (!archiveIdPattern.test(id)) throw new GlacierError('usage', `"${id}" is not an archive id (see "glacier-backup list")`);
   const found = await findArchive(ctx.store, id);
+  // Later snapshots of its chain that need it (format.md "Chains"): refused, or deleted with it when asked.
+  const deps = await dependentsOf(ctx.store, id, () => decryption(ctx, false), ctx.signal);
+  const withDependents = ctx.options['with-dependents'] === true;
+  const refusal = deleteRefusal(id, deps, '; --with-dependents deletes them with it');
+  if (refusal && !(withDependents && deps.needers.length > 0)) throw refusal;
+  const note = unreadableNote(id, deps);
+  if (note) ctx.err(`note: ${note}`);
+  const also = withDependents ? deps.closure : [];
   const at = now(ctx.env);
   const a = found.archive;
   const parts = a ? [`archive ${id} (${formatBytes(a.size)} in ${className(a.storageClass)}${a.uploaded ? `, uploaded ${minute(a.uploaded)} UTC` : ''})`] : [`archive ${id} (its archive object is already gone)`];
   if (found.manifest) parts.push('its manifest');
+  if (also.length) parts.push(`the ${namedSnapshots(also.map((d) => d.id))} that need it, ${dependentsCost(also, at)}`);
   ctx.err(`this deletes ${parts.join(' and ')}; it cannot be undone`);
   await versioningNote(ctx);
   if (a) ctx.err(deletionCostNote(a, at));
-  if (!ctx.options.yes) await confirm(`Delete archive ${id}? [y/N] `);
-  const result = await deleteArchive({ store: ctx.store, id, stateDir: stateDir(ctx.env), pending: pendingStore(ctx), signal: ctx.signal });
+  if (!ctx.options.yes) await confirm(also.length ? `Delete archive ${id} and ${also.length} later snapshot${also.length === 1 ? '' : 's'}? [y/N] ` : `Delete archive ${id}? [y/N] `);
+  const request = { store: ctx.store, id, stateDir: stateDir(ctx.env), pending: pendingStore(ctx), signal: ctx.signal };
+  if (also.length) {
+    const deleted = await deleteWithDependents(request, also);
+    ctx.err(`deleted ${deleted.length} snapshots: ${deleted.join(', ')}`);
+    for (const d of deleted) ctx.out(d);
+    return;
+  }
+  const result = await deleteArchive(request);
   const names = result.deleted.map((w) => (w === 'summary' ? 'the catalog summary' : `the ${w}`));
   ctx.err(`deleted ${names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}` : names.join('')} of ${id}`);
   ctx.out(id);
+}
+
+/** What the dependents deleted along take: their size, and the early-deletion fees of those still within their minimum. */
+function dependentsCost(list: readonly Dependent[], at: Date): string {
+  const archives = list.flatMap((d) => (d.archive ? [d.archive] : []));
+  const bytes = archives.reduce((n, a) => n + a.size, 0);
+  const fees = archives.reduce((n, a) => n + deletionCost(a, at).fee, 0);
+  return `${formatBytes(bytes)}${fees > 0 ? `, early-deletion fees about ${dollars(fees)}` : ''}`;
 }
 
 /** Asks on the terminal; refuses outright where nobody can answer. */

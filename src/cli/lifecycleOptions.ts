@@ -1,6 +1,7 @@
 /** The options of the lifecycle commands (delete, prune, freshness, schedule), merged into the CLI's option spec. */
 export const lifecycleOptions = {
   yes: { type: 'boolean', short: 'y' },
+  'with-dependents': { type: 'boolean' },
   'keep-last': { type: 'string' },
   'keep-hourly': { type: 'string' },
   'keep-daily': { type: 'string' },

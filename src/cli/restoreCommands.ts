@@ -2,7 +2,7 @@
 import { GlacierError } from '../core/errors';
 import { download } from '../core/jobs/download';
 import { describeState, type GlacierState } from '../core/model/glacierState';
-import { archivesToRestore, archiveStatus, combinedState, planRestore, requestRestore, restoreTiers, type RestoreTier } from '../core/jobs/restoreRequest';
+import { archivesToRestore, archiveStatus, combinedState, planRestore, requestRestore, restoreTiers, type PlannedArchive, type RestoreTier } from '../core/jobs/restoreRequest';
 import { dollars } from '../core/model/pricing';
 import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
@@ -59,12 +59,14 @@ export async function runRestore(ctx: Context, idArg: string | undefined): Promi
     return;
   }
   const states = [];
-  for (const id of ids) states.push(await restoreOne(ctx, id, tier as RestoreTier, days));
+  // The plan's look at each archive stands for the one before its request (one HEAD less each).
+  for (const archive of plan.archives) states.push(await restoreOne(ctx, archive, tier as RestoreTier, days));
   ctx.out(combinedState(states).state);
 }
 
-async function restoreOne(ctx: Context, id: string, tier: RestoreTier, days: number): Promise<GlacierState> {
-  const res = await requestRestore(ctx.store, id, { tier, days });
+async function restoreOne(ctx: Context, known: PlannedArchive, tier: RestoreTier, days: number): Promise<GlacierState> {
+  const id = known.id;
+  const res = await requestRestore(ctx.store, id, { tier, days, known });
   const state = describeState(res.status.glacier);
   const when = restoreTime(res.status.storageClass, tier);
   const said = {

@@ -12,7 +12,8 @@
  * aborted, stale local records dropped. An archive without a manifest is never deleted unless
  * `deleteOrphanArchives` asks for it (and the announcement says its data goes with it): its
  * manifest is rebuilt from it when it can be read now (`rebuild` given), otherwise it is kept and
- * the problem stays, saying how to restore it and rebuild. Work that may still be in progress is
+ * the problem stays, saying how to restore it and rebuild; an increment's is never rebuilt
+ * (rebuild.ts), nor deleted while later snapshots need it. Work that may still be in progress is
  * left alone: unfinished uploads and archives without a manifest younger than `olderThan` are only
  * counted (a backup may be running in another window or on another machine).
  *
@@ -28,6 +29,7 @@ import { needsRestore } from '../model/glacierState';
 import { keys } from '../model/keys';
 import { archiveStatus } from './restoreRequest';
 import { rebuildManifest, rebuiltLabel } from './rebuild';
+import { agree, dependentsOf, namedSnapshots } from './dependents';
 import { listArchives } from '../catalog/catalog';
 import { forgetBackup, recordsOf } from '../catalog/dedupState';
 import { interruptedUploads, removeJournal, type UploadJournal } from '../catalog/uploadJournal';
@@ -240,6 +242,7 @@ async function repairOne(req: CheckRequest, p: CheckProblem, uploads: ReadonlyMa
         return;
       }
       if (p.orphan !== 'delete') throw new GlacierError('usage', `${p.id} is kept: ${p.repair}`);
+      await refuseIfNeeded(req, p.id!);
       await store.delete(keys.summary(p.id!), action);
       await store.delete(keys.archive(p.id!), action);
       return;
@@ -292,6 +295,17 @@ async function orphanArchive(req: CheckRequest, id: string, storageClass: string
   }
   if (!req.rebuild) return { ...base, orphan: 'keep', repair: `none: rebuilding its manifest needs the passphrase or private key that opens it; --delete-orphan-archives deletes it with its data` };
   return { ...base, orphan: 'rebuild', repair: `rebuild the manifest of ${id} from the archive (labelled "${rebuiltLabel}")` };
+}
+
+/**
+ * An archive without a manifest may be an increment's whose later snapshots still restore through
+ * it (format.md "Chains"): it is not deleted then. Told when what opens the catalog is at hand.
+ */
+async function refuseIfNeeded(req: CheckRequest, id: string): Promise<void> {
+  const opener = await req.rebuild?.();
+  if (!opener) return;
+  const { needers } = await dependentsOf(req.store, id, () => Promise.resolve(opener.decryption), req.signal);
+  if (needers.length) throw new GlacierError('usage', `${id} is kept: ${namedSnapshots(needers.map((d) => d.id))} of its chain ${agree(needers, 'needs', 'need')} it to be restored`);
 }
 
 /** The store refused the request for want of permission. */

@@ -10,6 +10,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { GlacierError, throwIfAborted } from '../errors';
 import { archivesNeeded, sourcesKey, type CatalogEntry, type Manifest } from '../catalog/manifest';
 import { listArchives, readManifest } from '../catalog/catalog';
+import { readHeader } from '../catalog/summary';
+import { mapLimit } from '../util/mapLimit';
 import { lastBackup } from '../catalog/dedupState';
 import { loadLastManifest } from '../catalog/chainState';
 import { keys } from '../model/keys';
@@ -25,6 +27,9 @@ import { planSnapshot, type IncrementPlan } from '../pack/incremental/plan';
 import { tarChunkSize } from '../pack/tarWriter';
 import { isChunkable } from '../pack/incremental/records';
 
+
+/** Catalog summaries read side by side while looking for the previous snapshot. */
+const headerWindow = 4;
 
 /**
  * The newest snapshot of these sources: its id when its content fingerprint matches (unchanged),
@@ -56,17 +61,29 @@ export async function findPrevious(req: BackupRequest, sources: string, fingerpr
     const local = req.stateDir ? await loadLastManifest(req.stateDir, store, sources) : undefined;
     return local && sourcesKey(local.host, local.sources) === sources ? continuable(local) : {};
   }
-  for (const item of listing) {
-    if (!item.archive || !item.manifest) continue;
-    let m: Manifest;
-    try {
-      m = await readManifest(store, item.id, dec, req.signal);
-    } catch {
-      continue; // another key's archive, or damaged: not ours to compare
+  // The newest snapshot of these sources, found by the catalog summaries (a few hundred bytes each,
+  // read a few at a time in listing order); its full manifest is the one read, and only it.
+  const candidates = listing.filter((item) => item.archive && item.manifest);
+  for (let i = 0; i < candidates.length; i += headerWindow) {
+    const window = candidates.slice(i, i + headerWindow);
+    const headers = await mapLimit(window, headerWindow, (item) =>
+      readHeader(store, item, dec, req.signal).then(
+        (r) => r.header,
+        () => undefined, // another key's archive, or damaged: not ours to compare
+      ),
+    );
+    for (const header of headers) {
+      if (!header || sourcesKey(header.host, header.sources) !== sources) continue;
+      let m: Manifest;
+      try {
+        m = 'entries' in header ? header : await readManifest(store, header.id, dec, req.signal);
+      } catch {
+        continue; // its manifest is damaged: the next older snapshot of these sources is tried
+      }
+      if (m.fingerprint === fingerprint && m.changed.length === 0) return { unchanged: m.id };
+      return continuable(m);
     }
-    if (sourcesKey(m.host, m.sources) !== sources) continue;
-    if (m.fingerprint === fingerprint && m.changed.length === 0) return { unchanged: m.id };
-    return continuable(m);
+    throwIfAborted(req.signal, 'backup');
   }
   return {};
 }

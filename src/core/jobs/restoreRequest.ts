@@ -15,6 +15,7 @@ import { archivesHolding } from './downloadChain';
 import { subsetFilter } from './download';
 import { retrievalCost } from '../model/pricing';
 import { restoreTime } from '../model/restoreTimes';
+import { mapLimit } from '../util/mapLimit';
 
 export const restoreTiers = ['Standard', 'Bulk', 'Expedited'] as const satisfies readonly RestoreTier[];
 export type { RestoreTier };
@@ -42,12 +43,18 @@ export interface RestoreResult {
   outcome: 'requested' | 'already-in-progress' | 'extended' | 'not-needed';
 }
 
-export async function requestRestore(store: ArchiveStore, id: string, options: { tier: RestoreTier; days: number }): Promise<RestoreResult> {
+/**
+ * Requests a restore of archive `id`. `known`: its state as restore's plan read it (planRestore),
+ * which saves the store its own HEAD before the request; a change since is still answered right.
+ */
+export async function requestRestore(store: ArchiveStore, id: string, options: { tier: RestoreTier; days: number; known?: PlannedArchive }): Promise<RestoreResult> {
   if (!Number.isInteger(options.days) || options.days < 1 || options.days > 365) {
     throw new GlacierError('usage', 'restore days must be a whole number from 1 to 365');
   }
+  const { known, ...rest } = options;
+  const planned = known && known.id === id ? { known: { key: keys.archive(id), size: known.size, storageClass: known.storageClass, glacier: known.state } } : {};
   try {
-    const { head, outcome } = await store.requestRestore(keys.archive(id), { ...options, what: `archive ${id}`, action: `request a restore of ${id}` });
+    const { head, outcome } = await store.requestRestore(keys.archive(id), { ...rest, ...planned, what: `archive ${id}`, action: `request a restore of ${id}` });
     return { status: { id, storageClass: head.storageClass, size: head.size, glacier: head.glacier }, outcome };
   } catch (err) {
     throw err instanceof GlacierError && err.code === 'not-found' ? missing(store, id, err) : err;
@@ -71,21 +78,31 @@ export async function archivesToRestore(store: ArchiveStore, id: string, dec: De
   return m.version === 2 ? archivesHolding(m, entries) : [id];
 }
 
+/** An archive as restore's plan found it. */
+export interface PlannedArchive {
+  id: string;
+  size: number;
+  storageClass: string;
+  state: GlacierState;
+}
+
 /** What a restore would retrieve, before anything is requested: each archive, the total, and the cost of each tier. */
 export interface RestorePlan {
-  archives: { id: string; size: number; storageClass: string; state: GlacierState }[];
+  archives: PlannedArchive[];
   bytes: number;
   /** Only archives that are in a Glacier class and not restored yet cost anything. */
   toRetrieve: number;
   tiers: { tier: RestoreTier; cost: number; time?: string }[];
 }
 
+/** Archives looked at side by side: a chain's restore reads up to a few dozen. */
+const headConcurrency = 4;
+
 export async function planRestore(store: ArchiveStore, ids: readonly string[], signal?: AbortSignal): Promise<RestorePlan> {
-  const archives = [];
-  for (const id of ids) {
+  const archives = await mapLimit(ids, headConcurrency, async (id): Promise<PlannedArchive> => {
     const s = await archiveStatus(store, id, signal);
-    archives.push({ id, size: s.size, storageClass: s.storageClass, state: s.glacier });
-  }
+    return { id, size: s.size, storageClass: s.storageClass, state: s.glacier };
+  });
   const cold = archives.filter((a) => a.state.state === 'archived');
   // The tiers the archives' class offers (Deep Archive has no Expedited); all of them when nothing is cold.
   const offered = restoreTiers.filter((tier) => cold.every((a) => restoreTime(a.storageClass, tier) !== undefined));

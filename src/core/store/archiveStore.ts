@@ -236,9 +236,11 @@ export interface ArchiveStore {
   replace(key: string, body: Uint8Array, options?: CallOptions & { contentType?: string }): Promise<void>;
   /**
    * Asks for a cold object to be warmed up for `days`; idempotent while one is in progress.
-   * 'not-found' when the key does not exist; `what` names the object in messages.
+   * 'not-found' when the key does not exist; `what` names the object in messages. `known`: the
+   * object's head as the caller read it moments ago, which the store may take for its own look
+   * before the request (it still answers right if the object changed since).
    */
-  requestRestore(key: string, options: CallOptions & { tier: RestoreTier; days: number; what?: string }): Promise<RestoreOutcome>;
+  requestRestore(key: string, options: CallOptions & { tier: RestoreTier; days: number; what?: string; known?: ObjectHead }): Promise<RestoreOutcome>;
 
   /** Unfinished uploads: of exactly one key, oldest first; or of the whole store, by key. */
   openUploads(key?: string, options?: CallOptions): Promise<OpenUpload[]>;

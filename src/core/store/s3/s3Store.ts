@@ -34,7 +34,7 @@ import {
   type StoredPart,
   type VersionsSummary,
 } from '../archiveStore';
-import { glacierState } from '../../model/glacierState';
+import { glacierState, type GlacierState } from '../../model/glacierState';
 import { addAbortRule, checkBucket, createBucket, type BucketReport } from './bucketCheck';
 import { withoutChecksums } from './client';
 import { openUploads, openUploadsUnder, storedParts } from './multipart';
@@ -166,16 +166,19 @@ export class S3Store implements ArchiveStore {
 
   /**
    * A restore already in progress counts as success; one of a restored copy extends it (S3's
-   * semantics). `what` names the object in the HEADs' messages ("check <what>").
+   * semantics). `what` names the object in the HEADs' messages ("check <what>"). `known`, a HEAD
+   * the caller made moments ago (restore's plan), stands for the HEAD before: what changed since
+   * shows in the request's answer (already in progress; no such key; no longer cold, which is
+   * then looked at afresh) or in the HEAD after (a restored copy that expired is restored anew).
    */
-  async requestRestore(key: string, options: CallOptions & { tier: RestoreTier; days: number; what?: string }): Promise<RestoreOutcome> {
+  async requestRestore(key: string, options: CallOptions & { tier: RestoreTier; days: number; what?: string; known?: ObjectHead }): Promise<RestoreOutcome> {
     const what = options.what ?? this.objectKey(key);
     const look = async (): Promise<ObjectHead> => {
       const head = await this.head(key, { signal: options.signal, action: `check ${what}` });
       if (!head) throw new GlacierError('not-found', `${what} does not exist in ${this.name}`);
       return head;
     };
-    const before = await look();
+    const before = options.known ?? (await look());
     if (before.glacier.state === 'available') return { head: before, outcome: 'not-needed' };
     if (options.tier === 'Expedited' && before.storageClass === 'DEEP_ARCHIVE') {
       throw new GlacierError('usage', 'Deep Archive has no Expedited tier: use Standard (within 12 hours) or Bulk (within 48 hours)');
@@ -190,11 +193,14 @@ export class S3Store implements ArchiveStore {
         { abortSignal: options.signal },
       );
     } catch (err) {
-      if ((err as { name?: string }).name === 'RestoreAlreadyInProgress') return { head: { ...before, glacier: { state: 'restoring' } }, outcome: 'already-in-progress' };
+      const name = (err as { name?: string }).name;
+      if (name === 'RestoreAlreadyInProgress') return { head: { ...before, glacier: { state: 'restoring' } }, outcome: 'already-in-progress' };
+      if (options.known && name === 'NoSuchKey') throw new GlacierError('not-found', `${what} does not exist in ${this.name}`, { cause: err });
+      if (options.known && name === 'InvalidObjectState') return this.requestRestore(key, { ...options, known: undefined });
       throw this.fail(err, options.action ?? `request a restore of ${what}`);
     }
     const after = await look();
-    return { head: after, outcome: before.glacier.state === 'restored' ? 'extended' : before.glacier.state === 'restoring' ? 'already-in-progress' : 'requested' };
+    return { head: after, outcome: restoreOutcome(before.glacier.state, after.glacier.state) };
   }
 
   async openUploads(key?: string, options: CallOptions = {}): Promise<OpenUpload[]> {
@@ -276,4 +282,11 @@ function pick<T extends object, K extends keyof T>(from: T, names: readonly K[])
   const out: Partial<Pick<T, K>> = {};
   for (const name of names) if (from[name] !== undefined) out[name] = from[name];
   return out;
+}
+
+/** What a restore request that S3 accepted did, from the state before it and the state after. */
+function restoreOutcome(before: GlacierState['state'], after: GlacierState['state']): RestoreOutcome['outcome'] {
+  if (before === 'restored') return after === 'restored' ? 'extended' : 'requested'; // the copy had expired
+  if (before === 'restoring') return after === 'restored' ? 'extended' : 'already-in-progress'; // it had finished
+  return 'requested';
 }
