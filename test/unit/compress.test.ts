@@ -126,7 +126,7 @@ describe('compressed archives', () => {
         [2, 1 << 20],
         [3, 65_537],
         [2, 3 * 2 ** 20],
-      ].map(([workers, chunk]) => collect(deflateLiteral(chunked(data, chunk!), { level: 1, chunkSize: 1 << 20, workers: workers! }))),
+      ].map(([workers, chunk]) => collect(deflateLiteral(chunked(data, chunk!), { level: 1, chunkSize: 1 << 20, workers: workers!, workersAfter: 0 }))),
     );
     for (const out of outputs.slice(1)) assert.equal(sha(out), sha(outputs[0]!));
     // The stream inflates to the literal packet that seipd.ts writes uncompressed.
@@ -161,10 +161,28 @@ describe('compressed manifests', () => {
     assert.equal(sha(Buffer.from(await decryptBytes(zipped, { passphrase }, 'the manifest'))), sha(whole));
   });
 
+  it('starts no worker for the first 4 MiB to deflate (a small archive), and the same bytes come out', async () => {
+    const data = text(6 * 2 ** 20);
+    const runs = [undefined, 0, 8 << 20].map((workersAfter) => {
+      const stream = deflateLiteral(chunked(data.subarray(0, 3 * 2 ** 20), 1 << 20), { level: 1, chunkSize: 1 << 20, ...(workersAfter === undefined ? {} : { workersAfter }) });
+      return { stream, out: collect(stream) };
+    });
+    const big = deflateLiteral(chunked(data, 1 << 20), { level: 1, chunkSize: 1 << 20, workers: 2 });
+    const bigOut = await collect(big);
+    const outs = await Promise.all(runs.map((r) => r.out));
+    assert.deepEqual(
+      runs.map((r) => r.stream.stats.workers),
+      [0, os.availableParallelism(), 0],
+    );
+    assert.equal(big.stats.workers, 2, 'past 4 MiB the workers start');
+    for (const out of outs.slice(1)) assert.equal(sha(out), sha(outs[0]!));
+    assert.equal(sha(literalData(inflateRawSync(bigOut))), sha(data));
+  });
+
   it('the main-thread stream equals the workers\' one on text (every block deflated)', async () => {
     const data = text(2.5 * 2 ** 20);
     const sync = Buffer.concat([...deflateLiteralSync([data], 1, 1 << 20)]);
-    const pooled = await collect(deflateLiteral(chunked(data, 1 << 20), { level: 1, chunkSize: 1 << 20 }));
+    const pooled = await collect(deflateLiteral(chunked(data, 1 << 20), { level: 1, chunkSize: 1 << 20, workersAfter: 0 }));
     assert.deepEqual(inflateRawSync(sync), inflateRawSync(pooled));
   });
 });

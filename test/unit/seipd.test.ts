@@ -218,30 +218,46 @@ describe('SEIPD v1 writer', () => {
     assert.equal(openWithSessionKey(empty, p).plaintext.length, 0);
   });
 
-  it('stops its worker and the source when the consumer stops early', async () => {
-    let closed = false;
-    async function* source(): AsyncGenerator<Buffer> {
-      try {
-        for (;;) yield randomBytes(1 << 20);
-      } finally {
-        closed = true;
-      }
-    }
-    let seen = 0;
-    for await (const piece of encryptSeipd(source(), params(), { thread: 'worker' })) {
-      seen += piece.length;
-      if (seen > 3 << 20) break;
-    }
-    assert.ok(closed, 'the source was closed');
+  it('by default chooses this thread for a source that ends within 8 MiB, a worker past it; the same bytes', async () => {
+    const data = randomBytes(3 * (1 << 20) + 7);
+    const p = params();
+    const reference = await collect(encryptSeipd(split(data, [1 << 20]), p, { thread: 'main' }));
+    const small = encryptSeipd(split(data, [1 << 20]), p);
+    const past = encryptSeipd(split(data, [1 << 20]), p, { workerAfter: 2 << 20 });
+    assert.equal(small.thread, undefined, 'chosen once read');
+    assert.ok((await collect(small)).equals(reference));
+    assert.ok((await collect(past)).equals(reference));
+    assert.deepEqual([small.thread, past.thread], ['main', 'worker']);
+    assert.equal(past.summary?.sha256, createHash('sha256').update(reference).digest('hex'));
   });
 
-  it('fails the stream when the source fails', async () => {
-    async function* source(): AsyncGenerator<Buffer> {
-      yield randomBytes(5000);
-      throw new Error('disk on fire');
-    }
-    await assert.rejects(collect(encryptSeipd(source(), params(), { thread: 'worker' })), /disk on fire/);
-  });
+  // Chosen by default (`workerAfter`) or asked for, a worker stops with the consumer and fails with the source.
+  for (const [how, options] of [['a worker', { thread: 'worker' }], ['a worker chosen', { workerAfter: 2 << 20 }]] as const) {
+    it(`stops ${how} and the source when the consumer stops early`, async () => {
+      let closed = false;
+      async function* source(): AsyncGenerator<Buffer> {
+        try {
+          for (;;) yield randomBytes(1 << 20);
+        } finally {
+          closed = true;
+        }
+      }
+      let seen = 0;
+      for await (const piece of encryptSeipd(source(), params(), options)) {
+        seen += piece.length;
+        if (seen > 3 << 20) break;
+      }
+      assert.ok(closed, 'the source was closed');
+    });
+
+    it(`fails the stream on ${how} when the source fails`, async () => {
+      async function* source(): AsyncGenerator<Buffer> {
+        yield randomBytes(5000);
+        throw new Error('disk on fire');
+      }
+      await assert.rejects(collect(encryptSeipd(source(), params(), options)), /disk on fire/);
+    });
+  }
 });
 
 describe('messages with openpgp.js key packets', () => {

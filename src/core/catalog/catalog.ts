@@ -95,7 +95,7 @@ export async function readManifest(store: ArchiveStore, id: string, dec: Decrypt
       }
     })();
     try {
-      return await parseManifestStream(await decryptStream(bounded, dec, what, signal), id);
+      return await parseManifestStream(await decryptStream(bounded, dec, what, signal, { whole: true }), id);
     } catch (err) {
       throw streamDecryptError(err, what);
     }

@@ -95,7 +95,7 @@ export async function readSummary(store: ArchiveStore, id: string, dec: Decrypti
     const cipher = await bounded(opened.body, maxSummaryCiphertext, id);
     let plain: Buffer;
     try {
-      plain = await bounded(await decryptStream(once(cipher), dec, what, options.signal), maxSummaryPlaintext, id);
+      plain = await bounded(await decryptStream(once(cipher), dec, what, options.signal, { whole: true }), maxSummaryPlaintext, id);
     } catch (err) {
       throw streamDecryptError(err, what);
     }

@@ -7,9 +7,11 @@
  * Adaptive: each quarter-MiB segment of a block is judged on this thread first (compress.ts's
  * `incompressible`, a byte histogram of 16 KiB of samples). A block with nothing to deflate
  * (random data, media, archives, encrypted files), or less than 64 KiB of it, is encoded right
- * here (stored blocks are a copy at memory speed) and never goes to a worker; the workers start
- * with the first block that has more to deflate, so a backup of such data alone runs none. Every
- * block is encoded by compress.ts's `encodeBlock`, here or in a worker.
+ * here (stored blocks are a copy at memory speed) and never goes to a worker. So are the first
+ * blocks to deflate, up to `workersAfter` bytes of them: starting a worker costs about 0.1 s of
+ * CPU (a Node environment to boot), more than deflating 4 MiB at level 1 here, so a small
+ * archive (a daily increment of a few changed files) starts none. Every block is encoded by
+ * compress.ts's `encodeBlock`, here or in a worker.
  *
  * Guarantees: the output is the same whatever the number of workers or how the source is
  * chunked (each block depends only on its bytes, its dictionary and the level). Back-pressure: at
@@ -31,6 +33,8 @@ export interface DeflateOptions {
   chunkSize: number;
   /** Worker threads (default: one per core). */
   workers?: number;
+  /** Bytes to deflate on this thread before the workers start (default: 4 MiB at level 1, 1 MiB above). */
+  workersAfter?: number;
   /** Hands a source chunk back once its bytes are copied (see seipdStream.ts's option). */
   recycle?: (chunk: Buffer) => void;
 }
@@ -41,6 +45,8 @@ export interface DeflateStats {
   deflatedBytes: number;
   storedBytes: number;
   outputBytes: number;
+  /** Worker threads started. */
+  workers: number;
 }
 
 export interface DeflateStream extends AsyncIterable<Buffer> {
@@ -49,7 +55,7 @@ export interface DeflateStream extends AsyncIterable<Buffer> {
 
 /** The raw deflate stream whose inflation is the Literal Data packet of `source`. Iterate once. */
 export function deflateLiteral(source: AsyncIterable<Uint8Array>, options: DeflateOptions): DeflateStream {
-  const stats: DeflateStats = { literalBytes: 0, deflatedBytes: 0, storedBytes: 0, outputBytes: 0 };
+  const stats: DeflateStats = { literalBytes: 0, deflatedBytes: 0, storedBytes: 0, outputBytes: 0, workers: 0 };
   const gen = run(source, options, stats);
   return { [Symbol.asyncIterator]: () => gen, stats };
 }
@@ -61,6 +67,7 @@ async function* run(source: AsyncIterable<Uint8Array>, options: DeflateOptions, 
   const workers = options.workers ?? availableParallelism();
   const maxInFlight = workers + 1;
   const pool = new DeflateWorkers(workers, options.level, LiteralBlocks.bufferSize(options.chunkSize), maxInFlight + 1, stats);
+  let hereBudget = options.workersAfter ?? (options.level <= 1 ? 4 << 20 : 1 << 20);
   const literal = new LiteralBlocks(options.chunkSize, () => pool.take());
   const window = new WindowTail();
   const blocks: Buffer[] = [];
@@ -71,8 +78,9 @@ async function* run(source: AsyncIterable<Uint8Array>, options: DeflateOptions, 
     const stored = judge(block);
     // What has (almost) nothing to deflate is done here: no worker starts for it.
     const toDeflate = stored.reduce((n, s, k) => (s ? n : n + Math.min(segmentSize, block.byteLength - k * segmentSize)), 0);
-    if (toDeflate > onThisThreadBelow) pool.send(block, dictionary, stored);
+    if (toDeflate > onThisThreadBelow && (pool.running || hereBudget <= 0)) pool.send(block, dictionary, stored);
     else {
+      if (toDeflate > onThisThreadBelow) hereBudget -= toDeflate;
       const encoded = encodeBlock(zlib, block, dictionary, stored, options.level, segmentSize);
       stats.deflatedBytes += encoded.deflated;
       stats.storedBytes += encoded.stored;
@@ -130,8 +138,13 @@ class DeflateWorkers {
     private readonly stats: DeflateStats,
   ) {}
 
+  get running(): boolean {
+    return this.started;
+  }
+
   private start(): void {
     this.started = true;
+    this.stats.workers = this.count;
     for (let i = 0; i < this.count; i++) {
       const worker = new Worker(workerSource, { eval: true, workerData: { level: this.level, segmentSize, v8Flags: processV8Flags(), collectYoung: youngCollectionsEnabled() }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       const slot = { worker, pending: 0 };

@@ -22,8 +22,15 @@ import { ReplyWait } from './replyWait';
 import { asBuffer, checkParams, runSegments, SeipdFraming, SegmentCipher, type Bytes, type InnerPacket, type Segment, type SeipdParams } from './seipd';
 
 export interface SeipdStreamOptions {
-  /** Where the cryptography runs: a worker thread (default with 2+ cores) or this thread. */
+  /**
+   * Where the cryptography runs: a worker thread or this thread. By default (with 2+ cores) the
+   * first `workerAfter` bytes of the source are read before choosing: a source that ends within
+   * them is encrypted here, as starting a worker costs about 0.1 s of CPU (a Node environment to
+   * boot), more than encrypting 8 MiB here; a daily increment of a few MiB starts none.
+   */
   thread?: 'worker' | 'main';
+  /** See `thread` (default 8 MiB). */
+  workerAfter?: number;
   /**
    * When given, the source's chunks are the stream's to take: each is handed to the worker
    * thread with its whole ArrayBuffer (not copied), and handed back through this once encrypted.
@@ -39,6 +46,8 @@ export interface SeipdStreamOptions {
 export interface EncryptedStream extends AsyncIterable<Buffer> {
   /** Size and SHA-256 (hex) of all bytes yielded; set when the stream has ended. */
   readonly summary: { size: number; sha256: string } | undefined;
+  /** Where the cryptography runs; set once chosen. */
+  readonly thread: 'worker' | 'main' | undefined;
 }
 
 const maxInFlight = 4;
@@ -46,18 +55,55 @@ const maxInFlight = 4;
 /** The OpenPGP message (binary) of the plaintext `source`. Iterate it once. */
 export function encryptSeipd(source: AsyncIterable<Uint8Array>, params: SeipdParams, options: SeipdStreamOptions = {}): EncryptedStream {
   checkParams(params);
-  const thread = options.thread ?? (availableParallelism() > 1 ? 'worker' : 'main');
-  const result: { summary?: { size: number; sha256: string } } = {};
+  const result: { summary?: { size: number; sha256: string }; thread?: 'worker' | 'main' } = {};
   const done = (summary: { size: number; sha256: string }): void => {
     result.summary = summary;
   };
-  const gen = thread === 'worker' ? onWorker(source, params, done, options.recycle, options.packet) : onMain(source, params, done, options.packet);
+  const start = (thread: 'worker' | 'main', from: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> => {
+    result.thread = thread;
+    return thread === 'worker' ? onWorker(from, params, done, options.recycle, options.packet) : onMain(from, params, done, options.packet);
+  };
+  const thread = options.thread ?? (availableParallelism() > 1 ? undefined : 'main');
+  const gen = thread ? start(thread, source) : chosen(source, options.workerAfter ?? 8 << 20, start);
   return {
     [Symbol.asyncIterator]: () => gen,
     get summary() {
       return result.summary;
     },
+    get thread() {
+      return result.thread;
+    },
   };
+}
+
+/** Reads up to `workerAfter` bytes of `source`, then encrypts it all here if it ended, else on a worker. */
+async function* chosen(source: AsyncIterable<Uint8Array>, workerAfter: number, start: (thread: 'worker' | 'main', from: AsyncIterable<Uint8Array>) => AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let ended = false;
+  try {
+    for (let size = 0; size < workerAfter; ) {
+      const r = await it.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      head.push(r.value);
+      size += r.value.byteLength;
+    }
+  } catch (err) {
+    await it.return?.();
+    throw err;
+  }
+  const all = (async function* (): AsyncGenerator<Uint8Array> {
+    try {
+      yield* head.splice(0);
+      for (let r = ended ? undefined : await it.next(); r && !r.done; r = await it.next()) yield r.value;
+    } finally {
+      if (!ended) await it.return?.();
+    }
+  })();
+  yield* start(ended ? 'main' : 'worker', all);
 }
 
 type Done = (summary: { size: number; sha256: string }) => void;

@@ -132,7 +132,7 @@ export async function recoverEscrowedKey(store: ArchiveStore, fingerprintText: s
   const parts: Uint8Array[] = [];
   try {
     let seen = 0;
-    for await (const part of await decryptStream(bounded(opened.body), { passphrase: escrowPassphrase }, what, signal)) {
+    for await (const part of await decryptStream(bounded(opened.body), { passphrase: escrowPassphrase }, what, signal, { whole: true })) {
       if ((seen += part.byteLength) > maxEscrowBytes) throw tooLarge();
       parts.push(part);
     }

@@ -161,10 +161,14 @@ function open(abs: string, result: ArchiveResult): { fd: number; size: number; m
 /** The file's pieces, `size` bytes as seen when opened (zero-filled if it shrank). */
 function* readPieces(fd: number, size: number, pieceSize: number): Generator<Buffer> {
   for (let pos = 0; pos < size; ) {
-    const piece = Buffer.alloc(Math.min(pieceSize, size - pos));
+    // Not zeroed first (the read fills it): only what a file that shrank meanwhile leaves is.
+    const piece = Buffer.allocUnsafeSlow(Math.min(pieceSize, size - pos));
     for (let filled = 0; filled < piece.length; ) {
       const n = readSync(fd, piece, filled, piece.length - filled, pos + filled);
-      if (n === 0) break;
+      if (n === 0) {
+        piece.fill(0, filled);
+        break;
+      }
       filled += n;
     }
     pos += piece.length;
