@@ -161,10 +161,15 @@ function open(abs: string, result: ArchiveResult): { fd: number; size: number; m
 /** The file's pieces, `size` bytes as seen when opened (zero-filled if it shrank). */
 function* readPieces(fd: number, size: number, pieceSize: number): Generator<Buffer> {
   for (let pos = 0; pos < size; ) {
-    const piece = Buffer.alloc(Math.min(pieceSize, size - pos));
+    // Not zero-filled first (a full memset of every byte read): only a short read's tail is.
+    // Small pieces share the pool's slabs rather than each being memory of its own outside the heap.
+    const piece = Buffer.allocUnsafe(Math.min(pieceSize, size - pos));
     for (let filled = 0; filled < piece.length; ) {
       const n = readSync(fd, piece, filled, piece.length - filled, pos + filled);
-      if (n === 0) break;
+      if (n === 0) {
+        piece.fill(0, filled);
+        break;
+      }
       filled += n;
     }
     pos += piece.length;
