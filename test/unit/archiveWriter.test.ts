@@ -29,5 +29,8 @@ describe('version 2 archive writer', () => {
     const sums = spawnSync('tar', ['-x', '-O', '-f', '-', '.glacier-backup/SHA256SUMS'], { input: tar }).stdout.toString();
     assert.equal(sums.split('\n').filter(Boolean).length, 2);
     assert.equal(result.storedBytes, 11);
+    const content = (name: string): string => spawnSync('tar', ['-x', '-O', '-f', '-', name], { input: tar }).stdout.toString();
+    assert.equal(content('src/a'), 'a');
+    assert.equal(content('src/grows'), 'grows more');
   });
 });

@@ -25,6 +25,7 @@ import { manifestEntriesV2 } from '../pack/incremental/entries';
 import type { ConfirmRename } from '../pack/incremental/folderRenames';
 import { planSnapshot, type IncrementPlan } from '../pack/incremental/plan';
 import { tarChunkSize } from '../pack/tarWriter';
+import { ChunkPool } from '../pack/chunkPool';
 import { isChunkable } from '../pack/incremental/records';
 
 
@@ -177,8 +178,11 @@ export function incrementFingerprint(fingerprint: string, previousId: string): s
 
 /** An increment's tar as pieces of `tarChunkSize` (one copy, as the encryptor wants about 1 MiB), and what was written. */
 export interface IncrementTar {
+  /** Iterate once. A chunk is the caller's from then on; it may hand it back through `recycle`. */
   stream: AsyncIterable<Buffer>;
   report: Promise<ArchiveResult>;
+  /** Gives back a chunk this stream yielded and nothing holds any more, to be filled again. */
+  recycle(chunk: Buffer): void;
 }
 
 const yieldAfterMs = 20;
@@ -192,8 +196,9 @@ export function incrementTar(
   let settle!: { resolve: (r: ArchiveResult) => void; reject: (e: unknown) => void };
   const report = new Promise<ArchiveResult>((resolve, reject) => (settle = { resolve, reject }));
   report.catch(() => undefined);
+  const pool = new ChunkPool(tarChunkSize);
   async function* generate(): AsyncGenerator<Buffer> {
-    let buf = Buffer.allocUnsafeSlow(tarChunkSize);
+    let buf = pool.take();
     let at = 0;
     let total = 0;
     let lastYield = performance.now();
@@ -205,7 +210,7 @@ export function incrementTar(
           from += n;
           if (at === buf.length) {
             yield buf;
-            buf = Buffer.allocUnsafeSlow(tarChunkSize);
+            buf = pool.take();
             at = 0;
           }
         }
@@ -227,7 +232,7 @@ export function incrementTar(
       settle.reject(new GlacierError('cancelled', 'archive stream closed'));
     }
   }
-  return { stream: generate(), report };
+  return { stream: generate(), report, recycle: (chunk) => pool.give(chunk) };
 }
 
 /** Whether any walked file is stored by chunks in format version 2 (records.ts isChunkable). */

@@ -9,7 +9,7 @@
  * is reported in `changed`, as is a file whose size or mtime differs from what the walk saw. A
  * file that cannot be opened, or whose first read fails (a lock held by another program: EBUSY),
  * is skipped; one that fails later while read fails the backup (its header is already written).
- * Modes are the file's own, or on Windows the portable ones of portableMeta.ts. Memory: the chunk being filled, plus up to `poolLimit` recycled ones; the
+ * Modes are the file's own, or on Windows the portable ones of portableMeta.ts. Memory: the chunk being filled, plus up to a few recycled ones (chunkPool.ts); the
  * consumer pulls chunks as fast as it takes them.
  */
 import { createHash } from 'node:crypto';
@@ -20,6 +20,7 @@ import { ManifestEntryList, type SourceEntryList } from './entryList';
 import { headerFor, padding, planHeader, writeHeader } from './tarHeader';
 import { fsPath, readableName } from '../model/rawNames';
 import { archiveMode } from './portableMeta';
+import { ChunkPool } from './chunkPool';
 
 export interface PackReport {
   /** What was written, in tar order; also counts the files and their bytes. */
@@ -55,8 +56,6 @@ export function tarSizeBound(entries: Iterable<SourceEntry>): number {
 
 /** Bytes per chunk of the tar stream: every chunk but the last is exactly this long. */
 export const tarChunkSize = 1 << 20;
-/** Recycled chunk buffers kept for reuse at most. */
-const poolLimit = 8;
 const yieldAfterMs = 20;
 
 /** The tar as chunks of `tarChunkSize` bytes, and what ended up in it once it is consumed. */
@@ -121,10 +120,10 @@ export function packTar(entries: SourceEntryList, options: PackOptions = {}): Pa
 
 /** Fills chunk buffers of `tarChunkSize` bytes; full ones wait in `ready` until drained. */
 class ChunkWriter {
-  buf: Buffer = Buffer.allocUnsafeSlow(tarChunkSize);
+  private readonly pool = new ChunkPool(tarChunkSize);
+  buf: Buffer = this.pool.take();
   at = 0;
   private readonly ready: Buffer[] = [];
-  private readonly pool: Buffer[] = [];
 
   get room(): number {
     return this.buf.length - this.at;
@@ -133,7 +132,7 @@ class ChunkWriter {
   /** Moves on to a fresh chunk once this one is full; returns the full one. */
   next(): Buffer {
     const full = this.buf;
-    this.buf = this.pool.pop() ?? Buffer.allocUnsafeSlow(tarChunkSize);
+    this.buf = this.pool.take();
     this.at = 0;
     return full;
   }
@@ -167,9 +166,7 @@ class ChunkWriter {
   }
 
   recycle(chunk: Buffer): void {
-    if (chunk.byteOffset === 0 && chunk.length === tarChunkSize && chunk.buffer.byteLength === tarChunkSize && this.pool.length < poolLimit) {
-      this.pool.push(chunk);
-    }
+    this.pool.give(chunk);
   }
 }
 

@@ -161,8 +161,9 @@ function open(abs: string, result: ArchiveResult): { fd: number; size: number; m
 /** The file's pieces, `size` bytes as seen when opened (zero-filled if it shrank). */
 function* readPieces(fd: number, size: number, pieceSize: number): Generator<Buffer> {
   for (let pos = 0; pos < size; ) {
-    // Not zeroed first (the read fills it): only what a file that shrank meanwhile leaves is.
-    const piece = Buffer.allocUnsafeSlow(Math.min(pieceSize, size - pos));
+    // Not zero-filled first (a full memset of every byte read): only a short read's tail is.
+    // Small pieces share the pool's slabs rather than each being memory of its own outside the heap.
+    const piece = Buffer.allocUnsafe(Math.min(pieceSize, size - pos));
     for (let filled = 0; filled < piece.length; ) {
       const n = readSync(fd, piece, filled, piece.length - filled, pos + filled);
       if (n === 0) {
