@@ -162,7 +162,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
 
   const bound = inc ? archiveSizeBound(scanned.entries, inc.plan) : tarSizeBound(scanned.entries);
   const cipherBound = bound + Math.ceil(bound / 1000) + (1 << 20);
-  const plan = await planUpload(req, sources, inc?.previous ? incrementFingerprint(fingerprint, inc.previous.id) : fingerprint, store.partSize(cipherBound), cipherBound);
+  const plan = await planUpload({ ...req, ...(inc?.previous ? { after: inc.previous.id } : {}) }, sources, inc?.previous ? incrementFingerprint(fingerprint, inc.previous.id) : fingerprint, store.partSize(cipherBound), cipherBound);
   const { id, key: archiveKey, partSize, started } = plan.journal;
   if (plan.resume) {
     const stored = [...plan.resume.parts.values()].reduce((n, p) => n + p.size, 0);

@@ -16,6 +16,7 @@ import { lastBackup } from '../catalog/dedupState';
 import { loadLastManifest } from '../catalog/chainState';
 import { keys } from '../model/keys';
 import type { BackupRequest } from './backup';
+import { lastIdOf } from './uploadPlan';
 import type { ManifestV2Fields } from '../catalog/manifestV2';
 import { chainLimits, chainNeeds, fullChain, holdersOf, nextChain, type ChainPolicy } from '../model/chain';
 import { entryName, fsPath } from '../model/rawNames';
@@ -149,6 +150,8 @@ export function fullReason(o: {
   const stamp = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(fullId);
   const fullTime = stamp ? Date.UTC(+stamp[1]!, +stamp[2]! - 1, +stamp[3]!, +stamp[4]!, +stamp[5]!, +stamp[6]!) : 0;
   if (o.now.getTime() - fullTime > policy.fullAfterDays * 86_400_000) return `the chain's full backup is older than ${policy.fullAfterDays} days`;
+  // A chain's ids ascend, and a new one is of this second (uploadPlan.ts newArchiveId).
+  if (previous.id >= lastIdOf(o.now)) return `the last backup ${previous.id} is dated after this computer's clock`;
   if (previous.encryption.mode !== o.encryption.mode || previous.encryption.recipients.join(',') !== o.encryption.recipients.join(',')) {
     return 'the encryption settings changed since the last backup';
   }

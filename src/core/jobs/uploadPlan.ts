@@ -13,10 +13,29 @@ import { deleteOrSay } from '../store/leftovers';
 import { claimJournal, interruptedUploads, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
 import type { BackupRequest } from './backup';
 
-/** A new archive id: its UTC start time (sortable) and 64 random bits (config.ts archiveIdPattern). */
-export function newArchiveId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${stamp}-${randomBytes(8).toString('hex')}`;
+/** The time part of an archive id made at `now`: "20261201T181113Z" (whole seconds, UTC). */
+export function archiveIdStamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * A new archive id: its UTC start time (sortable) and 64 random bits (config.ts archiveIdPattern).
+ * With `after` (the id an increment continues), one that sorts after it: a chain's ids ascend, and
+ * two backups within one second share the time, so the random part is then drawn above `after`'s.
+ * An `after` that no id of this second can pass (a later second: a clock set back, or another
+ * machine's) makes that backup a full one instead (increment.ts fullReason, lastIdOf).
+ */
+export function newArchiveId(now = new Date(), after?: string): string {
+  const stamp = archiveIdStamp(now);
+  const above = after?.startsWith(`${stamp}-`) ? BigInt(`0x${after.slice(stamp.length + 1)}`) + 1n : 0n;
+  const floor = above < 1n << 64n ? above : 0n;
+  const random = BigInt(`0x${randomBytes(8).toString('hex')}`) % ((1n << 64n) - floor);
+  return `${stamp}-${(floor + random).toString(16).padStart(16, '0')}`;
+}
+
+/** The largest id of the second `now` is in: an increment must continue an id below it. */
+export function lastIdOf(now: Date): string {
+  return `${archiveIdStamp(now)}-ffffffffffffffff`;
 }
 
 /**
@@ -64,7 +83,7 @@ export interface UploadPlan {
  * the same bytes (same walk fingerprint, same encryption); otherwise aborts it, says why, and
  * plans a new archive. A new upload is journaled before it starts.
  */
-export async function planUpload(req: BackupRequest, sources: string, fingerprint: string, partSize: number, sizeBound: number): Promise<UploadPlan> {
+export async function planUpload(req: BackupRequest & { after?: string }, sources: string, fingerprint: string, partSize: number, sizeBound: number): Promise<UploadPlan> {
   const { store } = req;
   const encryption = { mode: req.encryption.mode, recipients: recipientFingerprints(req.encryption) };
   const plan = (id: string, key: string, size: number, params: SeipdParams, started: string): UploadPlan => ({
@@ -90,7 +109,7 @@ export async function planUpload(req: BackupRequest, sources: string, fingerprin
     },
   });
   const fresh = async (journaled = true): Promise<UploadPlan> => {
-    const id = newArchiveId();
+    const id = newArchiveId(new Date(), req.after);
     const p = plan(id, store.objectKey(keys.archive(id)), partSize, await newSeipdParams(req.encryption), new Date().toISOString());
     p.journaled &&= journaled && (await noteUpload(req, p.journal));
     return p;
