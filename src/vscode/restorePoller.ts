@@ -4,9 +4,10 @@
  * around each restore's expected completion time. That list is the one truth: the status bar
  * counts it, the tree derives its states from it (catalog.setPending), and a restored copy the
  * listing sees first is entered into it (observe), with the same notification as a check's. A
- * ready archive raises a notification offering Download…: of the snapshot whose restore it was
- * requested for (wantedRestores.ts), once every archive that restore reads is ready, with the paths
- * chosen; a restored copy about to expire is warned about once. Clicking the status item reveals the archive in the tree.
+ * ready archive raises a notification offering Download… of the snapshot whose restore it was
+ * requested for (wantedRestores.ts), with the paths chosen, once every archive that restore reads
+ * is ready; a restored copy about to expire is warned about once. Clicking the status item reveals
+ * the archive in the tree.
  */
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';

@@ -4,7 +4,8 @@
  * files or folders…" of the second snapshot, with a file of the first archive, plans and requests
  * that one archive only, and the watcher's Download… brings back just that file; the whole
  * snapshot then plans both archives, says the one already back is not requested again, and
- * downloads equal to the source. Plain moto: restores are ready at once, the poller notices.
+ * downloads equal to the source. A loopback proxy in front of moto keeps the first restore pending
+ * (moto completes restores at once) across a reload of the window.
  * Screenshots of every step land in test-artifacts/e2e/<test>/.
  */
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +16,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { buildVsix } from './helpers/codeServer';
 import { motoStore, startVsCode, type VsCodeSession } from './helpers/session';
 import { startMoto, type Moto } from '../helpers/moto';
+import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
 import { snapshot, tempDir, writePatternedFile } from '../helpers/tree';
 
 const bucket = 'e2e-restore-plan';
@@ -22,6 +24,7 @@ const passphrase = 'correct horse battery staple';
 let work: string;
 let workspace: string;
 let moto: Moto;
+let proxy: RestoreProxy;
 let vs: VsCodeSession;
 /** The keys of the two snapshots' archives, oldest first (an archive id starts with its time). */
 let archives: string[] = [];
@@ -36,16 +39,19 @@ before(async () => {
   writePatternedFile(path.join(workspace, 'src', 'data.bin'), 256 * 1024);
   moto = await startMoto();
   await moto.createBucket(bucket);
+  // Restores show as pending ("ongoing-request") until proxy.release(), as on AWS.
+  proxy = await startRestoreProxy(moto.endpoint, Number.MAX_SAFE_INTEGER);
   vs = await startVsCode({
     name: 'restore-plan',
     workspace,
     vsix: await buildVsix(),
-    ...motoStore(moto.endpoint, bucket),
+    ...motoStore(proxy.endpoint, bucket),
   });
 });
 
 after(async () => {
   await vs?.stop();
+  await proxy?.close();
   await moto?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -114,7 +120,15 @@ describe('restore plans in VS Code', () => {
       assert.equal(await restoreAsked(archives[0]!), true, 'the first archive, which holds other.txt, is requested');
       assert.equal(await restoreAsked(archives[1]!), false, 'the second archive is not');
 
-      // The watcher offers the snapshot, with just that file, once its archive is ready.
+      // What the restore is for survives a reload; once its archive is ready (a refresh of the
+      // tree sees it), the watcher offers the snapshot with just that file.
+      await wb.openViewContainer('Explorer'); // what waitReady looks for after the reload
+      await wb.runCommand('Developer: Reload Window');
+      await wb.waitReady();
+      await wb.openViewContainer('Glacier Backup');
+      await wb.waitForStatusBarItem(/^1 restore pending$/, 60_000);
+      proxy.release();
+      await wb.viewTitleAction('Archives', 'Refresh');
       await wb.waitForNotification(/"src" is restored and ready to download\..* Download… offers only other\.txt\.$/, { button: 'Download…', timeout: 60_000 });
       await wb.pickQuickItem(/New folder in project/, { filter: false });
       const choices = await wb.quickPickItems();
