@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { openManifest } from '../../core/jobs/manifest';
 import { download } from '../../core/jobs/download';
 import { restoreNotes, restoreNotesSummary } from '../../core/jobs/restoreNotes';
-import { combinedState, planRestore } from '../../core/jobs/restoreRequest';
+import { archivesToRestore, combinedState, planRestore } from '../../core/jobs/restoreRequest';
 import { openWithPassphrase } from '../passphraseRetry';
 import { plural } from '../when';
 import { pickDestination } from './destination';
@@ -34,21 +34,25 @@ export async function downloadFlow(s: Services, id: string, paths?: string[]): P
   const label = s.catalog.get(id)?.summary?.label ?? id;
   const dest = await pickDestination(`Download & decrypt ${label} into…`);
   if (!dest) return undefined;
+  // The manifest opens first (small, and before any folder is made): a wrong passphrase is said
+  // in words and another can be tried, rather than failing the download job.
+  const opened = await openWithPassphrase(s.connection, settings, label, `Enter the passphrase of ${label}.`, (dec) => openManifest(store, id, dec));
   let only: string[] | undefined;
   if (wanted) {
+    // All of it may read archives the restore of the chosen files did not bring back.
+    const whole = await planRestore(store, await archivesToRestore(store, id, opened.dec));
+    const missing = whole.archives.filter((a) => a.state.state === 'archived' || a.state.state === 'restoring').length;
     const what = await vscode.window.showQuickPick(
       [
-        { label: onlyText(wanted, 'Only'), description: wanted.length === 1 ? wanted[0] : wanted.join(', '), only: wanted },
-        { label: `All of ${label}`, description: '', only: undefined },
+        { label: onlyText(wanted, 'Only'), description: wanted.length === 1 ? wanted[0] : wanted.join(', '), only: wanted, restore: false },
+        { label: `All of ${label}`, description: missing ? `needs ${plural(missing, 'more archive')} restored first: Request Restore…` : '', only: undefined, restore: missing > 0 },
       ],
       { title: `Download & decrypt ${label}: everything, or the files you chose?` },
     );
     if (!what) return undefined;
+    if (what.restore) return id;
     only = what.only;
   }
-  // The manifest opens first (small, and before any folder is made): a wrong passphrase is said
-  // in words and another can be tried, rather than failing the download job.
-  const opened = await openWithPassphrase(s.connection, settings, label, `Enter the passphrase of ${label}.`, (dec) => openManifest(store, id, dec));
   const result = await s.jobs.run(`Download ${label}`, (job) =>
     download({
       store,
