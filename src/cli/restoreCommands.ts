@@ -2,8 +2,7 @@
 import { GlacierError } from '../core/errors';
 import { download } from '../core/jobs/download';
 import { describeState, type GlacierState } from '../core/model/glacierState';
-import { archivesToRestore, archiveStatus, combinedState, planRestore, requestRestore, restoreTiers, type PlannedArchive, type RestoreTier } from '../core/jobs/restoreRequest';
-import { dollars } from '../core/model/pricing';
+import { archivesToRestore, archiveStatus, combinedState, describePlan, planRestore, requestRestore, restoreTiers, type PlannedArchive, type RestoreTier } from '../core/jobs/restoreRequest';
 import { formatBytes } from '../core/model/format';
 import { decryption, type Context } from './context';
 import * as path from 'node:path';
@@ -32,7 +31,7 @@ function needId(id: string | undefined, command: string): string {
  * download names any other it needs.
  */
 async function snapshotArchives(ctx: Context, id: string, only?: readonly string[]): Promise<string[]> {
-  if (only?.length) return archivesToRestore(ctx.store, id, await decryption(ctx, true), ctx.signal, only);
+  if (only?.length) return archivesToRestore(ctx.store, id, await decryption(ctx, true), ctx.signal, { only });
   const dec = await decryption(ctx, false).catch(() => undefined);
   return archivesToRestore(ctx.store, id, dec, ctx.signal).catch((err: unknown) => {
     ctx.err(`note: the manifest of ${id} could not be read (${(err as Error).message}): only its own archive is considered`);
@@ -50,10 +49,9 @@ export async function runRestore(ctx: Context, idArg: string | undefined): Promi
   // The plan before acting: which archives, how much, and what each tier costs.
   const plan = await planRestore(ctx.store, ids, ctx.signal);
   const whose = only?.length ? `${only.join(', ')} in snapshot ${idArg}` : `snapshot ${idArg}`;
-  ctx.err(`${whose} reads ${ids.length === 1 ? 'archive' : `${ids.length} archives`} (${formatBytes(plan.bytes)}): ${ids.join(', ')}`);
-  if (plan.toRetrieve > 0) {
-    ctx.err(`retrieving ${formatBytes(plan.toRetrieve)} costs about ${plan.tiers.map((t) => `${dollars(t.cost)} (${t.tier}${t.time ? `, ${t.time}` : ''})`).join(', ')}`);
-  }
+  const said = describePlan(plan);
+  ctx.err(`${whose} reads ${said.reads}: ${ids.join(', ')}`);
+  if (said.cost) ctx.err(said.cost);
   if (ctx.options['dry-run']) {
     ctx.err('dry run: nothing was requested');
     return;

@@ -10,7 +10,7 @@ import { ArchiveCatalog } from './archiveCatalog';
 import { offerInterruptedBackups } from './commands/interruptedBackups';
 import { registerCommands } from './commands/register';
 import type { Services } from './commands/services';
-import { WantedFiles } from './commands/wantedFiles';
+import { WantedRestores } from './wantedRestores';
 import { Connection } from './connection';
 import { updateSettingsContext } from './contextKeys';
 import { JobQueue } from './jobQueue';
@@ -32,7 +32,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const connection = new Connection(secrets, log);
   const catalog = new ArchiveCatalog(connection, path.join(context.globalStorageUri.fsPath, 'catalog'), log);
   const jobs = new JobQueue(log);
-  const poller = new RestorePoller(context.globalState, connection, catalog, log);
+  const wanted = new WantedRestores(context.globalState);
+  const poller = new RestorePoller(context.globalState, connection, catalog, log, wanted);
   const view = new ArchivesView(catalog, jobs);
   const treeView = vscode.window.createTreeView('glacierBackup.archives', { treeDataProvider: view, showCollapseAll: true });
   const reports = new ReportDocuments();
@@ -55,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
     poller,
     log,
     stateDir: path.join(context.globalStorageUri.fsPath, 'state'),
-    wantedFiles: new WantedFiles(context.globalState),
+    wanted,
     reports,
     versions,
     revealArchive: async (id) => {

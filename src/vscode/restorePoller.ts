@@ -4,17 +4,20 @@
  * around each restore's expected completion time. That list is the one truth: the status bar
  * counts it, the tree derives its states from it (catalog.setPending), and a restored copy the
  * listing sees first is entered into it (observe), with the same notification as a check's. A
- * ready archive raises a notification offering Download…, and a restored copy about to expire is
- * warned about once. Clicking the status item reveals the archive in the tree.
+ * ready archive raises a notification offering Download… of the snapshot whose restore it was
+ * requested for (wantedRestores.ts), with the paths chosen, once every archive that restore reads
+ * is ready; a restored copy about to expire is warned about once. Clicking the status item reveals
+ * the archive in the tree.
  */
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors';
 import { RestoreTracker, type PendingRestore, type PendingStore, type TrackerEvent } from '../core/jobs/restoreTracker';
-import type { RestoreTier } from '../core/jobs/restoreRequest';
+import { combinedState, type RestoreTier } from '../core/jobs/restoreRequest';
 import type { ArchiveCatalog } from './archiveCatalog';
 import type { Connection } from './connection';
 import type { Log } from './log';
 import { localDate } from './when';
+import { completedBy, onlyText, releasable, type WantedRestores } from './wantedRestores';
 
 const stateKey = 'glacierBackup.pendingRestores';
 
@@ -46,6 +49,7 @@ export class RestorePoller implements vscode.Disposable {
     private readonly connection: Connection,
     private readonly catalog: ArchiveCatalog,
     private readonly log: Log,
+    private readonly wanted: WantedRestores,
   ) {
     this.store = new GlobalStatePendingStore(memento);
     this.statusItem = vscode.window.createStatusBarItem('glacierBackup.restores', vscode.StatusBarAlignment.Left, 49);
@@ -88,6 +92,14 @@ export class RestorePoller implements vscode.Disposable {
     await this.publish();
   }
 
+  /** After snapshot `id` was downloaded: stops watching the archives only its restore read, and forgets what it was for. */
+  async release(id: string): Promise<void> {
+    const tracker = await this.currentTracker();
+    for (const a of releasable(this.wanted.all(), id)) await tracker.remove(a);
+    await this.wanted.forget(id);
+    await this.publish();
+  }
+
   async pending(): Promise<PendingRestore[]> {
     try {
       return await (await this.currentTracker()).pending();
@@ -103,8 +115,10 @@ export class RestorePoller implements vscode.Disposable {
     try {
       await this.inTurn(async () => {
         const tracker = await this.currentTracker();
-        for (const e of await tracker.checkDue()) this.announce(e);
-        this.warnExpiringSoon(await tracker.pending());
+        const events = await tracker.checkDue();
+        const pending = await tracker.pending();
+        this.announce(events, pending);
+        this.warnExpiringSoon(pending);
         await this.publish();
       });
     } catch (err) {
@@ -124,10 +138,12 @@ export class RestorePoller implements vscode.Disposable {
     try {
       await this.inTurn(async () => {
         const tracker = await this.currentTracker();
+        const events: TrackerEvent[] = [];
         for (const a of seen) {
           const e = await tracker.observe(a.id, a.state!);
-          if (e) this.announce(e);
+          if (e) events.push(e);
         }
+        this.announce(events, await tracker.pending());
         await this.publish();
       });
     } catch (err) {
@@ -141,23 +157,40 @@ export class RestorePoller implements vscode.Disposable {
     return run;
   }
 
-  /** Tells the user what a check (or the listing) found, and updates the tree's state. */
-  private announce(e: TrackerEvent): void {
+  /**
+   * Tells the user what a check (or the listing) found, and updates the tree's state. A snapshot
+   * is offered for download once, when the last archive its restore reads is ready (`pending`
+   * says which are: the list as the events left it).
+   */
+  private announce(events: readonly TrackerEvent[], pending: readonly PendingRestore[]): void {
+    const offered = new Set<string>();
+    const ready = (id: string): boolean => {
+      const p = pending.find((x) => x.id === id);
+      return p ? p.state === 'ready' : ['restored', 'available'].includes(this.catalog.get(id)?.state?.state ?? '');
+    };
+    for (const e of events) {
+      if (e.type !== 'ready') {
+        this.announceOne(e);
+        continue;
+      }
+      this.catalog.setState(e.id, { state: 'restored', ...(e.expiry ? { expiry: e.expiry } : {}) });
+      this.log.info(`restore of ${e.id} is ready${e.expiry ? ` until ${e.expiry.toISOString()}` : ''}`);
+      const snapshots = completedBy(this.wanted.all(), e.id, ready);
+      if (snapshots?.length === 0) this.log.info(`the restores that read ${e.id} wait for other archives of their chain`);
+      for (const id of snapshots ?? [e.id]) {
+        if (offered.has(id)) continue;
+        offered.add(id);
+        this.offerDownload(id);
+      }
+    }
+  }
+
+  private announceOne(e: Exclude<TrackerEvent, { type: 'ready' }>): void {
     const label = this.catalog.get(e.id)?.summary?.label ?? e.id;
     switch (e.type) {
       case 'restoring':
         this.catalog.setState(e.id, { state: 'restoring' });
         break;
-      case 'ready': {
-        this.catalog.setState(e.id, { state: 'restored', ...(e.expiry ? { expiry: e.expiry } : {}) });
-        this.log.info(`restore of ${e.id} is ready${e.expiry ? ` until ${e.expiry.toISOString()}` : ''}`);
-        const until = e.expiry ? ` It stays downloadable until ${localDate(e.expiry)}.` : '';
-        void vscode.window.showInformationMessage(`Glacier Backup: "${label}" is restored and ready to download.${until}`, 'Download…', 'Show in Archives').then((pick) => {
-          if (pick === 'Download…') void vscode.commands.executeCommand('glacierBackup.download', e.id);
-          if (pick === 'Show in Archives') void vscode.commands.executeCommand('glacierBackup.showRestores', e.id);
-        });
-        break;
-      }
       case 'expired':
         this.catalog.setState(e.id, { state: 'archived' });
         void vscode.window.showWarningMessage(`Glacier Backup: the restored copy of ${label} expired before it was downloaded; request a new restore.`);
@@ -167,6 +200,21 @@ export class RestorePoller implements vscode.Disposable {
         void vscode.window.showErrorMessage(`Glacier Backup: stopped watching the restore of ${label}: ${e.message}`);
         break;
     }
+  }
+
+  /** "Ready to download", for a snapshot whose archives are all back: until the earliest of their expiries. */
+  private offerDownload(id: string): void {
+    const label = this.catalog.get(id)?.summary?.label ?? id;
+    const wanted = this.wanted.get(id);
+    const state = combinedState((wanted?.archives ?? [id]).map((a) => this.catalog.get(a)?.state ?? { state: 'available' }));
+    const expiry = state.state === 'restored' ? state.expiry : undefined;
+    const paths = wanted?.paths;
+    const only = paths ? ` Download… offers ${onlyText(paths)}.` : '';
+    const until = expiry ? ` It stays downloadable until ${localDate(expiry)}.` : '';
+    void vscode.window.showInformationMessage(`Glacier Backup: "${label}" is restored and ready to download.${until}${only}`, 'Download…', 'Show in Archives').then((pick) => {
+      if (pick === 'Download…') void vscode.commands.executeCommand('glacierBackup.download', id);
+      if (pick === 'Show in Archives') void vscode.commands.executeCommand('glacierBackup.showRestores', id);
+    });
   }
 
   private warnExpiringSoon(list: PendingRestore[]): void {

@@ -200,7 +200,7 @@ describe('incremental backups through the CLI', () => {
     // run.sh never changed: only day 1's full holds it.
     const res = await runCli(['restore', days[3]!.id, '--only', 'data/run.sh', '--dry-run'], env());
     assert.equal(res.code, 0, res.stderr);
-    assert.match(res.stderr, new RegExp(`^data/run\\.sh in snapshot ${days[3]!.id} reads archive \\([\\d.]+ MiB\\): ${days[0]!.id}$`, 'm'));
+    assert.match(res.stderr, new RegExp(`^data/run\\.sh in snapshot ${days[3]!.id} reads 1 archive \\([\\d.]+ MiB\\): ${days[0]!.id}$`, 'm'));
     assert.match(res.stderr, /^dry run: nothing was requested$/m);
     assert.equal(res.stdout, '');
     const none = await runCli(['restore', days[3]!.id, '--only', 'data/no-such-file', '--dry-run'], env());

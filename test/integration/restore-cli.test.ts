@@ -88,7 +88,7 @@ describe('the whole cycle in Deep Archive', () => {
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /restore of .* requested \(Standard, within 12 hours, kept 3 days\)/);
     // The plan comes first: which archive, how much, and the cost of each tier Deep Archive offers.
-    assert.match(res.stderr, new RegExp(`^snapshot ${id} reads archive \\([\\d.]+ [KM]iB\\): ${id}$`, 'm'));
+    assert.match(res.stderr, new RegExp(`^snapshot ${id} reads 1 archive \\([\\d.]+ [KM]iB\\): ${id}$`, 'm'));
     assert.match(res.stderr, /^retrieving [\d.]+ [KM]iB costs about (< )?\$\S+ \(Standard, within 12 hours\), (< )?\$\S+ \(Bulk, within 48 hours\)$/m);
     const status = JSON.parse((await runCli(['status', id, '--json'], env())).stdout);
     assert.equal(status.state, 'restored');

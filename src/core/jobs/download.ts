@@ -86,7 +86,7 @@ export async function openRestored(
 export async function download(req: DownloadRequest): Promise<DownloadResult> {
   const { store, id, signal } = req;
   const manifest = await readManifest(store, id, req.decryption, signal);
-  const filter = req.paths?.length ? exactFilter(req.paths) : subsetFilter(req.only);
+  const filter = subsetOf(req);
   const expected = manifest.entries.filter((e) => filter(e.path));
   const asked = req.paths ?? req.only ?? [];
   if (asked.length && expected.length === 0) throw new GlacierError('usage', `nothing in archive ${id} matches ${asked.join(', ')}`);
@@ -141,6 +141,17 @@ export function matchManifest(m: Manifest, size: number, sha256: string, expecte
   }
   const extra = [...byPath.keys()].find((p) => !names.some((n) => p.startsWith(`${n}/`)));
   if (extra !== undefined) throw new GlacierError('corrupt', `archive ${m.id} holds "${readableName(extra)}", which its manifest does not list`);
+}
+
+/** Which files of an archive: exact paths (what a front end passes for picked files) or `--only` patterns. */
+export interface Subset {
+  only?: readonly string[];
+  paths?: readonly string[];
+}
+
+/** The filter of a subset: exact paths when given, else the patterns; everything when neither. */
+export function subsetOf(subset: Subset): (archivePath: string) => boolean {
+  return subset.paths?.length ? exactFilter(subset.paths) : subsetFilter(subset.only);
 }
 
 /** Patterns match a path's readable form (readableName), the one `files` shows and a user can type. */

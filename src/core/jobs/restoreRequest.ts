@@ -12,8 +12,9 @@ import { keys } from '../model/keys';
 import type { Decryption } from '../crypto/openpgp';
 import { readManifest } from '../catalog/catalog';
 import { archivesHolding } from './downloadChain';
-import { subsetFilter } from './download';
-import { retrievalCost } from '../model/pricing';
+import { subsetOf, type Subset } from './download';
+import { dollars, retrievalCost } from '../model/pricing';
+import { formatBytes } from '../model/format';
 import { restoreTime } from '../model/restoreTimes';
 import { mapLimit } from '../util/mapLimit';
 
@@ -63,18 +64,20 @@ export async function requestRestore(store: ArchiveStore, id: string, options: {
 
 /**
  * The archives a restore of snapshot `id` brings back: its own for format version 1; for version 2
- * those of its chain that hold its files' bytes (downloadChain.ts reads exactly these). Without a
- * way to read its manifest, just its own (a download then names any other it needs).
+ * those of its chain that hold its files' bytes (downloadChain.ts reads exactly these), or only
+ * those of the `subset`'s files. Without a way to read its manifest, just its own (a download then
+ * names any other it needs).
  */
-export async function archivesToRestore(store: ArchiveStore, id: string, dec: Decryption | undefined, signal?: AbortSignal, only?: readonly string[]): Promise<string[]> {
+export async function archivesToRestore(store: ArchiveStore, id: string, dec: Decryption | undefined, signal?: AbortSignal, subset: Subset = {}): Promise<string[]> {
+  const asked = subset.paths?.length ? subset.paths : (subset.only ?? []);
   if (!dec) {
-    if (only?.length) throw new GlacierError('usage', `choosing files (--only) reads the manifest of ${id}: a passphrase or private key is needed`);
+    if (asked.length) throw new GlacierError('usage', `choosing files (--only) reads the manifest of ${id}: a passphrase or private key is needed`);
     return [id];
   }
   const m = await readManifest(store, id, dec, signal);
-  const filter = subsetFilter(only);
-  const entries = only?.length ? m.entries.filter((e) => filter(e.path)) : m.entries;
-  if (only?.length && entries.length === 0) throw new GlacierError('usage', `nothing in snapshot ${id} matches ${only.join(', ')}`);
+  const filter = subsetOf(subset);
+  const entries = asked.length ? m.entries.filter((e) => filter(e.path)) : m.entries;
+  if (asked.length && entries.length === 0) throw new GlacierError('usage', `nothing in snapshot ${id} matches ${asked.join(', ')}`);
   return m.version === 2 ? archivesHolding(m, entries) : [id];
 }
 
@@ -112,6 +115,26 @@ export async function planRestore(store: ArchiveStore, ids: readonly string[], s
     return { tier, cost, ...(time ? { time } : {}) };
   });
   return { archives, bytes: archives.reduce((n, a) => n + a.size, 0), toRetrieve: cold.reduce((n, a) => n + a.size, 0), tiers };
+}
+
+/**
+ * A plan in words, the same for every front end: what it reads ("2 archives (1.2 MiB)"), what
+ * retrieving costs in each tier, and which archives are back already (and are not requested again).
+ */
+export function describePlan(plan: RestorePlan): { reads: string; cost?: string; tiers: { tier: RestoreTier; cost: string; time?: string }[]; already?: string } {
+  const n = plan.archives.length;
+  const tiers = plan.tiers.map((t) => ({ tier: t.tier, cost: dollars(t.cost), ...(t.time ? { time: t.time } : {}) }));
+  const count = (state: GlacierState['state'], words: string): string | undefined => {
+    const k = plan.archives.filter((a) => a.state.state === state).length;
+    return k ? `${k === n ? (n === 1 ? 'it is' : `all ${n} are`) : `${k} of ${n} ${k === 1 ? 'is' : 'are'}`} ${words}` : undefined;
+  };
+  const already = [count('restored', 'restored already'), count('restoring', 'being restored')].filter(Boolean).join('; ');
+  return {
+    reads: `${n} ${n === 1 ? 'archive' : 'archives'} (${formatBytes(plan.bytes)})`,
+    ...(plan.toRetrieve > 0 ? { cost: `retrieving ${formatBytes(plan.toRetrieve)} costs about ${tiers.map((t) => `${t.cost} (${t.tier}${t.time ? `, ${t.time}` : ''})`).join(', ')}` } : {}),
+    tiers,
+    ...(already ? { already } : {}),
+  };
 }
 
 const readiness: Record<GlacierState['state'], number> = { archived: 0, restoring: 1, restored: 2, available: 3 };

@@ -8,16 +8,16 @@ import { downloadFlow } from './downloadFlow';
 import { restoreFlow } from './restoreFlow';
 import type { Services } from './services';
 
-export type RetrieveStep = { restore: string | undefined } | { download: string; file?: string };
+export type RetrieveStep = { restore: string | undefined } | { download: string; paths?: string[] };
 
 export async function retrieve(s: Services, first: RetrieveStep): Promise<void> {
   let step: RetrieveStep | undefined = first;
   while (step) {
     if ('restore' in step) {
       const next = await restoreFlow(s, step.restore);
-      step = next && { download: next.id, ...(next.file ? { file: next.file } : {}) };
+      step = next && { download: next.id, ...(next.paths ? { paths: next.paths } : {}) };
     } else {
-      const next = await downloadFlow(s, step.download, step.file);
+      const next = await downloadFlow(s, step.download, step.paths);
       step = next === undefined ? undefined : { restore: next };
     }
   }

@@ -9,7 +9,7 @@ import type { Log } from '../log';
 import type { ReportDocuments } from '../reportDocuments';
 import type { RestorePoller } from '../restorePoller';
 import type { VersionCopies } from '../versionCopies';
-import type { WantedFiles } from './wantedFiles';
+import type { WantedRestores } from '../wantedRestores';
 
 export interface Services {
   connection: Connection;
@@ -19,7 +19,8 @@ export interface Services {
   log: Log;
   /** The engine's local state (last backups, upload journals), as the CLI keeps it in its state folder. */
   stateDir: string;
-  wantedFiles: WantedFiles;
+  /** What each requested restore is for (the paths chosen, the archives they read), until downloaded. */
+  wanted: WantedRestores;
   /** Read-only documents for reports (Check Bucket, Show Manifest). */
   reports: ReportDocuments;
   /** Downloaded versions of files, shown read-only (Show Backed-up Versions). */

@@ -95,7 +95,7 @@ async function restoreVersion(s: Services, v: FileVersion, current: string | und
   if (!dest) return;
   const restored = await download(s, v, dest);
   if (!restored) return;
-  await s.wantedFiles.forget(v.holder.archive);
+  await s.wanted.forget(v.holder.archive);
   const uri = vscode.Uri.file(restored);
   if (vscode.workspace.getWorkspaceFolder(uri)) await vscode.commands.executeCommand('revealInExplorer', uri);
   const file = v.entry.type === 'file';

@@ -41,3 +41,15 @@ export async function startVsCode(options: VsCodeOptions): Promise<VsCodeSession
     throw new Error(`VS Code did not come up (log: ${server.logFile}): ${(err as Error).message}`, { cause: err });
   }
 }
+
+/**
+ * The extension pointed at a bucket of the moto server (store settings are "machine" scope, so
+ * they go to the remote machine's settings), polling restores every 5 s, with moto's credentials.
+ */
+export function motoStore(endpoint: string, bucket: string): Pick<VsCodeOptions, 'machineSettings' | 'settings' | 'env'> {
+  return {
+    machineSettings: { 'glacierBackup.bucket': bucket, 'glacierBackup.endpoint': endpoint, 'glacierBackup.region': 'us-east-1' },
+    settings: { 'glacierBackup.pollIntervalSeconds': 5 },
+    env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '' },
+  };
+}

@@ -64,6 +64,8 @@ export const sel = {
   quickInputMessage: '.quick-input-widget .quick-input-message',
   /** Quick pick rows: .monaco-list-row[role=option][aria-label], label in .label-name. */
   quickInputRow: '.quick-input-widget .quick-input-list .monaco-list-row',
+  /** A multi-select quick pick row's checkbox: div.monaco-checkbox[role=checkbox][aria-checked]; the row carries aria-checked too. */
+  quickInputCheckbox: '.monaco-checkbox',
   /**
    * Notification toasts (bottom right) and the notification center; one .notification-list-item each,
    * message in .notification-list-item-message > span, buttons are a.monaco-button.
@@ -286,6 +288,24 @@ export class Workbench {
     await this.page.mouse.move(0, 0);
     await row.click();
     await row.waitFor({ state: 'hidden' });
+  }
+
+  /**
+   * Checks items of a multi-select quick pick (canSelectMany) by their labels, each typed first
+   * as a filter, then accepts the checked ones with Enter.
+   */
+  async checkQuickItems(labels: readonly string[]): Promise<void> {
+    const box = this.page.locator(sel.quickInputBox);
+    await box.waitFor({ state: 'visible' });
+    for (const label of labels) {
+      await box.fill(label);
+      const row = this.quickRow(label).first();
+      await this.page.mouse.move(0, 0);
+      await row.locator(sel.quickInputCheckbox).click();
+      await this.page.locator(`${sel.quickInputRow}[aria-checked="true"]`, { has: this.page.locator(sel.labelName, { hasText: exact(label) }) }).first().waitFor();
+    }
+    await box.press('Enter');
+    await this.quickRow(labels[0]!).first().waitFor({ state: 'hidden' });
   }
 
   /**
