@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { buildVsix } from './helpers/codeServer';
-import { startVsCode, type VsCodeSession } from './helpers/session';
+import { motoStore, startVsCode, type VsCodeSession } from './helpers/session';
 import { startMoto, type Moto } from '../helpers/moto';
 import { tempDir } from '../helpers/tree';
 import { cliEnv, runCli } from '../helpers/cli';
@@ -42,8 +42,7 @@ before(async () => {
     name: 'chain-delete',
     workspace,
     vsix: await buildVsix(),
-    machineSettings: { 'glacierBackup.bucket': bucket, 'glacierBackup.endpoint': moto.endpoint, 'glacierBackup.region': 'us-east-1' },
-    env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '' },
+    ...motoStore(moto.endpoint, bucket),
   });
 });
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildVsix } from './helpers/codeServer';
-import { startVsCode, type VsCodeSession } from './helpers/session';
+import { motoStore, startVsCode, type VsCodeSession } from './helpers/session';
 import { cliEnv, runCli } from '../helpers/cli';
 import { startMoto, type Moto } from '../helpers/moto';
 import { snapshot, tempDir } from '../helpers/tree';
@@ -46,8 +46,7 @@ before(async () => {
     name: 'passphrases',
     workspace,
     vsix: await buildVsix(),
-    machineSettings: { 'glacierBackup.bucket': bucket, 'glacierBackup.endpoint': moto.endpoint, 'glacierBackup.region': 'us-east-1' },
-    env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '' },
+    ...motoStore(moto.endpoint, bucket),
   });
 });
 
