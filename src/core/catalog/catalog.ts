@@ -43,8 +43,14 @@ export async function listArchives(store: ArchiveStore, signal?: AbortSignal): P
     if (!item) byId.set(id, (item = { id }));
     return item;
   };
-  for (const dir of [archivesDir, catalogDir]) {
-    for await (const o of store.list(dir, { signal, action: 'list archives' })) {
+  // Both folders at once (each is paged in turn): a listing costs the longer of the two, not both.
+  const pages = await Promise.all([archivesDir, catalogDir].map(async (dir) => {
+    const objects = [];
+    for await (const o of store.list(dir, { signal, action: 'list archives' })) objects.push(o);
+    return { dir, objects };
+  }));
+  for (const { dir, objects } of pages) {
+    for (const o of objects) {
       const name = o.key.slice(dir.length);
       const suffix = dir === archivesDir ? [archiveSuffix] : [manifestSuffix, summarySuffix];
       const kind = suffix.find((s) => name.endsWith(s));
