@@ -66,8 +66,9 @@ export async function findPrevious(req: BackupRequest, sources: string, fingerpr
   // The newest snapshot of these sources, found by the catalog summaries (a few hundred bytes each,
   // read a few at a time in listing order); its full manifest is the one read, and only it.
   const candidates = listing.filter((item) => item.archive && item.manifest);
-  for (let i = 0; i < candidates.length; i += headerWindow) {
-    const window = candidates.slice(i, i + headerWindow);
+  // The newest alone first: with one folder backed up (or the same one again), it is the one.
+  for (let i = 0, size = 1; i < candidates.length; i += size, size = headerWindow) {
+    const window = candidates.slice(i, i + size);
     const headers = await mapLimit(window, headerWindow, (item) =>
       readHeader(store, item, dec, req.signal).then(
         (r) => r.header,
