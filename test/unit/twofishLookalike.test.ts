@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readManifest } from '../../src/core/catalog/catalog';
 import { readSummary } from '../../src/core/catalog/summary';
-import { decryptBytes } from '../../src/core/crypto/openpgp';
+import { decryptBytes, decryptStream } from '../../src/core/crypto/openpgp';
 import { openMessage } from '../../src/core/crypto/messageReader';
 import { GlacierError } from '../../src/core/errors';
 import { keys } from '../../src/core/model/keys';
@@ -61,5 +61,17 @@ describe('a wrong passphrase that opens a Twofish session key', () => {
   it('fails reading a manifest and a summary (what prune and list read)', async () => {
     await assert.rejects(readManifest(store, id, { passphrase: 'wrong' }), wrongOrDamaged);
     await assert.rejects(readSummary(store, id, { passphrase: 'wrong' }), wrongOrDamaged);
+  });
+
+  it('fails a streamed message (an archive) once openpgp.js stops making progress, instead of never settling', async () => {
+    const started = Date.now();
+    await assert.rejects(
+      (async () => {
+        const plaintext = await decryptStream(once(lookalike), { passphrase: 'wrong' }, 'archive X', undefined, { stallMs: 300 });
+        for await (const chunk of plaintext) void chunk;
+      })(),
+      (err: unknown) => err instanceof GlacierError && err.code === 'crypto' && err.message === 'cannot open archive X: wrong passphrase or key, or it is damaged (its decryption stopped)',
+    );
+    assert.ok(Date.now() - started < 10_000);
   });
 });

@@ -15,6 +15,7 @@ import { toWebStream } from '../pack/webStream';
 import { youngCollector } from '../util/v8Flags';
 import { openMessage } from './messageReader';
 import { derivedKeysOf } from './derivedKeys';
+import { StallGuard } from './stallGuard';
 import { deflateLevel, deflateLiteralSync, type Compression } from './compress';
 import { deflateLiteral } from './deflatePool';
 import { checkParams, encryptSeipdPieces, encryptSeipdSync, randomPrefix, randomSessionKey, zipPacket, type SeipdParams } from './seipd';
@@ -255,7 +256,7 @@ export async function decryptStream(
   dec: Decryption,
   what: string,
   signal?: AbortSignal,
-  options: { whole?: boolean } = {},
+  options: { whole?: boolean; stallMs?: number } = {},
 ): Promise<AsyncIterable<Uint8Array>> {
   const passphrases = passphrasesOf(dec);
   if (passphrases.length === 0 && !dec.privateKeys?.length) {
@@ -265,8 +266,11 @@ export async function decryptStream(
   const opened = await openMessage(source, keys, what);
   if ('plaintext' in opened) return opened.plaintext;
   throwIfAborted(signal, `opening ${what}`);
-  return decryptWithOpenpgp(opened.replay, dec, what, options.whole === true);
+  return decryptWithOpenpgp(opened.replay, dec, what, options.whole === true, options.stallMs ?? defaultStallMs);
 }
+
+/** How long openpgp.js's streaming decryption may make no progress (stallGuard.ts) before it is failed. */
+const defaultStallMs = 30_000;
 
 async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
   yield data;
@@ -283,23 +287,27 @@ async function openKeyPackets(packets: Uint8Array, dec: Decryption): Promise<Ses
 }
 
 /** The decryption of openpgp.js, for messages our reader leaves to it: streamed, or authenticated first (`whole`, see decryptStream). */
-async function decryptWithOpenpgp(source: AsyncIterable<Uint8Array>, dec: Decryption, what: string, whole: boolean): Promise<AsyncIterable<Uint8Array>> {
+async function decryptWithOpenpgp(source: AsyncIterable<Uint8Array>, dec: Decryption, what: string, whole: boolean, stallMs: number): Promise<AsyncIterable<Uint8Array>> {
+  // Streamed, openpgp.js can stop on garbage without failing (stallGuard.ts): a stall fails it.
+  const guard = whole ? undefined : new StallGuard(stallMs, () => new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key, or it is damaged (its decryption stopped)`));
   let message: OpenPGP.Message<ReadableStream<Uint8Array>>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: toWebStream(source) });
+    message = await openpgp.readMessage({ binaryMessage: toWebStream(guard ? guard.watch(source) : source) });
   } catch (err) {
     throw new GlacierError('corrupt', `${what} is not an OpenPGP message (${oneLine(errorText(err))})`);
   }
   try {
-    const { data } = await openpgp.decrypt({
+    const decrypting = openpgp.decrypt({
       message,
       ...(passphrasesOf(dec).length ? { passwords: passphrasesOf(dec) } : {}),
       ...(dec.privateKeys?.length ? { decryptionKeys: dec.privateKeys } : {}),
       format: 'binary',
       config: { allowUnauthenticatedStream: !whole, allowUnauthenticatedMessages: false },
     });
-    return data as unknown as AsyncIterable<Uint8Array>;
+    const { data } = await (guard ? guard.guard(decrypting) : decrypting);
+    return guard ? guard.output(data as unknown as AsyncIterable<Uint8Array>) : (data as unknown as AsyncIterable<Uint8Array>);
   } catch (err) {
+    if (guard?.failure && err === guard.failure) throw err;
     const text = errorText(err);
     if (/session key|no decryption key|incorrect key|password/i.test(text)) {
       throw new GlacierError('crypto', `cannot open ${what}: wrong passphrase or key`);
