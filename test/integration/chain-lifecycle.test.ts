@@ -71,7 +71,9 @@ describe('a chain through delete, check --repair, backup and restore', () => {
     d.push(await backUp(src));
     writeFileSync(path.join(src, 'a.txt'), 'a on day 2\n'.repeat(500));
     d.push(await backUp(src));
-    // Another set of sources in between: the newest listed snapshot is not of `src`.
+    // Another set of sources in between: the newest listed snapshot is not of `src` (ids order by
+    // their second, then at random: the next second makes it the newest).
+    await new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
     const otherDir = path.join(work, 'other');
     mkdirSync(otherDir);
     writeFileSync(path.join(otherDir, 'o.txt'), 'other\n');
