@@ -33,7 +33,7 @@ import { recordBackup } from '../catalog/dedupState';
 import { saveLastManifest } from '../catalog/chainState';
 import { writeFreshnessMarker } from '../catalog/freshnessMarker';
 import { claimJournal, removeJournal } from '../catalog/uploadJournal';
-import { abandonInterrupted, noteUpload, planUpload, type UploadPlan } from './uploadPlan';
+import { abandonInterrupted, archiveIdTime, noteUpload, planUpload, type UploadPlan } from './uploadPlan';
 import { countFilesAndLinks, findPrevious, fullReason, hasBigFiles, incrementBytes, incrementFingerprint, incrementManifest, incrementTar, planIncrement } from './increment';
 import { defaultChainPolicy, type ChainPolicy } from '../model/chain';
 
@@ -142,7 +142,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
       // An interrupted (forced) upload of the same content is no longer needed.
       const prior = req.stateDir ? await claimJournal(req.stateDir, store, sources).catch(() => undefined) : undefined;
       if (prior && prior !== 'busy') await abandonInterrupted(req, prior, `the files are unchanged since archive ${found.unchanged}`);
-      await markFresh(req, host, sources, idTime(found.unchanged));
+      await markFresh(req, host, sources, archiveIdTime(found.unchanged) ?? new Date(0));
       return { status: 'unchanged', id: found.unchanged, skipped: scanned.skipped, changed: [] };
     }
     previous = found.previous;
@@ -304,12 +304,6 @@ function incrementSource(req: BackupRequest, entries: SourceEntryList, plan: Inc
 async function markFresh(req: BackupRequest, host: string, set: string, newest: Date): Promise<void> {
   if (!req.freshnessMarker) return;
   await writeFreshnessMarker(req.store, { host, set, newest, checked: new Date() }, { signal: req.signal, onNotice: req.onNotice });
-}
-
-/** The creation time an archive id starts with (YYYYMMDDTHHMMSSZ). */
-function idTime(id: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
-  return m ? new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`) : new Date(0);
 }
 
 interface Sent {

@@ -16,7 +16,7 @@ import { lastBackup } from '../catalog/dedupState';
 import { loadLastManifest } from '../catalog/chainState';
 import { keys } from '../model/keys';
 import type { BackupRequest } from './backup';
-import { lastIdOf } from './uploadPlan';
+import { archiveIdTime, lastIdOf } from './uploadPlan';
 import type { ManifestV2Fields } from '../catalog/manifestV2';
 import { chainLimits, chainNeeds, fullChain, holdersOf, nextChain, type ChainPolicy } from '../model/chain';
 import { entryName, fsPath } from '../model/rawNames';
@@ -147,9 +147,7 @@ export function fullReason(o: {
   if (!previous || !plan) return 'there is no earlier backup of these sources to continue';
   const level = previous.chain?.level ?? 0;
   if (level + 1 > policy.fullEvery || level + 2 > chainLimits.maxChainLength) return `the chain has ${level} increments (a full backup every ${policy.fullEvery})`;
-  const fullId = previous.chain?.full ?? previous.id;
-  const stamp = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(fullId);
-  const fullTime = stamp ? Date.UTC(+stamp[1]!, +stamp[2]! - 1, +stamp[3]!, +stamp[4]!, +stamp[5]!, +stamp[6]!) : 0;
+  const fullTime = archiveIdTime(previous.chain?.full ?? previous.id)?.getTime() ?? 0;
   if (o.now.getTime() - fullTime > policy.fullAfterDays * 86_400_000) return `the chain's full backup is older than ${policy.fullAfterDays} days`;
   // A chain's ids ascend, and a new one is of this second (uploadPlan.ts newArchiveId).
   if (previous.id >= lastIdOf(o.now)) return `the last backup ${previous.id} is dated after this computer's clock`;

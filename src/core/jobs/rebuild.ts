@@ -33,6 +33,7 @@ import type { ManifestEntry } from '../model/entry';
 import type { SourceRoot } from '../pack/walk';
 import { archiveStatus } from './restoreRequest';
 import { readWholeArchive } from './verify';
+import { archiveIdTime } from './uploadPlan';
 
 export const rebuiltLabel = '(rebuilt)';
 
@@ -70,7 +71,7 @@ export async function rebuildManifest(req: RebuildRequest): Promise<Manifest> {
     format: manifestFormat,
     version: manifestVersion,
     id,
-    created: createdOf(id),
+    created: archiveIdTime(id)!.toISOString(),
     label: rebuiltLabel,
     host: '(unknown)',
     sources: rootsOf(entries),
@@ -121,12 +122,6 @@ function notRebuilt(id: string, how: string, needers: readonly string[]): Glacie
     'corrupt',
     `the manifest of ${id} is not rebuilt: ${id} is an increment of a chain (${how}), which holds only what changed since the snapshot before it, so a manifest made from it alone would be wrong; ${still}its own files can still be restored by hand over the snapshot before it (docs/format.md, "Restoring a snapshot without glacier-backup")`,
   );
-}
-
-/** The archive id's time (`20260102T030405Z-…`) as ISO 8601: when the backup started. */
-function createdOf(id: string): string {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id)!;
-  return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z`;
 }
 
 /** One source per top-level name in the archive; its original absolute path is not known. */

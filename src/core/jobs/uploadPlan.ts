@@ -33,6 +33,12 @@ export function newArchiveId(now = new Date(), after?: string): string {
   return `${stamp}-${(floor + random).toString(16).padStart(16, '0')}`;
 }
 
+/** The time an archive id starts with (`20260102T030405Z-…`): when its backup started; undefined if it has none. */
+export function archiveIdTime(id: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id);
+  return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
+}
+
 /** The largest id of the second `now` is in: an increment must continue an id below it. */
 export function lastIdOf(now: Date): string {
   return `${archiveIdStamp(now)}-ffffffffffffffff`;
