@@ -50,9 +50,9 @@ export async function listArchives(store: ArchiveStore, signal?: AbortSignal): P
     return { dir, objects };
   }));
   for (const { dir, objects } of pages) {
+    const suffix = dir === archivesDir ? [archiveSuffix] : [manifestSuffix, summarySuffix];
     for (const o of objects) {
       const name = o.key.slice(dir.length);
-      const suffix = dir === archivesDir ? [archiveSuffix] : [manifestSuffix, summarySuffix];
       const kind = suffix.find((s) => name.endsWith(s));
       const id = kind && name.slice(0, -kind.length);
       if (!id || !archiveIdPattern.test(id)) continue;
