@@ -58,7 +58,7 @@ export function storeId(store: Pick<StoreConfig, 'endpoint' | 'bucket' | 'prefix
   return `${store.endpoint ?? 'aws'}|${store.bucket}|${store.prefix}`;
 }
 
-/** Archive ids: UTC creation time (sortable) and 64 random bits; they say nothing about content. */
+/** Archive ids: UTC creation time (sortable) and 64 bits (millisecond, random); they say nothing about content. */
 export const archiveIdPattern = /^\d{8}T\d{6}Z-[0-9a-f]{16}$/;
 
 /**

@@ -25,7 +25,21 @@ describe('archive ids of a chain', () => {
     assert.equal(newArchiveId(now, '20261201T181113Z-fffffffffffffffe'), '20261201T181113Z-ffffffffffffffff');
   });
 
-  it('keeps 64 random bits after an id of an earlier second, and without one', () => {
+  it('sorts ids of one second by their millisecond, as one machine makes them', () => {
+    const ids = [0, 1, 2, 455, 456, 457, 998, 999].map((ms) => newArchiveId(new Date(Date.UTC(2026, 11, 1, 18, 11, 13, ms))));
+    for (let round = 0; round < 50; round++) {
+      const again = [0, 1, 2, 455, 456, 457, 998, 999].map((ms) => newArchiveId(new Date(Date.UTC(2026, 11, 1, 18, 11, 13, ms))));
+      assert.deepEqual([...again].sort(), again);
+      const merged = [...ids, ...again].sort();
+      for (let i = 0; i < 8; i++) assert.deepEqual(merged.slice(2 * i, 2 * i + 2).sort(), [ids[i], again[i]].sort());
+    }
+    assert.deepEqual([...ids].sort(), ids);
+    // An id drawn above a later millisecond's still sorts after it.
+    const later = newArchiveId(new Date(Date.UTC(2026, 11, 1, 18, 11, 13, 900)));
+    assert.ok(newArchiveId(now, later) > later);
+  });
+
+  it('keeps 54 random bits after an id of an earlier second, and without one', () => {
     const ids = new Set(Array.from({ length: 100 }, () => newArchiveId(now, '20261201T181112Z-ffffffffffffffff')));
     assert.equal(ids.size, 100);
     for (const id of ids) assert.ok(id.startsWith('20261201T181113Z-'));

@@ -25,10 +25,11 @@ describe('part size', () => {
 });
 
 describe('ids and prefixes', () => {
-  it('archive ids sort by time and carry 64 random bits', () => {
+  it('archive ids sort by time, carry their millisecond and 54 random bits', () => {
     const a = newArchiveId(new Date('2026-01-02T03:04:05.678Z'));
     assert.match(a, /^20260102T030405Z-[0-9a-f]{16}$/);
     assert.ok(archiveIdPattern.test(a));
+    assert.equal(BigInt(`0x${a.slice(17)}`) >> 54n, 678n);
     assert.notEqual(newArchiveId(), newArchiveId());
   });
 

@@ -19,18 +19,22 @@ export function archiveIdStamp(now: Date): string {
 }
 
 /**
- * A new archive id: its UTC start time (sortable) and 64 random bits (config.ts archiveIdPattern).
- * With `after` (the id an increment continues), one that sorts after it: a chain's ids ascend, and
- * two backups within one second share the time, so the random part is then drawn above `after`'s.
+ * A new archive id: its UTC start time (sortable), then 16 hex digits: the millisecond in 10 bits
+ * and 54 random bits (config.ts archiveIdPattern), so ids of one second still sort as made on one
+ * machine. With `after` (the id an increment continues), one that sorts after it: a chain's ids
+ * ascend, so the random part is then drawn above `after`'s when that is of this second and higher.
  * An `after` that no id of this second can pass (a later second: a clock set back, or another
  * machine's) makes that backup a full one instead (increment.ts fullReason, lastIdOf).
  */
 export function newArchiveId(now = new Date(), after?: string): string {
   const stamp = archiveIdStamp(now);
+  const random = BigInt(`0x${randomBytes(8).toString('hex')}`);
+  const base = BigInt(now.getUTCMilliseconds()) << 54n;
   const above = after?.startsWith(`${stamp}-`) ? BigInt(`0x${after.slice(stamp.length + 1)}`) + 1n : 0n;
-  const floor = above < 1n << 64n ? above : 0n;
-  const random = BigInt(`0x${randomBytes(8).toString('hex')}`) % ((1n << 64n) - floor);
-  return `${stamp}-${(floor + random).toString(16).padStart(16, '0')}`;
+  const floor = above > base ? above : base;
+  const ceiling = floor < base + (1n << 54n) ? base + (1n << 54n) : 1n << 64n;
+  const value = floor < ceiling ? floor + (random % (ceiling - floor)) : random;
+  return `${stamp}-${value.toString(16).padStart(16, '0')}`;
 }
 
 /** The time an archive id starts with (`20260102T030405Z-…`): when its backup started; undefined if it has none. */
