@@ -18,7 +18,7 @@ describe('incrementTar', () => {
     const { entries } = await walk([path.join(root, 'src')]);
     const plan = planSnapshot(entries);
     const timeMs = Date.parse('2026-01-01T00:00:00Z');
-    const expected = Buffer.concat([...writeArchive(entries, plan, { id: 'X', timeMs })]);
+    const expected = Buffer.concat(Array.from(writeArchive(entries, plan, { id: 'X', timeMs }), (piece) => Buffer.from(piece)));
 
     const tar = incrementTar(entries, plan, { id: 'X', timeMs });
     const copies: Buffer[] = [];

@@ -7,7 +7,9 @@
  * A file is read once, synchronously, in pieces of `pieceSize`; a file's header carries the size
  * seen when it was opened (a file that then shrinks is zero-filled, one that grows is cut, and it
  * is reported in `changed`); one that cannot be opened is reported in `skipped` (its folder's list
- * names it `Y`, so a restore keeps the previous version). Memory: one piece, or one chunk (4 MiB).
+ * names it `Y`, so a restore keeps the previous version). A yielded piece may be a view of a read
+ * buffer that is filled again once the next piece is asked for: the consumer copies or uses it
+ * before. Memory: a few read buffers, and one chunk (4 MiB).
  * The reference writer for tests and the wiring step; the backup job's chunked writer
  * (tarWriter.ts) is to take its per-entry decisions from here.
  */
@@ -76,6 +78,7 @@ class Pieces implements HeaderSink {
 /** The archive's tar, as pieces; `result` is complete once the generator is done. */
 export function* writeArchive(current: CurrentEntries, plan: IncrementPlan, o: ArchiveOptions, result: ArchiveResult = emptyResult()): Generator<Buffer, ArchiveResult> {
   const out = new Pieces();
+  const buffers = new ReadBuffers(o.pieceSize ?? 1 << 20);
   const threshold = o.chunkThreshold ?? defaultChunkThreshold;
   const used = new Map<string, 'Y' | 'N'>();
   const recipes: string[] = [];
@@ -93,7 +96,7 @@ export function* writeArchive(current: CurrentEntries, plan: IncrementPlan, o: A
       writeHeader(out, headerFor(e));
     } else {
       const chunked = isChunkable(e.path, e.size, threshold);
-      const pieces = chunked ? chunkedFile(e.abs, plan, used, o, result) : wholeFile(e.abs, headerFor(e), o.pieceSize ?? 1 << 20, out, result);
+      const pieces = chunked ? chunkedFile(e.abs, plan, used, o, buffers, result) : wholeFile(e.abs, headerFor(e), buffers, out, result);
       let written: WrittenFile | undefined;
       for (;;) {
         const step = pieces.next();
@@ -159,11 +162,28 @@ function open(abs: string, result: ArchiveResult): { fd: number; size: number; m
 }
 
 /** The file's pieces, `size` bytes as seen when opened (zero-filled if it shrank). */
-function* readPieces(fd: number, size: number, pieceSize: number): Generator<Buffer> {
+/**
+ * The read buffers of one archive: a file is read into a few buffers of `pieceSize`, each taken
+ * back once nothing holds its bytes (yielded and consumed, and no longer in a chunk being cut),
+ * instead of a fresh buffer per MiB: memory outside V8's heap that, once garbage, waits for a full
+ * collection (tens of MiB of it with a big file).
+ */
+class ReadBuffers {
+  private readonly free: Buffer[] = [];
+  constructor(readonly size: number) {}
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+  give(buf: Buffer): void {
+    if (this.free.length < 8) this.free.push(buf);
+  }
+}
+
+/** A file's bytes from `fd`, in pieces of `buffers.size` read into `buffers`' buffers; `piece.buffer` is whose. */
+function* readPieces(fd: number, size: number, buffers: ReadBuffers): Generator<{ piece: Buffer; buf: Buffer; end: number }> {
   for (let pos = 0; pos < size; ) {
-    // Not zero-filled first (a full memset of every byte read): only a short read's tail is.
-    // Small pieces share the pool's slabs rather than each being memory of its own outside the heap.
-    const piece = Buffer.allocUnsafe(Math.min(pieceSize, size - pos));
+    const buf = buffers.take();
+    const piece = buf.subarray(0, Math.min(buffers.size, size - pos));
     for (let filled = 0; filled < piece.length; ) {
       const n = readSync(fd, piece, filled, piece.length - filled, pos + filled);
       if (n === 0) {
@@ -173,19 +193,20 @@ function* readPieces(fd: number, size: number, pieceSize: number): Generator<Buf
       filled += n;
     }
     pos += piece.length;
-    yield piece;
+    yield { piece, buf, end: pos };
   }
 }
 
-function* wholeFile(abs: string, h: Header, pieceSize: number, out: Pieces, result: ArchiveResult): Generator<Buffer, WrittenFile | undefined> {
+function* wholeFile(abs: string, h: Header, buffers: ReadBuffers, out: Pieces, result: ArchiveResult): Generator<Buffer, WrittenFile | undefined> {
   const f = open(abs, result);
   if (!f) return undefined;
   try {
     writeHeader(out, { ...h, size: f.size, mode: f.mode, mtimeMs: f.mtime });
     const hash = createHash('sha256');
-    for (const piece of readPieces(f.fd, f.size, pieceSize)) {
+    for (const { piece, buf } of readPieces(f.fd, f.size, buffers)) {
       hash.update(piece);
       yield piece;
+      buffers.give(buf);
     }
     out.zeros(padding(f.size));
     result.storedBytes += f.size;
@@ -196,7 +217,7 @@ function* wholeFile(abs: string, h: Header, pieceSize: number, out: Pieces, resu
 }
 
 /** A big file's new chunks as members; its recipe is written by the caller from the chunks returned. */
-function* chunkedFile(abs: string, plan: IncrementPlan, used: Map<string, 'Y' | 'N'>, o: ArchiveOptions, result: ArchiveResult): Generator<Buffer, WrittenFile | undefined> {
+function* chunkedFile(abs: string, plan: IncrementPlan, used: Map<string, 'Y' | 'N'>, o: ArchiveOptions, buffers: ReadBuffers, result: ArchiveResult): Generator<Buffer, WrittenFile | undefined> {
   const f = open(abs, result);
   if (!f) return undefined;
   try {
@@ -221,11 +242,16 @@ function* chunkedFile(abs: string, plan: IncrementPlan, used: Map<string, 'Y' | 
         yield* sink.drain();
       }
     };
-    for (const piece of readPieces(f.fd, f.size, o.pieceSize ?? 1 << 20)) {
+    // Read buffers whose bytes the chunk being cut may still view, oldest first.
+    const held: { buf: Buffer; end: number }[] = [];
+    for (const { piece, buf, end } of readPieces(f.fd, f.size, buffers)) {
       hash.update(piece);
+      held.push({ buf, end });
       yield* take(chunker.push(piece));
+      while (held.length > 0 && held[0]!.end <= chunker.pendingFrom) buffers.give(held.shift()!.buf);
     }
     yield* take(chunker.finish());
+    for (const h of held) buffers.give(h.buf);
     return { size: f.size, mtime: f.mtime, mode: f.mode, sha256: hash.digest('hex'), chunks };
   } finally {
     closeSync(f.fd);

@@ -55,6 +55,11 @@ export class Chunker {
     this.maskLarge = topMask(Math.max(bits - 2, 1));
   }
 
+  /** Where in the file the chunk being cut starts: bytes pushed before it are no longer viewed. */
+  get pendingFrom(): number {
+    return this.offset;
+  }
+
   /** The chunks completed by these bytes, in order. */
   push(data: Uint8Array): Chunk[] {
     const out: Chunk[] = [];
