@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { firstPartSize, partConcurrency, partCount, partLength, partMemory, uploadRequests, usualLargestPart } from '../../src/core/store/partSchedule';
+import { firstPartSize, fitsPartMemory, partCount, partLength, partMemory, uploadRequests, usualLargestPart } from '../../src/core/store/partSchedule';
 import { choosePartSize } from '../../src/core/store/s3/upload';
 import { fullObjectCrc, crcBase64 } from '../../src/core/store/s3/crc32';
 
@@ -38,13 +38,16 @@ describe('part schedule', () => {
     for (const size of [1, 8 * MiB - 1, 8 * MiB, 8 * MiB + 1, 31 * MiB]) assert.equal(uploadRequests(largest, size), uploadRequests(firstPartSize, size), `${size} bytes`);
   });
 
-  it('holds part buffers within 64 MiB: concurrency drops as parts grow', () => {
-    assert.deepEqual([8, 16, 32, 64, 128].map((m) => partConcurrency(m * MiB, 8)), [8, 4, 2, 1, 1]);
-    assert.equal(partConcurrency(8 * MiB, 4), 4, 'never more than asked');
-    for (let n = 1; n < 40; n++) {
-      const size = partLength(usualLargestPart, n);
-      assert.ok(size * partConcurrency(size, 16) <= partMemory, `part ${n}`);
-    }
+  it('holds part buffers within 64 MiB, counted in bytes: the next part fills while smaller ones are sent', () => {
+    // Parts of one upload in order: the next is filled once it fits beside those in flight.
+    const fill = (inFlight: number[], next: number) => fitsPartMemory(inFlight.reduce((a, b) => a + b, 0) * MiB, next * MiB);
+    assert.ok(fill([8, 8, 8, 8], 16), 'four 8 MiB parts sent while the first 16 MiB one fills');
+    assert.ok(fill([8, 8, 16], 32));
+    assert.ok(fill([32], 32), 'a 32 MiB part fills while the one before is sent');
+    assert.ok(!fill([32], 64) && !fill([64], 64), 'at 64 MiB one part fills, then is sent');
+    assert.ok(fill([], 64) && fill([], 128), 'a part larger than the budget fills alone');
+    assert.ok(!fill([8], 64) && !fill([16, 16, 16, 16], 8));
+    assert.equal(partMemory, 64 * MiB);
   });
 });
 

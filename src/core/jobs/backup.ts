@@ -177,7 +177,7 @@ export async function backup(req: BackupRequest): Promise<BackupResult> {
   report();
   const tarSource = (): TarSource => (inc ? incrementSource(req, scanned.entries, inc.plan, id, started, progress, report) : fullSource(req, scanned.entries, progress, report));
   // The archive's part buffers, lent to its manifest afterwards.
-  const buffers = new PartBuffers(req.concurrency ?? 4);
+  const buffers = new PartBuffers((req.concurrency ?? 4) + 1);
   let sent: Sent;
   try {
     try {

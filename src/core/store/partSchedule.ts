@@ -7,7 +7,9 @@
  * 32 MiB from 576 MiB on (docs/format-v2.md "Uploads").
  *
  * Memory: parts in flight and the part being filled hold at most `partMemory` (or one part, when
- * a part is larger), so concurrency drops as parts grow: 8 at 8 MiB, 4 at 16, 2 at 32, 1 at 64.
+ * a part is larger), counted in bytes: the next part is filled while parts are sent as long as
+ * they fit together (four 8 MiB parts in flight and a 16 MiB one filling; 32 MiB sent while the
+ * next 32 MiB fill), and at 64 MiB one part is filled, then sent.
  *
  * The schedule is a function of `largest` and the part number alone: an interrupted upload,
  * whose journal records `largest` (its `partSize`), resumes with the same part boundaries. A
@@ -33,9 +35,9 @@ export function partLength(largest: number, n: number): number {
   return size;
 }
 
-/** Parts sent at once while parts are `size` long: what was asked, within `partMemory`, at least one. */
-export function partConcurrency(size: number, asked: number): number {
-  return Math.max(1, Math.min(asked, Math.floor(partMemory / size)));
+/** Whether a part of `size` bytes may be filled while `inFlight` bytes of parts are being sent: within `partMemory`, or alone. */
+export function fitsPartMemory(inFlight: number, size: number): boolean {
+  return inFlight === 0 || inFlight + size <= partMemory;
 }
 
 /** The parts an upload of `size` bytes is cut into (at least one). */

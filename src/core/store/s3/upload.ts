@@ -21,10 +21,10 @@
  * when allowed, else from the listing and S3's answer); on a mismatch the upload fails ('corrupt')
  * and the object is deleted when the credentials allow it.
  * Parts: 8 MiB, then growing to `partSize` (partSchedule.ts), so that a large object takes few
- * requests. Memory: at most 64 MiB of part buffers (or one part, when larger), with queueSize
- * parts in flight while parts are small and fewer as they grow; allocated as needed and reused
- * (from one upload to the next when the caller passes the same PartBuffers): the next part is
- * filled once fewer parts are in flight than its size allows.
+ * requests. Memory: at most 64 MiB of part buffers (or one part, when larger), counted in bytes,
+ * with at most queueSize parts in flight; allocated as needed and reused (from one upload to the
+ * next when the caller passes the same PartBuffers): the next part is filled while others are
+ * sent as long as it fits beside them.
  */
 import {
   AbortMultipartUploadCommand,
@@ -42,7 +42,7 @@ import { GlacierError, isSuspended, s3Error, suspendedMessage } from '../../erro
 import { formatBytes } from '../../model/format';
 import type { PutRequest } from '../archiveStore';
 import { PartBuffers } from '../partBuffers';
-import { partConcurrency, partLength, usualLargestPart } from '../partSchedule';
+import { fitsPartMemory, partLength, usualLargestPart } from '../partSchedule';
 import { crc32Available, integrity } from './crc32';
 import { abortLeftovers, partMatches } from './multipart';
 import { sendsChecksums } from './client';
@@ -79,7 +79,7 @@ export interface UploadRequest
   storageClass: StorageClass;
   /** The size parts grow to (partSchedule.ts); what a resumed upload was started with. */
   partSize: number;
-  /** Parts in flight at most, while parts are small (partConcurrency). */
+  /** Parts in flight at most (connections), within the part memory (partSchedule.ts fitsPartMemory). */
   queueSize: number;
   /** For messages: the endpoint, if not AWS. */
   endpoint?: string;
@@ -143,7 +143,9 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   const completed: CompletedPart[] = [];
   const partCrcs: number[] = [];
   const inFlight = new Set<Promise<void>>();
-  const buffers = req.buffers ?? new PartBuffers(req.queueSize);
+  /** Bytes of the part buffers of the parts in flight. */
+  let inFlightBytes = 0;
+  const buffers = req.buffers ?? new PartBuffers(req.queueSize + 1);
   const stats = { size: 0, uploaded: 0, differed: 0 };
   let partNumber = 0;
   let lastByteSent = false;
@@ -188,7 +190,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       return;
     }
     if (stored && !stats.differed++) req.onNotice?.(`part ${n} stored by the interrupted run differs from what was read now: sending it (and any other that differs) again`);
-    while (inFlight.size >= partConcurrency(length, req.queueSize) && !failure) await orFailure(Promise.race(inFlight));
+    while (inFlight.size >= req.queueSize && !failure) await orFailure(Promise.race(inFlight));
     if (failure) return release();
     const md5 = createHash('md5').update(body).digest('hex');
     const command = new UploadPartCommand({
@@ -217,9 +219,11 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       .catch((err: unknown) => fail('s3', err))
       .finally(() => {
         inFlight.delete(sending);
+        inFlightBytes -= buffer.byteLength;
         release();
       });
     inFlight.add(sending);
+    inFlightBytes += buffer.byteLength;
   };
 
   const iterator = req.body[Symbol.asyncIterator]();
@@ -251,9 +255,9 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         off += take;
         if (fill === size) {
           await dispatch(buffer, fill);
-          // A buffer to fill only once a part is done: as many buffers in all as the parts' size allows, not one more.
+          // The next buffer only once it fits beside the parts in flight (partMemory), not one more.
           size = partLength(partSize, partNumber + 1);
-          while (inFlight.size >= partConcurrency(size, req.queueSize) && !failure) await orFailure(Promise.race(inFlight));
+          while (!fitsPartMemory(inFlightBytes, size) && !failure) await orFailure(Promise.race(inFlight));
           buffer = buffers.take(size);
           fill = 0;
         }
