@@ -17,7 +17,7 @@ import type { ArchiveCatalog } from './archiveCatalog';
 import type { Connection } from './connection';
 import type { Log } from './log';
 import { localDate } from './when';
-import { completedBy, onlyText, releasable, type WantedRestores } from './wantedRestores';
+import { completedBy, onlyText, releasable, restoreItems, type WantedRestores } from './wantedRestores';
 
 const stateKey = 'glacierBackup.pendingRestores';
 
@@ -233,8 +233,10 @@ export class RestorePoller implements vscode.Disposable {
   private async publish(): Promise<void> {
     const list = await this.pending();
     this.catalog.setPending(list);
-    const waiting = list.filter((p) => p.state === 'restoring').length;
-    const ready = list.filter((p) => p.state === 'ready').length;
+    // Counted per restore request: a chain's archives are one restore.
+    const items = restoreItems(this.wanted.all(), list);
+    const waiting = items.filter((p) => p.state === 'restoring').length;
+    const ready = items.filter((p) => p.state === 'ready').length;
     if (waiting + ready === 0) {
       this.statusItem.hide();
       return;
@@ -243,7 +245,7 @@ export class RestorePoller implements vscode.Disposable {
     if (waiting) parts.push(`${waiting} restore${waiting === 1 ? '' : 's'} pending`);
     if (ready) parts.push(`${ready} ready`);
     this.statusItem.text = `$(history) ${parts.join(', ')}`;
-    this.statusItem.tooltip = `Glacier Backup: ${list.map((p) => `${this.catalog.get(p.id)?.summary?.label ?? p.id} ${p.state === 'ready' ? 'is ready to download' : 'is being restored'}`).join('; ')}. Click to show it in the Archives view.`;
+    this.statusItem.tooltip = `Glacier Backup: ${items.map((p) => `${this.catalog.get(p.id)?.summary?.label ?? p.id} ${p.state === 'ready' ? 'is ready to download' : 'is being restored'}`).join('; ')}. Click to show it in the Archives view.`;
     this.statusItem.show();
   }
 }

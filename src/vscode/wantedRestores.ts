@@ -57,6 +57,28 @@ export function completedBy(wanted: WantedMap, archive: string, ready: (id: stri
   return readers.filter((id) => archivesOf(wanted, id).every((a) => a === archive || ready(a)));
 }
 
+/**
+ * What the status bar counts: one item per restore request (a snapshot and the archives its plan
+ * reads) with an archive in the pending list, being restored while any of them is and ready once
+ * all of them are; and one per pending archive no request reads. A chain of three archives is one
+ * restore pending, not three.
+ */
+export function restoreItems(wanted: WantedMap, pending: readonly { id: string; state: 'restoring' | 'ready' }[]): { id: string; state: 'restoring' | 'ready' }[] {
+  const stateOf = new Map(pending.map((p) => [p.id, p.state]));
+  const covered = new Set<string>();
+  const items: { id: string; state: 'restoring' | 'ready' }[] = [];
+  for (const snapshot of Object.keys(wanted)) {
+    const states = archivesOf(wanted, snapshot).flatMap((a) => {
+      const s = stateOf.get(a);
+      if (s) covered.add(a);
+      return s ? [s] : [];
+    });
+    if (states.length > 0) items.push({ id: snapshot, state: states.includes('restoring') ? 'restoring' : 'ready' });
+  }
+  for (const p of pending) if (!covered.has(p.id)) items.push({ id: p.id, state: p.state });
+  return items;
+}
+
 /** The archives of `snapshot`'s request that no other request reads: the watcher lets them go once it is downloaded. */
 export function releasable(wanted: WantedMap, snapshot: string): string[] {
   const others = new Set(Object.keys(wanted).filter((id) => id !== snapshot).flatMap((id) => archivesOf(wanted, id)));

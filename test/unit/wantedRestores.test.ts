@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { completedBy, onlyText, outermost, parseWanted, pathChoices, releasable } from '../../src/vscode/wantedRestores';
+import { completedBy, onlyText, outermost, parseWanted, pathChoices, releasable, restoreItems } from '../../src/vscode/wantedRestores';
 import type { ManifestEntry } from '../../src/core/model/entry';
 
 describe('what a restore was requested for', () => {
@@ -24,6 +24,24 @@ describe('what a restore was requested for', () => {
     assert.equal(completedBy(wanted, 'other', () => true), undefined);
     // A record of an older version reads the snapshot's own archive.
     assert.deepEqual(completedBy({ v1: { paths: ['f'] } }, 'v1', () => false), ['v1']);
+  });
+
+  it('counts a chain restore once: restoring while any of its archives is, ready once all are; an archive no request reads on its own', () => {
+    const wanted = parseWanted({ C: { archives: ['A', 'B', 'C'] }, E: { archives: ['D', 'E'] } });
+    const pending = (states: Record<string, 'restoring' | 'ready'>) => Object.entries(states).map(([id, state]) => ({ id, state }));
+    assert.deepEqual(restoreItems(wanted, pending({ A: 'ready', B: 'restoring', C: 'restoring' })), [{ id: 'C', state: 'restoring' }]);
+    assert.deepEqual(restoreItems(wanted, pending({ A: 'ready', B: 'ready', C: 'ready', D: 'restoring' })), [
+      { id: 'C', state: 'ready' },
+      { id: 'E', state: 'restoring' },
+    ]);
+    // A shared archive counts for both requests; X was restored for itself.
+    const shared = parseWanted({ B: { archives: ['A', 'B'] }, C: { archives: ['A', 'C'] } });
+    assert.deepEqual(restoreItems(shared, pending({ A: 'restoring', X: 'ready' })), [
+      { id: 'B', state: 'restoring' },
+      { id: 'C', state: 'restoring' },
+      { id: 'X', state: 'ready' },
+    ]);
+    assert.deepEqual(restoreItems({}, []), []);
   });
 
   it('after a download, lets go of the archives only that restore read', () => {
