@@ -43,7 +43,7 @@ import { formatBytes } from '../../model/format';
 import type { PutRequest } from '../archiveStore';
 import { PartBuffers } from '../partBuffers';
 import { fitsPartMemory, partLength, usualLargestPart } from '../partSchedule';
-import { crc32Available, integrity } from './crc32';
+import { crc32Available, crcBase64, integrity } from './crc32';
 import { abortLeftovers, partMatches } from './multipart';
 import { sendsChecksums } from './client';
 import { appears, keyTaken, verifyStored, type Sent } from './storedCheck';
@@ -192,7 +192,10 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
     if (stored && !stats.differed++) req.onNotice?.(`part ${n} stored by the interrupted run differs from what was read now: sending it (and any other that differs) again`);
     while (inFlight.size >= req.queueSize && !failure) await orFailure(Promise.race(inFlight));
     if (failure) return release();
-    const md5 = createHash('md5').update(body).digest('hex');
+    // With a CRC32 header S3 checks the part itself and answers with it; the MD5 (Content-MD5,
+    // or the ETag compared after) is computed only where that is not so.
+    const sendsCrc = checksums && crc !== undefined;
+    let md5 = sendsCrc ? undefined : md5Hex(body);
     const command = new UploadPartCommand({
       Bucket: bucket,
       Key: key,
@@ -200,16 +203,19 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
       PartNumber: n,
       Body: body,
       ContentLength: length,
-      ...integrity(checksums, crc, md5),
+      ...integrity(checksums, crc, md5 ?? ''),
     });
     const sending = client
       .send(command, inFlightOptions)
       .then((res) => {
         if (!res.ETag) throw new GlacierError('s3', `S3 returned no ETag for part ${n}`);
         // S3's MD5 of the part (its ETag, unless SSE-KMS) is the only check of the stored bytes
-        // that needs no read permission, and the only one where the endpoint ignores checksums.
+        // that needs no read permission where the endpoint ignores checksums (it does not answer
+        // with the CRC32 sent: moto, some S3-compatible stores); AWS S3 rejects a part whose
+        // CRC32 differs (BadDigest) and answers with it.
         const etag = res.ETag.replace(/"/g, '').toLowerCase();
-        if (/^[0-9a-f]{32}$/.test(etag) && md5 !== etag) {
+        const checkedByS3 = sendsCrc && res.ChecksumCRC32 === crcBase64(crc);
+        if (!checkedByS3 && /^[0-9a-f]{32}$/.test(etag) && (md5 ??= md5Hex(body)) !== etag) {
           throw new GlacierError('corrupt', `S3 received part ${n} of the ${what} damaged in transit (its MD5 differs from what was sent)`);
         }
         completed[n - 1] = { PartNumber: n, ETag: res.ETag, ...(res.ChecksumCRC32 ? { ChecksumCRC32: res.ChecksumCRC32 } : {}) };
@@ -268,7 +274,7 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
         const body = buffer.subarray(0, fill);
         const crc = crcs ? zlib.crc32(body) : undefined;
         if (crc !== undefined) partCrcs.push(crc);
-        putMd5 = createHash('md5').update(body).digest('hex');
+        putMd5 = md5Hex(body);
         lastByteSent = true;
         const put = await client.send(
           watchAnswers(
@@ -399,4 +405,8 @@ function watchAnswers<C extends PutObjectCommand | CompleteMultipartUploadComman
     { step: 'deserialize', priority: 'low', name: 'glacierWatchAnswers' },
   );
   return command;
+}
+
+function md5Hex(body: Uint8Array): string {
+  return createHash('md5').update(body).digest('hex');
 }
