@@ -47,7 +47,7 @@ import { crc32Available, crcBase64, integrity } from './crc32';
 import { abortLeftovers, partMatches } from './multipart';
 import { sendsChecksums } from './client';
 import { appears, keyTaken, verifyStored, type Sent } from './storedCheck';
-import { ChecksumsRejected, describeFailure, isChecksumRejection } from './uploadErrors';
+import { ChecksumsRejected, describeFailure, isChecksumRejection, isKeyTaken, watchAnswers } from './uploadErrors';
 
 export { crc32Combine } from './crc32';
 export { ChecksumsRejected, isBadDigest, isChecksumRejection } from './uploadErrors';
@@ -371,40 +371,6 @@ export async function uploadObject(req: UploadRequest): Promise<UploadResult> {
   // A lost answer whose retry found the key taken: the object there is ours only if it is what
   // was sent; if not, it is another put's, which is left alone.
   return { size: stats.size, verified: await verifyStored(target, sent, checksums, taken ? 'conflict' : 'delete') };
-}
-
-/**
- * The write's condition failed: an object is already under the key. AWS S3 enforces
- * `If-None-Match: *` on PutObject and CompleteMultipartUpload (412 PreconditionFailed), and
- * answers 409 ConditionalRequestConflict when another write of the key completed while this one
- * was being completed; moto (5.x) enforces the 412 on both requests as well. A look before
- * completing could not replace the condition (another put may complete in between), so an
- * S3-compatible store that ignores the header lets a later put replace an object.
- */
-function isKeyTaken(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
-  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412 || e?.name === 'ConditionalRequestConflict';
-}
-
-/**
- * Notes in `last` when an attempt of `command` ends without an answer (a timeout, a dropped
- * connection): below the deserializer, only the HTTP handler's own failures are thrown, once per
- * attempt, and not S3's error answers.
- */
-function watchAnswers<C extends PutObjectCommand | CompleteMultipartUploadCommand>(command: C, last: { answerLost: boolean }): C {
-  // The middleware passes any input and output through, whichever the command's types are.
-  (command as CompleteMultipartUploadCommand).middlewareStack.add(
-    (next) => async (args) => {
-      try {
-        return await next(args);
-      } catch (err) {
-        last.answerLost = true;
-        throw err;
-      }
-    },
-    { step: 'deserialize', priority: 'low', name: 'glacierWatchAnswers' },
-  );
-  return command;
 }
 
 function md5Hex(body: Uint8Array): string {

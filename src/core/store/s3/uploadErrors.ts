@@ -1,4 +1,5 @@
-/** How an upload failed, as S3 or an S3-compatible store reports it. */
+/** How an upload failed, as S3 or an S3-compatible store reports it, and whether the last request was answered. */
+import type { CompleteMultipartUploadCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GlacierError } from '../../errors';
 
 export function describeFailure(err: unknown): string {
@@ -28,3 +29,36 @@ export function isBadDigest(err: unknown): boolean {
   return e?.cause !== undefined && e.cause !== err && isBadDigest(e.cause);
 }
 
+/**
+ * The write's condition failed: an object is already under the key. AWS S3 enforces
+ * `If-None-Match: *` on PutObject and CompleteMultipartUpload (412 PreconditionFailed), and
+ * answers 409 ConditionalRequestConflict when another write of the key completed while this one
+ * was being completed; moto (5.x) enforces the 412 on both requests as well. A look before
+ * completing could not replace the condition (another put may complete in between), so an
+ * S3-compatible store that ignores the header lets a later put replace an object.
+ */
+export function isKeyTaken(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412 || e?.name === 'ConditionalRequestConflict';
+}
+
+/**
+ * Notes in `last` when an attempt of `command` ends without an answer (a timeout, a dropped
+ * connection): below the deserializer, only the HTTP handler's own failures are thrown, once per
+ * attempt, and not S3's error answers.
+ */
+export function watchAnswers<C extends PutObjectCommand | CompleteMultipartUploadCommand>(command: C, last: { answerLost: boolean }): C {
+  // The middleware passes any input and output through, whichever the command's types are.
+  (command as CompleteMultipartUploadCommand).middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        last.answerLost = true;
+        throw err;
+      }
+    },
+    { step: 'deserialize', priority: 'low', name: 'glacierWatchAnswers' },
+  );
+  return command;
+}
