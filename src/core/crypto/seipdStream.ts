@@ -2,8 +2,9 @@
  * Streams plaintext through the SEIPD v1 writer (seipd.ts). The framing runs on the calling
  * thread; the cipher (AES-CFB and the MDC's SHA-1) runs either on that thread too or on a worker
  * thread, so that tar, file hashing and upload keep one core and encryption gets the other. With
- * a worker, the SHA-256 of the output is computed on the calling thread: AES-CFB is serial and
- * the longer job, and this balances the two threads.
+ * a worker, the SHA-256 of the output is computed there too: the calling thread (walking, reading
+ * and hashing files, tar, chunking big files, the upload) is the busier one (measured with perf:
+ * 55 % of a backup's CPU against the worker's 33 % before the move).
  *
  * With a worker, no plaintext byte is copied on the calling thread: each source chunk is handed
  * to the worker (transferred when the caller gives it up, see `recycle`), the framing lays out
@@ -14,7 +15,6 @@
  * chunks at the worker. Stopping early (return/throw from the consumer) ends the worker and the
  * source; a worker failure fails the stream.
  */
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { processV8Flags, youngCollector } from '../util/v8Flags';
@@ -125,14 +125,11 @@ async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams,
   const framing = new SeipdFraming<Span>(params, packet);
   const worker = new CipherWorker(params, recycle);
   const segments: Segment<Span>[] = [];
-  // The SHA-256 of the output on this thread: the worker's AES-CFB is serial and the longer job.
-  const digest = createHash('sha256');
   let size = 0;
   // The pieces are garbage once the consumer has taken them (copied into a part, or dropped).
   const consumed = youngCollector();
   async function* emit(pieces: Buffer[]): AsyncGenerator<Buffer> {
     for (const piece of pieces) {
-      digest.update(piece);
       size += piece.byteLength;
       yield piece;
       consumed(piece.byteLength);
@@ -146,9 +143,9 @@ async function* onWorker(source: AsyncIterable<Uint8Array>, params: SeipdParams,
       while (worker.inFlight >= maxInFlight || worker.ready) yield* emit(await worker.next());
     }
     framing.end(segments);
-    worker.send(segments);
+    worker.send(segments, true);
     while (worker.inFlight > 0) yield* emit(await worker.next());
-    done({ size, sha256: digest.digest('hex') });
+    done({ size, sha256: worker.sha256 });
   } finally {
     worker.close();
   }
@@ -181,6 +178,8 @@ class Span implements Bytes {
 interface Batch {
   /** A plaintext buffer handed over with this batch, as number `seq`, of which `start`–`end` is plaintext. */
   adopt?: { seq: number; buffer: ArrayBuffer; start: number; end: number };
+  /** The last batch: its reply carries the SHA-256 of all output. */
+  last?: boolean;
   ops: number[];
   lit: Uint8Array;
 }
@@ -194,12 +193,14 @@ class CipherWorker {
   private received = 0;
   private seq = 0;
   private adopted?: Batch['adopt'];
+  private digest?: string;
 
   constructor(params: SeipdParams, recycle?: (chunk: Buffer) => void) {
     const { cipher } = checkParams(params);
     this.worker = new Worker(workerSource, { eval: true, workerData: { cipher, key: Buffer.from(params.sessionKey), v8Flags: processV8Flags() }, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-    this.worker.on('message', (m: { out: Uint8Array[]; returned: ArrayBuffer[] }) => {
+    this.worker.on('message', (m: { out: Uint8Array[]; returned: ArrayBuffer[]; sha256?: string }) => {
       this.received++;
+      if (m.sha256 !== undefined) this.digest = m.sha256;
       if (recycle) for (const b of m.returned) recycle(Buffer.from(b));
       const reply = m.out.map(asBuffer);
       if (!this.reply.give(reply)) this.replies.push(reply);
@@ -234,8 +235,14 @@ class CipherWorker {
     return new Span(seq, this.adopted.start, this.adopted.end);
   }
 
+  /** SHA-256 (hex) of every byte the worker output, once the reply to the last batch came. */
+  get sha256(): string {
+    if (this.digest === undefined) throw new Error('the encryption worker gave no digest');
+    return this.digest;
+  }
+
   /** Sends these segments as one batch, with the chunk adopted since the last one. Empties the list. */
-  send(segments: Segment<Span>[]): void {
+  send(segments: Segment<Span>[], last = false): void {
     const ops: number[] = [];
     const lits: Buffer[] = [];
     let litLength = 0;
@@ -253,7 +260,7 @@ class CipherWorker {
     const lit = Buffer.allocUnsafeSlow(litLength);
     let at = 0;
     for (const l of lits) at += l.copy(lit, at);
-    const batch: Batch = { ops, lit };
+    const batch: Batch = { ops, lit, ...(last ? { last } : {}) };
     const transfer = [lit.buffer as ArrayBuffer];
     if (this.adopted) {
       batch.adopt = this.adopted;
@@ -280,7 +287,8 @@ class CipherWorker {
  * does what SegmentCipher.run does over the segments, in order: kind 0 = copy, kind 1 = SHA-1
  * then encrypt, kind 2 = the next bytes of the SHA-1 digest, encrypted. It keeps each plaintext
  * buffer until all of its bytes were used (the framing may hold a chunk's tail for the next
- * batch), then hands it back. The output pieces are transferred, never copied.
+ * batch), then hands it back. The output pieces are transferred, never copied, after they are
+ * added to the SHA-256 of the output, which the reply to the last batch carries.
  */
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -288,9 +296,10 @@ const crypto = require('node:crypto');
 if (workerData.v8Flags) require('node:v8').setFlagsFromString(workerData.v8Flags);
 const cipher = crypto.createCipheriv(workerData.cipher, workerData.key, Buffer.alloc(16));
 const sha1 = crypto.createHash('sha1');
+const sha256 = crypto.createHash('sha256');
 const held = new Map();
 let mdc, mdcAt = 0;
-parentPort.on('message', ({ adopt, ops, lit: l }) => {
+parentPort.on('message', ({ adopt, ops, lit: l, last }) => {
   if (adopt) held.set(adopt.seq, { buf: Buffer.from(adopt.buffer), left: adopt.end - adopt.start });
   const lit = Buffer.from(l.buffer, l.byteOffset, l.byteLength);
   const out = [], transfer = [], returned = [];
@@ -312,6 +321,7 @@ parentPort.on('message', ({ adopt, ops, lit: l }) => {
       } else sha1.update(bytes);
       piece = cipher.update(bytes);
     }
+    sha256.update(piece);
     out.push(piece);
     if (piece.byteOffset === 0 && piece.buffer.byteLength === piece.byteLength && piece.byteLength >= 4096) transfer.push(piece.buffer);
     if (from && (from.left -= end - start) === 0) {
@@ -319,6 +329,6 @@ parentPort.on('message', ({ adopt, ops, lit: l }) => {
       returned.push(from.buf.buffer);
     }
   }
-  parentPort.postMessage({ out, returned }, transfer.concat(returned));
+  parentPort.postMessage(last ? { out, returned, sha256: sha256.digest('hex') } : { out, returned }, transfer.concat(returned));
 });
 `;
