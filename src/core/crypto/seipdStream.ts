@@ -260,7 +260,7 @@ class CipherWorker {
     const lit = Buffer.allocUnsafeSlow(litLength);
     let at = 0;
     for (const l of lits) at += l.copy(lit, at);
-    const batch: Batch = { ops, lit, ...(last ? { last } : {}) };
+    const batch: Batch = { ops, lit, last };
     const transfer = [lit.buffer as ArrayBuffer];
     if (this.adopted) {
       batch.adopt = this.adopted;

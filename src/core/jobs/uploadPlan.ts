@@ -8,15 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { newSeipdParams, openSessionKey, recipientFingerprints } from '../crypto/openpgp';
 import type { SeipdParams } from '../crypto/seipd';
 import type { ArchiveStore, StoredPart } from '../store/archiveStore';
-import { keys } from '../model/keys';
+import { idStamp, keys } from '../model/keys';
 import { deleteOrSay } from '../store/leftovers';
 import { claimJournal, interruptedUploads, removeJournal, sessionKeyCheck, writeJournal, type UploadJournal } from '../catalog/uploadJournal';
 import type { BackupRequest } from './backup';
-
-/** The time part of an archive id made at `now`: "20261201T181113Z" (whole seconds, UTC). */
-export function archiveIdStamp(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
 
 /**
  * A new archive id: its UTC start time (sortable), then 16 hex digits: the millisecond in 10 bits
@@ -27,7 +22,7 @@ export function archiveIdStamp(now: Date): string {
  * machine's) makes that backup a full one instead (increment.ts fullReason, lastIdOf).
  */
 export function newArchiveId(now = new Date(), after?: string): string {
-  const stamp = archiveIdStamp(now);
+  const stamp = idStamp(now);
   const random = BigInt(`0x${randomBytes(8).toString('hex')}`);
   const base = BigInt(now.getUTCMilliseconds()) << 54n;
   const above = after?.startsWith(`${stamp}-`) ? BigInt(`0x${after.slice(stamp.length + 1)}`) + 1n : 0n;
@@ -45,7 +40,7 @@ export function archiveIdTime(id: string): Date | undefined {
 
 /** The largest id of the second `now` is in: an increment must continue an id below it. */
 export function lastIdOf(now: Date): string {
-  return `${archiveIdStamp(now)}-ffffffffffffffff`;
+  return `${idStamp(now)}-ffffffffffffffff`;
 }
 
 /**

@@ -19,3 +19,8 @@ export const keys = {
   freshness: (host: string): string => `${freshnessDir}${host.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 64) || 'unknown'}.json`,
   summary: (id: string): string => `${catalogDir}${id}${summarySuffix}`,
 };
+
+/** The time an archive or upload id starts with: "20261201T181113Z" for `now` (UTC, whole seconds; format.md "Objects"). */
+export function idStamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}

@@ -3,7 +3,8 @@
  * (seipdStream.ts's `recycle`) and filled again. A stream that recycles lets the encryptor
  * transfer each chunk to its worker thread instead of copying it, and allocates a handful of
  * buffers for the whole archive instead of one per MiB: every fresh buffer is memory outside
- * V8's heap, which V8 answers with a full collection every few dozen MiB of it.
+ * V8's heap, which V8 answers with a full collection every few dozen MiB of it. The version 2
+ * writer reads files into such buffers too (incremental/archiveWriter.ts).
  */
 /** Recycled chunk buffers kept for reuse at most. */
 const poolLimit = 8;

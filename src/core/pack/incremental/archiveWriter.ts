@@ -18,6 +18,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { ChunkRef } from '../../model/chain';
 import { headerFor, padding, writeHeader, type Header, type HeaderSink } from '../tarHeader';
 import { fsPath, readableName } from '../../model/rawNames';
+import { ChunkPool } from '../chunkPool';
 import { Chunker, defaultChunking, type ChunkerOptions } from './chunker';
 import { encodeDumpdir, type DumpChild } from './dumpdir';
 import type { CurrentEntries, IncrementPlan } from './plan';
@@ -78,7 +79,7 @@ class Pieces implements HeaderSink {
 /** The archive's tar, as pieces; `result` is complete once the generator is done. */
 export function* writeArchive(current: CurrentEntries, plan: IncrementPlan, o: ArchiveOptions, result: ArchiveResult = emptyResult()): Generator<Buffer, ArchiveResult> {
   const out = new Pieces();
-  const buffers = new ReadBuffers(o.pieceSize ?? 1 << 20);
+  const buffers = new ChunkPool(o.pieceSize ?? 1 << 20);
   const threshold = o.chunkThreshold ?? defaultChunkThreshold;
   const used = new Map<string, 'Y' | 'N'>();
   const recipes: string[] = [];
@@ -161,29 +162,16 @@ function open(abs: string, result: ArchiveResult): { fd: number; size: number; m
   return { fd, size: st.size, mtime: Math.floor(st.mtimeMs), mode: st.mode & 0o7777 };
 }
 
-/** The file's pieces, `size` bytes as seen when opened (zero-filled if it shrank). */
 /**
- * The read buffers of one archive: a file is read into a few buffers of `pieceSize`, each taken
- * back once nothing holds its bytes (yielded and consumed, and no longer in a chunk being cut),
- * instead of a fresh buffer per MiB: memory outside V8's heap that, once garbage, waits for a full
- * collection (tens of MiB of it with a big file).
+ * The file's pieces, `size` bytes as seen when opened (zero-filled if it shrank), each read into a
+ * buffer of `buffers` (`buf`, to hand back once nothing views it) and ending at file offset `end`.
+ * The buffers are reused instead of a fresh one per MiB: memory outside V8's heap that, once
+ * garbage, waits for a full collection (tens of MiB of it with a big file).
  */
-class ReadBuffers {
-  private readonly free: Buffer[] = [];
-  constructor(readonly size: number) {}
-  take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.size);
-  }
-  give(buf: Buffer): void {
-    if (this.free.length < 8) this.free.push(buf);
-  }
-}
-
-/** A file's bytes from `fd`, in pieces of `buffers.size` read into `buffers`' buffers; `piece.buffer` is whose. */
-function* readPieces(fd: number, size: number, buffers: ReadBuffers): Generator<{ piece: Buffer; buf: Buffer; end: number }> {
+function* readPieces(fd: number, size: number, buffers: ChunkPool): Generator<{ piece: Buffer; buf: Buffer; end: number }> {
   for (let pos = 0; pos < size; ) {
     const buf = buffers.take();
-    const piece = buf.subarray(0, Math.min(buffers.size, size - pos));
+    const piece = buf.subarray(0, Math.min(buffers.chunkSize, size - pos));
     for (let filled = 0; filled < piece.length; ) {
       const n = readSync(fd, piece, filled, piece.length - filled, pos + filled);
       if (n === 0) {
@@ -197,7 +185,7 @@ function* readPieces(fd: number, size: number, buffers: ReadBuffers): Generator<
   }
 }
 
-function* wholeFile(abs: string, h: Header, buffers: ReadBuffers, out: Pieces, result: ArchiveResult): Generator<Buffer, WrittenFile | undefined> {
+function* wholeFile(abs: string, h: Header, buffers: ChunkPool, out: Pieces, result: ArchiveResult): Generator<Buffer, WrittenFile | undefined> {
   const f = open(abs, result);
   if (!f) return undefined;
   try {
@@ -217,7 +205,7 @@ function* wholeFile(abs: string, h: Header, buffers: ReadBuffers, out: Pieces, r
 }
 
 /** A big file's new chunks as members; its recipe is written by the caller from the chunks returned. */
-function* chunkedFile(abs: string, plan: IncrementPlan, used: Map<string, 'Y' | 'N'>, o: ArchiveOptions, buffers: ReadBuffers, result: ArchiveResult): Generator<Buffer, WrittenFile | undefined> {
+function* chunkedFile(abs: string, plan: IncrementPlan, used: Map<string, 'Y' | 'N'>, o: ArchiveOptions, buffers: ChunkPool, result: ArchiveResult): Generator<Buffer, WrittenFile | undefined> {
   const f = open(abs, result);
   if (!f) return undefined;
   try {

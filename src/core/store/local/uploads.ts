@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { OpenUpload } from '../archiveStore';
 import { GlacierError } from '../../errors';
 import { withFileLock } from '../../fileLock';
+import { idStamp } from '../../model/keys';
 import { isValidKey, keySegments, noFollow, syncDir } from './paths';
 import { isErrno } from './fsErrors';
 
@@ -22,8 +23,7 @@ const uploadIdPattern = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-[0-9a-f]{
 const partialPattern = /^(\d{8}T\d{6}Z-[0-9a-f]{16})\.([A-Za-z0-9._+-]+)\.partial$/;
 
 export function newUploadId(now = new Date()): string {
-  const time = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${time}-${randomBytes(8).toString('hex')}`;
+  return `${idStamp(now)}-${randomBytes(8).toString('hex')}`;
 }
 
 export function checkUploadId(uploadId: string): void {
