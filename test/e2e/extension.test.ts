@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { buildVsix } from './helpers/codeServer';
-import { startVsCode, type VsCodeSession } from './helpers/session';
+import { motoStore, startVsCode, type VsCodeSession } from './helpers/session';
 import { startMoto, type Moto } from '../helpers/moto';
 import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
 import { snapshot, tempDir, writePatternedFile } from '../helpers/tree';
@@ -41,11 +41,7 @@ before(async () => {
     name: 'extension',
     workspace,
     vsix: await buildVsix(),
-    // Store settings have "machine" scope (a workspace cannot redirect backups); in code-server
-    // they are the remote machine's settings.
-    machineSettings: { 'glacierBackup.bucket': bucket, 'glacierBackup.endpoint': proxy.endpoint, 'glacierBackup.region': 'us-east-1' },
-    settings: { 'glacierBackup.pollIntervalSeconds': 5 },
-    env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '' },
+    ...motoStore(proxy.endpoint, bucket),
   });
 });
 
