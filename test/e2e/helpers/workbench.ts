@@ -245,10 +245,34 @@ export class Workbench {
     const box = this.page.locator(sel.quickInputBox);
     await box.waitFor({ state: 'visible' });
     await box.fill(`>${title}`);
-    const row = this.quickRow(title).first();
-    await row.click();
     // The palette's row goes away once the command has been picked (a quick pick it opens replaces the list).
+    await this.clickQuickRow(this.quickRow(title).first());
+  }
+
+  /**
+   * Clicks a quick pick row and waits until the pick has taken it (the row goes away). Under load a
+   * click can land while the list is being drawn and be lost, leaving the row up and focused (seen
+   * in CI-like runs): when after a few seconds the same pick still shows the same rows, Enter takes
+   * the row if it is the focused one (Enter accepts the focused row, never another), else it is
+   * clicked again. A pick that changed (the next one opened) is never clicked twice.
+   */
+  private async clickQuickRow(row: Locator): Promise<void> {
+    const before = await this.quickInputText();
+    await row.click();
+    if (await row.waitFor({ state: 'hidden', timeout: 5_000 }).then(() => true, () => false)) return;
+    if ((await this.quickInputText()) === before) {
+      const focused = await row.evaluate((e) => e.classList.contains('focused')).catch(() => false);
+      if (focused) await this.page.locator(sel.quickInputBox).press('Enter');
+      else await row.click();
+    }
     await row.waitFor({ state: 'hidden' });
+  }
+
+  /** The open quick input's whole text (title, box, rows), to tell whether it changed. */
+  private async quickInputText(): Promise<string> {
+    const widget = this.page.locator('.quick-input-widget');
+    const box = await this.page.locator(sel.quickInputBox).inputValue().catch(() => '');
+    return `${box}\n${await widget.innerText().catch(() => '')}`;
   }
 
   /** The labels of the quick pick's visible items. */
@@ -286,8 +310,7 @@ export class Workbench {
     // The pointer may rest on the row picked before, whose hover (a long description's tooltip)
     // would cover this one and take the click: move it out of the list first.
     await this.page.mouse.move(0, 0);
-    await row.click();
-    await row.waitFor({ state: 'hidden' });
+    await this.clickQuickRow(row);
   }
 
   /**
