@@ -12,8 +12,10 @@ import { s3Error } from '../../src/core/errors';
 const MiB = 1024 * 1024;
 
 describe('part size', () => {
-  it('grows parts to 64 MiB, or more so that any archive fits in 10,000 parts', () => {
-    assert.equal(choosePartSize(1000), 64 * MiB);
+  it('grows parts to 32 MiB, or more so that any archive fits in 10,000 parts', () => {
+    assert.equal(choosePartSize(1000), 32 * MiB);
+    assert.equal(choosePartSize(296 * 1024 * MiB), 32 * MiB);
+    assert.equal(choosePartSize(297 * 1024 * MiB), 33 * MiB);
     for (const size of [80 * 1024 * MiB, 1024 * 1024 * MiB, maxObjectSize]) {
       const part = choosePartSize(size);
       assert.ok(uploadRequests(part, size) - 2 <= 10_000, `size ${size}`);
