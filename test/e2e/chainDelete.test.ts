@@ -4,53 +4,41 @@
  * passphrase stored, refuses the deletion with the CLI's line naming the snapshot that needs it, and the
  * archive stays. Screenshots land in test-artifacts/e2e/<test>/.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { buildVsix } from './helpers/codeServer';
-import { motoStore, startVsCode, type VsCodeSession } from './helpers/session';
-import { startMoto, type Moto } from '../helpers/moto';
-import { tempDir } from '../helpers/tree';
+import { useVsCodeOnMoto, type VsCodeSession } from './helpers/session';
+import type { Moto } from '../helpers/moto';
 import { cliEnv, runCli } from '../helpers/cli';
 
 const bucket = 'e2e-chain-delete';
 const passphrase = 'correct horse battery staple';
-let work: string;
 let moto: Moto;
 let vs: VsCodeSession;
 const ids: string[] = [];
 
-before(async () => {
-  work = tempDir('gb-e2e-chain-delete-');
-  const workspace = path.join(work, 'project');
-  const src = path.join(workspace, 'src');
-  mkdirSync(src, { recursive: true });
-  writeFileSync(path.join(src, 'kept.txt'), 'kept\n'.repeat(200));
-  writeFileSync(path.join(src, 'edited.txt'), 'day one\n');
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  const env = cliEnv({ endpoint: moto.endpoint, bucket, work, passphrase });
-  for (const label of ['first', 'second']) {
-    if (label === 'second') writeFileSync(path.join(src, 'edited.txt'), 'day two\n');
-    const res = await runCli(['backup', src, '--label', label], env);
-    assert.equal(res.code, 0, res.stderr);
-    ids.push(res.stdout.trim());
-  }
-  vs = await startVsCode({
+useVsCodeOnMoto(
+  {
     name: 'chain-delete',
-    workspace,
-    vsix: await buildVsix(),
-    ...motoStore(moto.endpoint, bucket),
-  });
-});
-
-after(async () => {
-  await vs?.stop();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+    bucket,
+    seed: async ({ work, workspace, moto }) => {
+      const src = path.join(workspace, 'src');
+      mkdirSync(src);
+      writeFileSync(path.join(src, 'kept.txt'), 'kept\n'.repeat(200));
+      writeFileSync(path.join(src, 'edited.txt'), 'day one\n');
+      const env = cliEnv({ endpoint: moto.endpoint, bucket, work, passphrase });
+      for (const label of ['first', 'second']) {
+        if (label === 'second') writeFileSync(path.join(src, 'edited.txt'), 'day two\n');
+        const res = await runCli(['backup', src, '--label', label], env);
+        assert.equal(res.code, 0, res.stderr);
+        ids.push(res.stdout.trim());
+      }
+    },
+  },
+  (set) => ({ moto, vs } = set),
+);
 
 describe('Delete… on a chain in VS Code', () => {
   it('refuses the full that a later increment needs, with the line that names it', async () => {

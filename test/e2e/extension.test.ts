@@ -4,53 +4,44 @@
  * restores take time as on AWS (moto completes them at once) until the test releases them.
  * Screenshots of every step land in test-artifacts/e2e/<test>/.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ListMultipartUploadsCommand, ListPartsCommand } from '@aws-sdk/client-s3';
-import { buildVsix } from './helpers/codeServer';
-import { motoStore, startVsCode, type VsCodeSession } from './helpers/session';
-import { startMoto, type Moto } from '../helpers/moto';
-import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
-import { snapshot, tempDir, writePatternedFile } from '../helpers/tree';
+import { useVsCodeOnMoto, type VsCodeSession } from './helpers/session';
+import type { Moto } from '../helpers/moto';
+import type { RestoreProxy } from '../helpers/restoreProxy';
+import { snapshot, writePatternedFile } from '../helpers/tree';
 
 const bucket = 'e2e-bucket';
 const passphrase = 'correct horse battery staple';
-let work: string;
 let workspace: string;
 let moto: Moto;
 let proxy: RestoreProxy;
 let vs: VsCodeSession;
 
-before(async () => {
-  work = tempDir('gb-e2e-');
-  workspace = path.join(work, 'project');
-  const src = path.join(workspace, 'src');
-  mkdirSync(path.join(src, 'nested', 'déjà vu'), { recursive: true });
-  writeFileSync(path.join(src, 'README.md'), '# project\n');
-  writeFileSync(path.join(src, 'nested', 'déjà vu', 'notes with spaces.txt'), 'ünïcödé\n');
-  writeFileSync(path.join(src, 'empty.txt'), '');
-  // Large enough for a multipart upload and a visible progress bar.
-  writePatternedFile(path.join(src, 'nested', 'data.bin'), 96 * 1024 * 1024);
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  // Every restore shows as pending ("ongoing-request") until proxy.release().
-  proxy = await startRestoreProxy(moto.endpoint, Number.MAX_SAFE_INTEGER);
-  vs = await startVsCode({
+// Every restore shows as pending ("ongoing-request") until proxy.release().
+useVsCodeOnMoto(
+  {
     name: 'extension',
-    workspace,
-    vsix: await buildVsix(),
-    ...motoStore(proxy.endpoint, bucket),
-  });
-});
-
-after(async () => {
-  await vs?.stop();
-  await proxy?.close();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+    bucket,
+    pendingRestores: true,
+    seed: ({ workspace }) => {
+      const src = path.join(workspace, 'src');
+      mkdirSync(path.join(src, 'nested', 'déjà vu'), { recursive: true });
+      writeFileSync(path.join(src, 'README.md'), '# project\n');
+      writeFileSync(path.join(src, 'nested', 'déjà vu', 'notes with spaces.txt'), 'ünïcödé\n');
+      writeFileSync(path.join(src, 'empty.txt'), '');
+      // Large enough for a multipart upload and a visible progress bar.
+      writePatternedFile(path.join(src, 'nested', 'data.bin'), 96 * 1024 * 1024);
+    },
+  },
+  (set) => {
+    ({ workspace, moto, vs } = set);
+    proxy = set.proxy!;
+  },
+);
 
 /** The theme colours of the archive states (viewModel.kindIcon); a row's icon is drawn in one of them. */
 const stateColors = ['charts.blue', 'charts.yellow', 'charts.green', 'problemsWarningIcon.foreground', 'disabledForeground'];

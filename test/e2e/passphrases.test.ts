@@ -5,56 +5,44 @@
  * then download in the same session. Test Encryption Passphrase… and Create Recovery Kit… run
  * against the same store. Screenshots land in test-artifacts/e2e/<test>/.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { buildVsix } from './helpers/codeServer';
-import { motoStore, startVsCode, type VsCodeSession } from './helpers/session';
+import { useVsCodeOnMoto, type MotoSet, type VsCodeSession } from './helpers/session';
 import { cliEnv, runCli } from '../helpers/cli';
-import { startMoto, type Moto } from '../helpers/moto';
-import { snapshot, tempDir } from '../helpers/tree';
+import { snapshot } from '../helpers/tree';
 
 const bucket = 'e2e-passphrases';
 const oldPassphrase = 'the passphrase of last year';
 const newPassphrase = 'the passphrase stored now';
 let work: string;
 let workspace: string;
-let moto: Moto;
 let vs: VsCodeSession;
 const ids: Record<'old' | 'new', string> = { old: '', new: '' };
 
 /** An archive made by the CLI (STANDARD, so it downloads without a restore) under `passphrase`. */
-async function cliBackup(label: string, passphrase: string): Promise<string> {
+async function cliBackup({ work, workspace, moto }: MotoSet, label: string, passphrase: string): Promise<string> {
   const env = cliEnv({ endpoint: moto.endpoint, bucket, work, passphrase }, { GLACIER_BACKUP_STORAGE_CLASS: 'STANDARD' });
   const res = await runCli(['backup', '--force', '--no-default-excludes', '--label', label, path.join(workspace, 'src')], env);
   assert.equal(res.code, 0, res.stderr);
   return res.stdout.trim();
 }
 
-before(async () => {
-  work = tempDir('gb-e2e-pp-');
-  workspace = path.join(work, 'project');
-  mkdirSync(path.join(workspace, 'src', 'notes'), { recursive: true });
-  writeFileSync(path.join(workspace, 'src', 'README.md'), '# two passphrases\n');
-  writeFileSync(path.join(workspace, 'src', 'notes', 'old key.txt'), 'made under an earlier passphrase\n');
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  ids.old = await cliBackup('under the old passphrase', oldPassphrase);
-  ids.new = await cliBackup('under the new passphrase', newPassphrase);
-  vs = await startVsCode({
+useVsCodeOnMoto(
+  {
     name: 'passphrases',
-    workspace,
-    vsix: await buildVsix(),
-    ...motoStore(moto.endpoint, bucket),
-  });
-});
-
-after(async () => {
-  await vs?.stop();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+    bucket,
+    seed: async (set) => {
+      mkdirSync(path.join(set.workspace, 'src', 'notes'), { recursive: true });
+      writeFileSync(path.join(set.workspace, 'src', 'README.md'), '# two passphrases\n');
+      writeFileSync(path.join(set.workspace, 'src', 'notes', 'old key.txt'), 'made under an earlier passphrase\n');
+      ids.old = await cliBackup(set, 'under the old passphrase', oldPassphrase);
+      ids.new = await cliBackup(set, 'under the new passphrase', newPassphrase);
+    },
+  },
+  (set) => ({ work, workspace, vs } = set),
+);
 
 function restoredFolders(): string[] {
   return readdirSync(workspace).filter((n) => n !== 'src');

@@ -8,20 +8,18 @@
  * (moto completes restores at once) across a reload of the window.
  * Screenshots of every step land in test-artifacts/e2e/<test>/.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { buildVsix } from './helpers/codeServer';
-import { motoStore, startVsCode, type VsCodeSession } from './helpers/session';
-import { startMoto, type Moto } from '../helpers/moto';
-import { startRestoreProxy, type RestoreProxy } from '../helpers/restoreProxy';
-import { snapshot, tempDir, writePatternedFile } from '../helpers/tree';
+import { useVsCodeOnMoto, type VsCodeSession } from './helpers/session';
+import type { Moto } from '../helpers/moto';
+import type { RestoreProxy } from '../helpers/restoreProxy';
+import { snapshot, writePatternedFile } from '../helpers/tree';
 
 const bucket = 'e2e-restore-plan';
 const passphrase = 'correct horse battery staple';
-let work: string;
 let workspace: string;
 let moto: Moto;
 let proxy: RestoreProxy;
@@ -29,32 +27,25 @@ let vs: VsCodeSession;
 /** The keys of the two snapshots' archives, oldest first (an archive id starts with its time). */
 let archives: string[] = [];
 
-before(async () => {
-  work = tempDir('gb-e2e-plan-');
-  workspace = path.join(work, 'project');
-  mkdirSync(path.join(workspace, 'src'), { recursive: true });
-  writeFileSync(path.join(workspace, 'src', 'notes.txt'), 'first version\n');
-  writeFileSync(path.join(workspace, 'src', 'other.txt'), 'unchanged\n');
-  // Incompressible, so the first archive is far larger than the second (the rows tell them apart).
-  writePatternedFile(path.join(workspace, 'src', 'data.bin'), 256 * 1024);
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  // Restores show as pending ("ongoing-request") until proxy.release(), as on AWS.
-  proxy = await startRestoreProxy(moto.endpoint, Number.MAX_SAFE_INTEGER);
-  vs = await startVsCode({
+// Restores show as pending ("ongoing-request") until proxy.release(), as on AWS.
+useVsCodeOnMoto(
+  {
     name: 'restore-plan',
-    workspace,
-    vsix: await buildVsix(),
-    ...motoStore(proxy.endpoint, bucket),
-  });
-});
-
-after(async () => {
-  await vs?.stop();
-  await proxy?.close();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+    bucket,
+    pendingRestores: true,
+    seed: ({ workspace }) => {
+      mkdirSync(path.join(workspace, 'src'));
+      writeFileSync(path.join(workspace, 'src', 'notes.txt'), 'first version\n');
+      writeFileSync(path.join(workspace, 'src', 'other.txt'), 'unchanged\n');
+      // Incompressible, so the first archive is far larger than the second (the rows tell them apart).
+      writePatternedFile(path.join(workspace, 'src', 'data.bin'), 256 * 1024);
+    },
+  },
+  (set) => {
+    ({ workspace, moto, vs } = set);
+    proxy = set.proxy!;
+  },
+);
 
 /** Whether a restore was ever requested for an archive (moto keeps the Restore header once asked). */
 async function restoreAsked(key: string): Promise<boolean> {

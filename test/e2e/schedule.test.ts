@@ -12,19 +12,16 @@
  * Retry, Show Log and Check Bucket, and clears when a run succeeds. What it does not prove: real hours, sleep, or two windows (the unit tests race real
  * processes on the same lock for that: test/unit/scheduleTiming.test.ts).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DeleteBucketCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { buildVsix } from './helpers/codeServer';
-import { startVsCode, type VsCodeSession } from './helpers/session';
-import { startMoto, type Moto } from '../helpers/moto';
-import { tempDir } from '../helpers/tree';
+import { useVsCodeOnMoto, type VsCodeSession } from './helpers/session';
+import type { Moto } from '../helpers/moto';
 
 const bucket = 'e2e-schedule';
 const passphrase = 'scheduled passphrase';
-let work: string;
 let workspace: string;
 let moto: Moto;
 let vs: VsCodeSession;
@@ -41,27 +38,23 @@ async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boole
   }
 }
 
-before(async () => {
-  work = tempDir('gb-e2e-schedule-');
-  workspace = path.join(work, 'project');
-  mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'glacierBackup.schedule': 'hourly' }));
-  writeFileSync(path.join(workspace, 'notes.txt'), 'first\n');
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  vs = await startVsCode({
+useVsCodeOnMoto(
+  {
     name: 'schedule',
-    workspace,
-    vsix: await buildVsix(),
-    machineSettings: { 'glacierBackup.bucket': bucket, 'glacierBackup.endpoint': moto.endpoint, 'glacierBackup.region': 'us-east-1' },
-    env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '', GLACIER_BACKUP_SCHEDULE_SCALE: '120' },
-  });
-});
-
-after(async () => {
-  await vs?.stop();
-  await moto?.stop();
-});
+    bucket,
+    seed: ({ workspace }) => {
+      mkdirSync(path.join(workspace, '.vscode'));
+      writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'glacierBackup.schedule': 'hourly' }));
+      writeFileSync(path.join(workspace, 'notes.txt'), 'first\n');
+    },
+    // An hour of the schedule lasts 30 s (GLACIER_BACKUP_SCHEDULE_SCALE).
+    vsCode: (endpoint) => ({
+      machineSettings: { 'glacierBackup.bucket': bucket, 'glacierBackup.endpoint': endpoint, 'glacierBackup.region': 'us-east-1' },
+      env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '', GLACIER_BACKUP_SCHEDULE_SCALE: '120' },
+    }),
+  },
+  (set) => ({ workspace, moto, vs } = set),
+);
 
 describe('scheduled backups in VS Code', () => {
   it('waits for the passphrase without asking, then backs up on its own and shows how fresh the backup is', async () => {

@@ -6,46 +6,36 @@
  * takes a backup that shows in the Archives tree, without the S3-only commands.
  * Screenshots of every step land in test-artifacts/e2e/<test>/.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { buildVsix } from './helpers/codeServer';
-import { startVsCode, type VsCodeSession } from './helpers/session';
+import { useVsCodeOnMoto, type VsCodeSession } from './helpers/session';
 import { sel } from './helpers/workbench';
-import { startMoto, type Moto } from '../helpers/moto';
-import { tempDir } from '../helpers/tree';
+import type { Moto } from '../helpers/moto';
 
 const bucket = 'setup-bucket';
 const passphrase = 'correct horse battery staple';
-let work: string;
 let drive: string;
 let moto: Moto;
 let vs: VsCodeSession;
 
-before(async () => {
-  work = tempDir('gb-e2e-setup-');
-  const workspace = path.join(work, 'project');
-  mkdirSync(path.join(workspace, 'src'), { recursive: true });
-  writeFileSync(path.join(workspace, 'src', 'README.md'), '# project\n');
-  writeFileSync(path.join(workspace, 'src', 'notes.txt'), 'notes\n');
-  drive = path.join(work, 'usb-drive');
-  mkdirSync(drive);
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  vs = await startVsCode({
+useVsCodeOnMoto(
+  {
     name: 'setup',
-    workspace,
-    vsix: await buildVsix(),
-    env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '' },
-  });
-});
-
-after(async () => {
-  await vs?.stop();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+    bucket,
+    seed: ({ work, workspace }) => {
+      mkdirSync(path.join(workspace, 'src'));
+      writeFileSync(path.join(workspace, 'src', 'README.md'), '# project\n');
+      writeFileSync(path.join(workspace, 'src', 'notes.txt'), 'notes\n');
+      drive = path.join(work, 'usb-drive');
+      mkdirSync(drive);
+    },
+    // No store settings: the set-up walkthrough makes them.
+    vsCode: () => ({ env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '' } }),
+  },
+  (set) => ({ moto, vs } = set),
+);
 
 /** The step counter VS Code puts after the title: "Glacier Backup set-up: bucket (2/6)". */
 function step(name: string, n: number, total: number): RegExp {

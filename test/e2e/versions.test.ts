@@ -6,45 +6,29 @@
  * Log shows the extension's log, which code-server's Output view cannot.
  * Screenshots of every step land in test-artifacts/e2e/<test>/.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { buildVsix } from './helpers/codeServer';
-import { startVsCode, type VsCodeSession } from './helpers/session';
-import { startMoto, type Moto } from '../helpers/moto';
-import { tempDir } from '../helpers/tree';
+import { useVsCodeOnMoto, type VsCodeSession } from './helpers/session';
 
 const bucket = 'e2e-versions';
 const passphrase = 'correct horse battery staple';
-let work: string;
 let workspace: string;
-let moto: Moto;
 let vs: VsCodeSession;
 
-before(async () => {
-  work = tempDir('gb-e2e-versions-');
-  workspace = path.join(work, 'project');
-  mkdirSync(path.join(workspace, 'src'), { recursive: true });
-  writeFileSync(path.join(workspace, 'src', 'notes.txt'), 'first line\nthe old second line\n');
-  writeFileSync(path.join(workspace, 'src', 'other.txt'), 'unchanged\n');
-  moto = await startMoto();
-  await moto.createBucket(bucket);
-  vs = await startVsCode({
+useVsCodeOnMoto(
+  {
     name: 'versions',
-    workspace,
-    vsix: await buildVsix(),
-    machineSettings: { 'glacierBackup.bucket': bucket, 'glacierBackup.endpoint': moto.endpoint, 'glacierBackup.region': 'us-east-1' },
-    settings: { 'glacierBackup.pollIntervalSeconds': 5 },
-    env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CA_BUNDLE: '' },
-  });
-});
-
-after(async () => {
-  await vs?.stop();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+    bucket,
+    seed: ({ workspace }) => {
+      mkdirSync(path.join(workspace, 'src'));
+      writeFileSync(path.join(workspace, 'src', 'notes.txt'), 'first line\nthe old second line\n');
+      writeFileSync(path.join(workspace, 'src', 'other.txt'), 'unchanged\n');
+    },
+  },
+  (set) => ({ workspace, vs } = set),
+);
 
 const versionRow = /^(just now|\d+ minutes? ago) \d{4}-\d\d-\d\d \d\d:\d\d · 31 B · (in Deep Archive: restore first|being restored|ready) src$/;
 
