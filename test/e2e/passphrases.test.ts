@@ -125,7 +125,7 @@ describe('several passphrases in VS Code', () => {
       const kit = path.join(work, 'kit.html');
       await wb.runCommand('Glacier Backup: Create Recovery Kit…');
       // code-server's save dialog is VS Code's simple one: a quick input holding the path.
-      await wb.fillInputBox(kit);
+      await wb.fillFileDialog(kit, /save the recovery kit/);
       await wb.waitForNotification(/recovery kit saved as .*kit\.html\. Print it/);
       await wb.screenshot('kit-saved');
       const page = readFileSync(kit, 'utf8');

@@ -5,7 +5,7 @@
  * Every step waits for a condition in the DOM, never for a fixed time. All selectors live in
  * `sel` below; when a VS Code update moves something, that is the one place to change.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { artifactsDir } from './codeServer';
@@ -350,6 +350,29 @@ export class Workbench {
     await box.fill(text);
     await box.press('Enter');
     return { password, prompt, title };
+  }
+
+  /**
+   * Answers VS Code's simple file dialog (code-server's save and open dialogs: a quick input
+   * holding a path, titled `title`) with `file`, and accepts it. The dialog fills in its default
+   * path and takes a typed one in asynchronously, then lists the typed path's folder: a value
+   * typed while it starts can be overwritten, and Enter before the listing can accept the value
+   * it had (both seen: the dialog closed and nothing was saved). So Enter waits until the box holds
+   * `file` and a subfolder of its folder shows in the list; the path is typed again (at most
+   * twice more) only when the dialog shows it did not take it.
+   */
+  async fillFileDialog(file: string, title: RegExp): Promise<void> {
+    await this.waitQuickInputTitle(title);
+    const box = this.page.locator(sel.quickInputBox);
+    const folder = readdirSync(path.dirname(file), { withFileTypes: true }).find((e) => e.isDirectory());
+    for (let attempt = 1; ; attempt++) {
+      await box.fill(file);
+      const listed = folder ? await this.quickRow(folder.name).first().waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false) : true;
+      const value = await box.inputValue();
+      if (listed && value === file) break;
+      if (attempt === 3) throw new Error(`the file dialog did not take ${file} (it holds "${value}")`);
+    }
+    await box.press('Enter');
   }
 
   /** Waits until the open quick input's title matches `pattern`. */
