@@ -270,7 +270,7 @@ export class Workbench {
 
   /** The open quick input's whole text (title, box, rows), to tell whether it changed. */
   private async quickInputText(): Promise<string> {
-    const widget = this.page.locator('.quick-input-widget');
+    const widget = this.page.locator(sel.quickInput);
     const box = await this.page.locator(sel.quickInputBox).inputValue().catch(() => '');
     return `${box}\n${await widget.innerText().catch(() => '')}`;
   }
